@@ -1,0 +1,137 @@
+#pragma once
+// One accepted TCP connection: an HTTP/1.1 connection until it upgrades, then a WebSocket
+// connection. Reads go through the worker's shared read buffer (no per-connection buffer while
+// idle); writes are queued as shared frames and flushed with one gather write per loop turn.
+#include <sys/uio.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "switchboard/ws/frame_builder.hpp"
+#include "switchboard/ws/message_reader.hpp"
+#include "switchboard/ws/shared_frame.hpp"
+
+namespace switchboard::http {
+struct Request;
+struct Response;
+}  // namespace switchboard::http
+
+namespace switchboard::net {
+
+class Endpoint;
+class Worker;
+
+using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp,
+                                                boost::asio::io_context::executor_type>;
+
+// Thread safety: a Connection is used only on its worker's thread. Other threads reach it by
+// posting to the worker (Worker::post) and looking it up there.
+class Connection final : private ws::MessageHandler {
+ public:
+  enum class Phase : std::uint8_t {
+    http,      // reading HTTP requests (handshake pending)
+    open,      // WebSocket open
+    closing,   // close frame sent, waiting for the peer's (reads still parsed)
+    failing,   // close frame sent after a protocol error: discard input until EOF
+    finished,  // socket closed; waiting for pending operations before destruction
+  };
+
+  Connection(Worker& worker, Socket socket, std::uint64_t id);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  std::uint64_t id() const noexcept { return id_; }
+  Worker& worker() noexcept { return worker_; }
+  Phase phase() const noexcept { return phase_; }
+  bool is_open() const noexcept { return phase_ == Phase::open; }
+  bool deflate() const noexcept { return deflate_; }
+
+  // Queues a message built once for many connections (the deflated variant when this
+  // connection negotiated permessage-deflate). Returns false when the connection is not open
+  // or the message pushed it over its outbound bound (it is then being closed with 4008).
+  bool send(const ws::OutboundMessage& message);
+  // Queues an already framed message.
+  bool send_frame(ws::SharedFrame frame);
+  // Frames and queues one message for this connection only.
+  bool send_text(std::string_view text);
+  bool send_binary(std::string_view data);
+
+  // Starts the closing handshake with `code` (valid on the wire) and `reason`.
+  void close(std::uint16_t code, std::string_view reason);
+  // Closes the socket without a closing handshake.
+  void abort();
+
+  // Per-endpoint bookkeeping: an index the endpoint may use for O(1) removal from its own
+  // containers, and an opaque pointer for its per-connection state (it owns what it stores).
+  std::uint32_t endpoint_slot = 0;
+  void* endpoint_data = nullptr;
+
+  // Bytes waiting in the outbound queue.
+  std::size_t queued_bytes() const noexcept { return queued_bytes_; }
+
+  // Called by the worker.
+  void start();
+  void flush();                      // one gather write of everything queued
+  void on_sweep(std::uint32_t now);  // liveness: timeouts and pings (now: worker ticks in ms)
+  bool reclaimable() const noexcept {
+    return phase_ == Phase::finished && pending_ops_ == 0 && !flush_scheduled_;
+  }
+  bool flush_scheduled_ = false;  // in the worker's dirty list
+  Connection* prev_ = nullptr;    // worker's intrusive list of connections
+  Connection* next_ = nullptr;
+
+ private:
+  // ws::MessageHandler
+  void on_message(ws::Opcode op, std::string_view payload) override;
+  void on_ping(std::string_view payload) override;
+  void on_pong(std::string_view payload) override;
+  void on_close(std::uint16_t code, std::string_view reason) override;
+
+  void wait_readable();
+  void on_readable();
+  bool read_available();  // false: the socket is done (EOF or error)
+  void handle_http_bytes(const std::uint8_t* data, std::size_t size);
+  void handle_ws_bytes(std::uint8_t* data, std::size_t size);
+  void handle_request(const http::Request& request, std::size_t consumed);
+  void handle_upgrade(const http::Request& request);
+  void respond(const http::Response& response, bool keep_alive);
+  void send_raw(std::string_view bytes);  // HTTP bytes (handshake responses)
+  bool enqueue(ws::SharedFrame frame, bool control);
+  void cut_off_slow_consumer();
+  void fail(std::uint16_t code, std::string_view reason);
+  void wait_writable();
+  void after_write_drained();
+  void finish(std::uint16_t code);  // close the socket; tell the endpoint once
+  void notify_endpoint_closed(std::uint16_t code);
+
+  Worker& worker_;
+  Socket socket_;
+  std::uint64_t id_;
+  Endpoint* endpoint_ = nullptr;
+  ws::MessageReader reader_;
+  std::string http_buffer_;  // bytes of an incomplete HTTP request; empty once upgraded
+
+  std::vector<ws::SharedFrame> queue_;
+  std::size_t queue_head_ = 0;      // first frame not fully written
+  std::size_t head_offset_ = 0;     // bytes of queue_[queue_head_] already written
+  std::size_t queued_bytes_ = 0;
+
+  std::uint32_t last_read_ = 0;     // worker ticks (ms) of the last byte received
+  std::uint32_t last_ping_ = 0;     // when the last ping was sent
+  std::uint32_t deadline_ = 0;      // handshake or closing deadline, 0: none
+  std::uint8_t pending_ops_ = 0;    // async waits in flight (the object outlives them)
+  Phase phase_ = Phase::http;
+  bool deflate_ = false;
+  bool writing_ = false;            // an async wait for writability is in flight
+  bool close_sent_ = false;
+  bool close_received_ = false;
+  bool endpoint_notified_ = false;
+  bool shutdown_after_flush_ = false;
+};
+
+}  // namespace switchboard::net

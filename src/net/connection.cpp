@@ -1,0 +1,445 @@
+#include "switchboard/net/connection.hpp"
+
+#include <sys/socket.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <cerrno>
+#include <utility>
+
+#include "switchboard/http/request.hpp"
+#include "switchboard/http/response.hpp"
+#include "switchboard/http/router.hpp"
+#include "switchboard/http/upgrade_request.hpp"
+#include "switchboard/net/endpoint.hpp"
+#include "switchboard/net/liveness.hpp"
+#include "switchboard/net/worker.hpp"
+#include "switchboard/ws/close_code.hpp"
+#include "switchboard/ws/handshake.hpp"
+
+namespace switchboard::net {
+namespace {
+
+// How long a closing handshake may take before the socket is closed regardless.
+constexpr std::uint32_t kCloseTimeoutMs = 2000;
+// Reads per readiness event before yielding to other connections (fairness under floods).
+constexpr int kReadRoundsPerTurn = 4;
+// Frames gathered into one sendmsg() call.
+constexpr int kMaxIov = 64;
+// A queue vector that grew past this many slots is released when it empties, so a burst
+// does not pin memory on an idle connection.
+constexpr std::size_t kQueueKeepCapacity = 16;
+
+std::uint32_t nonzero(std::uint32_t t) noexcept { return t == 0 ? 1 : t; }
+
+HandshakeResult result_for_status(unsigned status) noexcept {
+  switch (status) {
+    case 403: return HandshakeResult::forbidden;
+    case 404: return HandshakeResult::not_found;
+    case 405: return HandshakeResult::method_not_allowed;
+    case 426: return HandshakeResult::upgrade_required;
+    case 431: return HandshakeResult::too_large;
+    case 503: return HandshakeResult::unavailable;
+    default: return HandshakeResult::bad_request;
+  }
+}
+
+}  // namespace
+
+Connection::Connection(Worker& worker, Socket socket, std::uint64_t id)
+    : worker_(worker), socket_(std::move(socket)), id_(id), reader_(worker.reader_limits()) {}
+
+Connection::~Connection() = default;
+
+void Connection::start() {
+  boost::system::error_code ec;
+  socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+  socket_.non_blocking(true, ec);
+  last_read_ = worker_.now();
+  deadline_ = nonzero(last_read_ + static_cast<std::uint32_t>(
+                                       worker_.config().handshake_timeout.count()));
+  worker_.counters().http_connections.add();
+  // Read before the first wait: bytes that arrived before the socket was watched would not
+  // raise a new readiness edge.
+  on_readable();
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading
+
+void Connection::wait_readable() {
+  ++pending_ops_;
+  socket_.async_wait(Socket::wait_read, [this](const boost::system::error_code& ec) {
+    --pending_ops_;
+    if (phase_ == Phase::finished) return worker_.schedule_reclaim();
+    if (ec) return finish(ws::close_code::kAbnormal);
+    on_readable();
+  });
+}
+
+void Connection::on_readable() {
+  if (!read_available()) return finish(ws::close_code::kAbnormal);
+  if (phase_ == Phase::finished) return;
+  wait_readable();
+}
+
+bool Connection::read_available() {
+  const int fd = socket_.native_handle();
+  for (int round = 0; round < kReadRoundsPerTurn; ++round) {
+    const ssize_t n = ::recv(fd, worker_.read_buffer(), worker_.read_buffer_size(), 0);
+    if (n > 0) {
+      last_read_ = worker_.now();
+      const auto size = static_cast<std::size_t>(n);
+      if (phase_ == Phase::http) {
+        handle_http_bytes(worker_.read_buffer(), size);
+      } else {
+        handle_ws_bytes(worker_.read_buffer(), size);
+      }
+      if (phase_ == Phase::finished) return true;
+      if (size < worker_.read_buffer_size()) return true;  // drained to EAGAIN, almost surely
+      continue;
+    }
+    if (n == 0) return false;
+    if (errno == EINTR) continue;
+    return errno == EAGAIN || errno == EWOULDBLOCK;
+  }
+  // Still more to read: come back after the other ready connections had their turn. The
+  // socket may have no new edge coming, so this continues without waiting for one.
+  ++pending_ops_;
+  worker_.post([this] {
+    --pending_ops_;
+    if (phase_ == Phase::finished) return worker_.schedule_reclaim();
+    on_readable();
+  });
+  return true;
+}
+
+void Connection::handle_http_bytes(const std::uint8_t* data, std::size_t size) {
+  const auto& cfg = worker_.config();
+  http_buffer_.append(reinterpret_cast<const char*>(data), size);
+  const http::ParseLimits limits{cfg.max_request_size, cfg.max_body_size};
+  while (phase_ == Phase::http && !http_buffer_.empty()) {
+    http::ParseOutcome out = http::parse_request(http_buffer_, limits);
+    if (out.status == http::ParseStatus::incomplete) return;
+    if (out.status == http::ParseStatus::error) {
+      if (out.error_status == 431) worker_.counters().handshake(HandshakeResult::too_large);
+      auto response = http::Response::error(out.error_status, "bad_request", out.error_reason);
+      response.close = true;
+      respond(response, false);
+      http_buffer_.clear();
+      return;
+    }
+    std::string rest = http_buffer_.substr(out.consumed);
+    http_buffer_.clear();
+    handle_request(out.request, out.consumed);
+    if (phase_ == Phase::open && !rest.empty()) {
+      // Frames sent right behind the upgrade request.
+      handle_ws_bytes(reinterpret_cast<std::uint8_t*>(rest.data()), rest.size());
+      return;
+    }
+    if (phase_ != Phase::http) return;
+    http_buffer_ = std::move(rest);
+  }
+  if (http_buffer_.empty()) std::string().swap(http_buffer_);
+}
+
+void Connection::handle_request(const http::Request& request, std::size_t /*consumed*/) {
+  if (http::is_websocket_upgrade(request)) return handle_upgrade(request);
+  worker_.counters().http_requests_total.add();
+  const bool keep_alive = request.keep_alive && !worker_.draining();
+  // The connection stays alive until the handler answers, even if the socket fails first.
+  ++pending_ops_;
+  worker_.router().dispatch(request, [this, keep_alive](http::Response response) {
+    --pending_ops_;
+    if (phase_ == Phase::finished) return worker_.schedule_reclaim();
+    respond(response, keep_alive && !response.close);
+  });
+  // A new request gets a fresh deadline.
+  deadline_ = nonzero(worker_.now() +
+                      static_cast<std::uint32_t>(worker_.config().handshake_timeout.count()));
+}
+
+void Connection::handle_upgrade(const http::Request& request) {
+  auto refuse = [&](http::Response response, HandshakeResult result) {
+    worker_.counters().handshake(result);
+    response.close = true;
+    respond(response, false);
+  };
+  if (worker_.draining()) {
+    auto response = http::Response::error(503, "draining", "server is restarting");
+    response.headers.emplace_back("Retry-After", "5");
+    return refuse(std::move(response), HandshakeResult::unavailable);
+  }
+  Endpoint* endpoint = worker_.endpoint(request.path());
+  if (endpoint == nullptr) {
+    return refuse(http::Response::error(404, "not_found", "no WebSocket endpoint at this path"),
+                  HandshakeResult::not_found);
+  }
+  const ws::HandshakeResult verdict =
+      ws::evaluate_upgrade(http::to_upgrade_request(request), worker_.handshake_policy());
+  if (!verdict.accept) {
+    worker_.counters().handshake(result_for_status(verdict.error.status));
+    send_raw(ws::render_handshake_error(verdict.error));
+    shutdown_after_flush_ = true;
+    return;
+  }
+  if (auto refusal = endpoint->on_upgrade(request, *this)) {
+    return refuse(std::move(*refusal), HandshakeResult::rejected);
+  }
+  send_raw(ws::render_handshake_response(*verdict.accept));
+  endpoint_ = endpoint;
+  if (verdict.accept->deflate) {
+    deflate_ = true;
+    reader_.enable_deflate(std::make_unique<ws::Inflater>(*verdict.accept->deflate));
+  }
+  phase_ = Phase::open;
+  deadline_ = 0;
+  last_ping_ = last_read_;
+  std::string().swap(http_buffer_);
+  auto& counters = worker_.counters();
+  counters.handshake(HandshakeResult::ok);
+  counters.http_connections.sub();
+  counters.ws_connections.add();
+  endpoint_->on_open(*this);
+}
+
+void Connection::handle_ws_bytes(std::uint8_t* data, std::size_t size) {
+  worker_.counters().bytes_in_total.add(size);
+  if (phase_ == Phase::failing) return;  // after a protocol error the stream is not parsed
+  const ws::ReadError error = reader_.feed(data, size, *this);
+  if (error) fail(error.code, error.reason);
+}
+
+void Connection::on_message(ws::Opcode op, std::string_view payload) {
+  if (phase_ != Phase::open) return;  // data after our close frame is discarded (RFC 6455 §5.5.1)
+  worker_.counters().messages_in_total.add();
+  endpoint_->on_message(*this, op, payload);
+}
+
+void Connection::on_ping(std::string_view payload) {
+  if (phase_ != Phase::open) return;
+  enqueue(ws::build_frame(ws::Opcode::pong, payload), true);
+}
+
+void Connection::on_pong(std::string_view /*payload*/) {
+  // last_read_ was refreshed by the read itself; nothing else to do.
+}
+
+void Connection::on_close(std::uint16_t code, std::string_view /*reason*/) {
+  close_received_ = true;
+  if (!close_sent_) {
+    // Echo the peer's code (an empty body for an empty close), then close TCP first, as the
+    // server should (RFC 6455 §7.1.1).
+    const bool empty = code == ws::close_code::kNoStatus;
+    enqueue(empty ? ws::build_frame(ws::Opcode::close, {}) : ws::build_close_frame(code, {}),
+            true);
+    close_sent_ = true;
+    if (!empty) worker_.counters().closes.add(code);
+    phase_ = Phase::closing;
+    notify_endpoint_closed(code);
+  }
+  shutdown_after_flush_ = true;
+  if (queued_bytes_ == 0 && !writing_ && !flush_scheduled_) finish(code);
+}
+
+// ---------------------------------------------------------------------------------------
+// Closing
+
+void Connection::close(std::uint16_t code, std::string_view reason) {
+  if (phase_ != Phase::open) return;
+  enqueue(ws::build_close_frame(code, reason), true);
+  close_sent_ = true;
+  phase_ = Phase::closing;
+  worker_.counters().closes.add(code);
+  deadline_ = nonzero(worker_.now() + kCloseTimeoutMs);
+  notify_endpoint_closed(code);
+}
+
+void Connection::fail(std::uint16_t code, std::string_view reason) {
+  if (phase_ != Phase::open && phase_ != Phase::closing) return;
+  if (!close_sent_) {
+    enqueue(ws::build_close_frame(code, reason), true);
+    close_sent_ = true;
+    worker_.counters().closes.add(code);
+  }
+  phase_ = Phase::failing;
+  shutdown_after_flush_ = true;
+  deadline_ = nonzero(worker_.now() + kCloseTimeoutMs);
+  notify_endpoint_closed(code);
+}
+
+void Connection::abort() { finish(ws::close_code::kAbnormal); }
+
+void Connection::notify_endpoint_closed(std::uint16_t code) {
+  if (endpoint_notified_ || endpoint_ == nullptr) return;
+  endpoint_notified_ = true;
+  endpoint_->on_close(*this, code);
+}
+
+void Connection::finish(std::uint16_t code) {
+  if (phase_ == Phase::finished) return;
+  auto& counters = worker_.counters();
+  if (phase_ == Phase::http) {
+    counters.http_connections.sub();
+  } else {
+    counters.ws_connections.sub();
+    if (!close_sent_) counters.closes.add(ws::close_code::kAbnormal);
+  }
+  notify_endpoint_closed(code);
+  phase_ = Phase::finished;
+  boost::system::error_code ec;
+  socket_.close(ec);  // pending waits complete with operation_aborted
+  queue_.clear();
+  queue_.shrink_to_fit();
+  queued_bytes_ = 0;
+  std::string().swap(http_buffer_);
+  worker_.retire(*this);
+}
+
+void Connection::on_sweep(std::uint32_t now) {
+  const auto& cfg = worker_.config();
+  const LivenessConfig liveness{static_cast<std::uint32_t>(cfg.ping_interval.count()),
+                                static_cast<std::uint32_t>(cfg.idle_timeout.count())};
+  const LivenessTimes times{now, last_read_, last_ping_, deadline_};
+  switch (check_liveness(times, liveness, phase_ == Phase::open)) {
+    case LivenessAction::none:
+      return;
+    case LivenessAction::deadline_passed:
+      if (phase_ == Phase::http) worker_.counters().handshake(HandshakeResult::timeout);
+      return finish(ws::close_code::kAbnormal);
+    case LivenessAction::idle_timeout:
+      worker_.counters().idle_timeout_total.add();
+      return close(ws::close_code::kIdleTimeout, "idle timeout");
+    case LivenessAction::send_ping:
+      last_ping_ = now;
+      enqueue(ws::build_frame(ws::Opcode::ping, {}), true);
+      return;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Writing
+
+bool Connection::send(const ws::OutboundMessage& message) {
+  return enqueue(message.for_connection(deflate_), false);
+}
+
+bool Connection::send_frame(ws::SharedFrame frame) { return enqueue(std::move(frame), false); }
+
+bool Connection::send_text(std::string_view text) {
+  if (phase_ != Phase::open) return false;
+  return send(ws::build_message(ws::Opcode::text, text, deflate_ ? worker_.deflater() : nullptr,
+                                worker_.config().deflate_min_size));
+}
+
+bool Connection::send_binary(std::string_view data) {
+  if (phase_ != Phase::open) return false;
+  return send(ws::build_message(ws::Opcode::binary, data,
+                                deflate_ ? worker_.deflater() : nullptr,
+                                worker_.config().deflate_min_size));
+}
+
+void Connection::send_raw(std::string_view bytes) {
+  ws::SharedFrame frame = ws::SharedFrame::allocate(bytes.size());
+  std::copy(bytes.begin(), bytes.end(), frame.mutable_data());
+  enqueue(std::move(frame), true);
+}
+
+void Connection::respond(const http::Response& response, bool keep_alive) {
+  send_raw(http::render(response, keep_alive));
+  if (!keep_alive) shutdown_after_flush_ = true;
+}
+
+bool Connection::enqueue(ws::SharedFrame frame, bool control) {
+  if (phase_ == Phase::finished || !frame) return false;
+  if (!control && phase_ != Phase::open) return false;
+  const std::size_t size = frame.size();
+  if (!control && queued_bytes_ + size > worker_.config().outbound_queue_limit) {
+    cut_off_slow_consumer();
+    return false;
+  }
+  queue_.push_back(std::move(frame));
+  queued_bytes_ += size;
+  if (!control) worker_.counters().messages_out_total.add();
+  if (!flush_scheduled_ && !writing_) worker_.schedule_flush(*this);
+  return true;
+}
+
+void Connection::cut_off_slow_consumer() {
+  auto& counters = worker_.counters();
+  counters.slow_consumer_total.add();
+  // Keep a partly written frame (the stream must stay well framed); drop everything behind it.
+  const std::size_t keep = queue_head_ + (head_offset_ > 0 ? 1 : 0);
+  std::size_t dropped = 0;
+  for (std::size_t i = keep; i < queue_.size(); ++i) dropped += queue_[i].size();
+  queue_.resize(keep);
+  queued_bytes_ -= dropped;
+  counters.dropped_bytes_total.add(dropped);
+  close(ws::close_code::kSlowConsumer, "slow consumer");
+}
+
+void Connection::flush() {
+  if (phase_ == Phase::finished || writing_) return;
+  const int fd = socket_.native_handle();
+  while (queue_head_ < queue_.size()) {
+    iovec iov[kMaxIov];
+    int count = 0;
+    for (std::size_t i = queue_head_; i < queue_.size() && count < kMaxIov; ++i, ++count) {
+      const std::size_t skip = (i == queue_head_) ? head_offset_ : 0;
+      iov[count].iov_base = const_cast<std::uint8_t*>(queue_[i].data() + skip);
+      iov[count].iov_len = queue_[i].size() - skip;
+    }
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = static_cast<std::size_t>(count);
+    const ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return wait_writable();
+      return finish(ws::close_code::kAbnormal);
+    }
+    worker_.counters().bytes_out_total.add(static_cast<std::size_t>(n));
+    auto written = static_cast<std::size_t>(n);
+    queued_bytes_ -= written;
+    while (written > 0) {
+      const std::size_t left = queue_[queue_head_].size() - head_offset_;
+      if (written < left) {
+        head_offset_ += written;
+        break;
+      }
+      written -= left;
+      queue_[queue_head_] = ws::SharedFrame();  // release the reference as soon as sent
+      ++queue_head_;
+      head_offset_ = 0;
+    }
+  }
+  queue_.clear();
+  if (queue_.capacity() > kQueueKeepCapacity) std::vector<ws::SharedFrame>().swap(queue_);
+  queue_head_ = 0;
+  head_offset_ = 0;
+  after_write_drained();
+}
+
+void Connection::wait_writable() {
+  writing_ = true;
+  ++pending_ops_;
+  socket_.async_wait(Socket::wait_write, [this](const boost::system::error_code& ec) {
+    --pending_ops_;
+    writing_ = false;
+    if (phase_ == Phase::finished) return worker_.schedule_reclaim();
+    if (ec) return finish(ws::close_code::kAbnormal);
+    flush();
+  });
+}
+
+void Connection::after_write_drained() {
+  if (!shutdown_after_flush_) return;
+  if (phase_ == Phase::http || close_received_) return finish(ws::close_code::kNormal);
+  // Our close frame is out: half-close and wait (bounded by deadline_) for the peer to close,
+  // so that it reads the close frame before any reset.
+  boost::system::error_code ec;
+  socket_.shutdown(Socket::shutdown_send, ec);
+  shutdown_after_flush_ = false;
+  if (deadline_ == 0) deadline_ = nonzero(worker_.now() + kCloseTimeoutMs);
+}
+
+}  // namespace switchboard::net

@@ -1,0 +1,71 @@
+#include "switchboard/net/ops_routes.hpp"
+
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+
+#include "switchboard/http/prometheus.hpp"
+#include "switchboard/net/server.hpp"
+
+namespace switchboard::net {
+namespace {
+
+// "2024-01-15T10:30:00.000Z"
+std::string iso8601_now() {
+  const auto now = std::chrono::system_clock::now();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+std::uint64_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::uint64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace
+
+void add_ops_routes(Server& server) {
+  auto& router = server.router();
+  router.add("GET", "/", [](const http::Request&, http::Respond respond) {
+    boost::json::object body{
+        {"service", "switchboard"}, {"status", "ok"}, {"version", SWITCHBOARD_VERSION}};
+    respond(http::Response::json(200, boost::json::serialize(body)));
+  });
+  router.add("GET", "/health", [&server](const http::Request&, http::Respond respond) {
+    boost::json::object body{{"status", "ok"},
+                             {"connections", server.ws_connections()},
+                             {"users", 0},
+                             {"timestamp", iso8601_now()}};
+    respond(http::Response::json(200, boost::json::serialize(body)));
+  });
+  router.add("GET", "/ready", [&server](const http::Request&, http::Respond respond) {
+    const bool draining = server.draining();
+    boost::json::object body{{"status", draining ? "draining" : "ready"}};
+    respond(http::Response::json(draining ? 503 : 200, boost::json::serialize(body)));
+  });
+  router.add("GET", "/metrics", [&server](const http::Request&, http::Respond respond) {
+    http::PrometheusWriter out;
+    server.write_metrics(out);
+    out.family("process_resident_memory_bytes", "gauge", "Resident set size in bytes.");
+    out.sample("process_resident_memory_bytes", resident_bytes());
+    http::Response response;
+    response.content_type = std::string(http::PrometheusWriter::kContentType);
+    response.body = out.text();
+    respond(std::move(response));
+  });
+}
+
+}  // namespace switchboard::net
