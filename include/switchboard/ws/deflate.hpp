@@ -27,6 +27,11 @@ struct DeflateAgreement {
   bool client_no_context_takeover = false;
   int server_max_window_bits = 15;
   int client_max_window_bits = 15;
+  // Whether the response names the window sizes: a server must echo server_max_window_bits
+  // when the offer had it, and must not send client_max_window_bits unless the offer had it
+  // (RFC 7692 §7.1.2).
+  bool announce_server_max_window_bits = false;
+  bool announce_client_max_window_bits = false;
   // The Sec-WebSocket-Extensions response value, e.g.
   // "permessage-deflate; server_no_context_takeover; client_no_context_takeover".
   std::string response_header() const;

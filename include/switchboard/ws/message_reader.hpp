@@ -31,13 +31,13 @@ class MessageHandler {
 
 struct ReaderLimits {
   std::size_t max_message_size = 8 * 1024;  // payload bytes after inflation; over → 1009
-  bool require_mask = true;                  // client frames must be masked; unmasked → 1002
+  bool require_mask = true;                 // client frames must be masked; unmasked → 1002
 };
 
 // A protocol failure: the connection must send a close frame with `code` and stop reading.
 struct ReadError {
-  std::uint16_t code = 0;      // 0: no error
-  std::string_view reason;     // static string, safe to keep
+  std::uint16_t code = 0;   // 0: no error
+  std::string_view reason;  // static string, safe to keep
   explicit operator bool() const noexcept { return code != 0; }
 };
 
@@ -63,7 +63,8 @@ class MessageReader {
 
   // Consumes `size` bytes (masked payload bytes are unmasked in place, hence non-const).
   // Calls `handler` for every complete event. Stops at the first error and returns it;
-  // after an error or a close frame, further calls consume nothing.
+  // after an error or a close frame, further calls consume nothing (after an error they return
+  // the same error again).
   ReadError feed(std::uint8_t* data, std::size_t size, MessageHandler& handler);
 
   // True when no partial frame or message is held: the connection may drop its read
@@ -85,9 +86,26 @@ class MessageReader {
   std::uint8_t header_size_ = 0;
   std::uint8_t mask_[4] = {};
   std::uint8_t mask_offset_ = 0;
-  std::uint8_t flags_ = 0;              // implementation-defined bits (phase, fin, rsv1, ...)
+  std::uint8_t flags_ = 0;  // implementation-defined bits (phase, fin, rsv1, ...)
   Opcode frame_op_ = Opcode::continuation;
   Opcode message_op_ = Opcode::continuation;  // continuation: no message open
+  std::uint8_t control_size_ = 0;             // payload length of the control frame being read
+  std::uint16_t error_code_ = 0;              // the failure, reported again by later feed() calls
+  const char* error_reason_ = nullptr;        // static string
+
+  ReadError read_header(const std::uint8_t* data, std::size_t size, std::size_t& pos);
+  ReadError check_first_bytes(std::uint8_t b0, std::uint8_t b1) const noexcept;
+  ReadError start_frame(const std::uint8_t* header);
+  ReadError on_payload(std::uint8_t* p, std::size_t n, bool whole, MessageHandler& handler);
+  ReadError on_control_payload(std::uint8_t* p, std::size_t n, bool whole, bool frame_done,
+                               MessageHandler& handler);
+  ReadError deliver_control(std::string_view payload, MessageHandler& handler);
+  ReadError on_data_payload(std::uint8_t* p, std::size_t n, bool whole, bool frame_done,
+                            MessageHandler& handler);
+  void append_message(const std::uint8_t* p, std::size_t n);
+  void unmask(std::uint8_t* p, std::size_t n) noexcept;
+  void drop_message() noexcept;
+  ReadError fail(ReadError error) noexcept;
 };
 
 }  // namespace switchboard::ws
