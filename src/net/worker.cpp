@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <boost/asio/socket_base.hpp>
 
+#include "switchboard/config/logging.hpp"
 #include "switchboard/net/connection.hpp"
 #include "switchboard/net/server.hpp"
 #include "switchboard/ws/close_code.hpp"
@@ -109,6 +110,7 @@ void Worker::listen(const boost::asio::ip::tcp::endpoint& where) {
 }
 
 void Worker::run() {
+  config::set_log_worker(static_cast<int>(index_));
   accept();
   arm_sweep();
   io_.run();
