@@ -110,7 +110,7 @@ void Worker::listen(const boost::asio::ip::tcp::endpoint& where) {
 }
 
 void Worker::run() {
-  config::set_log_worker(static_cast<int>(index_));
+  config::set_log_worker(index_);
   accept();
   arm_sweep();
   io_.run();
