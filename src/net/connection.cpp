@@ -50,6 +50,12 @@ Connection::Connection(Worker& worker, Socket socket, std::uint64_t id)
 
 Connection::~Connection() = default;
 
+std::string Connection::remote_address() const {
+  boost::system::error_code ec;
+  const auto endpoint = socket_.remote_endpoint(ec);
+  return ec ? std::string() : endpoint.address().to_string();
+}
+
 void Connection::start() {
   boost::system::error_code ec;
   socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
@@ -121,7 +127,9 @@ void Connection::handle_http_bytes(const std::uint8_t* data, std::size_t size) {
     http::ParseOutcome out = http::parse_request(http_buffer_, limits);
     if (out.status == http::ParseStatus::incomplete) return;
     if (out.status == http::ParseStatus::error) {
-      if (out.error_status == 431) worker_.counters().handshake(HandshakeResult::too_large);
+      // An unparseable request cannot be told from a broken upgrade: it is counted as a
+      // handshake failure, so that no refusal goes uncounted.
+      worker_.counters().handshake(result_for_status(out.error_status));
       auto response = http::Response::error(out.error_status, "bad_request", out.error_reason);
       response.close = true;
       respond(response, false);
