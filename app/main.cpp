@@ -9,9 +9,9 @@
 
 #include "switchboard/config/config.hpp"
 #include "switchboard/config/logging.hpp"
+#include "switchboard/gateway.hpp"
 #include "switchboard/net/broadcast_endpoint.hpp"
 #include "switchboard/net/echo_endpoint.hpp"
-#include "switchboard/net/ops_routes.hpp"
 #include "switchboard/net/server.hpp"
 
 extern char** environ;
@@ -61,15 +61,16 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // inherited by every worker thread
 
   try {
-    net::Server server(*loaded.config);
-    net::add_ops_routes(server);
+    switchboard::Gateway gateway(*loaded.config);
+    net::Server& server = gateway.server();
+    // Transport-only modes beside the gateway's endpoint (conformance suites, benchmarks).
     if (server.config().echo) server.add_endpoint("/echo", net::make_echo_endpoint());
     if (server.config().broadcast) {
       server.add_endpoint("/broadcast", net::make_broadcast_endpoint(server));
     }
-    server.start();
+    gateway.start();
     std::thread signal_thread([&] { handle_signals(server, signals); });
-    server.wait();
+    gateway.wait();
     pthread_kill(signal_thread.native_handle(), SIGUSR1);
     signal_thread.join();
     spdlog::info("stopped");

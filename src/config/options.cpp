@@ -42,6 +42,51 @@ std::vector<OptionSpec> build_table() {
   // Transport test modes
   t.push_back(option("echo", T::boolean, &Config::echo, "Serve /echo: every message is sent back to its sender."));
   t.push_back(option("broadcast", T::boolean, &Config::broadcast, "Serve /broadcast: every message is sent to every /broadcast connection."));
+  // Gateway: authentication
+  t.push_back(option("jwt_secret", T::string, &Config::jwt_secret, "HMAC secret for HS256/384/512 tokens.").env("JWT_SECRET"));
+  t.push_back(choice("jwt_algorithm", &Config::jwt_algorithm, {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384"}, "The one algorithm accepted for the configured key (pinned: tokens naming another are refused)."));
+  t.push_back(option("jwt_public_key_file", T::string, &Config::jwt_public_key_file, "PEM public key file for RS*/ES* tokens."));
+  t.push_back(option("jwt_issuer", T::string, &Config::jwt_issuer, "Required `iss` claim; empty accepts any."));
+  t.push_back(option("jwt_audience", T::string, &Config::jwt_audience, "Required `aud` claim; empty accepts any."));
+  t.push_back(option("jwt_leeway", T::duration, &Config::jwt_leeway, "Clock skew tolerated for `exp` and `nbf`.").range(0, kHour));
+  t.push_back(option("auth_service_url", T::string, &Config::auth_service_url, "HTTP endpoint that validates tokens (POST {\"token\":...}); used instead of JWT keys when set."));
+  t.push_back(option("auth_service_timeout", T::duration, &Config::auth_service_timeout, "Time allowed for the auth service to answer.").range(1, kMinute));
+  t.push_back(option("auth_timeout", T::duration, &Config::auth_timeout, "Time a connection without a token at upgrade has to send an `auth` message.").range(1, 10 * kMinute));
+  t.push_back(option("allow_anonymous", T::boolean, &Config::allow_anonymous, "Accept connections without a token (they get no user room)."));
+  t.push_back(option("api_key", T::string, &Config::api_key, "Key for the server API (`Authorization: apikey <key>`); empty disables the API."));
+  // Gateway: channels, presence, typing, history
+  t.push_back(option("max_subscriptions", T::uint, &Config::max_subscriptions, "Channels one connection may subscribe to.").range(1, 100000));
+  t.push_back(option("client_publish", T::boolean, &Config::client_publish, "Let clients publish to channels they are subscribed to."));
+  t.push_back(option("public_channels", T::string_list, &Config::public_channels, "Channel patterns any authenticated user may subscribe to (`conv:*`, `news`)."));
+  t.push_back(option("history_size", T::uint, &Config::history_size, "Events kept per channel for late joiners and recovery; 0 disables history.").range(0, 100000));
+  t.push_back(option("history_ttl", T::duration, &Config::history_ttl, "A channel's history is forgotten this long after its last event.").range(1, 30 * 24 * kHour));
+  t.push_back(option("presence_ttl", T::duration, &Config::presence_ttl, "Presence entries expire unless refreshed within this time (refreshed while connected).").range(1000, kHour));
+  t.push_back(option("presence_leave_delay", T::duration, &Config::presence_leave_delay, "presence.leave is sent only if the user has not rejoined within this time.").range(0, 10 * kMinute));
+  t.push_back(option("typing_ttl", T::duration, &Config::typing_ttl, "typing.stop is sent this long after the last typing event.").range(100, 10 * kMinute));
+  t.push_back(option("snapshot_types", T::string_list, &Config::snapshot_types, "Event types whose payload becomes the channel's snapshot (e.g. BoardUpdate)."));
+  t.push_back(option("snapshot_interval", T::duration, &Config::snapshot_interval, "A channel's snapshot is refreshed at most this often.").range(0, kHour));
+  t.push_back(option("replay_on_subscribe", T::boolean, &Config::replay_on_subscribe, "Every subscribe replays the channel's retained events to the joiner (clients can also ask per subscribe with \"replay\": true)."));
+  t.push_back(option("send_connected", T::boolean, &Config::send_connected, "Send a `connected` event when a connection opens."));
+  // Gateway: delivery
+  t.push_back(option("ack_retry_initial", T::duration, &Config::ack_retry_initial, "First retry of an unacknowledged message; later retries double it.").range(10, kHour));
+  t.push_back(option("ack_max_attempts", T::uint, &Config::ack_max_attempts, "Deliveries of an acknowledged message before it expires.").range(1, 100));
+  t.push_back(option("ack_expiry", T::duration, &Config::ack_expiry, "An unacknowledged message expires after this long.").range(100, 24 * kHour));
+  t.push_back(option("max_pending_acks", T::uint, &Config::max_pending_acks, "Unacknowledged messages held per connection.").range(1, 100000));
+  t.push_back(option("offline_max_messages", T::uint, &Config::offline_max_messages, "Acknowledged messages kept for an offline user.").range(0, 100000));
+  t.push_back(option("offline_ttl", T::duration, &Config::offline_ttl, "How long messages for an offline user are kept.").range(1000, 30 * 24 * kHour));
+  // Gateway: upstream event buffer
+  t.push_back(option("upstream_webhook_url", T::string, &Config::upstream_webhook_url, "HTTP endpoint receiving batches of client events (JSON array)."));
+  t.push_back(option("upstream_flush_interval", T::duration, &Config::upstream_flush_interval, "Client events are flushed upstream at least this often.").range(1, kMinute));
+  t.push_back(option("upstream_batch_size", T::uint, &Config::upstream_batch_size, "A batch is flushed as soon as it holds this many events.").range(1, 100000));
+  t.push_back(option("upstream_buffer_limit", T::uint, &Config::upstream_buffer_limit, "Events buffered before senders get a buffer_full error.").range(1, 10000000));
+  // Gateway: rate limits
+  t.push_back(option("client_rate", T::uint, &Config::client_rate, "Messages per second one connection may send (sustained).").range(1, 1000000));
+  t.push_back(option("client_burst", T::uint, &Config::client_burst, "Messages one connection may send in a burst.").range(1, 1000000));
+  t.push_back(option("user_rate", T::uint, &Config::user_rate, "Messages per second all connections of a user may send (sustained).").range(1, 1000000));
+  t.push_back(option("user_burst", T::uint, &Config::user_burst, "Messages all connections of a user may send in a burst.").range(1, 1000000));
+  t.push_back(option("max_connections_per_user", T::uint, &Config::max_connections_per_user, "Connections one user may hold at once.").range(1, 1000000));
+  t.push_back(option("max_connections_per_ip", T::uint, &Config::max_connections_per_ip, "Connections one IP address may hold at once.").range(1, 10000000));
+  t.push_back(option("max_violations", T::uint, &Config::max_violations, "Errors (bad requests, rate limiting) a connection may cause before it is closed.").range(1, 100000));
   // Logging
   t.push_back(choice("log_level", &Config::log_level, {"trace", "debug", "info", "warn", "error", "critical", "off"}, "Least severe level logged.").env("LOGGER_LEVEL"));
   t.push_back(choice("log_format", &Config::log_format, {{"console", LogFormat::console}, {"json", LogFormat::json}}, "Log line format: human-readable console, or one JSON object per line.").env("LOGGER_ENCODING"));

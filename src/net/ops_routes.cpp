@@ -37,17 +37,17 @@ std::uint64_t resident_bytes() {
 
 }  // namespace
 
-void add_ops_routes(Server& server) {
+void add_ops_routes(Server& server, std::function<std::size_t()> users) {
   auto& router = server.router();
   router.add("GET", "/", [](const http::Request&, http::Respond respond) {
     boost::json::object body{
         {"service", "switchboard"}, {"status", "ok"}, {"version", SWITCHBOARD_VERSION}};
     respond(http::Response::json(200, boost::json::serialize(body)));
   });
-  router.add("GET", "/health", [&server](const http::Request&, http::Respond respond) {
+  router.add("GET", "/health", [&server, users](const http::Request&, http::Respond respond) {
     boost::json::object body{{"status", "ok"},
                              {"connections", server.ws_connections()},
-                             {"users", 0},
+                             {"users", users ? users() : 0},
                              {"timestamp", iso8601_now()}};
     respond(http::Response::json(200, boost::json::serialize(body)));
   });

@@ -225,6 +225,7 @@ void Worker::sweep() {
     c->on_sweep(t);
     c = next;
   }
+  for (auto& [path, endpoint] : endpoints_) endpoint->on_sweep(t);
   if (accept_paused_) {
     accept_paused_ = false;
     accept();

@@ -39,6 +39,56 @@ struct Config {
   bool echo = false;       // /echo echoes every message
   bool broadcast = false;  // /broadcast sends every received message to every /broadcast peer
 
+  // Gateway: authentication
+  std::string jwt_secret;                     // JWT_SECRET: HMAC key
+  std::string jwt_algorithm = "HS256";        // pinned algorithm for jwt_secret / jwt_public_key
+  std::string jwt_public_key_file;            // PEM public key (RS*/ES*)
+  std::string jwt_issuer;
+  std::string jwt_audience;
+  std::chrono::milliseconds jwt_leeway{30000};
+  std::string auth_service_url;               // http://host:port/path: token call-out
+  std::chrono::milliseconds auth_service_timeout{3000};
+  std::chrono::milliseconds auth_timeout{10000};  // first `auth` message deadline
+  bool allow_anonymous = false;
+  std::string api_key;                        // server API: Authorization: apikey <key>
+
+  // Gateway: channels, presence, typing, history
+  std::size_t max_subscriptions = 128;        // per connection
+  bool client_publish = false;                // clients may publish to any channel they joined
+  std::vector<std::string> public_channels;   // patterns any authenticated user may join
+  std::size_t history_size = 100;             // events kept per channel (0: off)
+  std::chrono::milliseconds history_ttl{300000};
+  std::chrono::milliseconds presence_ttl{90000};
+  std::chrono::milliseconds presence_leave_delay{5000};  // debounce of presence.leave
+  std::chrono::milliseconds typing_ttl{10000};
+  std::vector<std::string> snapshot_types;    // event types whose payload is the channel state
+  std::chrono::milliseconds snapshot_interval{1000};
+  bool replay_on_subscribe = false;           // joiners get the last events (seed 000)
+  bool send_connected = true;                 // `connected` event on connect (seed 002)
+
+  // Gateway: delivery
+  std::chrono::milliseconds ack_retry_initial{2000};
+  std::size_t ack_max_attempts = 5;
+  std::chrono::milliseconds ack_expiry{60000};
+  std::size_t max_pending_acks = 256;         // per connection
+  std::size_t offline_max_messages = 100;     // per user
+  std::chrono::milliseconds offline_ttl{86400000};
+
+  // Gateway: upstream event buffer
+  std::string upstream_webhook_url;           // POST batches of client events here
+  std::chrono::milliseconds upstream_flush_interval{100};
+  std::size_t upstream_batch_size = 100;
+  std::size_t upstream_buffer_limit = 10000;  // events held before senders get an error
+
+  // Gateway: rate limits (per connection and per user: messages per second and burst)
+  unsigned client_rate = 50;
+  unsigned client_burst = 100;
+  unsigned user_rate = 100;
+  unsigned user_burst = 200;
+  std::size_t max_connections_per_user = 100;
+  std::size_t max_connections_per_ip = 1000;
+  std::size_t max_violations = 10;            // errors before close 1008 / rate-limit close
+
   // Logging
   std::string log_level = "info";             // LOGGER_LEVEL
   LogFormat log_format = LogFormat::console;  // LOGGER_ENCODING: console | json

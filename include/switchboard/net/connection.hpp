@@ -71,6 +71,9 @@ class Connection final : private ws::MessageHandler {
   std::uint32_t endpoint_slot = 0;
   void* endpoint_data = nullptr;
 
+  // The peer's IP address (empty if the socket is gone).
+  std::string remote_address() const;
+
   // Bytes waiting in the outbound queue.
   std::size_t queued_bytes() const noexcept { return queued_bytes_; }
 

@@ -40,6 +40,10 @@ class Endpoint {
   // longer send. Remove it from every index here: it is destroyed on a later loop turn.
   // `code` is the close code sent or received, or 1006 when the socket failed.
   virtual void on_close(Connection& /*connection*/, std::uint16_t /*code*/) {}
+  // Called by the worker's periodic sweep (see Worker), after the connections' own liveness
+  // checks; `now` is the worker's millisecond clock. Endpoints run their timeouts here instead
+  // of arming a timer per connection.
+  virtual void on_sweep(std::uint32_t /*now*/) {}
 };
 
 using EndpointFactory = std::function<std::unique_ptr<Endpoint>(Worker&)>;

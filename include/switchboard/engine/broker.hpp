@@ -1,0 +1,55 @@
+#pragma once
+// Broker: moves publications between nodes. A node subscribes to the channels it has local
+// subscribers for; a publication reaches every subscribed node exactly once, however many
+// local subscribers it has there (fan-out to connections is the node's job, not the broker's).
+//
+// Contract (tests/contract/broker_contract.hpp runs it against every implementation):
+// - publish() delivers to every node subscribed to the channel at the time of the publish,
+//   the publishing node included, in publish order per channel and publisher;
+// - a node not subscribed receives nothing; unsubscribe() stops deliveries;
+// - a node's subscriptions are a set, not a count: subscribing twice delivers once, and one
+//   unsubscribe() ends it (the node counts its local subscribers itself);
+// - publish_to_node() reaches exactly the named node, through on_node_message(), whatever
+//   that node subscribed to (send-to-user on a remote node);
+// - every call's completion runs exactly once: an empty error_code once the call took effect
+//   (for subscribe: deliveries for the channel have started), else an EngineErrc (backend
+//   down, not started) instead of dropping silently. A completion may be empty.
+//
+// Thread safety: every method may be called from any thread concurrently, after start().
+#include <functional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "switchboard/engine/error.hpp"
+#include "switchboard/engine/publication.hpp"
+
+namespace switchboard::engine {
+
+class BrokerHandler {
+ public:
+  virtual ~BrokerHandler() = default;
+  // A publication for a channel this node subscribed to. May be called on any thread (the
+  // memory broker calls it on the publisher's thread); the node posts it to its workers.
+  // It must not block, and it may call the broker again (no lock is held while it runs).
+  virtual void on_publication(const PublicationPtr& publication) = 0;
+  // A message addressed to this node by publish_to_node(). Same threading as above.
+  virtual void on_node_message(const PublicationPtr& publication) = 0;
+};
+
+using Completion = std::function<void(std::error_code)>;
+
+class Broker {
+ public:
+  virtual ~Broker() = default;
+  // Starts delivering to `handler` as node `node_id`. Called once, before anything else;
+  // `handler` must outlive the broker. Throws std::invalid_argument when the id is taken.
+  virtual void start(std::string node_id, BrokerHandler& handler) = 0;
+  virtual void subscribe(std::string_view channel, Completion done) = 0;
+  virtual void unsubscribe(std::string_view channel, Completion done) = 0;
+  virtual void publish(const PublicationPtr& publication, Completion done) = 0;
+  virtual void publish_to_node(std::string_view node_id, const PublicationPtr& publication,
+                               Completion done) = 0;
+};
+
+}  // namespace switchboard::engine

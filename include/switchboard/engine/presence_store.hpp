@@ -1,0 +1,46 @@
+#pragma once
+// PresenceStore: who is in a channel, with a TTL refreshed while the connection lives, and
+// whether a user is online anywhere.
+//
+// Contract (tests/contract/presence_contract.hpp):
+// - add() inserts or refreshes (client_id is the key) and sets the entry's expiry to now+ttl;
+//   an entry is live while now < its expiry;
+// - entries past their expiry are not returned (whether or not a sweep removed them yet);
+// - remove() deletes at once (an unknown client is a no-op); members() lists each live client
+//   once, in no particular order;
+// - user_online() is true while any live entry in any channel, or a live touch_user(), names
+//   the user;
+// - calls from one thread take effect in the order they were made (a members() after an add()
+//   sees it); each callback runs exactly once.
+//
+// Thread safety: every method may be called from any thread concurrently. Callbacks may run
+// on any thread (the memory store runs them on the caller's thread before returning).
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace switchboard::engine {
+
+struct PresenceEntry {
+  std::string client_id;  // the connection's session id
+  std::string user_id;
+  std::string node_id;
+  friend bool operator==(const PresenceEntry&, const PresenceEntry&) = default;
+};
+
+class PresenceStore {
+ public:
+  virtual ~PresenceStore() = default;
+  virtual void add(std::string_view channel, PresenceEntry entry,
+                   std::chrono::milliseconds ttl) = 0;
+  virtual void remove(std::string_view channel, std::string_view client_id) = 0;
+  virtual void members(std::string_view channel,
+                       std::function<void(std::vector<PresenceEntry>)> done) = 0;
+  // Marks a user online for `ttl` independently of channels (refreshed by live connections).
+  virtual void touch_user(std::string_view user_id, std::chrono::milliseconds ttl) = 0;
+  virtual void user_online(std::string_view user_id, std::function<void(bool)> done) = 0;
+};
+
+}  // namespace switchboard::engine

@@ -1,0 +1,40 @@
+#pragma once
+// A publication: one event for one channel, as it travels from ingress (server API, client
+// publish, broker) through history and the broker to every node with subscribers.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace switchboard::engine {
+
+// Where a publication sits in its channel's stream: offsets increase by one per publication
+// within an epoch; a new epoch (the history was lost or reset) means offsets restarted.
+struct StreamPosition {
+  std::uint64_t offset = 0;
+  std::string epoch;
+  friend bool operator==(const StreamPosition&, const StreamPosition&) = default;
+};
+
+// "<offset>@<epoch>", for logs and test failure messages.
+std::string to_string(const StreamPosition& position);
+
+struct Publication {
+  std::string channel;  // e.g. "conv:42", "user:7", "news"
+  std::string type;     // the event type clients see, e.g. "message.new"
+  std::string payload;  // JSON text, forwarded as is (never re-serialised)
+  std::string id;       // message id; required when requires_ack
+  bool requires_ack = false;
+  std::uint64_t offset = 0;  // assigned by the history store; 0 when history is off
+  std::string epoch;
+  std::string publisher_user;  // user id of a client publisher, empty for the server API
+  // Not delivered to connections of publisher_user (typing, presence of oneself).
+  bool skip_publisher = false;
+  // Not stored in history (presence and typing events, broadcasts).
+  bool ephemeral = false;
+};
+
+// Publications are immutable once published and shared between threads and nodes' local
+// deliveries without copies.
+using PublicationPtr = std::shared_ptr<const Publication>;
+
+}  // namespace switchboard::engine

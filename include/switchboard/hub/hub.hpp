@@ -1,0 +1,90 @@
+#pragma once
+// A worker's shard of the hub: channel → the local subscribers on this worker. Delivery walks
+// one vector of pointers; subscribe and unsubscribe are O(1) (each subscription remembers its
+// index). Nothing here is shared between workers, so nothing is locked.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace switchboard::hub {
+
+class Subscriber;
+
+struct Channel {
+  std::string name;
+  std::vector<Subscriber*> subscribers;
+};
+
+// What a subscriber holds for one of its subscriptions (for O(1) removal).
+struct Subscription {
+  Channel* channel = nullptr;
+  std::uint32_t index = 0;  // position in channel->subscribers
+};
+
+class Subscriber {
+ public:
+  virtual ~Subscriber() = default;
+  // The hub keeps each Subscription's index up to date as other subscribers leave.
+  virtual Subscription* find_subscription(const Channel& channel) noexcept = 0;
+};
+
+// Thread safety: one Hub per worker, used only on that worker's thread.
+class Hub {
+ public:
+  // Adds `s` to `channel`. Returns the subscription, and first_on_worker=true when the channel
+  // had no local subscriber before (the node then counts it towards its broker subscription).
+  struct AddResult {
+    Subscription subscription;
+    bool first_on_worker = false;
+  };
+  AddResult add(std::string_view channel, Subscriber& s);
+  // Removes the subscription; returns true when the channel has no local subscriber left (the
+  // channel is then freed).
+  bool remove(const Subscription& subscription);
+
+  // The channel's local subscribers, or nullptr. Calling add/remove while iterating is not
+  // allowed: deliveries that may unsubscribe collect first (see for_each_subscriber).
+  const Channel* find(std::string_view channel) const noexcept;
+
+  // Calls f(Subscriber&) for each local subscriber of `channel`. Safe against f causing
+  // unsubscribes (of any subscriber): removals during the walk are deferred until it ends.
+  template <class F>
+  void for_each_subscriber(std::string_view channel, F&& f);
+
+  std::size_t channel_count() const noexcept { return channels_.size(); }
+  std::vector<std::string> channel_names() const;
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+  void erase_now(const Subscription& subscription);
+  void apply_deferred();
+
+  std::unordered_map<std::string, std::unique_ptr<Channel>, Hash, std::equal_to<>> channels_;
+  int walking_ = 0;
+  std::vector<Subscription> deferred_;
+};
+
+template <class F>
+void Hub::for_each_subscriber(std::string_view channel, F&& f) {
+  auto it = channels_.find(channel);
+  if (it == channels_.end()) return;
+  Channel& ch = *it->second;
+  ++walking_;
+  // Index loop: the vector does not change during the walk (removals are deferred, and adds
+  // from inside a delivery are not expected); entries may be nulled by deferred removal.
+  const std::size_t n = ch.subscribers.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    if (Subscriber* s = ch.subscribers[i]) f(*s);
+  }
+  if (--walking_ == 0 && !deferred_.empty()) apply_deferred();
+}
+
+}  // namespace switchboard::hub

@@ -1,0 +1,85 @@
+#include "switchboard/hub/hub.hpp"
+
+namespace switchboard::hub {
+
+Hub::AddResult Hub::add(std::string_view name, Subscriber& s) {
+  AddResult result;
+  auto it = channels_.find(name);
+  if (it == channels_.end()) {
+    auto channel = std::make_unique<Channel>();
+    channel->name = std::string(name);
+    it = channels_.emplace(channel->name, std::move(channel)).first;
+    result.first_on_worker = true;
+  }
+  Channel& ch = *it->second;
+  result.subscription.channel = &ch;
+  result.subscription.index = static_cast<std::uint32_t>(ch.subscribers.size());
+  ch.subscribers.push_back(&s);
+  return result;
+}
+
+bool Hub::remove(const Subscription& subscription) {
+  Channel* ch = subscription.channel;
+  if (walking_ > 0) {
+    // A delivery is walking some channel's vector: blank the slot now (so the walk skips it)
+    // and compact afterwards.
+    ch->subscribers[subscription.index] = nullptr;
+    deferred_.push_back(subscription);
+    return false;
+  }
+  erase_now(subscription);
+  if (!ch->subscribers.empty()) return false;
+  channels_.erase(ch->name);
+  return true;
+}
+
+void Hub::erase_now(const Subscription& subscription) {
+  Channel* ch = subscription.channel;
+  auto& subs = ch->subscribers;
+  // Swap-remove: the last subscriber takes the freed slot and learns its new index.
+  Subscriber* last = subs.back();
+  subs.pop_back();
+  if (subscription.index < subs.size()) {
+    subs[subscription.index] = last;
+    if (last != nullptr) {
+      if (Subscription* moved = last->find_subscription(*ch)) moved->index = subscription.index;
+    }
+  }
+}
+
+void Hub::apply_deferred() {
+  std::vector<Subscription> pending;
+  pending.swap(deferred_);
+  for (const Subscription& sub : pending) {
+    Channel* ch = sub.channel;
+    auto& subs = ch->subscribers;
+    // Compact the channel: drop every null slot and renumber the moved subscribers.
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < subs.size(); ++i) {
+      if (subs[i] == nullptr) continue;
+      if (out != i) {
+        subs[out] = subs[i];
+        if (Subscription* moved = subs[out]->find_subscription(*ch)) {
+          moved->index = static_cast<std::uint32_t>(out);
+        }
+      }
+      ++out;
+    }
+    subs.resize(out);
+    if (subs.empty()) channels_.erase(ch->name);
+  }
+}
+
+const Channel* Hub::find(std::string_view channel) const noexcept {
+  auto it = channels_.find(channel);
+  return it == channels_.end() ? nullptr : it->second.get();
+}
+
+std::vector<std::string> Hub::channel_names() const {
+  std::vector<std::string> names;
+  names.reserve(channels_.size());
+  for (const auto& [name, ch] : channels_) names.push_back(name);
+  return names;
+}
+
+}  // namespace switchboard::hub

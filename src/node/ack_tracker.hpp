@@ -1,0 +1,23 @@
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "switchboard/ws/shared_frame.hpp"
+
+namespace switchboard::node {
+
+// Messages sent with requires_ack and not acknowledged yet. Allocated on the first such
+// message, so connections that never get one pay a null pointer.
+struct AckTracker {
+  struct Pending {
+    std::string id;
+    ws::SharedFrame frame;  // the same bytes are resent
+    std::uint32_t next_retry = 0;
+    std::uint32_t expires = 0;
+    std::uint32_t attempts = 0;
+  };
+  std::vector<Pending> pending;  // oldest first
+};
+
+}  // namespace switchboard::node

@@ -1,0 +1,221 @@
+#include "api_routes.hpp"
+
+#include <boost/json.hpp>
+
+#include "channel_name.hpp"
+#include "close_codes.hpp"
+#include "node.hpp"
+#include "snapshots.hpp"
+#include "switchboard/http/router.hpp"
+#include "switchboard/protocol/json_fields.hpp"
+#include "switchboard/protocol/json_writer.hpp"
+#include "switchboard/ws/close_code.hpp"
+
+namespace switchboard::node {
+namespace {
+
+using http::Request;
+using http::Respond;
+using http::Response;
+using protocol::JsonFields;
+
+// Wraps a handler with the API key check: 401 without a valid key; 403 when the server has
+// no api_key configured (the API is then disabled).
+http::Handler with_key(const Node& node, http::Handler handler) {
+  return [&node, handler = std::move(handler)](const Request& request, Respond respond) {
+    const std::string& key = node.config().api_key;
+    if (key.empty()) {
+      return respond(Response::error(403, "api_disabled", "the server API needs api_key set"));
+    }
+    constexpr std::string_view kScheme = "apikey ";
+    const std::string_view header = request.header("Authorization");
+    if (header.size() <= kScheme.size() || header.substr(0, kScheme.size()) != kScheme ||
+        header.substr(kScheme.size()) != key) {
+      Response response = Response::error(401, "unauthorized", "missing or wrong API key");
+      response.headers.emplace_back("WWW-Authenticate", "apikey");
+      return respond(std::move(response));
+    }
+    handler(request, std::move(respond));
+  };
+}
+
+Response bad_request(std::string_view message) {
+  return Response::error(400, "bad_request", message);
+}
+
+// Parses a JSON object body; on failure answers 400 and returns nullopt.
+std::optional<JsonFields> body_fields(const Request& request, const Respond& respond) {
+  auto fields = JsonFields::parse(request.body);
+  if (!fields) respond(bad_request("body must be a JSON object"));
+  return fields;
+}
+
+// The common fields of an event: type (default message.new), payload (any JSON, required),
+// id, requires_ack. Returns an error message, or empty when valid.
+std::string read_message(const JsonFields& f, Message& out) {
+  if (f.has("type")) {
+    auto type = f.string("type");
+    if (!type || type->empty()) return "type must be a non-empty string";
+    out.type = *type;
+  }
+  const std::string* payload = f.raw("payload");
+  if (payload == nullptr) return "payload is required";
+  out.payload = *payload;
+  if (f.has("id")) {
+    auto id = f.string("id");
+    if (!id) return "id must be a string";
+    out.id = *id;
+  }
+  if (f.has("requires_ack")) {
+    auto ack = f.boolean("requires_ack");
+    if (!ack) return "requires_ack must be a boolean";
+    out.requires_ack = *ack;
+  }
+  return {};
+}
+
+std::string position_json(const engine::Publication& p) {
+  std::string out;
+  protocol::JsonObject o(out);
+  o.string("channel", p.channel).number("offset", p.offset).string("epoch", p.epoch);
+  if (!p.id.empty()) o.string("id", p.id);
+  o.close();
+  return out;
+}
+
+}  // namespace
+
+void add_api_routes(Node& node) {
+  http::Router& router = node.server().router();
+
+  router.add("POST", "/api/publish", with_key(node, [&node](const Request& request, Respond respond) {
+    auto f = body_fields(request, respond);
+    if (!f) return;
+    auto channel = f->string("channel");
+    if (!channel || !valid_channel_name(*channel)) {
+      return respond(bad_request("channel must be a valid channel name"));
+    }
+    Message message;
+    if (auto error = read_message(*f, message); !error.empty()) return respond(bad_request(error));
+    engine::Publication publication;
+    publication.channel = *channel;
+    publication.type = std::move(message.type);
+    publication.payload = std::move(message.payload);
+    publication.id = std::move(message.id);
+    publication.requires_ack = message.requires_ack;
+    node.publish(std::move(publication),
+                 [respond](std::error_code ec, engine::PublicationPtr stored) {
+                   if (ec) return respond(Response::error(503, "publish_failed", ec.message()));
+                   respond(Response::json(200, position_json(*stored)));
+                 });
+  }));
+
+  router.add("POST", "/api/broadcast", with_key(node, [&node](const Request& request, Respond respond) {
+    auto f = body_fields(request, respond);
+    if (!f) return;
+    Message message;
+    if (auto error = read_message(*f, message); !error.empty()) return respond(bad_request(error));
+    node.broadcast(std::move(message));
+    respond(Response::json(202, R"({"status":"accepted"})"));
+  }));
+
+  router.add("POST", "/api/send", with_key(node, [&node](const Request& request, Respond respond) {
+    auto f = body_fields(request, respond);
+    if (!f) return;
+    auto user = f->string("user_id");
+    if (!user || user->empty()) return respond(bad_request("user_id must be a non-empty string"));
+    Message message;
+    if (auto error = read_message(*f, message); !error.empty()) return respond(bad_request(error));
+    node.send_to_user(*user, std::move(message), [respond](std::error_code ec, bool now) {
+      if (ec) return respond(Response::error(503, "send_failed", ec.message()));
+      respond(Response::json(200, now ? R"({"status":"sent"})" : R"({"status":"stored_offline"})"));
+    });
+  }));
+
+  router.add("GET", "/api/presence", with_key(node, [&node](const Request& request, Respond respond) {
+    auto channel = request.query_param("channel");
+    if (!channel || !valid_channel_name(*channel)) {
+      return respond(bad_request("query parameter channel is required"));
+    }
+    node.engine().presence->members(
+        *channel, [respond, channel = *channel](std::vector<engine::PresenceEntry> members) {
+          std::string list = "[";
+          for (const auto& m : members) {
+            if (list.size() > 1) list.push_back(',');
+            protocol::JsonObject(list)
+                .string("user_id", m.user_id)
+                .string("session_id", m.client_id)
+                .string("node", m.node_id)
+                .close();
+          }
+          list.push_back(']');
+          std::string body;
+          protocol::JsonObject(body).string("channel", channel).raw("members", list).close();
+          respond(Response::json(200, std::move(body)));
+        });
+  }));
+
+  router.add("GET", "/api/channels", with_key(node, [&node](const Request&, Respond respond) {
+    std::string list = "[";
+    for (const auto& name : node.active_channels()) {
+      if (list.size() > 1) list.push_back(',');
+      protocol::append_json_string(list, name);
+    }
+    list.push_back(']');
+    std::string body;
+    protocol::JsonObject(body).raw("channels", list).close();
+    respond(Response::json(200, std::move(body)));
+  }));
+
+  router.add("GET", "/api/users/*", with_key(node, [&node](const Request& request, Respond respond) {
+    const std::string_view path = request.path();
+    const std::string user(path.substr(std::string_view("/api/users/").size()));
+    if (user.empty()) return respond(bad_request("user id missing from the path"));
+    const std::size_t connections = node.user_connection_count(user);
+    node.engine().presence->user_online(user, [respond, user, connections](bool online) {
+      std::string body;
+      protocol::JsonObject(body)
+          .string("user_id", user)
+          .boolean("online", online || connections > 0)
+          .number("connections", connections)
+          .close();
+      respond(Response::json(200, std::move(body)));
+    });
+  }));
+
+  router.add("POST", "/api/disconnect", with_key(node, [&node](const Request& request, Respond respond) {
+    auto f = body_fields(request, respond);
+    if (!f) return;
+    auto user = f->string("user_id");
+    if (!user || user->empty()) return respond(bad_request("user_id must be a non-empty string"));
+    std::uint16_t code = close_code::kDisconnected;
+    if (f->has("code")) {
+      auto c = f->uint("code");
+      if (!c || *c < 4000 || *c > 4999) return respond(bad_request("code must be in 4000..4999"));
+      code = static_cast<std::uint16_t>(*c);
+    }
+    std::string reason = "disconnected by the server";
+    if (f->has("reason")) {
+      auto r = f->string("reason");
+      if (!r) return respond(bad_request("reason must be a string"));
+      reason = *r;
+    }
+    node.disconnect_user(*user, code, reason);
+    respond(Response::json(202, R"({"status":"accepted"})"));
+  }));
+
+  router.add("POST", "/api/snapshot", with_key(node, [&node](const Request& request, Respond respond) {
+    auto f = body_fields(request, respond);
+    if (!f) return;
+    auto channel = f->string("channel");
+    if (!channel || !valid_channel_name(*channel)) {
+      return respond(bad_request("channel must be a valid channel name"));
+    }
+    const std::string* payload = f->raw("payload");
+    if (payload == nullptr) return respond(bad_request("payload is required"));
+    node.snapshots().set(*channel, *payload);
+    respond(Response::json(200, R"({"status":"stored"})"));
+  }));
+}
+
+}  // namespace switchboard::node

@@ -1,0 +1,113 @@
+#include "switchboard/gateway.hpp"
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "api_routes.hpp"
+#include "auth_service_authenticator.hpp"
+#include "gateway_endpoint.hpp"
+#include "node.hpp"
+#include "switchboard/auth/jwt_verifier.hpp"
+#include "switchboard/engine/engine.hpp"
+#include "switchboard/net/ops_routes.hpp"
+#include "switchboard/net/server.hpp"
+#include "upstream.hpp"
+
+namespace switchboard {
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The authenticator the configuration asks for: the auth service when its URL is set,
+// otherwise JWT with the configured key; none when neither is configured.
+std::unique_ptr<auth::Authenticator> configured_authenticator(const config::Config& c) {
+  if (!c.auth_service_url.empty()) {
+    return node::make_auth_service_authenticator(c.auth_service_url, c.auth_service_timeout);
+  }
+  auth::JwtConfig jwt;
+  jwt.issuer = c.jwt_issuer;
+  jwt.audience = c.jwt_audience;
+  jwt.leeway = std::chrono::duration_cast<std::chrono::seconds>(c.jwt_leeway);
+  auth::Algorithm algorithm{};
+  if (!auth::parse_algorithm(c.jwt_algorithm, algorithm)) {
+    throw std::invalid_argument("unknown jwt_algorithm " + c.jwt_algorithm);
+  }
+  const bool hmac = c.jwt_algorithm.rfind("HS", 0) == 0;
+  if (hmac && !c.jwt_secret.empty()) {
+    jwt.keys.push_back(auth::JwtKey{algorithm, {}, c.jwt_secret});
+  } else if (!hmac && !c.jwt_public_key_file.empty()) {
+    jwt.keys.push_back(auth::JwtKey{algorithm, {}, read_file(c.jwt_public_key_file)});
+  } else {
+    return nullptr;
+  }
+  return auth::make_jwt_authenticator(std::make_shared<const auth::JwtVerifier>(std::move(jwt)));
+}
+
+}  // namespace
+
+Gateway::Gateway(config::Config config) : Gateway(std::move(config), engine::make_memory_engine()) {}
+
+Gateway::Gateway(config::Config config, engine::Engine engine)
+    : server_(std::make_unique<net::Server>(std::move(config))) {
+  node_ = std::make_unique<node::Node>(*server_, std::move(engine));
+  node_->set_authenticator(configured_authenticator(server_->config()));
+  net::add_ops_routes(*server_, [n = node_.get()] { return n->user_count(); });
+  node::add_api_routes(*node_);
+  server_->add_endpoint(server_->config().ws_path, [n = node_.get()](net::Worker& worker) {
+    return std::make_unique<node::GatewayEndpoint>(*n, worker);
+  });
+}
+
+Gateway::~Gateway() {
+  stop();
+  wait();
+  node_->stop();
+}
+
+void Gateway::on(std::string type, EventHandler handler) { node_->on(std::move(type), std::move(handler)); }
+void Gateway::on_connect(ConnectHook hook) { node_->on_connect(std::move(hook)); }
+void Gateway::on_disconnect(DisconnectHook hook) { node_->on_disconnect(std::move(hook)); }
+void Gateway::set_authenticator(std::unique_ptr<auth::Authenticator> authenticator) {
+  node_->set_authenticator(std::move(authenticator));
+}
+void Gateway::set_upstream_sink(UpstreamSink sink) { node_->upstream().set_sink(std::move(sink)); }
+
+void Gateway::start() {
+  node_->start();
+  server_->start();
+}
+void Gateway::drain() { server_->drain(); }
+void Gateway::stop() { server_->stop(); }
+void Gateway::wait() { server_->wait(); }
+
+void Gateway::publish(std::string channel, Message message) {
+  engine::Publication publication;
+  publication.channel = std::move(channel);
+  publication.type = std::move(message.type);
+  publication.payload = std::move(message.payload);
+  publication.id = std::move(message.id);
+  publication.requires_ack = message.requires_ack;
+  node_->publish(std::move(publication));
+}
+
+void Gateway::send_to_user(std::string user_id, Message message) {
+  node_->send_to_user(std::move(user_id), std::move(message));
+}
+
+void Gateway::broadcast(Message message) { node_->broadcast(std::move(message)); }
+
+void Gateway::disconnect_user(std::string user_id, std::uint16_t code, std::string reason) {
+  node_->disconnect_user(user_id, code, reason);
+}
+
+net::Server& Gateway::server() noexcept { return *server_; }
+node::Node& Gateway::node() noexcept { return *node_; }
+
+}  // namespace switchboard

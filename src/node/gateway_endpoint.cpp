@@ -1,0 +1,133 @@
+#include "gateway_endpoint.hpp"
+
+#include <random>
+
+#include "session.hpp"
+#include "switchboard/http/request.hpp"
+#include "switchboard/net/connection.hpp"
+#include "switchboard/net/worker.hpp"
+#include "switchboard/protocol/json_writer.hpp"
+
+namespace switchboard::node {
+namespace {
+
+// A random (version 4) UUID: session ids are opaque to clients (seed 001: "uuid-session-id").
+std::string new_session_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  const std::uint64_t hi = (rng() & 0xFFFFFFFFFFFF0FFFull) | 0x0000000000004000ull;
+  const std::uint64_t lo = (rng() & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;
+  char buf[37];
+  std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                static_cast<unsigned>((hi >> 16) & 0xFFFF), static_cast<unsigned>(hi & 0xFFFF),
+                static_cast<unsigned>(lo >> 48),
+                static_cast<unsigned long long>(lo & 0xFFFFFFFFFFFFull));
+  return buf;
+}
+
+// The token offered at upgrade: Authorization: Bearer, then ?token=, then the `token` cookie
+// (seed 004 authenticates the upgrade request itself).
+std::string upgrade_token(const http::Request& request) {
+  std::string_view authorization = request.header("Authorization");
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authorization.size() > kBearer.size() &&
+      authorization.substr(0, kBearer.size()) == kBearer) {
+    return std::string(authorization.substr(kBearer.size()));
+  }
+  if (auto token = request.query_param("token")) return *token;
+  if (auto token = request.cookie("token")) return *token;
+  return {};
+}
+
+}  // namespace
+
+GatewayEndpoint::GatewayEndpoint(Node& node, net::Worker& worker) : node_(node), worker_(worker) {
+  node_.register_endpoint(worker.index(), this);
+}
+
+GatewayEndpoint::~GatewayEndpoint() = default;
+
+std::optional<http::Response> GatewayEndpoint::on_upgrade(const http::Request& request,
+                                                          net::Connection& connection) {
+  upgrade_ip_ = connection.remote_address();
+  if (!node_.ip_connected(upgrade_ip_)) {
+    auto response = http::Response::error(429, "too_many_connections",
+                                          "too many connections from this address");
+    response.headers.emplace_back("Retry-After", "10");
+    return response;
+  }
+  upgrade_token_ = upgrade_token(request);
+  return std::nullopt;
+}
+
+void GatewayEndpoint::on_open(net::Connection& connection) {
+  auto session = std::make_shared<Session>(*this, connection, new_session_id(),
+                                           std::move(upgrade_ip_));
+  session->endpoint_index = sessions_.size();
+  connection.endpoint_data = session.get();
+  sessions_.push_back(session);
+  session->open(std::exchange(upgrade_token_, {}));
+}
+
+void GatewayEndpoint::on_message(net::Connection& connection, ws::Opcode op,
+                                 std::string_view payload) {
+  auto* session = static_cast<Session*>(connection.endpoint_data);
+  if (op == ws::Opcode::text) {
+    session->on_text(payload);
+  } else {
+    session->on_binary(payload);
+  }
+}
+
+void GatewayEndpoint::on_close(net::Connection& connection, std::uint16_t code) {
+  auto* session = static_cast<Session*>(connection.endpoint_data);
+  if (session == nullptr) return;
+  connection.endpoint_data = nullptr;
+  session->on_closed(code);
+  node_.ip_disconnected(session->info().remote_address);
+  remove_session(*session);
+}
+
+void GatewayEndpoint::remove_session(Session& session) {
+  const std::size_t index = session.endpoint_index;
+  if (index != sessions_.size() - 1) {
+    sessions_[index] = std::move(sessions_.back());
+    sessions_[index]->endpoint_index = index;
+  }
+  sessions_.pop_back();  // the session is freed here unless a pending callback holds it
+}
+
+void GatewayEndpoint::on_sweep(std::uint32_t now) {
+  for (auto& [channel, user] : typing_.expire(now)) {
+    std::string payload;
+    protocol::JsonObject(payload).string("channel", channel).string("user_id", user).close();
+    node_.emit(channel, "typing.stop", std::move(payload), user);
+  }
+  // Index loop: a sweep may close sessions, which removes them from the vector (swap-remove
+  // from the back, so walking backwards visits each remaining session once).
+  for (std::size_t i = sessions_.size(); i-- > 0;) {
+    if (i < sessions_.size()) sessions_[i]->on_sweep(now);
+  }
+}
+
+void GatewayEndpoint::deliver(const DeliveryPtr& delivery) {
+  const std::string& channel = delivery->publication->channel;
+  if (channel == kBroadcastChannel) {
+    for (std::size_t i = sessions_.size(); i-- > 0;) {
+      if (i < sessions_.size() && sessions_[i]->authenticated()) sessions_[i]->deliver(delivery);
+    }
+    return;
+  }
+  hub_.for_each_subscriber(channel,
+                           [&](hub::Subscriber& s) { static_cast<Session&>(s).deliver(delivery); });
+}
+
+void GatewayEndpoint::disconnect_user(const std::string& user_id, std::uint16_t code,
+                                      const std::string& reason) {
+  for (std::size_t i = sessions_.size(); i-- > 0;) {
+    if (i < sessions_.size() && sessions_[i]->user_id() == user_id) {
+      sessions_[i]->close(code, reason);
+    }
+  }
+}
+
+}  // namespace switchboard::node

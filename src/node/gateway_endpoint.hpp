@@ -1,0 +1,62 @@
+#pragma once
+// The gateway's WebSocket endpoint on one worker: its sessions, its shard of the hub, its
+// typing indicators. The node posts deliveries here; everything else happens on the worker.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gateway_counters.hpp"
+#include "node.hpp"
+#include "switchboard/hub/hub.hpp"
+#include "switchboard/net/endpoint.hpp"
+#include "typing_tracker.hpp"
+
+namespace switchboard::net {
+class Worker;
+}
+
+namespace switchboard::node {
+
+class Session;
+
+class GatewayEndpoint final : public net::Endpoint {
+ public:
+  GatewayEndpoint(Node& node, net::Worker& worker);
+  ~GatewayEndpoint() override;
+
+  // net::Endpoint
+  std::optional<http::Response> on_upgrade(const http::Request& request,
+                                           net::Connection& connection) override;
+  void on_open(net::Connection& connection) override;
+  void on_message(net::Connection& connection, ws::Opcode op, std::string_view payload) override;
+  void on_close(net::Connection& connection, std::uint16_t code) override;
+  void on_sweep(std::uint32_t now) override;
+
+  // Posted by the node.
+  void deliver(const DeliveryPtr& delivery);
+  void disconnect_user(const std::string& user_id, std::uint16_t code, const std::string& reason);
+
+  Node& node() noexcept { return node_; }
+  net::Worker& worker() noexcept { return worker_; }
+  hub::Hub& hub() noexcept { return hub_; }
+  TypingTracker& typing() noexcept { return typing_; }
+  GatewayCounters& counters() noexcept { return counters_; }
+  const GatewayCounters& counters() const noexcept { return counters_; }
+  std::size_t session_count() const noexcept { return sessions_.size(); }
+
+ private:
+  void remove_session(Session& session);
+
+  Node& node_;
+  net::Worker& worker_;
+  hub::Hub hub_;
+  TypingTracker typing_;
+  GatewayCounters counters_;
+  std::vector<std::shared_ptr<Session>> sessions_;
+  // Carried from on_upgrade to on_open, which the transport calls back to back.
+  std::string upgrade_token_;
+  std::string upgrade_ip_;
+};
+
+}  // namespace switchboard::node

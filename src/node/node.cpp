@@ -1,0 +1,343 @@
+#include "node.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <random>
+
+#include "gateway_endpoint.hpp"
+#include "switchboard/net/worker.hpp"
+#include "switchboard/protocol/json_writer.hpp"
+#include "switchboard/ws/deflate.hpp"
+#include "upstream.hpp"
+
+namespace switchboard::node {
+namespace {
+
+std::string make_node_id() {
+  char host[64] = {};
+  ::gethostname(host, sizeof host - 1);
+  std::mt19937 rng{std::random_device{}()};
+  char suffix[9];
+  std::snprintf(suffix, sizeof suffix, "%08x", static_cast<unsigned>(rng()));
+  return std::string(host) + "-" + suffix;
+}
+
+std::string random_id() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+// Registry entries outlive a crashed node by at most this long; live nodes refresh them.
+constexpr auto kRegistryTtl = std::chrono::seconds(90);
+
+}  // namespace
+
+Node::Node(net::Server& server, engine::Engine engine)
+    : server_(server),
+      engine_(std::move(engine)),
+      id_(make_node_id()),
+      upstream_(std::make_unique<Upstream>(*this)),
+      snapshots_(server.config().snapshot_types, server.config().snapshot_interval) {
+  endpoints_.resize(server.worker_count(), nullptr);
+}
+
+Node::~Node() { stop(); }
+
+void Node::set_authenticator(std::unique_ptr<auth::Authenticator> authenticator) {
+  authenticator_ = std::move(authenticator);
+}
+
+void Node::on(std::string type, EventHandler handler) {
+  handlers_[std::move(type)] = std::move(handler);
+}
+
+const EventHandler* Node::handler(std::string_view type) const noexcept {
+  auto it = handlers_.find(std::string(type));
+  return it == handlers_.end() ? nullptr : &it->second;
+}
+
+void Node::register_endpoint(unsigned worker, GatewayEndpoint* endpoint) {
+  endpoints_[worker] = endpoint;
+}
+
+void Node::start() {
+  engine_.broker->start(id_, *this);
+  engine_.broker->subscribe(kBroadcastChannel, [](std::error_code ec) {
+    if (ec) spdlog::error("broker: cannot subscribe to broadcasts: {}", ec.message());
+  });
+  work_ = std::make_unique<
+      boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
+      housekeeping_.get_executor());
+  upstream_->start();
+  housekeeping_thread_ = std::thread([this] { housekeeping_.run(); });
+}
+
+void Node::stop() {
+  if (!housekeeping_thread_.joinable()) return;
+  boost::asio::post(housekeeping_, [this] {
+    upstream_->stop();
+    std::lock_guard lock(mutex_);
+    for (auto& [key, presence] : presence_) {
+      if (presence.pending_leave) presence.pending_leave->cancel();
+    }
+  });
+  work_.reset();
+  housekeeping_thread_.join();
+}
+
+// ---------------------------------------------------------------------------------------
+// Ingress
+
+engine::HistoryOptions Node::history_options(std::string_view) const {
+  return engine::HistoryOptions{config().history_size, config().history_ttl};
+}
+
+void Node::publish(engine::Publication publication,
+                   std::function<void(std::error_code, engine::PublicationPtr)> done) {
+  if (publication.requires_ack && publication.id.empty()) publication.id = random_id();
+  snapshots_.observe(publication);
+  auto send = [this, done](engine::PublicationPtr stored) {
+    engine_.broker->publish(stored, [done, stored](std::error_code ec) {
+      if (done) done(ec, stored);
+    });
+  };
+  if (publication.ephemeral || config().history_size == 0) {
+    return send(std::make_shared<const engine::Publication>(std::move(publication)));
+  }
+  const std::string channel = publication.channel;
+  engine_.history->append(std::move(publication), history_options(channel), std::move(send));
+}
+
+void Node::send_to_user(std::string user_id, Message message,
+                        std::function<void(std::error_code, bool)> done) {
+  engine::Publication publication;
+  publication.channel = "user:" + user_id;
+  publication.type = std::move(message.type);
+  publication.payload = std::move(message.payload);
+  publication.id = std::move(message.id);
+  publication.requires_ack = message.requires_ack;
+  if (!publication.requires_ack) {
+    return publish(std::move(publication), [done](std::error_code ec, engine::PublicationPtr) {
+      if (done) done(ec, !ec);
+    });
+  }
+  if (publication.id.empty()) publication.id = random_id();
+  // An acknowledged message for a user connected nowhere waits for their next connection.
+  engine_.registry->nodes_of(user_id, [this, user_id, publication = std::move(publication),
+                                       done](std::vector<std::string> nodes) mutable {
+    if (!nodes.empty()) {
+      return publish(std::move(publication), [done](std::error_code ec, engine::PublicationPtr) {
+        if (done) done(ec, !ec);
+      });
+    }
+    auto kept = std::make_shared<const engine::Publication>(std::move(publication));
+    const engine::OfflineLimits limits{config().offline_max_messages, config().offline_ttl};
+    engine_.offline->push(user_id, kept, limits, [done, user_id](std::size_t dropped) {
+      if (dropped > 0) {
+        spdlog::warn("offline store: {} oldest message(s) for user {} dropped", dropped, user_id);
+      }
+      if (done) done({}, false);
+    });
+  });
+}
+
+void Node::broadcast(Message message) {
+  engine::Publication publication;
+  publication.channel = std::string(kBroadcastChannel);
+  publication.type = std::move(message.type);
+  publication.payload = std::move(message.payload);
+  publication.id = std::move(message.id);
+  publication.requires_ack = message.requires_ack;
+  publication.ephemeral = true;
+  publish(std::move(publication));
+}
+
+void Node::emit(const std::string& channel, std::string type, std::string payload,
+                const std::string& from_user) {
+  engine::Publication publication;
+  publication.channel = channel;
+  publication.type = std::move(type);
+  publication.payload = std::move(payload);
+  publication.publisher_user = from_user;
+  publication.skip_publisher = true;
+  publication.ephemeral = true;
+  publish(std::move(publication));
+}
+
+void Node::disconnect_user(const std::string& user_id, std::uint16_t code,
+                           const std::string& reason) {
+  for (std::size_t i = 0; i < endpoints_.size(); ++i) {
+    GatewayEndpoint* endpoint = endpoints_[i];
+    if (endpoint == nullptr) continue;
+    server_.worker(i).post(
+        [endpoint, user_id, code, reason] { endpoint->disconnect_user(user_id, code, reason); });
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Delivery: frame once here, then one post per worker.
+
+void Node::on_publication(const engine::PublicationPtr& publication) {
+  fan_out(frame(publication));
+}
+
+void Node::on_node_message(const engine::PublicationPtr& publication) {
+  fan_out(frame(publication));
+}
+
+DeliveryPtr Node::frame(const engine::PublicationPtr& publication) const {
+  const engine::Publication& p = *publication;
+  std::string json;
+  json.reserve(p.type.size() + p.channel.size() + p.payload.size() + 96);
+  protocol::JsonObject o(json);
+  o.string("type", p.type);
+  if (p.channel != kBroadcastChannel) o.string("channel", p.channel);
+  if (p.offset != 0) o.number("offset", p.offset).string("epoch", p.epoch);
+  if (!p.id.empty()) o.string("id", p.id);
+  if (p.requires_ack) o.boolean("requires_ack", true);
+  o.raw("payload", p.payload);
+  o.close();
+  // One deflater per thread: frames are built on whichever thread the broker delivers on.
+  thread_local std::unique_ptr<ws::Deflater> deflater;
+  if (config().deflate && !deflater) deflater = std::make_unique<ws::Deflater>();
+  auto delivery = std::make_shared<Delivery>();
+  delivery->publication = publication;
+  delivery->message = ws::build_message(ws::Opcode::text, json,
+                                        config().deflate ? deflater.get() : nullptr,
+                                        config().deflate_min_size);
+  return delivery;
+}
+
+void Node::fan_out(const DeliveryPtr& delivery) {
+  for (std::size_t i = 0; i < endpoints_.size(); ++i) {
+    GatewayEndpoint* endpoint = endpoints_[i];
+    if (endpoint == nullptr) continue;
+    server_.worker(i).post([endpoint, delivery] { endpoint->deliver(delivery); });
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Node-wide bookkeeping
+
+void Node::channel_active_on_worker(const std::string& channel) {
+  std::lock_guard lock(mutex_);
+  if (++channel_workers_[channel] == 1) {
+    engine_.broker->subscribe(channel, [channel](std::error_code ec) {
+      if (ec) spdlog::error("broker: subscribe {} failed: {}", channel, ec.message());
+    });
+  }
+}
+
+void Node::channel_idle_on_worker(const std::string& channel) {
+  std::lock_guard lock(mutex_);
+  auto it = channel_workers_.find(channel);
+  if (it == channel_workers_.end() || --it->second > 0) return;
+  channel_workers_.erase(it);
+  engine_.broker->unsubscribe(channel, [](std::error_code) {});
+}
+
+bool Node::user_connected(const std::string& user_id) {
+  std::lock_guard lock(mutex_);
+  std::size_t& count = user_connections_[user_id];
+  if (count >= config().max_connections_per_user) return false;
+  if (++count == 1) engine_.registry->register_user(user_id, id_, kRegistryTtl);
+  return true;
+}
+
+void Node::user_disconnected(const std::string& user_id) {
+  std::lock_guard lock(mutex_);
+  auto it = user_connections_.find(user_id);
+  if (it == user_connections_.end()) return;
+  if (--it->second == 0) {
+    user_connections_.erase(it);
+    engine_.registry->unregister_user(user_id, id_);
+  }
+}
+
+bool Node::ip_connected(const std::string& ip) {
+  if (ip.empty()) return true;
+  std::lock_guard lock(mutex_);
+  std::size_t& count = ip_connections_[ip];
+  if (count >= config().max_connections_per_ip) return false;
+  ++count;
+  return true;
+}
+
+void Node::ip_disconnected(const std::string& ip) {
+  if (ip.empty()) return;
+  std::lock_guard lock(mutex_);
+  auto it = ip_connections_.find(ip);
+  if (it != ip_connections_.end() && --it->second == 0) ip_connections_.erase(it);
+}
+
+std::size_t Node::user_count() const {
+  std::lock_guard lock(mutex_);
+  return user_connections_.size();
+}
+
+std::vector<std::string> Node::active_channels() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> names;
+  names.reserve(channel_workers_.size());
+  for (const auto& [name, workers] : channel_workers_) names.push_back(name);
+  return names;
+}
+
+std::size_t Node::user_connection_count(const std::string& user_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = user_connections_.find(user_id);
+  return it == user_connections_.end() ? 0 : it->second;
+}
+
+// Presence join/leave are per user and channel: a user's second tab joins silently, and a
+// leave is announced only if the user has not come back within presence_leave_delay (a page
+// reload does not flap).
+void Node::presence_joined(const std::string& channel, const std::string& user_id,
+                           const std::string&) {
+  bool announce = false;
+  {
+    std::lock_guard lock(mutex_);
+    PresenceCount& entry = presence_[channel + '\n' + user_id];
+    if (++entry.connections == 1) {
+      if (entry.pending_leave) {
+        entry.pending_leave->cancel();  // came back in time: neither leave nor join
+        entry.pending_leave.reset();
+      } else {
+        announce = true;
+      }
+    }
+  }
+  if (!announce) return;
+  std::string payload;
+  protocol::JsonObject(payload).string("channel", channel).string("user_id", user_id).close();
+  emit(channel, "presence.join", std::move(payload), user_id);
+}
+
+void Node::presence_left(const std::string& channel, const std::string& user_id,
+                         const std::string&) {
+  const std::string key = channel + '\n' + user_id;
+  std::lock_guard lock(mutex_);
+  auto it = presence_.find(key);
+  if (it == presence_.end() || --it->second.connections > 0) return;
+  auto timer = std::make_unique<boost::asio::steady_timer>(housekeeping_);
+  timer->expires_after(config().presence_leave_delay);
+  timer->async_wait([this, key, channel, user_id](const boost::system::error_code& ec) {
+    if (ec) return;
+    {
+      std::lock_guard inner(mutex_);
+      auto found = presence_.find(key);
+      if (found == presence_.end() || found->second.connections > 0) return;
+      presence_.erase(found);
+    }
+    std::string payload;
+    protocol::JsonObject(payload).string("channel", channel).string("user_id", user_id).close();
+    emit(channel, "presence.leave", std::move(payload), user_id);
+  });
+  it->second.pending_leave = std::move(timer);
+}
+
+}  // namespace switchboard::node

@@ -1,0 +1,139 @@
+#pragma once
+// The node: the composition root of the gateway on one process. It owns the engine, the
+// authenticator and the handlers, routes publications from ingress (server API, client
+// publish, library calls) through history and the broker to its workers, and keeps the little
+// node-wide state there is (which channels the broker must deliver here, connections per user
+// and per IP, presence join/leave debouncing). Per-connection and per-channel delivery state
+// lives in the workers (GatewayEndpoint, Session, Hub) and is never locked.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "switchboard/auth/authenticator.hpp"
+#include "switchboard/config/config.hpp"
+#include "switchboard/engine/engine.hpp"
+#include "switchboard/gateway.hpp"
+#include "switchboard/net/server.hpp"
+#include "snapshots.hpp"
+#include "switchboard/ws/frame_builder.hpp"
+
+namespace switchboard::node {
+
+class GatewayEndpoint;
+class Upstream;
+
+// A publication framed once for every connection: what workers receive.
+struct Delivery {
+  engine::PublicationPtr publication;
+  ws::OutboundMessage message;
+};
+using DeliveryPtr = std::shared_ptr<const Delivery>;
+
+// The channel every node subscribes to for broadcasts to everyone.
+inline constexpr std::string_view kBroadcastChannel = "$broadcast";
+
+class Node final : public engine::BrokerHandler {
+ public:
+  Node(net::Server& server, engine::Engine engine);
+  ~Node() override;
+
+  const config::Config& config() const noexcept { return server_.config(); }
+  net::Server& server() noexcept { return server_; }
+  engine::Engine& engine() noexcept { return engine_; }
+  const std::string& id() const noexcept { return id_; }
+
+  // --- Set-up (before start) ------------------------------------------------------------
+  void set_authenticator(std::unique_ptr<auth::Authenticator> authenticator);
+  auth::Authenticator* authenticator() noexcept { return authenticator_.get(); }
+  void on(std::string type, EventHandler handler);
+  const EventHandler* handler(std::string_view type) const noexcept;
+  void on_connect(ConnectHook hook) { connect_hook_ = std::move(hook); }
+  void on_disconnect(DisconnectHook hook) { disconnect_hook_ = std::move(hook); }
+  const ConnectHook& connect_hook() const noexcept { return connect_hook_; }
+  const DisconnectHook& disconnect_hook() const noexcept { return disconnect_hook_; }
+  void register_endpoint(unsigned worker, GatewayEndpoint* endpoint);
+  Upstream& upstream() noexcept { return *upstream_; }
+  Snapshots& snapshots() noexcept { return snapshots_; }
+  void start();  // broker, housekeeping thread
+  void stop();
+
+  // --- Ingress (any thread) -------------------------------------------------------------
+  // Stores in history (unless ephemeral or history is off), then publishes through the broker.
+  // `done` (optional) gets the stored publication (offset filled) or an error.
+  void publish(engine::Publication publication,
+               std::function<void(std::error_code, engine::PublicationPtr)> done = {});
+  // send-to-user: a publication on the user's channel `user:<id>`; with requires_ack and no
+  // connection anywhere, kept in the offline store for the user's next connection.
+  void send_to_user(std::string user_id, Message message,
+                    std::function<void(std::error_code, bool delivered_now)> done = {});
+  void broadcast(Message message);
+  // Closes every connection of `user_id` on every worker of this node with `code`.
+  void disconnect_user(const std::string& user_id, std::uint16_t code, const std::string& reason);
+
+  // --- Worker-side bookkeeping (any worker thread) ---------------------------------------
+  // A worker's first local subscriber to `channel` appeared / its last one left.
+  void channel_active_on_worker(const std::string& channel);
+  void channel_idle_on_worker(const std::string& channel);
+  // Per-user connection accounting; false when the user is at max_connections_per_user.
+  bool user_connected(const std::string& user_id);
+  void user_disconnected(const std::string& user_id);
+  bool ip_connected(const std::string& ip);
+  void ip_disconnected(const std::string& ip);
+  std::size_t user_count() const;
+  std::vector<std::string> active_channels() const;  // channels with subscribers on this node
+  std::size_t user_connection_count(const std::string& user_id) const;
+  // Presence: join/leave events with a debounced leave.
+  void presence_joined(const std::string& channel, const std::string& user_id,
+                       const std::string& client_id);
+  void presence_left(const std::string& channel, const std::string& user_id,
+                     const std::string& client_id);
+  // Ephemeral event (typing, presence) to a channel's subscribers, not to `from_user`.
+  void emit(const std::string& channel, std::string type, std::string payload,
+            const std::string& from_user);
+
+  // BrokerHandler
+  void on_publication(const engine::PublicationPtr& publication) override;
+  void on_node_message(const engine::PublicationPtr& publication) override;
+
+  // Builds the client frame for a publication once (with the worker-independent deflater of
+  // the calling thread).
+  DeliveryPtr frame(const engine::PublicationPtr& publication) const;
+
+  boost::asio::io_context& housekeeping() noexcept { return housekeeping_; }
+
+ private:
+  void fan_out(const DeliveryPtr& delivery);
+  engine::HistoryOptions history_options(std::string_view channel) const;
+
+  net::Server& server_;
+  engine::Engine engine_;
+  std::string id_;
+  std::unique_ptr<auth::Authenticator> authenticator_;
+  std::unordered_map<std::string, EventHandler> handlers_;
+  ConnectHook connect_hook_;
+  DisconnectHook disconnect_hook_;
+  std::vector<GatewayEndpoint*> endpoints_;  // by worker index; fixed after set-up
+  std::unique_ptr<Upstream> upstream_;
+  Snapshots snapshots_;
+
+  mutable std::mutex mutex_;  // guards the maps below (never held on the per-message path)
+  std::unordered_map<std::string, int> channel_workers_;    // workers with local subscribers
+  std::unordered_map<std::string, std::size_t> user_connections_;
+  std::unordered_map<std::string, std::size_t> ip_connections_;
+  struct PresenceCount {
+    std::size_t connections = 0;
+    std::unique_ptr<boost::asio::steady_timer> pending_leave;
+  };
+  std::unordered_map<std::string, PresenceCount> presence_;  // channel + '\n' + user
+
+  boost::asio::io_context housekeeping_{1};
+  std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::thread housekeeping_thread_;
+};
+
+}  // namespace switchboard::node

@@ -1,0 +1,359 @@
+// Session: lifecycle, authentication, dispatch and output. Channel operations are in
+// session_channels.cpp, acknowledged delivery in session_delivery.cpp.
+#include "session.hpp"
+
+#include <boost/json.hpp>
+#include <chrono>
+
+#include "ack_tracker.hpp"
+#include "close_codes.hpp"
+#include "gateway_endpoint.hpp"
+#include "switchboard/net/connection.hpp"
+#include "switchboard/net/worker.hpp"
+#include "switchboard/protocol/json_writer.hpp"
+#include "upstream.hpp"
+
+namespace switchboard::node {
+namespace {
+
+std::int64_t unix_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::int64_t unix_millis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::uint32_t ms(std::chrono::milliseconds d) { return static_cast<std::uint32_t>(d.count()); }
+
+}  // namespace
+
+Session::Session(GatewayEndpoint& endpoint, net::Connection& connection, std::string session_id,
+                 std::string remote_address)
+    : endpoint_(endpoint),
+      connection_(connection),
+      bucket_(endpoint.node().config().client_burst, std::chrono::steady_clock::now()) {
+  info_.session_id = std::move(session_id);
+  info_.remote_address = std::move(remote_address);
+}
+
+Session::~Session() = default;
+
+void Session::open(std::string upgrade_token) {
+  const auto& cfg = endpoint_.node().config();
+  if (cfg.send_connected) {
+    std::string payload;
+    protocol::JsonObject(payload)
+        .string("session_id", info_.session_id)
+        .string("node", endpoint_.node().id())
+        .close();
+    send_json(protocol::make_envelope("connected", payload));
+  }
+  if (!upgrade_token.empty()) return authenticate(std::move(upgrade_token), {});
+  if (cfg.allow_anonymous) {
+    auth_state_ = AuthState::authenticated;
+    return start_session();
+  }
+  // The client has auth_timeout to send {"type":"auth","payload":{"token":...}} (seed 001).
+  auth_deadline_ = endpoint_.worker().now() + ms(cfg.auth_timeout);
+  if (auth_deadline_ == 0) auth_deadline_ = 1;
+}
+
+// ---------------------------------------------------------------------------------------
+// Authentication
+
+void Session::authenticate(std::string token, std::string ref) {
+  auth::Authenticator* authenticator = endpoint_.node().authenticator();
+  if (authenticator == nullptr) {
+    return on_authenticated(
+        auth::AuthResult::fail(auth::AuthError::unsupported_algorithm,
+                               "no authentication is configured (set jwt_secret, "
+                               "jwt_public_key_file or auth_service_url)"),
+        ref);
+  }
+  if (auth_state_ != AuthState::authenticated) auth_state_ = AuthState::authenticating;
+  // The authenticator may answer later (auth service): hold the session weakly.
+  std::weak_ptr<Session> weak = weak_from_this();
+  authenticator->authenticate(
+      token, endpoint_.worker().io(),
+      [weak, ref = std::move(ref)](auth::AuthResult result) {
+        if (auto self = weak.lock(); self && !self->closed_) {
+          self->on_authenticated(std::move(result), ref);
+        }
+      });
+}
+
+void Session::on_authenticated(auth::AuthResult result, const std::string& ref) {
+  auto& counters = endpoint_.counters();
+  if (!result.identity) {
+    counters.auth_failure_total[static_cast<std::size_t>(result.error) % 16].add();
+    std::string payload;
+    protocol::JsonObject p(payload);
+    p.string("code", auth::to_string(result.error)).string("message", result.message);
+    if (!ref.empty()) p.string("ref", ref);
+    p.close();
+    send_json(protocol::make_envelope("auth.error", payload));
+    if (auth_state_ == AuthState::authenticated) return;  // a failed refresh keeps the session
+    auth_state_ = AuthState::failed;
+    return close(close_code::kAuthFailed, "authentication failed");
+  }
+  auth::Identity& identity = *result.identity;
+  if (auth_state_ == AuthState::authenticated) {
+    // A refresh: same user only; it extends the expiry and replaces the channel grants.
+    if (identity.user_id != info_.user_id) {
+      send_error("user_mismatch", "a refreshed token must name the same user", ref);
+      return close(close_code::kAuthFailed, "user mismatch");
+    }
+  } else {
+    info_.user_id = std::move(identity.user_id);
+  }
+  channel_patterns_ = std::move(identity.channels);
+  expires_at_s_ = identity.expires_at
+                      ? std::chrono::duration_cast<std::chrono::seconds>(
+                            identity.expires_at->time_since_epoch())
+                            .count()
+                      : 0;
+  const bool first = auth_state_ != AuthState::authenticated;
+  auth_state_ = AuthState::authenticated;
+  auth_deadline_ = 0;
+  counters.auth_success_total.add();
+  std::string payload;
+  protocol::JsonObject(payload)
+      .string("user_id", info_.user_id)
+      .string("session_id", info_.session_id)
+      .close();
+  send_json(protocol::make_envelope("auth.success", payload));
+  if (first) start_session();
+}
+
+void Session::start_session() {
+  Node& node = endpoint_.node();
+  endpoint_.counters().sessions.add();
+  if (!info_.user_id.empty()) {
+    if (!node.user_connected(info_.user_id)) {
+      send_error("too_many_connections", "this user has too many connections", {});
+      return close(close_code::kTooManyConnections, "too many connections");
+    }
+    counted_user_ = true;
+    // Every device of a user joins the user's own channel: send-to-user is a publish there.
+    std::string ignored;
+    subscribe_one("user:" + info_.user_id, false, nullptr, ignored);
+    // Messages kept while the user was offline.
+    std::weak_ptr<Session> weak = weak_from_this();
+    node.engine().offline->take(info_.user_id, [weak, &node](std::vector<engine::PublicationPtr> kept) {
+      auto self = weak.lock();
+      if (!self) return;
+      for (auto& publication : kept) {
+        auto delivery = node.frame(publication);
+        self->endpoint_.worker().post([weak, delivery] {
+          if (auto s = weak.lock(); s && !s->closed_) s->deliver(delivery);
+        });
+      }
+    });
+  }
+  next_presence_refresh_ = endpoint_.worker().now();
+  if (const auto& hook = node.connect_hook()) hook(info_);
+}
+
+// ---------------------------------------------------------------------------------------
+// Dispatch
+
+void Session::on_text(std::string_view text) {
+  endpoint_.counters().client_messages_total.add();
+  const protocol::EnvelopeParse parsed = protocol::parse_envelope(text);
+  if (parsed.error != protocol::EnvelopeError::none) {
+    send_error(parsed.error == protocol::EnvelopeError::bad_json ? "bad_json" : "bad_request",
+               parsed.detail, {});
+    return violation(close_code::kPolicyViolation);
+  }
+  dispatch(parsed.envelope);
+}
+
+void Session::on_binary(std::string_view) {
+  send_error("unsupported", "binary messages are not part of the protocol; send JSON text", {});
+  violation(close_code::kPolicyViolation);
+}
+
+void Session::dispatch(const protocol::Envelope& e) {
+  const std::string_view type = e.type;
+  const std::string_view ref = e.id.empty() ? e.type : e.id;
+  if (type == "auth") return handle_auth(e);
+  if (type == "ping") return handle_ping(e);
+  if (auth_state_ != AuthState::authenticated) {
+    send_error("not_authenticated", "send an auth message first", ref);
+    return violation(close_code::kPolicyViolation);
+  }
+  if (type == "ack") return handle_ack(e);  // acks are never rate limited: they free memory
+  if (rate_limited(ref)) return;
+  if (type == "subscribe") return handle_subscribe(e);
+  if (type == "unsubscribe") return handle_unsubscribe(e);
+  if (type == "publish") return handle_publish(e);
+  if (type == "typing") return handle_typing(e);
+  if (type == "presence") return handle_presence(e);
+  if (type == "history") return handle_history(e);
+  handle_custom(e);
+}
+
+void Session::handle_ping(const protocol::Envelope& e) {
+  std::string payload;
+  protocol::JsonObject(payload).number("timestamp", static_cast<std::uint64_t>(unix_millis())).close();
+  std::string out;
+  protocol::JsonObject o(out);
+  o.string("type", "pong");
+  if (!e.id.empty()) o.string("id", e.id);
+  o.raw("payload", payload);
+  o.close();
+  send_json(std::move(out));
+}
+
+void Session::handle_custom(const protocol::Envelope& e) {
+  Node& node = endpoint_.node();
+  const ClientEvent event{e.type, e.id, e.payload};
+  if (const EventHandler* handler = node.handler(e.type)) return (*handler)(*this, event);
+  if (!node.upstream().enabled()) {
+    send_error("unknown_type", "no handler for this event type", e.id.empty() ? e.type : e.id);
+    return violation(close_code::kPolicyViolation);
+  }
+  if (!node.upstream().push(event, info_)) {
+    endpoint_.counters().upstream_rejected_total.add();
+    send_error("buffer_full", "the upstream event buffer is full; retry later",
+               e.id.empty() ? e.type : e.id);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Output
+
+void Session::send_json(std::string json) {
+  if (closed_) return;
+  connection_.send_text(json);
+}
+
+void Session::send_error(std::string_view code, std::string_view message, std::string_view ref) {
+  endpoint_.counters().client_errors_total.add();
+  send_json(protocol::make_error(code, message, ref));
+}
+
+void Session::violation(std::uint16_t close_code) {
+  if (++violations_ < endpoint_.node().config().max_violations) return;
+  close(close_code, close_code == close_code::kRateLimited ? "rate limit exceeded"
+                                                           : "too many invalid messages");
+}
+
+bool Session::rate_limited(std::string_view ref) {
+  const auto& cfg = endpoint_.node().config();
+  const auto now = std::chrono::steady_clock::now();
+  const engine::RateLimit per_connection{static_cast<double>(cfg.client_rate),
+                                         static_cast<double>(cfg.client_burst)};
+  engine::RateDecision decision = bucket_.take(per_connection, now);
+  if (decision.allowed && !info_.user_id.empty()) {
+    const engine::RateLimit per_user{static_cast<double>(cfg.user_rate),
+                                     static_cast<double>(cfg.user_burst)};
+    decision = endpoint_.node().engine().rate_limiter->take("user:" + info_.user_id, per_user);
+  }
+  if (decision.allowed) return false;
+  endpoint_.counters().rate_limited_total.add();
+  std::string payload;
+  protocol::JsonObject(payload)
+      .string("code", "rate_limited")
+      .string("message", "too many messages; slow down")
+      .string("ref", ref)
+      .number("retry_after_ms", static_cast<std::uint64_t>(decision.retry_after.count()))
+      .close();
+  send_json(protocol::make_envelope("error", payload));
+  violation(close_code::kRateLimited);
+  return true;
+}
+
+// Client interface (event handlers)
+void Session::reply(std::string_view type, std::string_view payload_json) {
+  send_json(protocol::make_envelope(type, payload_json));
+}
+
+void Session::error(std::string_view code, std::string_view message) {
+  send_error(code, message, {});
+}
+
+void Session::close(std::uint16_t code, std::string_view reason) {
+  if (closed_) return;
+  connection_.close(code, reason);  // calls back on_closed through the endpoint
+}
+
+// ---------------------------------------------------------------------------------------
+// Lifecycle
+
+void Session::on_closed(std::uint16_t code) {
+  if (closed_) return;
+  closed_ = true;
+  Node& node = endpoint_.node();
+  while (!subscriptions_.empty()) unsubscribe_one(subscriptions_.size() - 1);
+  buffered_.clear();
+  if (auth_state_ == AuthState::authenticated) {
+    endpoint_.counters().sessions.sub();
+    if (counted_user_) node.user_disconnected(info_.user_id);
+    if (const auto& hook = node.disconnect_hook()) hook(info_, code);
+  }
+}
+
+void Session::on_sweep(std::uint32_t now) {
+  if (closed_) return;
+  const auto& cfg = endpoint_.node().config();
+  if (auth_deadline_ != 0 && static_cast<std::int32_t>(now - auth_deadline_) >= 0) {
+    auth_deadline_ = 0;
+    on_authenticated(auth::AuthResult::fail(auth::AuthError::missing_token,
+                                            "no auth message within auth_timeout"),
+                     {});
+    return;
+  }
+  if (expires_at_s_ != 0 && unix_seconds() >= expires_at_s_) {
+    send_error("token_expired", "the token expired; reconnect with a fresh one", {});
+    return close(close_code::kTokenExpired, "token expired");
+  }
+  if (acks_) retry_acks(now);
+  if (auth_state_ == AuthState::authenticated &&
+      static_cast<std::int32_t>(now - next_presence_refresh_) >= 0) {
+    // Refresh this connection's presence well within its TTL.
+    next_presence_refresh_ = now + ms(cfg.presence_ttl) / 3;
+    auto& presence = *endpoint_.node().engine().presence;
+    for (const ChannelState& ch : subscriptions_) {
+      if (!ch.presence_joined) continue;
+      presence.add(ch.subscription.channel->name,
+                   engine::PresenceEntry{info_.session_id, info_.user_id, endpoint_.node().id()},
+                   cfg.presence_ttl);
+    }
+    if (!info_.user_id.empty()) presence.touch_user(info_.user_id, cfg.presence_ttl);
+  }
+}
+
+void Session::handle_auth(const protocol::Envelope& e) {
+  const std::string ref(e.id.empty() ? e.type : e.id);
+  if (auth_state_ == AuthState::authenticating) {
+    return send_error("auth_in_progress", "authentication is already in progress", ref);
+  }
+  boost::json::error_code ec;
+  std::string token;
+  if (!e.payload.empty()) {
+    const boost::json::value v = boost::json::parse(e.payload, ec);
+    if (!ec && v.is_object()) {
+      if (const auto* t = v.as_object().if_contains("token"); t && t->is_string()) {
+        token = std::string(t->as_string());
+      }
+    }
+  }
+  if (token.empty()) {
+    if (auth_state_ == AuthState::authenticated) {
+      send_error("bad_request", "auth needs payload.token", ref);
+      return violation(close_code::kPolicyViolation);
+    }
+    return on_authenticated(auth::AuthResult::fail(auth::AuthError::missing_token,
+                                                   "auth needs payload.token"),
+                            ref);
+  }
+  authenticate(std::move(token), ref);
+}
+
+}  // namespace switchboard::node

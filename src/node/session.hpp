@@ -1,0 +1,125 @@
+#pragma once
+// One client's session over one WebSocket connection: the native protocol's state machine
+// (authentication, subscriptions, custom events, acknowledgements), driven by its worker's
+// GatewayEndpoint. A session is touched only on its worker's thread.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "node.hpp"
+#include "switchboard/auth/identity.hpp"
+#include "switchboard/engine/rate_limiter.hpp"
+#include "switchboard/gateway.hpp"
+#include "switchboard/hub/hub.hpp"
+#include "switchboard/protocol/envelope.hpp"
+
+namespace switchboard::net {
+class Connection;
+}
+
+namespace switchboard::node {
+
+class GatewayEndpoint;
+struct AckTracker;  // defined in session_delivery.cpp
+
+class Session final : public hub::Subscriber,
+                      public Client,
+                      public std::enable_shared_from_this<Session> {
+ public:
+  enum class AuthState : std::uint8_t { pending, authenticating, authenticated, failed };
+
+  Session(GatewayEndpoint& endpoint, net::Connection& connection, std::string session_id,
+          std::string remote_address);
+  ~Session() override;
+
+  // --- Driven by the endpoint ------------------------------------------------------------
+  void open(std::string upgrade_token);
+  void on_text(std::string_view text);
+  void on_binary(std::string_view data);
+  void on_closed(std::uint16_t code);  // the connection is closing: leave everything
+  void deliver(const DeliveryPtr& delivery);
+  void on_sweep(std::uint32_t now);
+
+  bool authenticated() const noexcept { return auth_state_ == AuthState::authenticated; }
+  bool closed() const noexcept { return closed_; }
+  const std::string& user_id() const noexcept { return info_.user_id; }
+  net::Connection& connection() noexcept { return connection_; }
+  std::size_t subscription_count() const noexcept { return subscriptions_.size(); }
+  std::size_t endpoint_index = 0;  // position in the endpoint's session list
+
+  // hub::Subscriber
+  hub::Subscription* find_subscription(const hub::Channel& channel) noexcept override;
+
+  // Client (for event handlers)
+  const SessionInfo& info() const noexcept override { return info_; }
+  void reply(std::string_view type, std::string_view payload_json) override;
+  void error(std::string_view code, std::string_view message) override;
+  void close(std::uint16_t code, std::string_view reason) override;
+
+ private:
+  struct ChannelState {
+    hub::Subscription subscription;
+    std::uint64_t delivered_offset = 0;  // highest offset sent (drops duplicates after replay)
+    std::uint32_t epoch_hash = 0;        // of the stream delivered_offset belongs to
+    bool presence_joined = false;
+    bool recovering = false;  // live deliveries are buffered until history arrives
+  };
+
+  // Dispatch
+  void dispatch(const protocol::Envelope& envelope);
+  void handle_auth(const protocol::Envelope& envelope);
+  void handle_subscribe(const protocol::Envelope& envelope);
+  void handle_unsubscribe(const protocol::Envelope& envelope);
+  void handle_publish(const protocol::Envelope& envelope);
+  void handle_typing(const protocol::Envelope& envelope);
+  void handle_presence(const protocol::Envelope& envelope);
+  void handle_history(const protocol::Envelope& envelope);
+  void handle_ack(const protocol::Envelope& envelope);
+  void handle_ping(const protocol::Envelope& envelope);
+  void handle_custom(const protocol::Envelope& envelope);
+
+  // Authentication
+  void authenticate(std::string token, std::string ref);
+  void on_authenticated(auth::AuthResult result, const std::string& ref);
+  void start_session();  // first successful authentication (or anonymous)
+
+  // Channels
+  bool may_subscribe(std::string_view channel) const;
+  bool subscribe_one(const std::string& channel, bool replay,
+                     const engine::StreamPosition* since, std::string& positions_json);
+  void unsubscribe_one(std::size_t index);
+  ChannelState* find_channel(std::string_view channel) noexcept;
+  void replay(const std::string& channel, const engine::StreamPosition* since, std::size_t limit);
+  void send_history(const std::string& channel, const engine::HistoryResult& result);
+
+  // Output
+  void send_json(std::string json);
+  void send_error(std::string_view code, std::string_view message, std::string_view ref);
+  // Counts a client mistake; past max_violations the connection is closed with `close_code`.
+  void violation(std::uint16_t close_code);
+  bool rate_limited(std::string_view ref);
+
+  // Acknowledged delivery
+  void track_ack(const DeliveryPtr& delivery);
+  void retry_acks(std::uint32_t now);
+
+  GatewayEndpoint& endpoint_;
+  net::Connection& connection_;
+  SessionInfo info_;
+  std::vector<std::string> channel_patterns_;  // from the token
+  std::vector<ChannelState> subscriptions_;
+  std::vector<DeliveryPtr> buffered_;          // live deliveries during recovery
+  std::unique_ptr<AckTracker> acks_;           // null until an acknowledged message is sent
+  engine::TokenBucket bucket_;
+  std::uint32_t auth_deadline_ = 0;            // worker ms; 0: none
+  std::int64_t expires_at_s_ = 0;              // token expiry (unix seconds); 0: none
+  std::uint32_t next_presence_refresh_ = 0;
+  std::uint16_t violations_ = 0;
+  AuthState auth_state_ = AuthState::pending;
+  bool closed_ = false;
+  bool counted_user_ = false;
+};
+
+}  // namespace switchboard::node

@@ -1,0 +1,551 @@
+// Session: subscribe, unsubscribe, recovery and replay, client publish, typing, presence and
+// history requests.
+#include <boost/json.hpp>
+
+#include "channel_name.hpp"
+#include "close_codes.hpp"
+#include "gateway_endpoint.hpp"
+#include "session.hpp"
+#include "switchboard/net/connection.hpp"
+#include "switchboard/net/worker.hpp"
+#include "switchboard/protocol/json_writer.hpp"
+
+namespace switchboard::node {
+namespace {
+
+namespace json = boost::json;
+
+// The payload as a JSON object, or nullptr.
+const json::object* payload_object(std::string_view payload, json::value& storage) {
+  if (payload.empty()) return nullptr;
+  json::error_code ec;
+  storage = json::parse(payload, ec);
+  return (!ec && storage.is_object()) ? &storage.as_object() : nullptr;
+}
+
+std::string_view string_field(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return (v && v->is_string()) ? std::string_view(v->as_string()) : std::string_view();
+}
+
+// A stream position from {"offset": N, "epoch": "e"} (both required).
+bool read_position(const json::object& o, engine::StreamPosition& out) {
+  const json::value* offset = o.if_contains("offset");
+  const json::value* epoch = o.if_contains("epoch");
+  if (!offset || !epoch || !epoch->is_string()) return false;
+  if (offset->is_uint64()) {
+    out.offset = offset->as_uint64();
+  } else if (offset->is_int64() && offset->as_int64() >= 0) {
+    out.offset = static_cast<std::uint64_t>(offset->as_int64());
+  } else {
+    return false;
+  }
+  out.epoch = std::string(epoch->as_string());
+  return true;
+}
+
+// The channel named by a typing/presence/history/publish payload: "channel", or seed 001's
+// "conversation_id".
+std::string target_channel(const json::object& o) {
+  if (auto c = string_field(o, "channel"); !c.empty()) return std::string(c);
+  if (auto c = string_field(o, "conversation_id"); !c.empty()) return conversation_channel(c);
+  return {};
+}
+
+void append_position(std::string& out, const engine::StreamPosition& position, bool recovered) {
+  protocol::JsonObject(out)
+      .number("offset", position.offset)
+      .string("epoch", position.epoch)
+      .boolean("recovered", recovered)
+      .close();
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// Subscribe / unsubscribe
+
+bool Session::may_subscribe(std::string_view channel) const {
+  if (!info_.user_id.empty() && channel == "user:" + info_.user_id) return true;
+  if (channel.substr(0, 5) == "user:") return false;  // other users' rooms: never
+  for (const auto& pattern : channel_patterns_) {
+    if (match_pattern(pattern, channel)) return true;
+  }
+  for (const auto& pattern : endpoint_.node().config().public_channels) {
+    if (match_pattern(pattern, channel)) return true;
+  }
+  return false;
+}
+
+Session::ChannelState* Session::find_channel(std::string_view channel) noexcept {
+  for (auto& ch : subscriptions_) {
+    if (ch.subscription.channel->name == channel) return &ch;
+  }
+  return nullptr;
+}
+
+hub::Subscription* Session::find_subscription(const hub::Channel& channel) noexcept {
+  for (auto& ch : subscriptions_) {
+    if (ch.subscription.channel == &channel) return &ch.subscription;
+  }
+  return nullptr;
+}
+
+void Session::handle_subscribe(const protocol::Envelope& e) {
+  const std::string ref(e.id.empty() ? e.type : e.id);
+  json::value storage;
+  const json::object* p = payload_object(e.payload, storage);
+  if (p == nullptr) {
+    send_error("bad_request", "subscribe needs a payload object", ref);
+    return violation(close_code::kPolicyViolation);
+  }
+  // Three shapes: {"channels":[...]}, {"conversation_ids":[...]} (seed 001) and
+  // {"channel":"x","offset":N,"epoch":"e"}.
+  struct Wanted {
+    std::string channel;
+    std::string as_given;
+    bool has_since = false;
+    engine::StreamPosition since;
+  };
+  std::vector<Wanted> wanted;
+  const char* list_key = nullptr;
+  for (const char* key : {"channels", "conversation_ids"}) {
+    const json::value* v = p->if_contains(key);
+    if (v == nullptr) continue;
+    if (!v->is_array()) {
+      send_error("bad_request", std::string(key) + " must be an array of strings", ref);
+      return violation(close_code::kPolicyViolation);
+    }
+    list_key = key;
+    for (const json::value& item : v->as_array()) {
+      if (!item.is_string()) {
+        send_error("bad_request", std::string(key) + " must be an array of strings", ref);
+        return violation(close_code::kPolicyViolation);
+      }
+      const std::string given(item.as_string());
+      wanted.push_back({key[0] == 'c' && key[1] == 'h' ? given : conversation_channel(given), given});
+    }
+    break;
+  }
+  if (list_key == nullptr) {
+    const std::string single(string_field(*p, "channel"));
+    if (single.empty()) {
+      send_error("bad_request", "subscribe needs channels, conversation_ids or channel", ref);
+      return violation(close_code::kPolicyViolation);
+    }
+    Wanted w{single, single};
+    w.has_since = read_position(*p, w.since);
+    wanted.push_back(std::move(w));
+  }
+  // Recovery positions for the list form: {"recover": {"chan": {"offset":N,"epoch":"e"}}}.
+  if (const json::value* r = p->if_contains("recover"); r && r->is_object()) {
+    for (auto& w : wanted) {
+      if (const json::value* pos = r->as_object().if_contains(w.channel); pos && pos->is_object()) {
+        w.has_since = read_position(pos->as_object(), w.since);
+      }
+    }
+  }
+  bool replay_wanted = endpoint_.node().config().replay_on_subscribe;
+  if (const json::value* v = p->if_contains("replay"); v && v->is_bool()) {
+    replay_wanted = v->as_bool();
+  }
+
+  // Validate everything first: a refused channel is reported, the others are subscribed.
+  std::vector<const Wanted*> accepted;
+  for (const auto& w : wanted) {
+    if (!valid_channel_name(w.channel)) {
+      send_error("bad_channel", "invalid channel name: " + w.as_given, ref);
+      violation(close_code::kPolicyViolation);
+    } else if (!may_subscribe(w.channel)) {
+      send_error("forbidden", "not permitted to subscribe to " + w.channel, ref);
+      violation(close_code::kPolicyViolation);
+    } else {
+      accepted.push_back(&w);
+    }
+  }
+  if (closed_) return;
+
+  std::string positions;
+  protocol::JsonObject pos(positions);
+  std::vector<const Wanted*> subscribed;
+  for (const Wanted* w : accepted) {
+    if (find_channel(w->channel) == nullptr &&
+        subscriptions_.size() >= endpoint_.node().config().max_subscriptions) {
+      send_error("too_many_subscriptions", "subscription limit reached at " + w->channel, ref);
+      continue;
+    }
+    std::string position;
+    subscribe_one(w->channel, replay_wanted, w->has_since ? &w->since : nullptr, position);
+    if (!position.empty()) pos.raw(w->channel, position);
+    subscribed.push_back(w);
+  }
+  pos.close();
+
+  // The reply echoes the shape the client used (seed 001 expects conversation_ids back).
+  std::string payload;
+  protocol::JsonObject reply(payload);
+  if (list_key != nullptr) {
+    std::string list = "[";
+    for (std::size_t i = 0; i < subscribed.size(); ++i) {
+      if (i) list.push_back(',');
+      protocol::append_json_string(list, subscribed[i]->as_given);
+    }
+    list.push_back(']');
+    reply.raw(list_key, list);
+    if (positions.size() > 2) reply.raw("positions", positions);
+  } else if (!subscribed.empty()) {
+    reply.string("channel", subscribed.front()->channel);
+  }
+  reply.close();
+  std::string out;
+  protocol::JsonObject o(out);
+  o.string("type", "subscribed");
+  if (!e.id.empty()) o.string("id", e.id);
+  o.raw("payload", payload);
+  o.close();
+  send_json(std::move(out));
+
+  // Then, per channel: snapshot, then missed or retained events, then live ones.
+  for (const Wanted* w : subscribed) {
+    if (auto snapshot = endpoint_.node().snapshots().get(w->channel)) {
+      std::string state;
+      protocol::JsonObject(state)
+          .string("type", "snapshot")
+          .string("channel", w->channel)
+          .raw("payload", *snapshot)
+          .close();
+      send_json(std::move(state));
+    }
+    ChannelState* ch = find_channel(w->channel);
+    if (ch == nullptr || !ch->recovering) continue;
+    replay(w->channel, w->has_since ? &w->since : nullptr,
+           endpoint_.node().config().history_size);
+  }
+}
+
+bool Session::subscribe_one(const std::string& channel, bool replay_wanted,
+                            const engine::StreamPosition* since, std::string& /*position*/) {
+  if (find_channel(channel) != nullptr) return false;  // idempotent
+  Node& node = endpoint_.node();
+  hub::Hub::AddResult added = endpoint_.hub().add(channel, *this);
+  ChannelState state;
+  state.subscription = added.subscription;
+  state.recovering = (replay_wanted || since != nullptr) && node.config().history_size > 0;
+  subscriptions_.push_back(state);
+  endpoint_.counters().subscriptions.add();
+  if (added.first_on_worker) node.channel_active_on_worker(channel);
+  // Presence: every channel but the user's own room.
+  if (!info_.user_id.empty() && channel.compare(0, 5, "user:") != 0) {
+    subscriptions_.back().presence_joined = true;
+    node.engine().presence->add(
+        channel, engine::PresenceEntry{info_.session_id, info_.user_id, node.id()},
+        node.config().presence_ttl);
+    node.presence_joined(channel, info_.user_id, info_.session_id);
+  }
+  return true;
+}
+
+void Session::unsubscribe_one(std::size_t index) {
+  ChannelState state = subscriptions_[index];
+  subscriptions_[index] = subscriptions_.back();
+  subscriptions_.pop_back();
+  const std::string channel = state.subscription.channel->name;
+  Node& node = endpoint_.node();
+  const bool last = endpoint_.hub().remove(state.subscription);
+  endpoint_.counters().subscriptions.sub();
+  if (last) node.channel_idle_on_worker(channel);
+  if (state.presence_joined) {
+    node.engine().presence->remove(channel, info_.session_id);
+    node.presence_left(channel, info_.user_id, info_.session_id);
+  }
+  if (endpoint_.typing().stop(channel, info_.user_id)) {
+    std::string payload;
+    protocol::JsonObject(payload).string("channel", channel).string("user_id", info_.user_id).close();
+    node.emit(channel, "typing.stop", std::move(payload), info_.user_id);
+  }
+}
+
+void Session::handle_unsubscribe(const protocol::Envelope& e) {
+  const std::string ref(e.id.empty() ? e.type : e.id);
+  json::value storage;
+  const json::object* p = payload_object(e.payload, storage);
+  std::vector<std::pair<std::string, std::string>> wanted;  // channel, as given
+  const char* list_key = nullptr;
+  if (p != nullptr) {
+    for (const char* key : {"channels", "conversation_ids"}) {
+      const json::value* v = p->if_contains(key);
+      if (v == nullptr || !v->is_array()) continue;
+      list_key = key;
+      for (const json::value& item : v->as_array()) {
+        if (!item.is_string()) continue;
+        const std::string given(item.as_string());
+        wanted.emplace_back(key[1] == 'h' ? given : conversation_channel(given), given);
+      }
+      break;
+    }
+    if (list_key == nullptr) {
+      const std::string single(string_field(*p, "channel"));
+      if (!single.empty()) wanted.emplace_back(single, single);
+    }
+  }
+  if (wanted.empty()) {
+    send_error("bad_request", "unsubscribe needs channels, conversation_ids or channel", ref);
+    return violation(close_code::kPolicyViolation);
+  }
+  std::string list = "[";
+  bool first = true;
+  for (const auto& [channel, given] : wanted) {
+    if (channel == "user:" + info_.user_id) continue;  // the user's own room stays
+    for (std::size_t i = 0; i < subscriptions_.size(); ++i) {
+      if (subscriptions_[i].subscription.channel->name == channel) {
+        unsubscribe_one(i);
+        break;
+      }
+    }
+    if (!first) list.push_back(',');
+    first = false;
+    protocol::append_json_string(list, given);
+  }
+  list.push_back(']');
+  std::string payload;
+  protocol::JsonObject reply(payload);
+  if (list_key != nullptr) {
+    reply.raw(list_key, list);
+  } else {
+    reply.string("channel", wanted.front().second);
+  }
+  reply.close();
+  std::string out;
+  protocol::JsonObject o(out);
+  o.string("type", "unsubscribed");
+  if (!e.id.empty()) o.string("id", e.id);
+  o.raw("payload", payload);
+  o.close();
+  send_json(std::move(out));
+}
+
+// ---------------------------------------------------------------------------------------
+// Replay and recovery
+
+void Session::replay(const std::string& channel, const engine::StreamPosition* since,
+                     std::size_t limit) {
+  std::optional<engine::StreamPosition> from;
+  if (since != nullptr) from = *since;
+  std::weak_ptr<Session> weak = weak_from_this();
+  net::Worker& worker = endpoint_.worker();
+  endpoint_.node().engine().history->read(
+      channel, from, limit, [weak, channel, &worker](engine::HistoryResult result) {
+        // Back on the session's worker (the memory engine answers inline, already there).
+        auto finish = [weak, channel, result = std::move(result)]() {
+          if (auto self = weak.lock(); self && !self->closed_) self->send_history(channel, result);
+        };
+        if (worker.io().get_executor().running_in_this_thread()) {
+          finish();
+        } else {
+          worker.post(std::move(finish));
+        }
+      });
+}
+
+void Session::send_history(const std::string& channel, const engine::HistoryResult& result) {
+  ChannelState* ch = find_channel(channel);
+  if (ch == nullptr) return;  // unsubscribed meanwhile
+  Node& node = endpoint_.node();
+  auto& counters = endpoint_.counters();
+  (result.recovered ? counters.recovered_total : counters.not_recovered_total).add();
+  // The position: tells the client where the stream is, and whether anything was lost.
+  std::string position;
+  append_position(position, result.position, result.recovered);
+  std::string payload;
+  protocol::JsonObject(payload).string("channel", channel).raw("position", position).close();
+  send_json(protocol::make_envelope(result.recovered ? "recovered" : "not_recovered", payload));
+  ch->recovering = false;
+  for (const auto& publication : result.publications) {
+    if (publication->offset <= ch->delivered_offset) continue;
+    deliver(node.frame(publication));
+  }
+  // Live deliveries that arrived meanwhile, minus those the history already covered.
+  std::vector<DeliveryPtr> pending;
+  pending.swap(buffered_);
+  for (auto& d : pending) {
+    if (d->publication->channel == channel) {
+      deliver(d);
+    } else {
+      buffered_.push_back(std::move(d));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Client publish, typing, presence, history
+
+void Session::handle_publish(const protocol::Envelope& e) {
+  const std::string ref(e.id.empty() ? e.type : e.id);
+  json::value storage;
+  const json::object* p = payload_object(e.payload, storage);
+  const std::string channel = p ? target_channel(*p) : std::string();
+  if (channel.empty()) {
+    send_error("bad_request", "publish needs payload.channel", ref);
+    return violation(close_code::kPolicyViolation);
+  }
+  if (!endpoint_.node().config().client_publish || find_channel(channel) == nullptr) {
+    send_error("forbidden", "not permitted to publish to " + channel, ref);
+    return violation(close_code::kPolicyViolation);
+  }
+  engine::Publication publication;
+  publication.channel = channel;
+  publication.type = std::string(string_field(*p, "type"));
+  if (publication.type.empty()) publication.type = "message.new";
+  if (const json::value* data = p->if_contains("data")) {
+    publication.payload = json::serialize(*data);
+  } else {
+    publication.payload = std::string(e.payload);
+  }
+  publication.publisher_user = info_.user_id;
+  std::weak_ptr<Session> weak = weak_from_this();
+  net::Worker& worker = endpoint_.worker();
+  const std::string id(e.id);
+  endpoint_.node().publish(std::move(publication), [weak, id, ref, &worker](
+                                                       std::error_code ec, engine::PublicationPtr) {
+    if (id.empty() && !ec) return;
+    worker.post([weak, id, ref, ec] {
+      auto self = weak.lock();
+      if (!self || self->closed_) return;
+      if (ec) return self->send_error("publish_failed", ec.message(), ref);
+      std::string out;
+      protocol::JsonObject(out).string("type", "ack").string("id", id).close();
+      self->send_json(std::move(out));
+    });
+  });
+}
+
+void Session::handle_typing(const protocol::Envelope& e) {
+  const std::string ref(e.id.empty() ? e.type : e.id);
+  json::value storage;
+  const json::object* p = payload_object(e.payload, storage);
+  const std::string channel = p ? target_channel(*p) : std::string();
+  if (channel.empty() || find_channel(channel) == nullptr) {
+    send_error(channel.empty() ? "bad_request" : "not_subscribed",
+               "typing needs a channel or conversation_id this connection subscribed to", ref);
+    return violation(close_code::kPolicyViolation);
+  }
+  const bool stop = p->contains("stop") && p->at("stop").is_bool() && p->at("stop").as_bool();
+  Node& node = endpoint_.node();
+  if (stop) {
+    if (!endpoint_.typing().stop(channel, info_.user_id)) return;
+  } else {
+    const std::uint32_t deadline = endpoint_.worker().now() +
+                                   static_cast<std::uint32_t>(node.config().typing_ttl.count());
+    if (!endpoint_.typing().touch(channel, info_.user_id, deadline)) return;  // renewal
+  }
+  // Seed 001's payload: {conversation_id, user_id}; the general form names the channel.
+  std::string payload;
+  protocol::JsonObject o(payload);
+  if (auto conv = string_field(*p, "conversation_id"); !conv.empty()) {
+    o.string("conversation_id", conv);
+  }
+  o.string("channel", channel).string("user_id", info_.user_id);
+  o.close();
+  node.emit(channel, stop ? "typing.stop" : "typing.start", std::move(payload), info_.user_id);
+}
+
+void Session::handle_presence(const protocol::Envelope& e) {
+  const std::string ref(e.id.empty() ? e.type : e.id);
+  json::value storage;
+  const json::object* p = payload_object(e.payload, storage);
+  const std::string channel = p ? target_channel(*p) : std::string();
+  if (channel.empty() || (find_channel(channel) == nullptr && !may_subscribe(channel))) {
+    send_error(channel.empty() ? "bad_request" : "forbidden",
+               "presence needs a channel this connection may join", ref);
+    return violation(close_code::kPolicyViolation);
+  }
+  std::weak_ptr<Session> weak = weak_from_this();
+  net::Worker& worker = endpoint_.worker();
+  const std::string id(e.id);
+  endpoint_.node().engine().presence->members(
+      channel, [weak, channel, id, &worker](std::vector<engine::PresenceEntry> members) {
+        // One entry per user (a user with three tabs is present once).
+        std::string users = "[";
+        std::vector<std::string_view> seen;
+        for (const auto& m : members) {
+          if (std::find(seen.begin(), seen.end(), m.user_id) != seen.end()) continue;
+          seen.push_back(m.user_id);
+          if (users.size() > 1) users.push_back(',');
+          protocol::append_json_string(users, m.user_id);
+        }
+        users.push_back(']');
+        std::string payload;
+        protocol::JsonObject(payload)
+            .string("channel", channel)
+            .raw("users", users)
+            .number("connections", members.size())
+            .close();
+        std::string out;
+        protocol::JsonObject o(out);
+        o.string("type", "presence.state");
+        if (!id.empty()) o.string("id", id);
+        o.raw("payload", payload);
+        o.close();
+        worker.post([weak, out = std::move(out)]() mutable {
+          if (auto self = weak.lock(); self && !self->closed_) self->send_json(std::move(out));
+        });
+      });
+}
+
+void Session::handle_history(const protocol::Envelope& e) {
+  const std::string ref(e.id.empty() ? e.type : e.id);
+  json::value storage;
+  const json::object* p = payload_object(e.payload, storage);
+  const std::string channel = p ? target_channel(*p) : std::string();
+  if (channel.empty() || (find_channel(channel) == nullptr && !may_subscribe(channel))) {
+    send_error(channel.empty() ? "bad_request" : "forbidden",
+               "history needs a channel this connection may join", ref);
+    return violation(close_code::kPolicyViolation);
+  }
+  std::size_t limit = endpoint_.node().config().history_size;
+  if (const json::value* l = p->if_contains("limit"); l && l->is_int64() && l->as_int64() > 0) {
+    limit = std::min<std::size_t>(limit, static_cast<std::size_t>(l->as_int64()));
+  }
+  std::optional<engine::StreamPosition> since;
+  if (const json::value* s = p->if_contains("since"); s && s->is_object()) {
+    engine::StreamPosition position;
+    if (read_position(s->as_object(), position)) since = position;
+  }
+  std::weak_ptr<Session> weak = weak_from_this();
+  net::Worker& worker = endpoint_.worker();
+  const std::string id(e.id);
+  Node& node = endpoint_.node();
+  node.engine().history->read(channel, since, limit, [weak, channel, id, &worker, &node](
+                                                         engine::HistoryResult result) {
+    // {"type":"history","payload":{"channel","position","publications":[envelopes...]}}
+    std::string list = "[";
+    for (const auto& publication : result.publications) {
+      if (list.size() > 1) list.push_back(',');
+      const DeliveryPtr d = node.frame(publication);
+      // The framed message's JSON text, reused as is: skip the frame header.
+      const std::string_view frame = d->message.plain.view();
+      const auto length = static_cast<std::uint8_t>(frame[1]) & 0x7F;
+      list.append(frame.substr(length < 126 ? 2 : (length == 126 ? 4 : 10)));
+    }
+    list.push_back(']');
+    std::string position;
+    append_position(position, result.position, result.recovered);
+    std::string payload;
+    protocol::JsonObject(payload)
+        .string("channel", channel)
+        .raw("position", position)
+        .raw("publications", list)
+        .close();
+    std::string out;
+    protocol::JsonObject o(out);
+    o.string("type", "history");
+    if (!id.empty()) o.string("id", id);
+    o.raw("payload", payload);
+    o.close();
+    worker.post([weak, out = std::move(out)]() mutable {
+      if (auto self = weak.lock(); self && !self->closed_) self->send_json(std::move(out));
+    });
+  });
+}
+
+}  // namespace switchboard::node

@@ -1,0 +1,119 @@
+// Session: delivering publications, and acknowledged delivery with retries.
+#include <algorithm>
+#include <boost/json.hpp>
+
+#include "ack_tracker.hpp"
+#include "gateway_endpoint.hpp"
+#include "session.hpp"
+#include "switchboard/net/connection.hpp"
+#include "switchboard/net/worker.hpp"
+#include "switchboard/protocol/json_writer.hpp"
+
+namespace switchboard::node {
+
+namespace {
+
+bool reached(std::uint32_t now, std::uint32_t when) {
+  return static_cast<std::int32_t>(now - when) >= 0;
+}
+
+}  // namespace
+
+void Session::deliver(const DeliveryPtr& delivery) {
+  if (closed_) return;
+  const engine::Publication& publication = *delivery->publication;
+  if (publication.skip_publisher && !publication.publisher_user.empty() &&
+      publication.publisher_user == info_.user_id) {
+    return;
+  }
+  if (ChannelState* ch = find_channel(publication.channel)) {
+    if (ch->recovering) {
+      buffered_.push_back(delivery);  // sent after the history that precedes it
+      return;
+    }
+    if (publication.offset != 0) {
+      // Exactly once across a replay: history already sent up to delivered_offset. A new
+      // epoch restarts offsets, so only offsets of the same stream are compared.
+      const auto epoch = static_cast<std::uint32_t>(std::hash<std::string>{}(publication.epoch));
+      if (epoch == ch->epoch_hash && publication.offset <= ch->delivered_offset) return;
+      ch->epoch_hash = epoch;
+      ch->delivered_offset = publication.offset;
+    }
+  }
+  if (publication.requires_ack) track_ack(delivery);
+  connection_.send(delivery->message);
+  endpoint_.counters().deliveries_total.add();
+}
+
+void Session::track_ack(const DeliveryPtr& delivery) {
+  const auto& cfg = endpoint_.node().config();
+  if (!acks_) acks_ = std::make_unique<AckTracker>();
+  auto& pending = acks_->pending;
+  if (pending.size() >= cfg.max_pending_acks) {
+    // The bound is hit: stop tracking the oldest and tell the client which one.
+    endpoint_.counters().ack_evicted_total.add();
+    send_error("ack_overflow", "too many unacknowledged messages; no more retries for this one",
+               pending.front().id);
+    pending.erase(pending.begin());
+  }
+  const std::uint32_t now = endpoint_.worker().now();
+  AckTracker::Pending entry;
+  entry.id = delivery->publication->id;
+  entry.frame = delivery->message.for_connection(connection_.deflate());
+  entry.next_retry = now + static_cast<std::uint32_t>(cfg.ack_retry_initial.count());
+  entry.expires = now + static_cast<std::uint32_t>(cfg.ack_expiry.count());
+  entry.attempts = 1;
+  pending.push_back(std::move(entry));
+}
+
+void Session::retry_acks(std::uint32_t now) {
+  const auto& cfg = endpoint_.node().config();
+  auto& counters = endpoint_.counters();
+  auto& pending = acks_->pending;
+  for (auto it = pending.begin(); it != pending.end();) {
+    if (!reached(now, it->next_retry)) {
+      ++it;
+      continue;
+    }
+    if (it->attempts >= cfg.ack_max_attempts || reached(now, it->expires)) {
+      counters.ack_expired_total.add();  // given up: counted, never silently
+      it = pending.erase(it);
+      continue;
+    }
+    connection_.send_frame(it->frame);
+    counters.ack_retries_total.add();
+    // Backoff doubles: initial, 2×initial, 4×initial, ...
+    const auto delay = static_cast<std::uint32_t>(cfg.ack_retry_initial.count())
+                       << std::min<std::uint32_t>(it->attempts, 16);
+    ++it->attempts;
+    it->next_retry = now + delay;
+    ++it;
+  }
+  if (pending.empty()) acks_.reset();
+}
+
+void Session::handle_ack(const protocol::Envelope& e) {
+  std::string id(e.id);
+  if (id.empty() && !e.payload.empty()) {
+    boost::json::error_code ec;
+    const boost::json::value v = boost::json::parse(e.payload, ec);
+    if (!ec && v.is_object()) {
+      if (const auto* p = v.as_object().if_contains("id"); p && p->is_string()) {
+        id = std::string(p->as_string());
+      }
+    }
+  }
+  if (id.empty()) {
+    send_error("bad_request", "ack needs an id", e.type);
+    return violation(1008);
+  }
+  endpoint_.counters().acks_received_total.add();
+  if (!acks_) return;  // late or duplicate ack: nothing pending
+  auto& pending = acks_->pending;
+  auto it = std::find_if(pending.begin(), pending.end(),
+                         [&](const AckTracker::Pending& p) { return p.id == id; });
+  if (it != pending.end()) pending.erase(it);
+  if (pending.empty()) acks_.reset();
+}
+
+}  // namespace switchboard::node
