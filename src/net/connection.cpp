@@ -157,9 +157,17 @@ void Connection::handle_request(const http::Request& request, std::size_t /*cons
   // The connection stays alive until the handler answers, even if the socket fails first.
   ++pending_ops_;
   worker_.router().dispatch(request, [this, keep_alive](http::Response response) {
-    --pending_ops_;
-    if (phase_ == Phase::finished) return worker_.schedule_reclaim();
-    respond(response, keep_alive && !response.close);
+    auto answer = [this, keep_alive, response = std::move(response)] {
+      --pending_ops_;
+      if (phase_ == Phase::finished) return worker_.schedule_reclaim();
+      respond(response, keep_alive && !response.close);
+    };
+    // A handler that completed on another thread (an engine callback) is brought back here.
+    if (worker_.io().get_executor().running_in_this_thread()) {
+      answer();
+    } else {
+      worker_.post(std::move(answer));
+    }
   });
   // A new request gets a fresh deadline.
   deadline_ = nonzero(worker_.now() +

@@ -132,6 +132,11 @@ void Server::write_metrics(http::PrometheusWriter& out) const {
     out.sample("switchboard_worker_connections", w->counters().ws_connections.value(),
                {{"worker", index}});
   }
+  for (const auto& source : metrics_sources_) source(out);
+}
+
+void Server::add_metrics_source(std::function<void(http::PrometheusWriter&)> source) {
+  metrics_sources_.push_back(std::move(source));
 }
 
 const char* to_string(HandshakeResult r) noexcept {

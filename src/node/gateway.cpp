@@ -7,6 +7,7 @@
 #include "api_routes.hpp"
 #include "auth_service_authenticator.hpp"
 #include "gateway_endpoint.hpp"
+#include "gateway_metrics.hpp"
 #include "node.hpp"
 #include "switchboard/auth/jwt_verifier.hpp"
 #include "switchboard/engine/engine.hpp"
@@ -60,6 +61,7 @@ Gateway::Gateway(config::Config config, engine::Engine engine)
   node_->set_authenticator(configured_authenticator(server_->config()));
   net::add_ops_routes(*server_, [n = node_.get()] { return n->user_count(); });
   node::add_api_routes(*node_);
+  node::add_gateway_metrics(*node_);
   server_->add_endpoint(server_->config().ws_path, [n = node_.get()](net::Worker& worker) {
     return std::make_unique<node::GatewayEndpoint>(*n, worker);
   });

@@ -57,6 +57,14 @@ class Node final : public engine::BrokerHandler {
   const ConnectHook& connect_hook() const noexcept { return connect_hook_; }
   const DisconnectHook& disconnect_hook() const noexcept { return disconnect_hook_; }
   void register_endpoint(unsigned worker, GatewayEndpoint* endpoint);
+  // Any thread: visits each worker's endpoint (for reading counters; endpoints are fixed
+  // after set-up).
+  template <class F>
+  void for_each_endpoint(F&& f) const {
+    for (const GatewayEndpoint* e : endpoints_) {
+      if (e != nullptr) f(*e);
+    }
+  }
   Upstream& upstream() noexcept { return *upstream_; }
   Snapshots& snapshots() noexcept { return snapshots_; }
   void start();  // broker, housekeeping thread

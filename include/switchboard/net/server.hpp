@@ -2,6 +2,7 @@
 // The transport server: N workers sharing one port, the HTTP routes served on it, the
 // WebSocket endpoints by path, and the drain that ends it.
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -52,6 +53,8 @@ class Server {
   // Totals across workers (relaxed reads; any thread).
   std::uint64_t ws_connections() const noexcept;
   void write_metrics(http::PrometheusWriter& out) const;
+  // Adds metrics written after the transport's own (before start): the gateway's counters.
+  void add_metrics_source(std::function<void(http::PrometheusWriter&)> source);
 
  private:
   config::Config config_;
@@ -59,6 +62,7 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   std::atomic<bool> draining_{false};
+  std::vector<std::function<void(http::PrometheusWriter&)>> metrics_sources_;
 };
 
 }  // namespace switchboard::net

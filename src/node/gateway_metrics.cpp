@@ -1,0 +1,77 @@
+#include "gateway_metrics.hpp"
+
+#include "gateway_endpoint.hpp"
+#include "node.hpp"
+#include "switchboard/http/prometheus.hpp"
+#include "upstream.hpp"
+
+namespace switchboard::node {
+
+void add_gateway_metrics(Node& node) {
+  node.server().add_metrics_source([&node](http::PrometheusWriter& out) {
+    using C = GatewayCounters;
+    struct Simple {
+      const char* name;
+      const char* type;
+      const char* help;
+      const net::Counter C::*member;
+    };
+    static constexpr Simple kSimple[] = {
+        {"switchboard_gateway_sessions", "gauge", "Authenticated sessions.", &C::sessions},
+        {"switchboard_gateway_subscriptions", "gauge", "Channel subscriptions.", &C::subscriptions},
+        {"switchboard_gateway_auth_success_total", "counter", "Successful authentications.",
+         &C::auth_success_total},
+        {"switchboard_gateway_deliveries_total", "counter", "Channel messages queued to sessions.",
+         &C::deliveries_total},
+        {"switchboard_gateway_client_messages_total", "counter", "Envelopes received from clients.",
+         &C::client_messages_total},
+        {"switchboard_gateway_client_errors_total", "counter", "Error envelopes sent to clients.",
+         &C::client_errors_total},
+        {"switchboard_gateway_rate_limited_total", "counter", "Client messages refused by rate limits.",
+         &C::rate_limited_total},
+        {"switchboard_gateway_acks_received_total", "counter", "Acknowledgements received.",
+         &C::acks_received_total},
+        {"switchboard_gateway_ack_retries_total", "counter", "Unacknowledged messages resent.",
+         &C::ack_retries_total},
+        {"switchboard_gateway_ack_expired_total", "counter",
+         "Unacknowledged messages given up (max attempts or expiry).", &C::ack_expired_total},
+        {"switchboard_gateway_ack_evicted_total", "counter",
+         "Pending acknowledgements dropped at the per-connection bound (client told ack_overflow).",
+         &C::ack_evicted_total},
+        {"switchboard_gateway_recovered_total", "counter", "Subscriptions that recovered missed events.",
+         &C::recovered_total},
+        {"switchboard_gateway_not_recovered_total", "counter",
+         "Subscriptions told not_recovered (the client must reload).", &C::not_recovered_total},
+        {"switchboard_gateway_upstream_rejected_total", "counter",
+         "Client events refused because the upstream buffer was full.", &C::upstream_rejected_total},
+    };
+    for (const auto& m : kSimple) {
+      std::uint64_t total = 0;
+      node.for_each_endpoint([&](const GatewayEndpoint& e) { total += (e.counters().*m.member).value(); });
+      out.family(m.name, m.type, m.help);
+      out.sample(m.name, total);
+    }
+    out.family("switchboard_gateway_auth_failures_total", "counter", "Failed authentications by code.");
+    for (int e = 1; e <= static_cast<int>(auth::AuthError::service_unavailable); ++e) {
+      std::uint64_t total = 0;
+      node.for_each_endpoint(
+          [&](const GatewayEndpoint& ep) { total += ep.counters().auth_failure_total[e].value(); });
+      if (total == 0) continue;
+      out.sample("switchboard_gateway_auth_failures_total", total,
+                 {{"code", auth::to_string(static_cast<auth::AuthError>(e))}});
+    }
+    out.family("switchboard_gateway_users", "gauge", "Distinct users connected to this node.");
+    out.sample("switchboard_gateway_users", static_cast<std::uint64_t>(node.user_count()));
+    out.family("switchboard_gateway_upstream_flushed_total", "counter",
+               "Client events handed to the upstream sink.");
+    out.sample("switchboard_gateway_upstream_flushed_total", node.upstream().flushed_total());
+    out.family("switchboard_gateway_upstream_failed_total", "counter",
+               "Client events the upstream webhook did not accept.");
+    out.sample("switchboard_gateway_upstream_failed_total", node.upstream().failed_total());
+    out.family("switchboard_gateway_snapshot_bytes", "gauge", "Compressed snapshot bytes held.");
+    out.sample("switchboard_gateway_snapshot_bytes",
+               static_cast<std::uint64_t>(node.snapshots().stored_bytes()));
+  });
+}
+
+}  // namespace switchboard::node
