@@ -1,5 +1,156 @@
-// placeholder: being implemented
 #include "auth_service_authenticator.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include "webhook_client.hpp"
+
 namespace switchboard::node {
-std::unique_ptr<auth::Authenticator> make_auth_service_authenticator(std::string, std::chrono::milliseconds) { return nullptr; }
+namespace {
+
+namespace json = boost::json;
+using auth::AuthError;
+using auth::AuthResult;
+
+// The service's own words reach the client in auth.error; keep them short.
+constexpr std::size_t kMaxServiceMessage = 200;
+// 9999-12-31T23:59:59Z: beyond it an expiry is nonsense, and the conversion would overflow.
+constexpr double kMaxExpiresAt = 253402300799.0;
+
+// Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence (JSON parsing already
+// guaranteed `s` is valid UTF-8; the client's text frame must stay so).
+std::string truncate_utf8(std::string_view s, std::size_t max) {
+  if (s.size() <= max) return std::string(s);
+  std::size_t cut = max;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return std::string(s.substr(0, cut));
 }
+
+AuthResult unavailable(std::string_view why) {
+  return AuthResult::fail(AuthError::service_unavailable,
+                          "auth service unavailable: " + std::string(why));
+}
+
+// 401/403: the service's "error" or "message" string if it gave one, else the status.
+AuthResult rejected(unsigned status, std::string_view body) {
+  json::error_code ec;
+  const json::value v = json::parse(body, ec);
+  if (!ec && v.is_object()) {
+    for (const char* key : {"error", "message"}) {
+      const json::value* field = v.as_object().if_contains(key);
+      if (field != nullptr && field->is_string() && !field->get_string().empty()) {
+        return AuthResult::fail(AuthError::service_rejected,
+                                truncate_utf8(field->get_string(), kMaxServiceMessage));
+      }
+    }
+  }
+  return AuthResult::fail(AuthError::service_rejected,
+                          "auth service rejected the token (HTTP " + std::to_string(status) + ")");
+}
+
+// "user_id" may be a non-empty string or an integer (seed 002's services answer numbers).
+std::optional<std::string> user_id_of(const json::object& o) {
+  const json::value* v = o.if_contains("user_id");
+  if (v == nullptr) return std::nullopt;
+  if (v->is_string() && !v->get_string().empty()) return std::string(v->get_string());
+  if (v->is_int64()) return std::to_string(v->get_int64());
+  if (v->is_uint64()) return std::to_string(v->get_uint64());
+  return std::nullopt;
+}
+
+// Optional fields: absent or null means "not given"; a present field of the wrong type makes
+// the whole answer invalid rather than silently granting or dropping something.
+bool read_channels(const json::object& o, auth::Identity& id) {
+  const json::value* v = o.if_contains("channels");
+  if (v == nullptr || v->is_null()) return true;
+  if (!v->is_array()) return false;
+  for (const json::value& c : v->get_array()) {
+    if (!c.is_string()) return false;
+    id.channels.emplace_back(c.get_string());
+  }
+  return true;
+}
+
+bool read_expires_at(const json::object& o, auth::Identity& id) {
+  const json::value* v = o.if_contains("expires_at");
+  if (v == nullptr || v->is_null()) return true;
+  if (!v->is_number()) return false;
+  json::error_code ec;
+  const double seconds = v->to_number<double>(ec);
+  if (ec || seconds < 0 || seconds > kMaxExpiresAt) return false;
+  id.expires_at = std::chrono::system_clock::time_point(
+      std::chrono::seconds(static_cast<std::int64_t>(seconds)));
+  return true;
+}
+
+bool read_info(const json::object& o, auth::Identity& id) {
+  const json::value* v = o.if_contains("info");
+  if (v == nullptr || v->is_null()) return true;
+  if (!v->is_object()) return false;
+  id.info_json = json::serialize(*v);
+  return true;
+}
+
+AuthResult identity_from(std::string_view body) {
+  json::error_code ec;
+  const json::value v = json::parse(body, ec);
+  if (ec || !v.is_object()) return unavailable("its answer is not a JSON object");
+  const json::object& o = v.get_object();
+  auth::Identity id;
+  auto user_id = user_id_of(o);
+  if (!user_id) return unavailable("its answer has no user_id (string or integer)");
+  id.user_id = std::move(*user_id);
+  if (!read_channels(o, id)) return unavailable("its answer's channels is not an array of strings");
+  if (!read_expires_at(o, id)) return unavailable("its answer's expires_at is not unix seconds");
+  if (!read_info(o, id)) return unavailable("its answer's info is not an object");
+  return AuthResult::ok(std::move(id));
+}
+
+// Maps post_json's outcome to an AuthResult, per the contract in the header.
+AuthResult interpret(unsigned status, std::string_view body) {
+  if (status == 0) return unavailable(body);  // body is post_json's failure detail
+  if (status == 401 || status == 403) return rejected(status, body);
+  if (status != 200) return unavailable("it answered HTTP " + std::to_string(status));
+  return identity_from(body);
+}
+
+class AuthServiceAuthenticator final : public auth::Authenticator {
+ public:
+  AuthServiceAuthenticator(std::string url, std::chrono::milliseconds timeout)
+      : url_(std::move(url)), timeout_(timeout) {}
+
+  void authenticate(std::string_view token, boost::asio::io_context& io,
+                    std::function<void(AuthResult)> done) override {
+    json::object request;
+    request["token"] = token;  // serialize escapes it
+    post_json(io, url_, json::serialize(request), timeout_,
+              [done = std::move(done), url = url_](unsigned status, std::string body) {
+                AuthResult result = interpret(status, body);
+                // Rejections are the client's business; an unavailable service is the operator's.
+                if (result.error == AuthError::service_unavailable) {
+                  spdlog::warn("auth service {}: {}", url, result.message);
+                }
+                done(std::move(result));
+              });
+  }
+
+ private:
+  std::string url_;
+  std::chrono::milliseconds timeout_;
+};
+
+}  // namespace
+
+std::unique_ptr<auth::Authenticator> make_auth_service_authenticator(
+    std::string url, std::chrono::milliseconds timeout) {
+  return std::make_unique<AuthServiceAuthenticator>(std::move(url), timeout);
+}
+
+}  // namespace switchboard::node

@@ -117,8 +117,9 @@ void GatewayEndpoint::deliver(const DeliveryPtr& delivery) {
     }
     return;
   }
-  hub_.for_each_subscriber(channel,
-                           [&](hub::Subscriber& s) { static_cast<Session&>(s).deliver(delivery); });
+  hub_.for_each_subscriber(channel, [&](hub::Subscriber& s, const hub::Channel& ch) {
+    static_cast<Session&>(s).deliver(delivery, &ch);
+  });
 }
 
 void GatewayEndpoint::disconnect_user(const std::string& user_id, std::uint16_t code,

@@ -206,6 +206,7 @@ DeliveryPtr Node::frame(const engine::PublicationPtr& publication) const {
   if (config().deflate && !deflater) deflater = std::make_unique<ws::Deflater>();
   auto delivery = std::make_shared<Delivery>();
   delivery->publication = publication;
+  delivery->epoch_hash = static_cast<std::uint32_t>(std::hash<std::string>{}(p.epoch));
   delivery->message = ws::build_message(ws::Opcode::text, json,
                                         config().deflate ? deflater.get() : nullptr,
                                         config().deflate_min_size);

@@ -31,6 +31,7 @@ class Upstream;
 struct Delivery {
   engine::PublicationPtr publication;
   ws::OutboundMessage message;
+  std::uint32_t epoch_hash = 0;  // of publication->epoch, computed once for every recipient
 };
 using DeliveryPtr = std::shared_ptr<const Delivery>;
 

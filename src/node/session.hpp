@@ -39,7 +39,9 @@ class Session final : public hub::Subscriber,
   void on_text(std::string_view text);
   void on_binary(std::string_view data);
   void on_closed(std::uint16_t code);  // the connection is closing: leave everything
-  void deliver(const DeliveryPtr& delivery);
+  // `channel`: the hub channel the delivery came through (nullptr for broadcasts and
+  // replays, which look the channel up by name).
+  void deliver(const DeliveryPtr& delivery, const hub::Channel* channel = nullptr);
   void on_sweep(std::uint32_t now);
 
   bool authenticated() const noexcept { return auth_state_ == AuthState::authenticated; }
@@ -91,6 +93,7 @@ class Session final : public hub::Subscriber,
                      const engine::StreamPosition* since, std::string& positions_json);
   void unsubscribe_one(std::size_t index);
   ChannelState* find_channel(std::string_view channel) noexcept;
+  ChannelState* find_channel(const hub::Channel* channel) noexcept;
   void replay(const std::string& channel, const engine::StreamPosition* since, std::size_t limit);
   void send_history(const std::string& channel, const engine::HistoryResult& result);
 

@@ -84,6 +84,13 @@ Session::ChannelState* Session::find_channel(std::string_view channel) noexcept 
   return nullptr;
 }
 
+Session::ChannelState* Session::find_channel(const hub::Channel* channel) noexcept {
+  for (auto& ch : subscriptions_) {
+    if (ch.subscription.channel == channel) return &ch;
+  }
+  return nullptr;
+}
+
 hub::Subscription* Session::find_subscription(const hub::Channel& channel) noexcept {
   for (auto& ch : subscriptions_) {
     if (ch.subscription.channel == &channel) return &ch.subscription;

@@ -19,14 +19,15 @@ bool reached(std::uint32_t now, std::uint32_t when) {
 
 }  // namespace
 
-void Session::deliver(const DeliveryPtr& delivery) {
+void Session::deliver(const DeliveryPtr& delivery, const hub::Channel* channel) {
   if (closed_) return;
   const engine::Publication& publication = *delivery->publication;
   if (publication.skip_publisher && !publication.publisher_user.empty() &&
       publication.publisher_user == info_.user_id) {
     return;
   }
-  if (ChannelState* ch = find_channel(publication.channel)) {
+  ChannelState* ch = channel != nullptr ? find_channel(channel) : find_channel(publication.channel);
+  if (ch != nullptr) {
     if (ch->recovering) {
       buffered_.push_back(delivery);  // sent after the history that precedes it
       return;
@@ -34,7 +35,7 @@ void Session::deliver(const DeliveryPtr& delivery) {
     if (publication.offset != 0) {
       // Exactly once across a replay: history already sent up to delivered_offset. A new
       // epoch restarts offsets, so only offsets of the same stream are compared.
-      const auto epoch = static_cast<std::uint32_t>(std::hash<std::string>{}(publication.epoch));
+      const std::uint32_t epoch = delivery->epoch_hash;
       if (epoch == ch->epoch_hash && publication.offset <= ch->delivered_offset) return;
       ch->epoch_hash = epoch;
       ch->delivered_offset = publication.offset;

@@ -49,7 +49,7 @@ class Hub {
   // allowed: deliveries that may unsubscribe collect first (see for_each_subscriber).
   const Channel* find(std::string_view channel) const noexcept;
 
-  // Calls f(Subscriber&) for each local subscriber of `channel`. Safe against f causing
+  // Calls f(Subscriber&, const Channel&) for each local subscriber of `channel`. Safe against f causing
   // unsubscribes (of any subscriber): removals during the walk are deferred until it ends.
   template <class F>
   void for_each_subscriber(std::string_view channel, F&& f);
@@ -82,7 +82,7 @@ void Hub::for_each_subscriber(std::string_view channel, F&& f) {
   // from inside a delivery are not expected); entries may be nulled by deferred removal.
   const std::size_t n = ch.subscribers.size();
   for (std::size_t i = 0; i < n; ++i) {
-    if (Subscriber* s = ch.subscribers[i]) f(*s);
+    if (Subscriber* s = ch.subscribers[i]) f(*s, ch);
   }
   if (--walking_ == 0 && !deferred_.empty()) apply_deferred();
 }
