@@ -168,9 +168,16 @@ std::optional<Value> parse_text(const OptionSpec& spec, std::string_view text) {
     case OptionType::string_list:
       value = split_list(text);
       break;
-    case OptionType::enumeration:
-      value = lower(trim(text));
+    case OptionType::enumeration: {
+      // Case-insensitive, stored as the choice is spelled (log levels are lower case,
+      // jwt_algorithm's choices upper case).
+      const std::string wanted = lower(trim(text));
+      value = wanted;
+      for (auto choice : spec.choices) {
+        if (lower(choice) == wanted) value = std::string(choice);
+      }
       break;
+    }
   }
   if (value && !valid(spec, *value)) value.reset();
   return value;

@@ -26,7 +26,8 @@ struct Engine {
   std::unique_ptr<OfflineStore> offline;
 };
 
-// The in-memory engine (src/engine/memory/). `now` drives every TTL.
+// The in-memory engine (src/engine/memory/, docs/engine.md). `now` drives every TTL; the
+// broker sits alone on a private MemoryBrokerHub (one node).
 Engine make_memory_engine(NowFn now = system_now());
 
 }  // namespace switchboard::engine

@@ -1,0 +1,166 @@
+// MemoryBroker and its hub: channel → subscribed nodes, sharded by channel hash.
+#include "switchboard/engine/memory/memory_broker.hpp"
+
+#include <algorithm>
+#include <iterator>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "string_map.hpp"
+
+namespace switchboard::engine {
+
+using memory_detail::Sharded;
+using memory_detail::StringMap;
+
+namespace {
+
+// The nodes subscribed to one channel. Copy-on-write: publish() takes a reference under the
+// shard lock and delivers after releasing it, so a subscribe during a delivery never
+// invalidates the list being walked, and publish allocates nothing.
+using NodeList = std::shared_ptr<const std::vector<MemoryBroker*>>;
+
+void complete(const Completion& done, std::error_code ec = {}) {
+  if (done) done(ec);
+}
+
+}  // namespace
+
+struct MemoryBrokerHub::Impl {
+  struct Shard {
+    mutable std::mutex mu;
+    StringMap<NodeList> subscribers;
+  };
+  Sharded<Shard> channels;
+  mutable std::mutex nodes_mu;
+  StringMap<MemoryBroker*> nodes;
+
+  // Returns the nodes subscribed to `channel` now (possibly none).
+  NodeList subscribers_of(std::string_view channel) {
+    Shard& shard = channels.for_key(channel);
+    std::lock_guard lock(shard.mu);
+    const auto it = shard.subscribers.find(channel);
+    return it == shard.subscribers.end() ? nullptr : it->second;
+  }
+
+  // Replaces the channel's node list by `edit(copy of it)`; an empty result removes the channel.
+  template <class Edit>
+  void edit_subscribers(std::string_view channel, Edit&& edit) {
+    Shard& shard = channels.for_key(channel);
+    std::lock_guard lock(shard.mu);
+    auto it = shard.subscribers.find(channel);
+    std::vector<MemoryBroker*> nodes_now;
+    if (it != shard.subscribers.end()) nodes_now = *it->second;
+    if (!edit(nodes_now)) return;  // unchanged: keep the shared list
+    if (nodes_now.empty()) {
+      if (it != shard.subscribers.end()) shard.subscribers.erase(it);
+      return;
+    }
+    auto list = std::make_shared<const std::vector<MemoryBroker*>>(std::move(nodes_now));
+    if (it == shard.subscribers.end()) {
+      shard.subscribers.emplace(std::string(channel), std::move(list));
+    } else {
+      it->second = std::move(list);
+    }
+  }
+
+  void forget_node(MemoryBroker* node) {
+    for (Shard& shard : channels.all()) {
+      std::lock_guard lock(shard.mu);
+      for (auto it = shard.subscribers.begin(); it != shard.subscribers.end();) {
+        const auto& list = *it->second;
+        if (std::find(list.begin(), list.end(), node) == list.end()) {
+          ++it;
+          continue;
+        }
+        std::vector<MemoryBroker*> rest;
+        std::copy_if(list.begin(), list.end(), std::back_inserter(rest),
+                     [&](MemoryBroker* n) { return n != node; });
+        if (rest.empty()) {
+          it = shard.subscribers.erase(it);
+        } else {
+          it->second = std::make_shared<const std::vector<MemoryBroker*>>(std::move(rest));
+          ++it;
+        }
+      }
+    }
+    std::lock_guard lock(nodes_mu);
+    const auto it = std::find_if(nodes.begin(), nodes.end(),
+                                 [&](const auto& entry) { return entry.second == node; });
+    if (it != nodes.end()) nodes.erase(it);
+  }
+};
+
+MemoryBrokerHub::MemoryBrokerHub() : impl_(std::make_unique<Impl>()) {}
+MemoryBrokerHub::~MemoryBrokerHub() = default;
+
+std::size_t MemoryBrokerHub::channel_count() const {
+  return impl_->channels.total([](const Impl::Shard& s) { return s.subscribers.size(); });
+}
+
+MemoryBroker::MemoryBroker() : MemoryBroker(std::make_shared<MemoryBrokerHub>()) {}
+
+MemoryBroker::MemoryBroker(std::shared_ptr<MemoryBrokerHub> hub) : hub_(std::move(hub)) {}
+
+MemoryBroker::~MemoryBroker() {
+  if (handler_ != nullptr) hub_->impl_->forget_node(this);
+}
+
+void MemoryBroker::start(std::string node_id, BrokerHandler& handler) {
+  // Set before the hub can hand `this` to another thread's publish_to_node().
+  node_id_ = std::move(node_id);
+  handler_ = &handler;
+  auto& impl = *hub_->impl_;
+  std::lock_guard lock(impl.nodes_mu);
+  if (!impl.nodes.emplace(node_id_, this).second) {
+    handler_ = nullptr;
+    throw std::invalid_argument("memory broker: node id already taken: " + node_id_);
+  }
+}
+
+void MemoryBroker::subscribe(std::string_view channel, Completion done) {
+  if (handler_ == nullptr) return complete(done, EngineErrc::not_started);
+  hub_->impl_->edit_subscribers(channel, [this](std::vector<MemoryBroker*>& nodes) {
+    if (std::find(nodes.begin(), nodes.end(), this) != nodes.end()) return false;
+    nodes.push_back(this);
+    return true;
+  });
+  complete(done);
+}
+
+void MemoryBroker::unsubscribe(std::string_view channel, Completion done) {
+  if (handler_ == nullptr) return complete(done, EngineErrc::not_started);
+  hub_->impl_->edit_subscribers(
+      channel, [this](std::vector<MemoryBroker*>& nodes) { return std::erase(nodes, this) > 0; });
+  complete(done);
+}
+
+void MemoryBroker::publish(const PublicationPtr& publication, Completion done) {
+  if (handler_ == nullptr) return complete(done, EngineErrc::not_started);
+  const NodeList nodes = hub_->impl_->subscribers_of(publication->channel);
+  if (nodes) {
+    for (MemoryBroker* node : *nodes) node->handler_->on_publication(publication);
+  }
+  complete(done);
+}
+
+void MemoryBroker::publish_to_node(std::string_view node_id, const PublicationPtr& publication,
+                                   Completion done) {
+  if (handler_ == nullptr) return complete(done, EngineErrc::not_started);
+  auto& impl = *hub_->impl_;
+  BrokerHandler* target = nullptr;
+  {
+    std::lock_guard lock(impl.nodes_mu);
+    const auto it = impl.nodes.find(node_id);
+    if (it != impl.nodes.end()) target = it->second->handler_;
+  }
+  if (target == nullptr) return complete(done, EngineErrc::unknown_node);
+  target->on_node_message(publication);
+  complete(done);
+}
+
+}  // namespace switchboard::engine

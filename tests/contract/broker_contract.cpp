@@ -1,0 +1,197 @@
+// The Broker contract: every clause of broker.hpp, for any backend.
+#include "broker_contract.hpp"
+
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace switchboard::engine::contract {
+namespace {
+
+std::vector<std::string> payloads(const std::vector<PublicationPtr>& list) {
+  std::vector<std::string> out;
+  for (const auto& p : list) out.push_back(p->payload);
+  return out;
+}
+
+using Payloads = std::vector<std::string>;
+
+}  // namespace
+
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(BrokerContract);
+
+TEST_P(BrokerContract, PublishReachesEachSubscribedNodeOnceThePublisherIncluded) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  Node& c = add_node("c");
+  ASSERT_FALSE(subscribe(a, "ch"));
+  ASSERT_FALSE(subscribe(b, "ch"));
+
+  EXPECT_FALSE(publish(c, "ch", "from-c"));
+  EXPECT_FALSE(publish(a, "ch", "from-a"));
+  ASSERT_TRUE(a.handler.wait_publications(2));
+  ASSERT_TRUE(b.handler.wait_publications(2));
+  settle();
+  EXPECT_EQ(payloads(a.handler.publications()), (Payloads{"from-c", "from-a"}));
+  EXPECT_EQ(payloads(b.handler.publications()), (Payloads{"from-c", "from-a"}));
+  EXPECT_TRUE(c.handler.publications().empty());
+  EXPECT_TRUE(a.handler.node_messages().empty());
+}
+
+TEST_P(BrokerContract, SubscriptionsAreASetNotACount) {
+  Node& a = add_node("a");
+  Node& witness = add_node("w");
+  ASSERT_FALSE(subscribe(a, "ch"));
+  ASSERT_FALSE(subscribe(a, "ch"));
+  ASSERT_FALSE(subscribe(witness, "ch"));
+  ASSERT_FALSE(publish(witness, "ch", "1"));
+  ASSERT_TRUE(witness.handler.wait_publications(1));
+  ASSERT_TRUE(a.handler.wait_publications(1));
+
+  ASSERT_FALSE(unsubscribe(a, "ch"));  // one unsubscribe ends both subscribes
+  ASSERT_FALSE(publish(witness, "ch", "2"));
+  ASSERT_TRUE(witness.handler.wait_publications(2));
+  settle();
+  EXPECT_EQ(payloads(a.handler.publications()), Payloads{"1"});
+}
+
+TEST_P(BrokerContract, NodesReceiveOnlyTheChannelsTheySubscribed) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  ASSERT_FALSE(subscribe(a, "x"));
+  ASSERT_FALSE(subscribe(b, "y"));
+  ASSERT_FALSE(publish(a, "y", "to-y"));
+  ASSERT_FALSE(publish(b, "x", "to-x"));
+  ASSERT_FALSE(publish(a, "z", "to-nobody"));  // no subscriber: not an error
+  ASSERT_TRUE(a.handler.wait_publications(1));
+  ASSERT_TRUE(b.handler.wait_publications(1));
+  settle();
+  EXPECT_EQ(payloads(a.handler.publications()), Payloads{"to-x"});
+  EXPECT_EQ(payloads(b.handler.publications()), Payloads{"to-y"});
+}
+
+TEST_P(BrokerContract, UnsubscribeStopsDeliveries) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  ASSERT_FALSE(subscribe(a, "ch"));
+  ASSERT_FALSE(subscribe(b, "ch"));
+  ASSERT_FALSE(publish(b, "ch", "before"));
+  ASSERT_TRUE(a.handler.wait_publications(1));
+  ASSERT_FALSE(unsubscribe(a, "ch"));
+  ASSERT_FALSE(unsubscribe(a, "never-subscribed"));  // a no-op, not an error
+  ASSERT_FALSE(publish(b, "ch", "after"));
+  ASSERT_TRUE(b.handler.wait_publications(2));
+  settle();
+  EXPECT_EQ(payloads(a.handler.publications()), Payloads{"before"});
+}
+
+TEST_P(BrokerContract, DeliveriesKeepPublishOrder) {
+  constexpr int kCount = 200;
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  ASSERT_FALSE(subscribe(a, "ch"));
+  ASSERT_FALSE(subscribe(b, "ch"));
+  Payloads sent;
+  for (int i = 0; i < kCount; ++i) {
+    sent.push_back(std::to_string(i));
+    ASSERT_FALSE(publish(b, "ch", sent.back()));
+  }
+  ASSERT_TRUE(a.handler.wait_publications(kCount));
+  ASSERT_TRUE(b.handler.wait_publications(kCount));
+  EXPECT_EQ(payloads(a.handler.publications()), sent);
+  EXPECT_EQ(payloads(b.handler.publications()), sent);
+}
+
+TEST_P(BrokerContract, PublicationsArriveIntact) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  ASSERT_FALSE(subscribe(a, "room:7"));
+  auto sent = std::make_shared<Publication>(make_publication(
+      "room:7", R"({"text":"h\u00e9llo \"you\"","n":[1,2.5,null]})", "BoardUpdate"));
+  sent->id = "m-1";
+  sent->requires_ack = true;
+  sent->offset = 42;
+  sent->epoch = "abcd1234";
+  sent->publisher_user = "alice";
+  ASSERT_FALSE(
+      await_value<std::error_code>([&](auto done) { b.broker->publish(sent, std::move(done)); }));
+  ASSERT_TRUE(a.handler.wait_publications(1));
+  const Publication& got = *a.handler.publications().at(0);
+  EXPECT_EQ(got.channel, sent->channel);
+  EXPECT_EQ(got.type, sent->type);
+  EXPECT_EQ(got.payload, sent->payload);
+  EXPECT_EQ(got.id, sent->id);
+  EXPECT_EQ(got.requires_ack, sent->requires_ack);
+  EXPECT_EQ(got.offset, sent->offset);
+  EXPECT_EQ(got.epoch, sent->epoch);
+  EXPECT_EQ(got.publisher_user, sent->publisher_user);
+}
+
+TEST_P(BrokerContract, PublishToNodeReachesExactlyThatNode) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  Node& c = add_node("c");
+  ASSERT_FALSE(subscribe(a, "user:7"));  // subscriptions play no part in node messages
+  auto p = std::make_shared<const Publication>(make_publication("user:7", "direct"));
+  ASSERT_FALSE(await_value<std::error_code>(
+      [&](auto done) { c.broker->publish_to_node("b", p, std::move(done)); }));
+  ASSERT_TRUE(b.handler.wait_node_messages(1));
+  settle();
+  EXPECT_EQ(payloads(b.handler.node_messages()), Payloads{"direct"});
+  EXPECT_TRUE(b.handler.publications().empty());
+  EXPECT_TRUE(a.handler.node_messages().empty());
+  EXPECT_TRUE(a.handler.publications().empty());
+  EXPECT_TRUE(c.handler.node_messages().empty());
+
+  // A node may address itself (send-to-user where the user is local and remote).
+  ASSERT_FALSE(await_value<std::error_code>(
+      [&](auto done) { c.broker->publish_to_node("c", p, std::move(done)); }));
+  EXPECT_TRUE(c.handler.wait_node_messages(1));
+}
+
+TEST_P(BrokerContract, EveryCompletionRunsExactlyOnce) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  auto p = std::make_shared<const Publication>(make_publication("ch", "x"));
+  std::vector<Captured<std::error_code>> calls(5);
+  a.broker->subscribe("ch", calls[0].callback());
+  ASSERT_FALSE(calls[0].wait());  // deliveries start once subscribe completed
+  b.broker->publish(p, calls[1].callback());
+  b.broker->publish_to_node("a", p, calls[2].callback());
+  a.broker->unsubscribe("ch", calls[3].callback());
+  a.broker->publish(p, calls[4].callback());
+  for (auto& c : calls) EXPECT_FALSE(c.wait());
+  settle();
+  for (auto& c : calls) EXPECT_EQ(c.calls(), 1);
+  // Empty completions are allowed.
+  a.broker->publish(p, nullptr);
+}
+
+TEST_P(BrokerContract, ConcurrentPublishersAllArriveInEachPublishersOrder) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 250;
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  Node& publisher = add_node("p");
+  ASSERT_FALSE(subscribe(a, "ch"));
+  ASSERT_FALSE(subscribe(b, "ch"));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    // Two threads share the publisher broker, two use a subscribed node's broker.
+    Node& via = t % 2 == 0 ? publisher : (t == 1 ? a : b);
+    threads.emplace_back([&, t, sender = &via] {
+      for (int i = 0; i < kPerThread; ++i) {
+        EXPECT_FALSE(publish(*sender, "ch", std::to_string(t) + ":" + std::to_string(i)));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (Node* node : {&a, &b}) {
+    ASSERT_TRUE(node->handler.wait_publications(kThreads * kPerThread));
+    settle();
+    SCOPED_TRACE("node " + node->id);
+    expect_each_sender_in_order(payloads(node->handler.publications()), kThreads, kPerThread);
+  }
+}
+
+}  // namespace switchboard::engine::contract

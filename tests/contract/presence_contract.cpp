@@ -1,0 +1,132 @@
+// The PresenceStore contract: every clause of presence_store.hpp, for any backend.
+#include "presence_contract.hpp"
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace switchboard::engine::contract {
+namespace {
+
+using std::chrono::milliseconds;
+constexpr milliseconds kTtl{90'000};
+
+PresenceEntry entry(std::string client, std::string user, std::string node = "n1") {
+  return {std::move(client), std::move(user), std::move(node)};
+}
+
+}  // namespace
+
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(PresenceContract);
+
+TEST_P(PresenceContract, AddedEntriesAreListedWithTheirFields) {
+  store_->add("room", entry("c1", "alice", "node-a"), kTtl);
+  store_->add("room", entry("c2", "bob", "node-b"), kTtl);
+  EXPECT_EQ(members("room"), (std::vector<PresenceEntry>{entry("c1", "alice", "node-a"),
+                                                         entry("c2", "bob", "node-b")}));
+  EXPECT_TRUE(members("other").empty());
+}
+
+TEST_P(PresenceContract, AddingTheSameClientAgainRefreshesInsteadOfDuplicating) {
+  store_->add("room", entry("c1", "alice", "node-a"), kTtl);
+  store_->add("room", entry("c1", "alice", "node-b"), kTtl);
+  EXPECT_EQ(members("room"), std::vector<PresenceEntry>{entry("c1", "alice", "node-b")});
+}
+
+TEST_P(PresenceContract, OneClientInSeveralChannelsIsListedInEach) {
+  store_->add("a", entry("c1", "alice"), kTtl);
+  store_->add("b", entry("c1", "alice"), kTtl);
+  EXPECT_EQ(members("a").size(), 1u);
+  EXPECT_EQ(members("b").size(), 1u);
+  store_->remove("a", "c1");
+  EXPECT_TRUE(members("a").empty());
+  EXPECT_EQ(members("b").size(), 1u);
+}
+
+TEST_P(PresenceContract, RemoveDeletesAtOnceAndIgnoresUnknownClients) {
+  store_->add("room", entry("c1", "alice"), kTtl);
+  store_->add("room", entry("c2", "bob"), kTtl);
+  store_->remove("room", "c1");
+  store_->remove("room", "nobody");
+  store_->remove("no-such-room", "c2");
+  EXPECT_EQ(members("room"), std::vector<PresenceEntry>{entry("c2", "bob")});
+}
+
+TEST_P(PresenceContract, EntriesExpireTtlAfterTheirLastAdd) {
+  store_->add("room", entry("c1", "alice"), milliseconds(1000));
+  store_->add("room", entry("c2", "bob"), milliseconds(1000));
+  clock_.advance(milliseconds(500));
+  store_->add("room", entry("c2", "bob"), milliseconds(1000));  // refreshed to t0 + 1500
+  clock_.advance(milliseconds(499));                            // t0 + 999
+  EXPECT_EQ(members("room").size(), 2u);
+  clock_.advance(milliseconds(1));  // t0 + 1000: c1 expired
+  EXPECT_EQ(members("room"), std::vector<PresenceEntry>{entry("c2", "bob")});
+  clock_.advance(milliseconds(500));  // t0 + 1500: c2 expired
+  EXPECT_TRUE(members("room").empty());
+}
+
+TEST_P(PresenceContract, UserIsOnlineWhileALiveEntryNamesThem) {
+  EXPECT_FALSE(online("alice"));
+  store_->add("a", entry("c1", "alice"), milliseconds(1000));
+  store_->add("b", entry("c2", "alice"), milliseconds(2000));
+  EXPECT_TRUE(online("alice"));
+  EXPECT_FALSE(online("bob"));
+  store_->remove("b", "c2");
+  EXPECT_TRUE(online("alice"));  // still in "a"
+  clock_.advance(milliseconds(1000));
+  EXPECT_FALSE(online("alice"));  // the entry in "a" expired
+}
+
+TEST_P(PresenceContract, RemovingTheLastEntryTakesTheUserOffline) {
+  store_->add("a", entry("c1", "alice"), kTtl);
+  store_->remove("a", "c1");
+  EXPECT_FALSE(online("alice"));
+}
+
+TEST_P(PresenceContract, ClientChangingUserMovesTheOnlineStatus) {
+  store_->add("a", entry("c1", "alice"), kTtl);
+  store_->add("a", entry("c1", "bob"), kTtl);
+  EXPECT_FALSE(online("alice"));
+  EXPECT_TRUE(online("bob"));
+}
+
+TEST_P(PresenceContract, TouchUserKeepsAUserOnlineForTtl) {
+  store_->touch_user("carol", milliseconds(1000));
+  EXPECT_TRUE(online("carol"));
+  clock_.advance(milliseconds(999));
+  EXPECT_TRUE(online("carol"));
+  store_->touch_user("carol", milliseconds(1000));  // refreshed to t0 + 1999
+  clock_.advance(milliseconds(999));
+  EXPECT_TRUE(online("carol"));
+  clock_.advance(milliseconds(1));
+  EXPECT_FALSE(online("carol"));
+}
+
+TEST_P(PresenceContract, ConcurrentAddsAndRemovesAddUp) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 200;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string client = "c" + std::to_string(t) + "-" + std::to_string(i);
+        store_->add("room", entry(client, "u" + std::to_string(i)), kTtl);
+        store_->add("own-" + std::to_string(t), entry(client, "u"), kTtl);
+      }
+      for (int i = 0; i < kPerThread; i += 2) {
+        store_->remove("room", "c" + std::to_string(t) + "-" + std::to_string(i));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(members("room").size(), static_cast<std::size_t>(kThreads * kPerThread / 2));
+  for (int t = 0; t < kThreads; ++t) {
+    EXPECT_EQ(members("own-" + std::to_string(t)).size(), static_cast<std::size_t>(kPerThread));
+  }
+  EXPECT_TRUE(online("u1"));   // odd users kept their room entries
+  EXPECT_FALSE(online("u0"));  // every entry of an even user was removed
+  EXPECT_TRUE(online("u"));
+}
+
+}  // namespace switchboard::engine::contract

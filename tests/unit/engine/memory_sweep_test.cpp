@@ -1,0 +1,126 @@
+// The memory stores forget dead entries (expired channels and users, refilled buckets) as they
+// are used, so memory follows the live set rather than everything ever seen.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "switchboard/engine/clock.hpp"
+#include "switchboard/engine/memory/memory_history.hpp"
+#include "switchboard/engine/memory/memory_node_registry.hpp"
+#include "switchboard/engine/memory/memory_offline_store.hpp"
+#include "switchboard/engine/memory/memory_presence.hpp"
+#include "switchboard/engine/memory/memory_rate_limiter.hpp"
+
+namespace switchboard::engine {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Each round uses kPerRound never-seen keys, then lets them all die. Without sweeping a store
+// would hold kRounds × kPerRound entries at the end; with it, a small multiple of one round.
+constexpr int kRounds = 10;
+constexpr int kPerRound = 2000;
+constexpr std::size_t kBound = 3 * kPerRound;
+constexpr milliseconds kTtl{1000};
+
+std::string key(int round, int i) {
+  return std::to_string(round) + "/" + std::to_string(i);
+}
+
+template <class Use, class Count>
+void expect_bounded(ManualClock& clock, Use&& use, Count&& count) {
+  for (int round = 0; round < kRounds; ++round) {
+    for (int i = 0; i < kPerRound; ++i) use(key(round, i));
+    ASSERT_GE(count(), static_cast<std::size_t>(kPerRound) / 2) << "round " << round;
+    clock.advance(kTtl);
+  }
+  EXPECT_LE(count(), kBound);
+}
+
+TEST(MemorySweep, HistoryForgetsExpiredStreams) {
+  ManualClock clock;
+  MemoryHistory history(clock.fn());
+  Publication p;
+  expect_bounded(
+      clock,
+      [&](const std::string& channel) {
+        p.channel = channel;
+        history.append(p, HistoryOptions{10, kTtl}, nullptr);
+      },
+      [&] { return history.stream_count(); });
+}
+
+TEST(MemorySweep, HistoryStreamsStartedByReadExpire) {
+  ManualClock clock;
+  MemoryHistory history(clock.fn(), kTtl);
+  StreamPosition seen;
+  history.read("ch", std::nullopt, 10, [&](HistoryResult r) { seen = r.position; });
+  clock.advance(kTtl - milliseconds(1));
+  history.read("ch", std::nullopt, 10, [&](HistoryResult r) { EXPECT_EQ(r.position, seen); });
+  clock.advance(milliseconds(1));
+  history.read("ch", std::nullopt, 10,
+               [&](HistoryResult r) { EXPECT_NE(r.position.epoch, seen.epoch); });
+  expect_bounded(
+      clock, [&](const std::string& channel) { history.read(channel, std::nullopt, 1, nullptr); },
+      [&] { return history.stream_count(); });
+}
+
+TEST(MemorySweep, PresenceForgetsExpiredChannelsAndUsers) {
+  ManualClock clock;
+  MemoryPresence presence(clock.fn());
+  expect_bounded(
+      clock,
+      [&](const std::string& k) {
+        presence.add("room" + k, PresenceEntry{"c" + k, "u" + k, "n"}, kTtl);
+      },
+      [&] { return presence.channel_count(); });
+  EXPECT_LE(presence.user_count(), kBound);
+  expect_bounded(
+      clock, [&](const std::string& k) { presence.touch_user("t" + k, kTtl); },
+      [&] { return presence.user_count(); });
+}
+
+TEST(MemorySweep, RegistryForgetsExpiredUsers) {
+  ManualClock clock;
+  MemoryNodeRegistry registry(clock.fn());
+  expect_bounded(
+      clock, [&](const std::string& user) { registry.register_user(user, "n1", kTtl); },
+      [&] { return registry.user_count(); });
+}
+
+TEST(MemorySweep, RateLimiterForgetsRefilledBuckets) {
+  ManualClock clock;
+  MemoryRateLimiter limiter(clock.fn());
+  const RateLimit limit{1, 1};  // empty after one take, full again after kTtl
+  expect_bounded(
+      clock, [&](const std::string& k) { limiter.take(k, limit); },
+      [&] { return limiter.bucket_count(); });
+}
+
+TEST(MemorySweep, RateLimiterKeepsBucketsThatAreNotFull) {
+  ManualClock clock;
+  MemoryRateLimiter limiter(clock.fn());
+  const RateLimit slow{0.001, 1};
+  limiter.take("busy", slow);
+  for (int i = 0; i < 5000; ++i) limiter.take(std::to_string(i), slow);
+  // Forgetting "busy" would hand it a fresh token.
+  EXPECT_FALSE(limiter.take("busy", slow).allowed);
+}
+
+TEST(MemorySweep, OfflineStoreForgetsUsersWhoseMessagesExpired) {
+  ManualClock clock;
+  MemoryOfflineStore offline(clock.fn());
+  auto p = std::make_shared<const Publication>();
+  expect_bounded(
+      clock,
+      [&](const std::string& user) {
+        offline.push(user, p, OfflineLimits{10, kTtl}, nullptr);
+      },
+      [&] { return offline.user_count(); });
+}
+
+}  // namespace
+}  // namespace switchboard::engine
