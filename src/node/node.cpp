@@ -109,6 +109,8 @@ void Node::publish(engine::Publication publication,
     return send(std::make_shared<const engine::Publication>(std::move(publication)));
   }
   const std::string channel = publication.channel;
+  std::lock_guard stripe(
+      publish_stripes_[std::hash<std::string>{}(channel) % publish_stripes_.size()]);
   engine_.history->append(std::move(publication), history_options(channel), std::move(send));
 }
 

@@ -7,6 +7,7 @@
 // lives in the workers (GatewayEndpoint, Session, Hub) and is never locked.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <array>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -130,6 +131,11 @@ class Node final : public engine::BrokerHandler {
   std::unique_ptr<Upstream> upstream_;
   Snapshots snapshots_;
 
+  // Appending to a channel's history and publishing it happen under the channel's stripe, so
+  // that every node delivers a channel's events in offset order (sessions rely on it to drop
+  // what a replay already sent). The memory engine completes both inline; a distributed
+  // engine must make append-and-publish atomic itself.
+  std::array<std::mutex, 64> publish_stripes_;
   mutable std::mutex mutex_;  // guards the maps below (never held on the per-message path)
   std::unordered_map<std::string, int> channel_workers_;    // workers with local subscribers
   std::unordered_map<std::string, std::size_t> user_connections_;
