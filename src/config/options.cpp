@@ -77,6 +77,7 @@ std::vector<OptionSpec> build_table() {
   // Gateway: upstream event buffer
   t.push_back(option("upstream_webhook_url", T::string, &Config::upstream_webhook_url, "HTTP endpoint receiving batches of client events (JSON array)."));
   t.push_back(option("upstream_flush_interval", T::duration, &Config::upstream_flush_interval, "Client events are flushed upstream at least this often.").range(1, kMinute));
+  t.push_back(option("upstream_webhook_timeout", T::duration, &Config::upstream_webhook_timeout, "Time the upstream webhook has to accept a batch before it counts as failed.").range(1, 10 * kMinute));
   t.push_back(option("upstream_batch_size", T::uint, &Config::upstream_batch_size, "A batch is flushed as soon as it holds this many events.").range(1, 100000));
   t.push_back(option("upstream_buffer_limit", T::uint, &Config::upstream_buffer_limit, "Events buffered before senders get a buffer_full error.").range(1, 10000000));
   // Gateway: rate limits

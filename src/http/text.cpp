@@ -1,5 +1,7 @@
 #include "text.hpp"
 
+#include "switchboard/http/url.hpp"
+
 #include <algorithm>
 
 namespace switchboard::http::text {
@@ -37,12 +39,19 @@ bool has_token(std::string_view list, std::string_view token) noexcept {
   return found;
 }
 
-std::string url_decode(std::string_view s) {
+std::string url_decode(std::string_view s) { return percent_decode(s, true); }
+
+}  // namespace switchboard::http::text
+
+namespace switchboard::http {
+
+std::string percent_decode(std::string_view s, bool plus_is_space) {
+  using text::hex_value;
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
-    if (c == '+') {
+    if (c == '+' && plus_is_space) {
       out += ' ';
     } else if (c == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 &&
                hex_value(s[i + 2]) >= 0) {
@@ -55,4 +64,4 @@ std::string url_decode(std::string_view s) {
   return out;
 }
 
-}  // namespace switchboard::http::text
+}  // namespace switchboard::http

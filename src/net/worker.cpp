@@ -39,9 +39,16 @@ struct ReusePort {
   int value = 1;
 };
 
-// The sweep runs often enough to honour the shortest timeout within a quarter of it.
+// The sweep runs often enough to honour the shortest timeout within a quarter of it: the
+// transport's own and those the gateway's endpoint runs from the sweep (auth deadline, typing
+// expiry, acknowledgement retries).
 std::chrono::milliseconds sweep_period(const config::Config& c) {
-  auto shortest = std::min({c.handshake_timeout, c.ping_interval, c.idle_timeout});
+  auto positive = [](std::chrono::milliseconds d) {
+    return d.count() > 0 ? d : std::chrono::milliseconds(std::chrono::hours(1));
+  };
+  auto shortest = std::min({positive(c.handshake_timeout), positive(c.ping_interval),
+                            positive(c.idle_timeout), positive(c.auth_timeout),
+                            positive(c.typing_ttl), positive(c.ack_retry_initial)});
   return std::clamp(shortest / 4, std::chrono::milliseconds(50), std::chrono::milliseconds(1000));
 }
 

@@ -7,6 +7,7 @@
 #include "node.hpp"
 #include "snapshots.hpp"
 #include "switchboard/http/router.hpp"
+#include "switchboard/http/url.hpp"
 #include "switchboard/protocol/json_fields.hpp"
 #include "switchboard/protocol/json_writer.hpp"
 #include "switchboard/ws/close_code.hpp"
@@ -169,7 +170,7 @@ void add_api_routes(Node& node) {
 
   router.add("GET", "/api/users/*", with_key(node, [&node](const Request& request, Respond respond) {
     const std::string_view path = request.path();
-    const std::string user(path.substr(std::string_view("/api/users/").size()));
+    const std::string user = http::percent_decode(path.substr(std::string_view("/api/users/").size()));
     if (user.empty()) return respond(bad_request("user id missing from the path"));
     const std::size_t connections = node.user_connection_count(user);
     node.engine().presence->user_online(user, [respond, user, connections](bool online) {

@@ -176,8 +176,10 @@ void Session::handle_subscribe(const protocol::Envelope& e) {
   protocol::JsonObject pos(positions);
   std::vector<const Wanted*> subscribed;
   for (const Wanted* w : accepted) {
+    // The user's own room is joined automatically and does not count against the limit.
+    const std::size_t own_room = info_.user_id.empty() ? 0 : 1;
     if (find_channel(w->channel) == nullptr &&
-        subscriptions_.size() >= endpoint_.node().config().max_subscriptions) {
+        subscriptions_.size() - own_room >= endpoint_.node().config().max_subscriptions) {
       send_error("too_many_subscriptions", "subscription limit reached at " + w->channel, ref);
       continue;
     }

@@ -113,7 +113,7 @@ void Upstream::deliver(std::vector<UpstreamEvent> batch) {
     return;
   }
   post_webhook(node_.housekeeping(), node_.config().upstream_webhook_url, to_json(batch),
-               node_.config().auth_service_timeout, [this, n](bool ok, std::string error) {
+               node_.config().upstream_webhook_timeout, [this, n](bool ok, std::string error) {
                  if (ok) {
                    flushed_ += n;
                  } else {

@@ -77,6 +77,7 @@ struct Config {
   // Gateway: upstream event buffer
   std::string upstream_webhook_url;           // POST batches of client events here
   std::chrono::milliseconds upstream_flush_interval{100};
+  std::chrono::milliseconds upstream_webhook_timeout{5000};
   std::size_t upstream_batch_size = 100;
   std::size_t upstream_buffer_limit = 10000;  // events held before senders get an error
 

@@ -1,0 +1,42 @@
+// Command-line options of switchboard-loadgen.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace switchboard::bench {
+
+struct Options {
+  std::string mode;  // fanout | latency | connect
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8081;
+  std::string path;  // empty: the protocol's default
+  std::string protocol = "plain";
+  std::size_t connections = 1000;  // subscribers (fanout, latency) or connections (connect)
+  std::size_t concurrency = 256;
+  std::vector<std::string> source_addresses;
+  unsigned shard_index = 0;
+  unsigned shard_count = 1;
+  double duration_s = 10;
+  std::size_t window = 32;
+  double rate = 10;
+  std::size_t payload_size = 100;
+  std::optional<int> server_pid;
+  double settle_s = 1;
+  double hold_s = 0;
+  double connect_timeout_s = 60;
+  double drain_timeout_s = 10;  // ends as soon as everything has arrived
+  std::string label;
+
+  // This shard's share of `connections`.
+  std::size_t shard_connections() const;
+  // Only shard 0 publishes.
+  bool publishes() const { return shard_index == 0; }
+};
+
+// Parses argv; on --help or an error prints to stderr and returns nullopt with `exit_code`.
+std::optional<Options> parse_options(int argc, char** argv, int& exit_code);
+
+}  // namespace switchboard::bench

@@ -1,0 +1,18 @@
+// Facts about processes the load generator needs: a server's resident memory and this
+// process's open-file limit.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+
+namespace switchboard::bench {
+
+// VmRSS of `pid` in KiB from /proc/<pid>/status; nullopt if unreadable.
+std::optional<std::uint64_t> read_rss_kib(pid_t pid);
+
+// Raises RLIMIT_NOFILE's soft limit to the hard limit; returns the resulting soft limit.
+std::uint64_t raise_open_file_limit();
+
+}  // namespace switchboard::bench
