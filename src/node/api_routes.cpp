@@ -98,13 +98,7 @@ void add_api_routes(Node& node) {
     }
     Message message;
     if (auto error = read_message(*f, message); !error.empty()) return respond(bad_request(error));
-    engine::Publication publication;
-    publication.channel = *channel;
-    publication.type = std::move(message.type);
-    publication.payload = std::move(message.payload);
-    publication.id = std::move(message.id);
-    publication.requires_ack = message.requires_ack;
-    node.publish(std::move(publication),
+    node.publish(make_publication(*channel, std::move(message)),
                  [respond](std::error_code ec, engine::PublicationPtr stored) {
                    if (ec) return respond(Response::error(503, "publish_failed", ec.message()));
                    respond(Response::json(200, position_json(*stored)));

@@ -90,13 +90,7 @@ void Gateway::stop() { server_->stop(); }
 void Gateway::wait() { server_->wait(); }
 
 void Gateway::publish(std::string channel, Message message) {
-  engine::Publication publication;
-  publication.channel = std::move(channel);
-  publication.type = std::move(message.type);
-  publication.payload = std::move(message.payload);
-  publication.id = std::move(message.id);
-  publication.requires_ack = message.requires_ack;
-  node_->publish(std::move(publication));
+  node_->publish(node::make_publication(std::move(channel), std::move(message)));
 }
 
 void Gateway::send_to_user(std::string user_id, Message message) {

@@ -36,6 +36,16 @@ constexpr auto kRegistryTtl = std::chrono::seconds(90);
 
 }  // namespace
 
+engine::Publication make_publication(std::string channel, Message message) {
+  engine::Publication publication;
+  publication.channel = std::move(channel);
+  publication.type = std::move(message.type);
+  publication.payload = std::move(message.payload);
+  publication.id = std::move(message.id);
+  publication.requires_ack = message.requires_ack;
+  return publication;
+}
+
 Node::Node(net::Server& server, engine::Engine engine)
     : server_(server),
       engine_(std::move(engine)),
@@ -116,12 +126,7 @@ void Node::publish(engine::Publication publication,
 
 void Node::send_to_user(std::string user_id, Message message,
                         std::function<void(std::error_code, bool)> done) {
-  engine::Publication publication;
-  publication.channel = "user:" + user_id;
-  publication.type = std::move(message.type);
-  publication.payload = std::move(message.payload);
-  publication.id = std::move(message.id);
-  publication.requires_ack = message.requires_ack;
+  engine::Publication publication = make_publication("user:" + user_id, std::move(message));
   if (!publication.requires_ack) {
     return publish(std::move(publication), [done](std::error_code ec, engine::PublicationPtr) {
       if (done) done(ec, !ec);
@@ -148,12 +153,8 @@ void Node::send_to_user(std::string user_id, Message message,
 }
 
 void Node::broadcast(Message message) {
-  engine::Publication publication;
-  publication.channel = std::string(kBroadcastChannel);
-  publication.type = std::move(message.type);
-  publication.payload = std::move(message.payload);
-  publication.id = std::move(message.id);
-  publication.requires_ack = message.requires_ack;
+  engine::Publication publication =
+      make_publication(std::string(kBroadcastChannel), std::move(message));
   publication.ephemeral = true;
   publish(std::move(publication));
 }

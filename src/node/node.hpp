@@ -36,6 +36,9 @@ struct Delivery {
 };
 using DeliveryPtr = std::shared_ptr<const Delivery>;
 
+// A publication of `message` on `channel`.
+engine::Publication make_publication(std::string channel, Message message);
+
 // The channel every node subscribes to for broadcasts to everyone.
 inline constexpr std::string_view kBroadcastChannel = "$broadcast";
 

@@ -201,13 +201,7 @@ void Session::dispatch(const protocol::Envelope& e) {
 void Session::handle_ping(const protocol::Envelope& e) {
   std::string payload;
   protocol::JsonObject(payload).number("timestamp", static_cast<std::uint64_t>(unix_millis())).close();
-  std::string out;
-  protocol::JsonObject o(out);
-  o.string("type", "pong");
-  if (!e.id.empty()) o.string("id", e.id);
-  o.raw("payload", payload);
-  o.close();
-  send_json(std::move(out));
+  send_json(protocol::make_envelope("pong", payload, e.id));
 }
 
 void Session::handle_custom(const protocol::Envelope& e) {
@@ -267,6 +261,13 @@ bool Session::rate_limited(std::string_view ref) {
   send_json(protocol::make_envelope("error", payload));
   violation(close_code::kRateLimited);
   return true;
+}
+
+void Session::send_later(const std::weak_ptr<Session>& weak, net::Worker& worker,
+                         std::string json) {
+  worker.post([weak, json = std::move(json)]() mutable {
+    if (auto self = weak.lock(); self && !self->closed_) self->send_json(std::move(json));
+  });
 }
 
 // Client interface (event handlers)

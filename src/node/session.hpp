@@ -17,6 +17,7 @@
 
 namespace switchboard::net {
 class Connection;
+class Worker;
 }
 
 namespace switchboard::node {
@@ -99,6 +100,10 @@ class Session final : public hub::Subscriber,
 
   // Output
   void send_json(std::string json);
+  // Sends from an engine callback that may run on another thread: posted to the session's
+  // worker, dropped if the session is gone by then.
+  static void send_later(const std::weak_ptr<Session>& weak, net::Worker& worker,
+                         std::string json);
   void send_error(std::string_view code, std::string_view message, std::string_view ref);
   // Counts a client mistake; past max_violations the connection is closed with `close_code`.
   void violation(std::uint16_t close_code);

@@ -206,13 +206,7 @@ void Session::handle_subscribe(const protocol::Envelope& e) {
     reply.string("channel", subscribed.front()->channel);
   }
   reply.close();
-  std::string out;
-  protocol::JsonObject o(out);
-  o.string("type", "subscribed");
-  if (!e.id.empty()) o.string("id", e.id);
-  o.raw("payload", payload);
-  o.close();
-  send_json(std::move(out));
+  send_json(protocol::make_envelope("subscribed", payload, e.id));
 
   // Then, per channel: snapshot, then missed or retained events, then live ones.
   for (const Wanted* w : subscribed) {
@@ -324,13 +318,7 @@ void Session::handle_unsubscribe(const protocol::Envelope& e) {
     reply.string("channel", wanted.front().second);
   }
   reply.close();
-  std::string out;
-  protocol::JsonObject o(out);
-  o.string("type", "unsubscribed");
-  if (!e.id.empty()) o.string("id", e.id);
-  o.raw("payload", payload);
-  o.close();
-  send_json(std::move(out));
+  send_json(protocol::make_envelope("unsubscribed", payload, e.id));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -489,15 +477,7 @@ void Session::handle_presence(const protocol::Envelope& e) {
             .raw("users", users)
             .number("connections", members.size())
             .close();
-        std::string out;
-        protocol::JsonObject o(out);
-        o.string("type", "presence.state");
-        if (!id.empty()) o.string("id", id);
-        o.raw("payload", payload);
-        o.close();
-        worker.post([weak, out = std::move(out)]() mutable {
-          if (auto self = weak.lock(); self && !self->closed_) self->send_json(std::move(out));
-        });
+        send_later(weak, worker, protocol::make_envelope("presence.state", payload, id));
       });
 }
 
@@ -545,15 +525,7 @@ void Session::handle_history(const protocol::Envelope& e) {
         .raw("position", position)
         .raw("publications", list)
         .close();
-    std::string out;
-    protocol::JsonObject o(out);
-    o.string("type", "history");
-    if (!id.empty()) o.string("id", id);
-    o.raw("payload", payload);
-    o.close();
-    worker.post([weak, out = std::move(out)]() mutable {
-      if (auto self = weak.lock(); self && !self->closed_) self->send_json(std::move(out));
-    });
+    send_later(weak, worker, protocol::make_envelope("history", payload, id));
   });
 }
 

@@ -65,11 +65,13 @@ JsonObject& JsonObject::raw(std::string_view k, std::string_view json) {
   return *this;
 }
 
-std::string make_envelope(std::string_view type, std::string_view payload_json) {
+std::string make_envelope(std::string_view type, std::string_view payload_json,
+                          std::string_view id) {
   std::string out;
-  out.reserve(type.size() + payload_json.size() + 32);
+  out.reserve(type.size() + payload_json.size() + id.size() + 40);
   JsonObject o(out);
   o.string("type", type);
+  if (!id.empty()) o.string("id", id);
   if (!payload_json.empty()) o.raw("payload", payload_json);
   o.close();
   return out;

@@ -28,8 +28,10 @@ class JsonObject {
   bool first_ = true;
 };
 
-// {"type":type,"payload":payload_json} — the common shape of server replies.
-std::string make_envelope(std::string_view type, std::string_view payload_json);
+// {"type":type,"id"?:id,"payload":payload_json} — the common shape of server replies (`id`,
+// when not empty, echoes the client's message id).
+std::string make_envelope(std::string_view type, std::string_view payload_json,
+                          std::string_view id = {});
 // {"type":"error","id"?:ref,"payload":{"code":code,"message":message,"ref":ref}}
 std::string make_error(std::string_view code, std::string_view message, std::string_view ref);
 
