@@ -9,9 +9,11 @@ Hub::AddResult Hub::add(std::string_view name, Subscriber& s) {
     auto channel = std::make_unique<Channel>();
     channel->name = std::string(name);
     it = channels_.emplace(channel->name, std::move(channel)).first;
-    result.first_on_worker = true;
   }
   Channel& ch = *it->second;
+  // A channel emptied during a walk still exists until the walk ends, but its last remove has
+  // already reported it idle: it starts again here.
+  result.first_on_worker = ch.subscribers.size() == ch.removed_in_walk;
   result.subscription.channel = &ch;
   result.subscription.index = static_cast<std::uint32_t>(ch.subscribers.size());
   ch.subscribers.push_back(&s);
@@ -24,8 +26,8 @@ bool Hub::remove(const Subscription& subscription) {
     // A delivery is walking some channel's vector: blank the slot now (so the walk skips it)
     // and compact afterwards.
     ch->subscribers[subscription.index] = nullptr;
-    deferred_.push_back(subscription);
-    return false;
+    if (ch->removed_in_walk++ == 0) deferred_.push_back(ch);
+    return ch->removed_in_walk == ch->subscribers.size();
   }
   erase_now(subscription);
   if (!ch->subscribers.empty()) return false;
@@ -48,10 +50,10 @@ void Hub::erase_now(const Subscription& subscription) {
 }
 
 void Hub::apply_deferred() {
-  std::vector<Subscription> pending;
+  std::vector<Channel*> pending;
   pending.swap(deferred_);
-  for (const Subscription& sub : pending) {
-    Channel* ch = sub.channel;
+  // Each channel once: compacting may free it, so it must not be visited again.
+  for (Channel* ch : pending) {
     auto& subs = ch->subscribers;
     // Compact the channel: drop every null slot and renumber the moved subscribers.
     std::size_t out = 0;
@@ -66,6 +68,7 @@ void Hub::apply_deferred() {
       ++out;
     }
     subs.resize(out);
+    ch->removed_in_walk = 0;
     if (subs.empty()) channels_.erase(ch->name);
   }
 }

@@ -14,8 +14,12 @@ EnvelopeParse failure(EnvelopeError e, std::string_view detail) {
   return r;
 }
 
-// A text fragment as it appears in the message: a key without escapes compares as is.
-bool is_key(std::string_view raw, std::string_view key) { return raw == key; }
+// A key as it appears in the message: one without escapes compares as is; p\u0061yload is
+// payload too, as simdjson (which found the fields) sees it.
+bool is_key(std::string_view raw, std::string_view key) {
+  if (raw.find('\\') == std::string_view::npos) return raw == key;
+  return detail::decode_key(raw) == key;
+}
 
 }  // namespace
 
@@ -57,9 +61,16 @@ EnvelopeParse parse_envelope(std::string_view text) {
   }
   // Raw spans: the payload (forwarded as is) and a numeric id (kept as its text).
   const bool numeric_id = object["id"].get(id) == simdjson::SUCCESS && id.is_number();
+  // With duplicate keys the first one counts, as for the fields simdjson looked up.
+  bool payload_seen = false, id_seen = false;
   detail::scan_fields(text, [&](std::string_view key, std::string_view value) {
-    if (is_key(key, "payload")) env.payload = value;
-    if (numeric_id && is_key(key, "id")) env.id = value;
+    if (!payload_seen && is_key(key, "payload")) {
+      env.payload = value;
+      payload_seen = true;
+    } else if (!id_seen && is_key(key, "id")) {
+      if (numeric_id) env.id = value;
+      id_seen = true;
+    }
   });
   return result;
 }

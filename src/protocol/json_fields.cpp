@@ -16,14 +16,7 @@ std::optional<JsonFields> JsonFields::parse(std::string_view text) {
   if (!root.is_object()) return std::nullopt;
   JsonFields out;
   detail::scan_fields(text, [&](std::string_view raw_key, std::string_view value) {
-    std::string key(raw_key);
-    if (raw_key.find('\\') != std::string_view::npos) {
-      // An escaped key: decode it as the JSON string it is.
-      boost::json::error_code ec;
-      const boost::json::value v = boost::json::parse("\"" + key + "\"", ec);
-      if (!ec && v.is_string()) key = std::string(v.as_string());
-    }
-    out.fields_.emplace_back(std::move(key), std::string(value));
+    out.fields_.emplace_back(detail::decode_key(raw_key), std::string(value));
   });
   return out;
 }

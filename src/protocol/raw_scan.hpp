@@ -2,9 +2,15 @@
 // Walks the top-level fields of a JSON object that is already known to be valid, yielding each
 // key (raw, between its quotes) and the exact text of its value. Lets the protocol forward a
 // payload byte for byte after simdjson validated the message.
+#include <string>
 #include <string_view>
 
 namespace switchboard::protocol::detail {
+
+// A key as written between its quotes, with its escapes resolved (p\u0061yload is
+// payload): JSON compares keys by value, so a scanned key is decoded before it is compared.
+// Keys without a backslash (nearly all) are returned as they are.
+std::string decode_key(std::string_view raw_key);
 
 // Calls f(raw_key, raw_value) for each top-level field. `text` must be a valid JSON object
 // (behaviour is unspecified otherwise, but never reads out of bounds).

@@ -15,7 +15,8 @@ class Subscriber;
 
 struct Channel {
   std::string name;
-  std::vector<Subscriber*> subscribers;
+  std::vector<Subscriber*> subscribers;  // null slots: removed during a walk, not compacted yet
+  std::size_t removed_in_walk = 0;       // how many null slots
 };
 
 // What a subscriber holds for one of its subscriptions (for O(1) removal).
@@ -42,7 +43,8 @@ class Hub {
   };
   AddResult add(std::string_view channel, Subscriber& s);
   // Removes the subscription; returns true when the channel has no local subscriber left (the
-  // channel is then freed).
+  // channel is then freed, at the end of the walk if one is under way). Over a channel's life
+  // exactly one remove returns true, walks or not.
   bool remove(const Subscription& subscription);
 
   // The channel's local subscribers, or nullptr. Calling add/remove while iterating is not
@@ -69,7 +71,7 @@ class Hub {
 
   std::unordered_map<std::string, std::unique_ptr<Channel>, Hash, std::equal_to<>> channels_;
   int walking_ = 0;
-  std::vector<Subscription> deferred_;
+  std::vector<Channel*> deferred_;  // channels with slots to compact, each listed once
 };
 
 template <class F>
