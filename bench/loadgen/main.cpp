@@ -26,7 +26,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "warning: %zu connections but only %llu open files allowed; use --shard\n",
                  options->shard_connections(), static_cast<unsigned long long>(open_files));
   }
-  std::unique_ptr<sb::Protocol> protocol = sb::make_protocol(options->protocol);
+  std::unique_ptr<sb::Protocol> protocol = sb::make_protocol(options->protocol, {options->jwt_secret, options->channel});
 
   std::vector<asio::ip::address> sources;
   try {

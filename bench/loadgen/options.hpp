@@ -14,6 +14,8 @@ struct Options {
   std::uint16_t port = 8081;
   std::string path;  // empty: the protocol's default
   std::string protocol = "plain";
+  std::string jwt_secret = "bench-secret";  // switchboard protocol
+  std::string channel = "bench";            // switchboard protocol
   std::size_t connections = 1000;  // subscribers (fanout, latency) or connections (connect)
   std::size_t concurrency = 256;
   std::vector<std::string> source_addresses;

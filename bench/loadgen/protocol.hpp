@@ -54,7 +54,13 @@ class Protocol {
   static constexpr std::uint8_t kReadyPhase = 0xFF;
 };
 
-// "plain" or "socketio"; nullptr for an unknown name.
-std::unique_ptr<Protocol> make_protocol(std::string_view name);
+// Settings some protocols need (switchboard: the JWT secret and the channel).
+struct ProtocolOptions {
+  std::string jwt_secret = "bench-secret";
+  std::string channel = "bench";
+};
+
+// "plain", "socketio" or "switchboard"; nullptr for an unknown name.
+std::unique_ptr<Protocol> make_protocol(std::string_view name, const ProtocolOptions& options = {});
 
 }  // namespace switchboard::bench

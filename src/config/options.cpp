@@ -62,6 +62,7 @@ std::vector<OptionSpec> build_table() {
   t.push_back(option("history_ttl", T::duration, &Config::history_ttl, "A channel's history is forgotten this long after its last event.").range(1, 30 * 24 * kHour));
   t.push_back(option("presence_ttl", T::duration, &Config::presence_ttl, "Presence entries expire unless refreshed within this time (refreshed while connected).").range(1000, kHour));
   t.push_back(option("presence_leave_delay", T::duration, &Config::presence_leave_delay, "presence.leave is sent only if the user has not rejoined within this time.").range(0, 10 * kMinute));
+  t.push_back(option("join_leave_events", T::boolean, &Config::join_leave_events, "Send presence.join/presence.leave to a channel's other subscribers (off for very large rooms: each join reaches everyone)."));
   t.push_back(option("typing_ttl", T::duration, &Config::typing_ttl, "typing.stop is sent this long after the last typing event.").range(100, 10 * kMinute));
   t.push_back(option("snapshot_types", T::string_list, &Config::snapshot_types, "Event types whose payload becomes the channel's snapshot (e.g. BoardUpdate)."));
   t.push_back(option("snapshot_interval", T::duration, &Config::snapshot_interval, "A channel's snapshot is refreshed at most this often.").range(0, kHour));

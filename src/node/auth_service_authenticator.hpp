@@ -4,9 +4,14 @@
 // timeout; any failure is an auth.error, never a stalled worker.
 //
 // Request:  POST <url>  {"token": "<token>"}
-// Answer:   200 {"user_id": "42", "channels": ["conv:*"], "expires_at": 1700000000}
-//           (channels and expires_at optional; user_id may be a number)
-//           401/403 → service_rejected; anything else, a timeout or bad JSON → service_unavailable
+// Answer:   200 {"user_id": "42", "channels": ["conv:*"], "expires_at": 1700000000,
+//                "info": {...}}
+//           (channels, expires_at (unix seconds) and info (an object) optional; user_id may
+//           be an integer; an optional field of the wrong type invalidates the answer)
+//           401/403 → service_rejected, its message the service's "error" or "message" string
+//           if any; anything else, a timeout, bad JSON or no user_id → service_unavailable
+//           (also logged as a warning with the URL, which clients never see).
+// Plain http only (see webhook_client.hpp).
 #include <chrono>
 #include <memory>
 #include <string>

@@ -302,6 +302,7 @@ std::size_t Node::user_connection_count(const std::string& user_id) const {
 // reload does not flap).
 void Node::presence_joined(const std::string& channel, const std::string& user_id,
                            const std::string&) {
+  if (!config().join_leave_events) return;
   bool announce = false;
   {
     std::lock_guard lock(mutex_);
@@ -323,6 +324,7 @@ void Node::presence_joined(const std::string& channel, const std::string& user_i
 
 void Node::presence_left(const std::string& channel, const std::string& user_id,
                          const std::string&) {
+  if (!config().join_leave_events) return;
   const std::string key = channel + '\n' + user_id;
   std::lock_guard lock(mutex_);
   auto it = presence_.find(key);

@@ -60,6 +60,7 @@ struct Config {
   std::chrono::milliseconds history_ttl{300000};
   std::chrono::milliseconds presence_ttl{90000};
   std::chrono::milliseconds presence_leave_delay{5000};  // debounce of presence.leave
+  bool join_leave_events = true;              // presence.join/leave to the other subscribers
   std::chrono::milliseconds typing_ttl{10000};
   std::vector<std::string> snapshot_types;    // event types whose payload is the channel state
   std::chrono::milliseconds snapshot_interval{1000};

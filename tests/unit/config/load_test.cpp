@@ -270,6 +270,7 @@ TEST(OptionTable, OptionsAreTheConfigFields) {
       "history_ttl",
       "presence_ttl",
       "presence_leave_delay",
+      "join_leave_events",
       "typing_ttl",
       "snapshot_types",
       "snapshot_interval",
