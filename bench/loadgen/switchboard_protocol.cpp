@@ -37,16 +37,19 @@ std::string base64url(std::string_view in) {
 }
 
 // The value of a top-level string field `"key":"..."` in a server envelope (the server writes
-// them unspaced; benchmark payloads need no unescaping).
-std::string_view string_field(std::string_view json, std::string_view key) {
-  std::string pattern = "\"";
-  pattern.append(key).append("\":\"");
+// them unspaced, `type` first and `payload` last; benchmark payloads need no unescaping).
+// No allocation: this runs for every delivery the generator receives.
+std::string_view string_field(std::string_view json, std::string_view pattern) {
   const std::size_t at = json.find(pattern);
   if (at == std::string_view::npos) return {};
   const std::size_t start = at + pattern.size();
   const std::size_t end = json.find('"', start);
   return end == std::string_view::npos ? std::string_view() : json.substr(start, end - start);
 }
+
+constexpr std::string_view kTypeField = R"("type":")";
+constexpr std::string_view kPayloadField = R"("payload":")";
+constexpr std::string_view kMessagePrefix = R"({"type":"message.new")";
 
 }  // namespace
 
@@ -85,14 +88,22 @@ std::uint8_t SwitchboardProtocol::on_open(MessageSink& sink) const {
 
 ProtocolEvent SwitchboardProtocol::on_message(std::uint8_t& phase, std::string_view message,
                                               MessageSink& /*sink*/) const {
-  const std::string_view type = string_field(message, "type");
+  if (phase == kReadyPhase && message.starts_with(kMessagePrefix)) {
+    // The payload is the envelope's last field: search from the end.
+    const std::size_t at = message.rfind(kPayloadField);
+    if (at == std::string_view::npos) return {ProtocolEvent::Kind::kFailed, message};
+    const std::size_t start = at + kPayloadField.size();
+    const std::size_t end = message.find('"', start);
+    if (end == std::string_view::npos) return {ProtocolEvent::Kind::kFailed, message};
+    return {ProtocolEvent::Kind::kPayload, message.substr(start, end - start)};
+  }
+  const std::string_view type = string_field(message, kTypeField);
   if (phase == kAwaitSubscribed) {
     if (type == "auth.error" || type == "error") return {ProtocolEvent::Kind::kFailed, message};
     if (type != "subscribed") return {};
     phase = kReadyPhase;
     return {ProtocolEvent::Kind::kReady, {}};
   }
-  if (type == "message.new") return {ProtocolEvent::Kind::kPayload, string_field(message, "payload")};
   if (type == "error") return {ProtocolEvent::Kind::kFailed, message};
   return {};  // presence, pings and other events are not payloads
 }

@@ -12,6 +12,8 @@ namespace {
 
 class BroadcastEndpoint;
 
+constexpr std::size_t kPrefetchDistance = 4;
+
 // The per-worker endpoints of one path, indexed by worker. Filled while the server is being
 // configured (before any thread runs), read-only afterwards.
 struct BroadcastGroup {
@@ -59,7 +61,10 @@ class BroadcastEndpoint final : public Endpoint {
   void deliver(const ws::OutboundMessage& message) {
     worker_.counters().broadcast_total.add();
     delivering_ = true;
-    for (std::size_t i = 0; i < members_.size(); ++i) {
+    const std::size_t n = members_.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      // Recipients are scattered in memory: fetch a few ahead while this one is queued.
+      if (i + kPrefetchDistance < n) __builtin_prefetch(members_[i + kPrefetchDistance]);
       if (members_[i] != nullptr) members_[i]->send(message);
     }
     delivering_ = false;

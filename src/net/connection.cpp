@@ -25,9 +25,6 @@ constexpr std::uint32_t kCloseTimeoutMs = 2000;
 constexpr int kReadRoundsPerTurn = 4;
 // Frames gathered into one sendmsg() call.
 constexpr int kMaxIov = 64;
-// A queue vector that grew past this many slots is released when it empties, so a burst
-// does not pin memory on an idle connection.
-constexpr std::size_t kQueueKeepCapacity = 16;
 
 std::uint32_t nonzero(std::uint32_t t) noexcept { return t == 0 ? 1 : t; }
 
@@ -312,6 +309,11 @@ void Connection::finish(std::uint16_t code) {
 }
 
 void Connection::on_sweep(std::uint32_t now) {
+  // An idle connection keeps no queue storage (memory per idle connection); a busy one
+  // reallocates it at most once per sweep instead of on every flush.
+  if (queue_.empty() && queue_.capacity() != 0 && !flush_scheduled_) {
+    std::vector<ws::SharedFrame>().swap(queue_);
+  }
   const auto& cfg = worker_.config();
   const LivenessConfig liveness{static_cast<std::uint32_t>(cfg.ping_interval.count()),
                                 static_cast<std::uint32_t>(cfg.idle_timeout.count())};
@@ -428,8 +430,7 @@ void Connection::flush() {
       head_offset_ = 0;
     }
   }
-  queue_.clear();
-  if (queue_.capacity() > kQueueKeepCapacity) std::vector<ws::SharedFrame>().swap(queue_);
+  queue_.clear();  // the capacity stays for the next turn; the sweep frees it once idle
   queue_head_ = 0;
   head_offset_ = 0;
   after_write_drained();

@@ -177,7 +177,9 @@ void Worker::flush_dirty() {
   flush_posted_ = false;
   std::vector<Connection*> batch;
   batch.swap(dirty_);
-  for (Connection* c : batch) {
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (i + 4 < batch.size()) __builtin_prefetch(batch[i + 4]);
+    Connection* c = batch[i];
     c->flush_scheduled_ = false;
     c->flush();
     if (c->reclaimable()) schedule_reclaim();

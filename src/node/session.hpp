@@ -68,6 +68,9 @@ class Session final : public hub::Subscriber,
     std::uint32_t epoch_hash = 0;        // of the stream delivered_offset belongs to
     bool presence_joined = false;
     bool recovering = false;  // live deliveries are buffered until history arrives
+    // After a replay, live deliveries the replay already covered are dropped until the live
+    // stream overtakes it; only then is the channel looked up per delivery at all.
+    bool guarded = false;
   };
 
   // Dispatch
@@ -110,11 +113,15 @@ class Session final : public hub::Subscriber,
   bool rate_limited(std::string_view ref);
 
   // Acknowledged delivery
+  void send_delivery(const DeliveryPtr& delivery);
   void track_ack(const DeliveryPtr& delivery);
   void retry_acks(std::uint32_t now);
 
+  // What every delivery touches comes first (one cache line with the base classes).
   GatewayEndpoint& endpoint_;
   net::Connection& connection_;
+  bool closed_ = false;
+  std::uint16_t guarded_channels_ = 0;  // channels with `guarded` set
   SessionInfo info_;
   std::vector<std::string> channel_patterns_;  // from the token
   std::vector<ChannelState> subscriptions_;
@@ -126,7 +133,6 @@ class Session final : public hub::Subscriber,
   std::uint32_t next_presence_refresh_ = 0;
   std::uint16_t violations_ = 0;
   AuthState auth_state_ = AuthState::pending;
-  bool closed_ = false;
   bool counted_user_ = false;
 };
 

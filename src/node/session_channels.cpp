@@ -234,6 +234,8 @@ bool Session::subscribe_one(const std::string& channel, bool replay_wanted,
   ChannelState state;
   state.subscription = added.subscription;
   state.recovering = (replay_wanted || since != nullptr) && node.config().history_size > 0;
+  state.guarded = state.recovering;
+  if (state.guarded) ++guarded_channels_;
   subscriptions_.push_back(state);
   endpoint_.counters().subscriptions.add();
   if (added.first_on_worker) node.channel_active_on_worker(channel);
@@ -252,6 +254,7 @@ void Session::unsubscribe_one(std::size_t index) {
   ChannelState state = subscriptions_[index];
   subscriptions_[index] = subscriptions_.back();
   subscriptions_.pop_back();
+  if (state.guarded) --guarded_channels_;
   const std::string channel = state.subscription.channel->name;
   Node& node = endpoint_.node();
   const bool last = endpoint_.hub().remove(state.subscription);
@@ -359,7 +362,15 @@ void Session::send_history(const std::string& channel, const engine::HistoryResu
   ch->recovering = false;
   for (const auto& publication : result.publications) {
     if (publication->offset <= ch->delivered_offset) continue;
-    deliver(node.frame(publication));
+    DeliveryPtr replayed = node.frame(publication);
+    ch->delivered_offset = publication->offset;
+    ch->epoch_hash = replayed->epoch_hash;
+    send_delivery(replayed);
+  }
+  if (ch->delivered_offset == 0) {
+    // Nothing replayed: live deliveries need no filtering.
+    ch->guarded = false;
+    --guarded_channels_;
   }
   // Live deliveries that arrived meanwhile, minus those the history already covered.
   std::vector<DeliveryPtr> pending;

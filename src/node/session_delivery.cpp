@@ -26,22 +26,31 @@ void Session::deliver(const DeliveryPtr& delivery, const hub::Channel* channel) 
       publication.publisher_user == info_.user_id) {
     return;
   }
-  ChannelState* ch = channel != nullptr ? find_channel(channel) : find_channel(publication.channel);
-  if (ch != nullptr) {
-    if (ch->recovering) {
-      buffered_.push_back(delivery);  // sent after the history that precedes it
-      return;
-    }
-    if (publication.offset != 0) {
-      // Exactly once across a replay: history already sent up to delivered_offset. A new
-      // epoch restarts offsets, so only offsets of the same stream are compared.
-      const std::uint32_t epoch = delivery->epoch_hash;
-      if (epoch == ch->epoch_hash && publication.offset <= ch->delivered_offset) return;
-      ch->epoch_hash = epoch;
-      ch->delivered_offset = publication.offset;
+  // The common case has no replay in progress: no per-delivery channel lookup at all.
+  if (guarded_channels_ > 0) {
+    ChannelState* ch =
+        channel != nullptr ? find_channel(channel) : find_channel(publication.channel);
+    if (ch != nullptr && ch->guarded) {
+      if (ch->recovering) {
+        buffered_.push_back(delivery);  // sent after the history that precedes it
+        return;
+      }
+      if (publication.offset != 0) {
+        // Exactly once across a replay: history already sent up to delivered_offset (a new
+        // epoch restarts offsets, so only offsets of the same stream compare).
+        if (delivery->epoch_hash == ch->epoch_hash && publication.offset <= ch->delivered_offset) {
+          return;
+        }
+        ch->guarded = false;  // the live stream has overtaken the replay
+        --guarded_channels_;
+      }
     }
   }
-  if (publication.requires_ack) track_ack(delivery);
+  send_delivery(delivery);
+}
+
+void Session::send_delivery(const DeliveryPtr& delivery) {
+  if (delivery->publication->requires_ack) track_ack(delivery);
   connection_.send(delivery->message);
   endpoint_.counters().deliveries_total.add();
 }

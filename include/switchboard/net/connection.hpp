@@ -31,6 +31,7 @@ using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp,
 // Thread safety: a Connection is used only on its worker's thread. Other threads reach it by
 // posting to the worker (Worker::post) and looking it up there.
 class Connection final : private ws::MessageHandler {
+
  public:
   enum class Phase : std::uint8_t {
     http,      // reading HTTP requests (handshake pending)
@@ -39,6 +40,20 @@ class Connection final : private ws::MessageHandler {
     failing,   // close frame sent after a protocol error: discard input until EOF
     finished,  // socket closed; waiting for pending operations before destruction
   };
+
+ private:
+  // What every delivery touches comes first, so that a fan-out costs one cache line per
+  // recipient (the queue's storage aside).
+  std::vector<ws::SharedFrame> queue_;
+  std::size_t queued_bytes_ = 0;
+  std::uint32_t queue_head_ = 0;    // first frame not fully written
+  std::uint32_t head_offset_ = 0;   // bytes of queue_[queue_head_] already written
+  Phase phase_ = Phase::http;
+  bool deflate_ = false;
+  bool writing_ = false;            // an async wait for writability is in flight
+
+ public:
+  bool flush_scheduled_ = false;    // in the worker's dirty list
 
   Connection(Worker& worker, Socket socket, std::uint64_t id);
   ~Connection();
@@ -84,7 +99,6 @@ class Connection final : private ws::MessageHandler {
   bool reclaimable() const noexcept {
     return phase_ == Phase::finished && pending_ops_ == 0 && !flush_scheduled_;
   }
-  bool flush_scheduled_ = false;  // in the worker's dirty list
   Connection* prev_ = nullptr;    // worker's intrusive list of connections
   Connection* next_ = nullptr;
 
@@ -119,18 +133,11 @@ class Connection final : private ws::MessageHandler {
   ws::MessageReader reader_;
   std::string http_buffer_;  // bytes of an incomplete HTTP request; empty once upgraded
 
-  std::vector<ws::SharedFrame> queue_;
-  std::size_t queue_head_ = 0;      // first frame not fully written
-  std::size_t head_offset_ = 0;     // bytes of queue_[queue_head_] already written
-  std::size_t queued_bytes_ = 0;
 
   std::uint32_t last_read_ = 0;     // worker ticks (ms) of the last byte received
   std::uint32_t last_ping_ = 0;     // when the last ping was sent
   std::uint32_t deadline_ = 0;      // handshake or closing deadline, 0: none
   std::uint8_t pending_ops_ = 0;    // async waits in flight (the object outlives them)
-  Phase phase_ = Phase::http;
-  bool deflate_ = false;
-  bool writing_ = false;            // an async wait for writability is in flight
   bool close_sent_ = false;
   bool close_received_ = false;
   bool endpoint_notified_ = false;
