@@ -84,6 +84,8 @@ void Hub::for_each_subscriber(std::string_view channel, F&& f) {
   // from inside a delivery are not expected); entries may be nulled by deferred removal.
   const std::size_t n = ch.subscribers.size();
   for (std::size_t i = 0; i < n; ++i) {
+    // Subscribers are scattered in memory: fetch a few ahead while this one is served.
+    if (i + 4 < n) __builtin_prefetch(ch.subscribers[i + 4]);
     if (Subscriber* s = ch.subscribers[i]) f(*s, ch);
   }
   if (--walking_ == 0 && !deferred_.empty()) apply_deferred();
