@@ -2,7 +2,7 @@
 
 namespace switchboard::hub {
 
-Hub::AddResult Hub::add(std::string_view name, Subscriber& s) {
+Hub::AddResult Hub::add(std::string_view name, Subscriber& s, void* direct) {
   AddResult result;
   auto it = channels_.find(name);
   if (it == channels_.end()) {
@@ -17,6 +17,7 @@ Hub::AddResult Hub::add(std::string_view name, Subscriber& s) {
   result.subscription.channel = &ch;
   result.subscription.index = static_cast<std::uint32_t>(ch.subscribers.size());
   ch.subscribers.push_back(&s);
+  ch.direct.push_back(direct);
   return result;
 }
 
@@ -26,6 +27,7 @@ bool Hub::remove(const Subscription& subscription) {
     // A delivery is walking some channel's vector: blank the slot now (so the walk skips it)
     // and compact afterwards.
     ch->subscribers[subscription.index] = nullptr;
+    ch->direct[subscription.index] = nullptr;
     if (ch->removed_in_walk++ == 0) deferred_.push_back(ch);
     return ch->removed_in_walk == ch->subscribers.size();
   }
@@ -38,11 +40,15 @@ bool Hub::remove(const Subscription& subscription) {
 void Hub::erase_now(const Subscription& subscription) {
   Channel* ch = subscription.channel;
   auto& subs = ch->subscribers;
+  auto& direct = ch->direct;
   // Swap-remove: the last subscriber takes the freed slot and learns its new index.
   Subscriber* last = subs.back();
+  void* last_direct = direct.back();
   subs.pop_back();
+  direct.pop_back();
   if (subscription.index < subs.size()) {
     subs[subscription.index] = last;
+    direct[subscription.index] = last_direct;
     if (last != nullptr) {
       if (Subscription* moved = last->find_subscription(*ch)) moved->index = subscription.index;
     }
@@ -61,6 +67,7 @@ void Hub::apply_deferred() {
       if (subs[i] == nullptr) continue;
       if (out != i) {
         subs[out] = subs[i];
+        ch->direct[out] = ch->direct[i];
         if (Subscription* moved = subs[out]->find_subscription(*ch)) {
           moved->index = static_cast<std::uint32_t>(out);
         }
@@ -68,6 +75,7 @@ void Hub::apply_deferred() {
       ++out;
     }
     subs.resize(out);
+    ch->direct.resize(out);
     ch->removed_in_walk = 0;
     if (subs.empty()) channels_.erase(ch->name);
   }

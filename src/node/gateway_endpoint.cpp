@@ -117,9 +117,20 @@ void GatewayEndpoint::deliver(const DeliveryPtr& delivery) {
     }
     return;
   }
-  hub_.for_each_subscriber(channel, [&](hub::Subscriber& s, const hub::Channel& ch) {
-    static_cast<Session&>(s).deliver(delivery, &ch);
+  // Most deliveries need nothing from the session (no acknowledgement, no filtering): those
+  // go straight to the connection the hub holds, one object touched per recipient.
+  const engine::Publication& p = *delivery->publication;
+  const bool plain = !p.requires_ack && !p.skip_publisher;
+  std::uint64_t direct_count = 0;
+  hub_.for_each_subscriber(channel, [&](hub::Subscriber& s, const hub::Channel& ch, void* direct) {
+    if (plain && direct != nullptr) {
+      static_cast<net::Connection*>(direct)->send(delivery->message);
+      ++direct_count;
+    } else {
+      static_cast<Session&>(s).deliver(delivery, &ch);
+    }
   });
+  counters_.deliveries_total.add(direct_count);
 }
 
 void GatewayEndpoint::disconnect_user(const std::string& user_id, std::uint16_t code,

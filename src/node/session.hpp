@@ -98,6 +98,8 @@ class Session final : public hub::Subscriber,
   void unsubscribe_one(std::size_t index);
   ChannelState* find_channel(std::string_view channel) noexcept;
   ChannelState* find_channel(const hub::Channel* channel) noexcept;
+  // Ends a channel's post-replay filtering and lets the hub deliver to the connection directly.
+  void unguard(ChannelState& ch) noexcept;
   void replay(const std::string& channel, const engine::StreamPosition* since, std::size_t limit);
   void send_history(const std::string& channel, const engine::HistoryResult& result);
 

@@ -91,6 +91,13 @@ Session::ChannelState* Session::find_channel(const hub::Channel* channel) noexce
   return nullptr;
 }
 
+void Session::unguard(ChannelState& ch) noexcept {
+  if (!ch.guarded) return;
+  ch.guarded = false;
+  --guarded_channels_;
+  hub::Hub::set_direct(ch.subscription, &connection_);
+}
+
 hub::Subscription* Session::find_subscription(const hub::Channel& channel) noexcept {
   for (auto& ch : subscriptions_) {
     if (ch.subscription.channel == &channel) return &ch.subscription;
@@ -230,11 +237,15 @@ bool Session::subscribe_one(const std::string& channel, bool replay_wanted,
                             const engine::StreamPosition* since, std::string& /*position*/) {
   if (find_channel(channel) != nullptr) return false;  // idempotent
   Node& node = endpoint_.node();
-  hub::Hub::AddResult added = endpoint_.hub().add(channel, *this);
+  const bool recovering = (replay_wanted || since != nullptr) && node.config().history_size > 0;
+  // While a replay is pending, deliveries must pass through the session (buffering, dropping
+  // duplicates); otherwise the hub may hand them straight to the connection.
+  hub::Hub::AddResult added =
+      endpoint_.hub().add(channel, *this, recovering ? nullptr : &connection_);
   ChannelState state;
   state.subscription = added.subscription;
-  state.recovering = (replay_wanted || since != nullptr) && node.config().history_size > 0;
-  state.guarded = state.recovering;
+  state.recovering = recovering;
+  state.guarded = recovering;
   if (state.guarded) ++guarded_channels_;
   subscriptions_.push_back(state);
   endpoint_.counters().subscriptions.add();
@@ -367,11 +378,7 @@ void Session::send_history(const std::string& channel, const engine::HistoryResu
     ch->epoch_hash = replayed->epoch_hash;
     send_delivery(replayed);
   }
-  if (ch->delivered_offset == 0) {
-    // Nothing replayed: live deliveries need no filtering.
-    ch->guarded = false;
-    --guarded_channels_;
-  }
+  if (ch->delivered_offset == 0) unguard(*ch);  // nothing replayed: nothing to filter
   // Live deliveries that arrived meanwhile, minus those the history already covered.
   std::vector<DeliveryPtr> pending;
   pending.swap(buffered_);

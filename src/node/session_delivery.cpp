@@ -41,8 +41,7 @@ void Session::deliver(const DeliveryPtr& delivery, const hub::Channel* channel) 
         if (delivery->epoch_hash == ch->epoch_hash && publication.offset <= ch->delivered_offset) {
           return;
         }
-        ch->guarded = false;  // the live stream has overtaken the replay
-        --guarded_channels_;
+        unguard(*ch);  // the live stream has overtaken the replay
       }
     }
   }

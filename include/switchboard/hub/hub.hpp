@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -16,6 +17,10 @@ class Subscriber;
 struct Channel {
   std::string name;
   std::vector<Subscriber*> subscribers;  // null slots: removed during a walk, not compacted yet
+  // Parallel to `subscribers`: an opaque fast-path target the subscriber may publish (the
+  // gateway puts the connection there while nothing needs the session's attention), so that a
+  // plain delivery touches one object per recipient instead of two. Null: no fast path.
+  std::vector<void*> direct;
   std::size_t removed_in_walk = 0;       // how many null slots
 };
 
@@ -41,7 +46,11 @@ class Hub {
     Subscription subscription;
     bool first_on_worker = false;
   };
-  AddResult add(std::string_view channel, Subscriber& s);
+  AddResult add(std::string_view channel, Subscriber& s, void* direct = nullptr);
+  // Sets or clears (nullptr) the fast-path target of a subscription.
+  static void set_direct(const Subscription& subscription, void* direct) noexcept {
+    subscription.channel->direct[subscription.index] = direct;
+  }
   // Removes the subscription; returns true when the channel has no local subscriber left (the
   // channel is then freed, at the end of the walk if one is under way). Over a channel's life
   // exactly one remove returns true, walks or not.
@@ -51,8 +60,9 @@ class Hub {
   // allowed: deliveries that may unsubscribe collect first (see for_each_subscriber).
   const Channel* find(std::string_view channel) const noexcept;
 
-  // Calls f(Subscriber&, const Channel&) for each local subscriber of `channel`. Safe against f causing
-  // unsubscribes (of any subscriber): removals during the walk are deferred until it ends.
+  // Calls f(Subscriber&, const Channel&, void* direct) — or f(Subscriber&, const Channel&) —
+  // for each local subscriber of `channel`. Safe against f causing unsubscribes (of any
+  // subscriber): removals during the walk are deferred until it ends.
   template <class F>
   void for_each_subscriber(std::string_view channel, F&& f);
 
@@ -86,7 +96,13 @@ void Hub::for_each_subscriber(std::string_view channel, F&& f) {
   for (std::size_t i = 0; i < n; ++i) {
     // Subscribers are scattered in memory: fetch a few ahead while this one is served.
     if (i + 4 < n) __builtin_prefetch(ch.subscribers[i + 4]);
-    if (Subscriber* s = ch.subscribers[i]) f(*s, ch);
+    Subscriber* s = ch.subscribers[i];
+    if (s == nullptr) continue;
+    if constexpr (std::is_invocable_v<F, Subscriber&, const Channel&, void*>) {
+      f(*s, ch, ch.direct[i]);
+    } else {
+      f(*s, ch);
+    }
   }
   if (--walking_ == 0 && !deferred_.empty()) apply_deferred();
 }
