@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <sstream>
 
 #include "option_spec.hpp"
@@ -52,6 +53,65 @@ const OptionSpec* find_spec(std::string_view name) {
   return nullptr;
 }
 
+// [namespaces.<name>] tables: per-namespace overrides of a few channel options. Their values
+// follow the same grammar as the options they override.
+void apply_namespaces(const std::string& path, const toml::node& node, Config& config,
+                      std::vector<std::string>& errors) {
+  const auto* table = node.as_table();
+  if (table == nullptr) {
+    errors.push_back("namespaces in " + location(path, node) + " must be a table of tables");
+    return;
+  }
+  for (const auto& [name, ns_node] : *table) {
+    const auto* ns_table = ns_node.as_table();
+    if (ns_table == nullptr) {
+      errors.push_back("namespaces." + std::string(name.str()) + " in " +
+                       location(path, ns_node) + " must be a table");
+      continue;
+    }
+    NamespaceConfig ns;
+    ns.name = std::string(name.str());
+    for (const auto& [key, value_node] : *ns_table) {
+      const std::string where = "namespaces." + ns.name + "." + std::string(key.str()) + " in " +
+                                location(path, value_node);
+      if (key.str() == "public") {
+        if (const auto* b = value_node.as_boolean()) {
+          ns.is_public = b->get();
+        } else {
+          errors.push_back("invalid value '" + shown(value_node) + "' for " + where +
+                           ": expected true or false");
+        }
+        continue;
+      }
+      static constexpr std::string_view kOverridable[] = {"history_size", "history_ttl",
+                                                          "client_publish", "join_leave_events"};
+      const bool overridable =
+          std::find(std::begin(kOverridable), std::end(kOverridable), key.str()) !=
+          std::end(kOverridable);
+      const OptionSpec* spec = overridable ? find_spec(key.str()) : nullptr;
+      if (spec == nullptr) {
+        errors.push_back("unknown key '" + std::string(key.str()) + "' in " + where +
+                         " (namespaces take public, history_size, history_ttl, client_publish, "
+                         "join_leave_events)");
+        continue;
+      }
+      auto value = from_node(*spec, value_node);
+      if (!value) {
+        errors.push_back(invalid_value(*spec, shown(value_node), where));
+        continue;
+      }
+      // Parse through the option's own store into a scratch Config, then keep the field.
+      Config scratch;
+      spec->store(scratch, *value);
+      if (key.str() == "history_size") ns.history_size = scratch.history_size;
+      if (key.str() == "history_ttl") ns.history_ttl = scratch.history_ttl;
+      if (key.str() == "client_publish") ns.client_publish = scratch.client_publish;
+      if (key.str() == "join_leave_events") ns.join_leave_events = scratch.join_leave_events;
+    }
+    config.namespaces.push_back(std::move(ns));
+  }
+}
+
 }  // namespace
 
 void apply_toml_file(const std::string& path, Config& config, std::vector<std::string>& errors) {
@@ -66,6 +126,10 @@ void apply_toml_file(const std::string& path, Config& config, std::vector<std::s
     return;
   }
   for (const auto& [key, node] : table) {
+    if (key.str() == "namespaces") {
+      apply_namespaces(path, node, config, errors);
+      continue;
+    }
     const OptionSpec* spec = find_spec(key.str());
     const std::string where = location(path, node);
     if (spec == nullptr || !spec->in_file) {

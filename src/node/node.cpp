@@ -102,8 +102,9 @@ void Node::stop() {
 // ---------------------------------------------------------------------------------------
 // Ingress
 
-engine::HistoryOptions Node::history_options(std::string_view) const {
-  return engine::HistoryOptions{config().history_size, config().history_ttl};
+engine::HistoryOptions Node::history_options(std::string_view channel) const {
+  return engine::HistoryOptions{config().history_size_for(channel),
+                                config().history_ttl_for(channel)};
 }
 
 void Node::publish(engine::Publication publication,
@@ -115,7 +116,7 @@ void Node::publish(engine::Publication publication,
       if (done) done(ec, stored);
     });
   };
-  if (publication.ephemeral || config().history_size == 0) {
+  if (publication.ephemeral || config().history_size_for(publication.channel) == 0) {
     return send(std::make_shared<const engine::Publication>(std::move(publication)));
   }
   const std::string channel = publication.channel;
@@ -302,7 +303,7 @@ std::size_t Node::user_connection_count(const std::string& user_id) const {
 // reload does not flap).
 void Node::presence_joined(const std::string& channel, const std::string& user_id,
                            const std::string&) {
-  if (!config().join_leave_events) return;
+  if (!config().join_leave_events_for(channel)) return;
   bool announce = false;
   {
     std::lock_guard lock(mutex_);
@@ -324,7 +325,7 @@ void Node::presence_joined(const std::string& channel, const std::string& user_i
 
 void Node::presence_left(const std::string& channel, const std::string& user_id,
                          const std::string&) {
-  if (!config().join_leave_events) return;
+  if (!config().join_leave_events_for(channel)) return;
   const std::string key = channel + '\n' + user_id;
   std::lock_guard lock(mutex_);
   auto it = presence_.find(key);

@@ -71,10 +71,12 @@ bool Session::may_subscribe(std::string_view channel) const {
   for (const auto& pattern : channel_patterns_) {
     if (match_pattern(pattern, channel)) return true;
   }
-  for (const auto& pattern : endpoint_.node().config().public_channels) {
+  const auto& cfg = endpoint_.node().config();
+  for (const auto& pattern : cfg.public_channels) {
     if (match_pattern(pattern, channel)) return true;
   }
-  return false;
+  const config::NamespaceConfig* ns = cfg.namespace_of(channel);
+  return ns != nullptr && ns->is_public;
 }
 
 Session::ChannelState* Session::find_channel(std::string_view channel) noexcept {
@@ -229,7 +231,7 @@ void Session::handle_subscribe(const protocol::Envelope& e) {
     ChannelState* ch = find_channel(w->channel);
     if (ch == nullptr || !ch->recovering) continue;
     replay(w->channel, w->has_since ? &w->since : nullptr,
-           endpoint_.node().config().history_size);
+           endpoint_.node().config().history_size_for(w->channel));
   }
 }
 
@@ -237,7 +239,8 @@ bool Session::subscribe_one(const std::string& channel, bool replay_wanted,
                             const engine::StreamPosition* since, std::string& /*position*/) {
   if (find_channel(channel) != nullptr) return false;  // idempotent
   Node& node = endpoint_.node();
-  const bool recovering = (replay_wanted || since != nullptr) && node.config().history_size > 0;
+  const bool recovering =
+      (replay_wanted || since != nullptr) && node.config().history_size_for(channel) > 0;
   // While a replay is pending, deliveries must pass through the session (buffering, dropping
   // duplicates); otherwise the hub may hand them straight to the connection.
   hub::Hub::AddResult added =
@@ -403,7 +406,7 @@ void Session::handle_publish(const protocol::Envelope& e) {
     send_error("bad_request", "publish needs payload.channel", ref);
     return violation(close_code::kPolicyViolation);
   }
-  if (!endpoint_.node().config().client_publish || find_channel(channel) == nullptr) {
+  if (!endpoint_.node().config().client_publish_for(channel) || find_channel(channel) == nullptr) {
     send_error("forbidden", "not permitted to publish to " + channel, ref);
     return violation(close_code::kPolicyViolation);
   }
@@ -509,7 +512,7 @@ void Session::handle_history(const protocol::Envelope& e) {
                "history needs a channel this connection may join", ref);
     return violation(close_code::kPolicyViolation);
   }
-  std::size_t limit = endpoint_.node().config().history_size;
+  std::size_t limit = endpoint_.node().config().history_size_for(channel);
   if (const json::value* l = p->if_contains("limit"); l && l->is_int64() && l->as_int64() > 0) {
     limit = std::min<std::size_t>(limit, static_cast<std::size_t>(l->as_int64()));
   }

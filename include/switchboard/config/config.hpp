@@ -6,11 +6,24 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace switchboard::config {
 
 enum class LogFormat { console, json };
+
+// Settings for the channels of one namespace (the part of a channel name before the first
+// ':', e.g. "conv" for "conv:42"), from the TOML file's [namespaces.<name>] tables. Unset
+// fields fall back to the global options.
+struct NamespaceConfig {
+  std::string name;
+  bool is_public = false;  // `public`: every authenticated user may subscribe
+  std::optional<std::size_t> history_size;
+  std::optional<std::chrono::milliseconds> history_ttl;
+  std::optional<bool> client_publish;
+  std::optional<bool> join_leave_events;
+};
 
 struct Config {
   // Listening
@@ -96,6 +109,35 @@ struct Config {
   LogFormat log_format = LogFormat::console;  // LOGGER_ENCODING: console | json
 
   std::string config_file;                    // --config, SWITCHBOARD_CONFIG
+
+  // Per-namespace settings (TOML only: [namespaces.<name>]).
+  std::vector<NamespaceConfig> namespaces;
+  // The settings of `channel`'s namespace, or nullptr.
+  const NamespaceConfig* namespace_of(std::string_view channel) const noexcept {
+    const std::size_t colon = channel.find(':');
+    if (colon == std::string_view::npos) return nullptr;
+    const std::string_view name = channel.substr(0, colon);
+    for (const auto& ns : namespaces) {
+      if (ns.name == name) return &ns;
+    }
+    return nullptr;
+  }
+  std::size_t history_size_for(std::string_view channel) const noexcept {
+    const auto* ns = namespace_of(channel);
+    return ns && ns->history_size ? *ns->history_size : history_size;
+  }
+  std::chrono::milliseconds history_ttl_for(std::string_view channel) const noexcept {
+    const auto* ns = namespace_of(channel);
+    return ns && ns->history_ttl ? *ns->history_ttl : history_ttl;
+  }
+  bool client_publish_for(std::string_view channel) const noexcept {
+    const auto* ns = namespace_of(channel);
+    return ns && ns->client_publish ? *ns->client_publish : client_publish;
+  }
+  bool join_leave_events_for(std::string_view channel) const noexcept {
+    const auto* ns = namespace_of(channel);
+    return ns && ns->join_leave_events ? *ns->join_leave_events : join_leave_events;
+  }
 };
 
 // Outcome of loading: either a Config, or an exit: `exit_code` 0 after --help/--version
