@@ -1,5 +1,7 @@
 #include "switchboard/gateway.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -59,6 +61,11 @@ Gateway::Gateway(config::Config config, engine::Engine engine)
     : server_(std::make_unique<net::Server>(std::move(config))) {
   node_ = std::make_unique<node::Node>(*server_, std::move(engine));
   node_->set_authenticator(configured_authenticator(server_->config()));
+  if (node_->authenticator() == nullptr && !server_->config().allow_anonymous) {
+    spdlog::warn("no authentication configured: clients cannot log in until jwt_secret "
+                 "(JWT_SECRET), jwt_public_key_file or auth_service_url is set, or "
+                 "allow_anonymous is on");
+  }
   net::add_ops_routes(*server_, [n = node_.get()] { return n->user_count(); });
   node::add_api_routes(*node_);
   node::add_gateway_metrics(*node_);
