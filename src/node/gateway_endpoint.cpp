@@ -89,11 +89,15 @@ void GatewayEndpoint::on_close(net::Connection& connection, std::uint16_t code) 
 
 void GatewayEndpoint::remove_session(Session& session) {
   const std::size_t index = session.endpoint_index;
+  std::shared_ptr<Session> removed = std::move(sessions_[index]);
   if (index != sessions_.size() - 1) {
     sessions_[index] = std::move(sessions_.back());
     sessions_[index]->endpoint_index = index;
   }
-  sessions_.pop_back();  // the session is freed here unless a pending callback holds it
+  sessions_.pop_back();
+  // The close may come from inside the session's own call stack (a violation closing the
+  // connection mid-request): it is freed on a later loop turn, never inside its own callback.
+  worker_.post([removed = std::move(removed)] {});
 }
 
 void GatewayEndpoint::on_sweep(std::uint32_t now) {

@@ -26,6 +26,7 @@ bool is_key(std::string_view raw, std::string_view key) {
 EnvelopeParse parse_envelope(std::string_view text) {
   // simdjson validates the whole message (payload included) in one fast pass; the fields are
   // then read from its DOM, and the payload's exact text is found by a scan of the top level.
+  if (text.empty()) return failure(EnvelopeError::bad_json, "message is not valid JSON");
   thread_local simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (parser.parse(text.data(), text.size(), true).get(root) != simdjson::SUCCESS) {

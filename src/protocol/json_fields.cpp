@@ -8,6 +8,7 @@
 namespace switchboard::protocol {
 
 std::optional<JsonFields> JsonFields::parse(std::string_view text) {
+  if (text.empty()) return std::nullopt;  // (and never hand simdjson a null pointer)
   thread_local simdjson::dom::parser parser;
   simdjson::dom::element root;
   if (parser.parse(text.data(), text.size(), true).get(root) != simdjson::SUCCESS) {

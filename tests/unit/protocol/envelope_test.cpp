@@ -246,3 +246,14 @@ TEST(Envelope, PayloadAlwaysParsesOnItsOwn) {
 
 }  // namespace
 }  // namespace switchboard::protocol
+
+namespace switchboard::protocol {
+namespace {
+
+TEST(Envelope, EmptyMessageIsBadJson) {
+  EXPECT_EQ(parse_envelope(std::string_view()).error, EnvelopeError::bad_json);
+  EXPECT_EQ(parse_envelope("").error, EnvelopeError::bad_json);
+}
+
+}  // namespace
+}  // namespace switchboard::protocol

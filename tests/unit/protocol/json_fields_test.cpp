@@ -80,3 +80,15 @@ TEST(JsonFields, EmptyObject) {
 
 }  // namespace
 }  // namespace switchboard::protocol
+
+namespace switchboard::protocol {
+namespace {
+
+// An absent payload arrives as an empty view (possibly with a null data pointer): not JSON.
+TEST(JsonFields, EmptyTextIsNotAnObject) {
+  EXPECT_FALSE(JsonFields::parse(std::string_view()));
+  EXPECT_FALSE(JsonFields::parse(""));
+}
+
+}  // namespace
+}  // namespace switchboard::protocol
