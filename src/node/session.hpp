@@ -2,6 +2,7 @@
 // One client's session over one WebSocket connection: the native protocol's state machine
 // (authentication, subscriptions, custom events, acknowledgements), driven by its worker's
 // GatewayEndpoint. A session is touched only on its worker's thread.
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -85,6 +86,10 @@ class Session final : public hub::Subscriber,
   void handle_ack(const protocol::Envelope& envelope);
   void handle_ping(const protocol::Envelope& envelope);
   void handle_custom(const protocol::Envelope& envelope);
+  // The channel a presence/history request names, if this connection may read it; otherwise
+  // answers the error (counted as a violation) and returns "".
+  std::string readable_channel(const protocol::Envelope& envelope,
+                               const boost::json::object* payload);
 
   // Authentication
   void authenticate(std::string token, std::string ref);

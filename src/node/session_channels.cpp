@@ -467,16 +467,23 @@ void Session::handle_typing(const protocol::Envelope& e) {
   node.emit(channel, stop ? "typing.stop" : "typing.start", std::move(payload), info_.user_id);
 }
 
+std::string Session::readable_channel(const protocol::Envelope& e, const json::object* p) {
+  const std::string channel = p ? target_channel(*p) : std::string();
+  if (!channel.empty() && (find_channel(channel) != nullptr || may_subscribe(channel))) {
+    return channel;
+  }
+  send_error(channel.empty() ? "bad_request" : "forbidden",
+             std::string(e.type) + " needs a channel this connection may join",
+             e.id.empty() ? e.type : e.id);
+  violation(close_code::kPolicyViolation);
+  return {};
+}
+
 void Session::handle_presence(const protocol::Envelope& e) {
-  const std::string ref(e.id.empty() ? e.type : e.id);
   json::value storage;
   const json::object* p = payload_object(e.payload, storage);
-  const std::string channel = p ? target_channel(*p) : std::string();
-  if (channel.empty() || (find_channel(channel) == nullptr && !may_subscribe(channel))) {
-    send_error(channel.empty() ? "bad_request" : "forbidden",
-               "presence needs a channel this connection may join", ref);
-    return violation(close_code::kPolicyViolation);
-  }
+  const std::string channel = readable_channel(e, p);
+  if (channel.empty()) return;
   std::weak_ptr<Session> weak = weak_from_this();
   net::Worker& worker = endpoint_.worker();
   const std::string id(e.id);
@@ -503,15 +510,10 @@ void Session::handle_presence(const protocol::Envelope& e) {
 }
 
 void Session::handle_history(const protocol::Envelope& e) {
-  const std::string ref(e.id.empty() ? e.type : e.id);
   json::value storage;
   const json::object* p = payload_object(e.payload, storage);
-  const std::string channel = p ? target_channel(*p) : std::string();
-  if (channel.empty() || (find_channel(channel) == nullptr && !may_subscribe(channel))) {
-    send_error(channel.empty() ? "bad_request" : "forbidden",
-               "history needs a channel this connection may join", ref);
-    return violation(close_code::kPolicyViolation);
-  }
+  const std::string channel = readable_channel(e, p);
+  if (channel.empty()) return;
   std::size_t limit = endpoint_.node().config().history_size_for(channel);
   if (const json::value* l = p->if_contains("limit"); l && l->is_int64() && l->as_int64() > 0) {
     limit = std::min<std::size_t>(limit, static_cast<std::size_t>(l->as_int64()));
