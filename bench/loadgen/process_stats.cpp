@@ -2,7 +2,10 @@
 
 #include <sys/resource.h>
 
+#include <unistd.h>
+
 #include <fstream>
+#include <sstream>
 #include <string>
 
 namespace switchboard::bench {
@@ -20,6 +23,26 @@ std::optional<std::uint64_t> read_rss_kib(pid_t pid) {
     }
   }
   return std::nullopt;
+}
+
+std::optional<double> read_cpu_seconds(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  std::getline(stat, text);
+  // The command name may contain spaces and parentheses: the fields start after the last ')'.
+  const std::size_t close = text.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream fields(text.substr(close + 1));
+  std::string field;
+  unsigned long long utime = 0;
+  unsigned long long stime = 0;
+  // Fields 3..13 precede utime (14) and stime (15).
+  for (int i = 3; i <= 13 && fields >> field; ++i) {
+  }
+  if (!(fields >> utime >> stime)) return std::nullopt;
+  const long ticks = sysconf(_SC_CLK_TCK);
+  if (ticks <= 0) return std::nullopt;
+  return static_cast<double>(utime + stime) / static_cast<double>(ticks);
 }
 
 std::uint64_t raise_open_file_limit() {

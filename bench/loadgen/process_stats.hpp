@@ -1,4 +1,4 @@
-// Facts about processes the load generator needs: a server's resident memory and this
+// Facts about processes the load generator needs: a server's resident memory and CPU time and this
 // process's open-file limit.
 #pragma once
 
@@ -11,6 +11,10 @@ namespace switchboard::bench {
 
 // VmRSS of `pid` in KiB from /proc/<pid>/status; nullopt if unreadable.
 std::optional<std::uint64_t> read_rss_kib(pid_t pid);
+
+// User + system CPU seconds of `pid` (all its threads) from /proc/<pid>/stat; nullopt if
+// unreadable.
+std::optional<double> read_cpu_seconds(pid_t pid);
 
 // Raises RLIMIT_NOFILE's soft limit to the hard limit; returns the resulting soft limit.
 std::uint64_t raise_open_file_limit();

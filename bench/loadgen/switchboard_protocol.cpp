@@ -4,6 +4,7 @@
 #include <openssl/hmac.h>
 
 #include <chrono>
+#include <cstring>
 
 namespace switchboard::bench {
 namespace {
@@ -89,12 +90,17 @@ std::uint8_t SwitchboardProtocol::on_open(MessageSink& sink) const {
 ProtocolEvent SwitchboardProtocol::on_message(std::uint8_t& phase, std::string_view message,
                                               MessageSink& /*sink*/) const {
   if (phase == kReadyPhase && message.starts_with(kMessagePrefix)) {
-    // The payload is the envelope's last field: search from the end.
-    const std::size_t at = message.rfind(kPayloadField);
-    if (at == std::string_view::npos) return {ProtocolEvent::Kind::kFailed, message};
-    const std::size_t start = at + kPayloadField.size();
-    const std::size_t end = message.find('"', start);
-    if (end == std::string_view::npos) return {ProtocolEvent::Kind::kFailed, message};
+    // The payload is the envelope's last field and a string without quotes: the envelope ends
+    // `"payload":"<payload>"}`. memrchr finds its opening quote in a few vector steps; a
+    // substring search here cost the generator a fifth of its time and capped the benchmark.
+    if (!message.ends_with("\"}")) return {ProtocolEvent::Kind::kFailed, message};
+    const std::size_t end = message.size() - 2;
+    const void* quote = memrchr(message.data(), '"', end);
+    if (quote == nullptr) return {ProtocolEvent::Kind::kFailed, message};
+    const std::size_t start = static_cast<std::size_t>(static_cast<const char*>(quote) - message.data()) + 1;
+    if (!message.substr(0, start).ends_with(kPayloadField)) {
+      return {ProtocolEvent::Kind::kFailed, message};
+    }
     return {ProtocolEvent::Kind::kPayload, message.substr(start, end - start)};
   }
   const std::string_view type = string_field(message, kTypeField);

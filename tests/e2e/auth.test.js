@@ -1,10 +1,12 @@
 // Authentication end to end: the token at upgrade (header, query, cookie) or in an `auth`
 // message, the auth timeout, forged and invalid tokens, RS256/ES256 keys, the channels claim,
-// refresh, expiry while connected, connections per user and anonymous access.
+// refresh, expiry while connected, connections per user, anonymous access and the auth-service
+// call-out.
 'use strict';
 
 const { describe, test, before, after, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
+const http = require('node:http');
 const { Server, Client, jwt, eventually } = require('./support');
 
 const ISS = 'iss-e2e';
@@ -386,5 +388,125 @@ describe('auth: connections per IP address', () => {
     await a.close();
     const again = await eventually(() => Client.authed(server, unique('ip')), { what: 'slot freed' });
     assert.equal(again.isClosed, false);
+  });
+});
+
+// Seed 002's model: the token goes to an auth service that answers who the user is. The
+// service here is a real HTTP server whose answer depends on the token it receives.
+describe('auth: auth-service call-out', () => {
+  let server;
+  let service;
+  const requests = [];
+  const held = [];  // responses of the `slow` token, answered after the test
+
+  before(async () => {
+    service = http.createServer((req, res) => {
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString());
+        requests.push({ method: req.method, url: req.url, type: req.headers['content-type'], body });
+        const answer = (status, obj) => {
+          res.writeHead(status, { 'Content-Type': 'application/json' });
+          res.end(JSON.stringify(obj));
+        };
+        const [kind, arg] = String(body.token).split(':');
+        if (kind === 'user') answer(200, { user_id: arg, channels: ['team:*'] });
+        else if (kind === 'numeric') answer(200, { user_id: 4242 });
+        else if (kind === 'expiring') answer(200, { user_id: arg, expires_at: Math.floor(Date.now() / 1000) + 2 });
+        else if (kind === 'refuse') answer(401, { error: 'no' });
+        else if (kind === 'broken') answer(500, { error: 'boom' });
+        else if (kind === 'nouser') answer(200, { channels: [] });
+        else if (kind === 'slow') held.push(() => answer(200, { user_id: 'late' }));
+        else answer(400, {});
+      });
+    });
+    await new Promise((resolve) => service.listen(0, '127.0.0.1', resolve));
+    server = await Server.start({
+      jwtSecret: null,
+      args: ['--auth-service-url', `http://127.0.0.1:${service.address().port}/check`,
+        '--auth-service-timeout', '300ms'],
+    });
+  });
+  after(async () => {
+    await Client.closeAll();
+    await server.stop();
+    for (const release of held.splice(0)) release();
+    await new Promise((resolve) => service.close(resolve));
+  });
+  afterEach(() => Client.closeAll());
+
+  async function authWith(token) {
+    const c = await Client.connect(server);
+    c.send({ type: 'auth', id: 'a1', payload: { token } });
+    return { c, reply: await c.next(['auth.success', 'auth.error']) };
+  }
+
+  test('the service receives the token as JSON and its user_id and channels are used', async () => {
+    const u = unique('svc');
+    const { c, reply } = await authWith(`user:${u}`);
+    assert.equal(reply.type, 'auth.success', JSON.stringify(reply));
+    assert.equal(reply.payload.user_id, u);
+    const seen = requests.find((r) => r.body.token === `user:${u}`);
+    assert.ok(seen, 'the service saw the token');
+    assert.equal(seen.method, 'POST');
+    assert.equal(seen.url, '/check');
+    assert.match(seen.type, /application\/json/);
+    // The service's channels grant team:*, nothing else.
+    assert.deepEqual((await c.subscribe(['team:a'])).payload.channels, ['team:a']);
+    c.send({ type: 'subscribe', payload: { channels: ['other:a'] } });
+    assert.equal((await c.next('error')).payload.code, 'forbidden');
+  });
+
+  test('the token at upgrade goes to the service too', async () => {
+    const u = unique('svc-up');
+    const c = await Client.connect(server, { token: `user:${u}` });
+    const reply = await c.next(['auth.success', 'auth.error']);
+    assert.equal(reply.type, 'auth.success', JSON.stringify(reply));
+    assert.equal(reply.payload.user_id, u);
+  });
+
+  test('an integer user_id (seed 002) becomes its decimal string', async () => {
+    const { reply } = await authWith('numeric:');
+    assert.equal(reply.type, 'auth.success', JSON.stringify(reply));
+    assert.equal(reply.payload.user_id, '4242');
+  });
+
+  test('401 from the service → service_rejected, close 4001', async () => {
+    const { c, reply } = await authWith('refuse:');
+    assert.equal(reply.type, 'auth.error');
+    assert.equal(reply.payload.code, 'service_rejected');
+    assert.equal((await c.waitClose()).code, 4001);
+  });
+
+  test('500, or an answer without user_id → service_unavailable', async () => {
+    for (const token of ['broken:', 'nouser:']) {
+      const { c, reply } = await authWith(token);
+      assert.equal(reply.type, 'auth.error', token);
+      assert.equal(reply.payload.code, 'service_unavailable', `${token} ${JSON.stringify(reply)}`);
+      assert.equal((await c.waitClose()).code, 4001);
+    }
+  });
+
+  test('a service slower than --auth-service-timeout → service_unavailable; others are served meanwhile', async () => {
+    const slow = await Client.connect(server);
+    slow.send({ type: 'auth', id: 'a1', payload: { token: 'slow:' } });
+    await eventually(() => held.length === 1, { what: 'the slow request reached the service' });
+    // The worker is not stalled: another client authenticates while the slow call is pending.
+    const u = unique('svc-while');
+    const { reply: other } = await authWith(`user:${u}`);
+    assert.equal(other.type, 'auth.success');
+    const reply = await slow.next(['auth.success', 'auth.error']);
+    assert.equal(reply.type, 'auth.error');
+    assert.equal(reply.payload.code, 'service_unavailable');
+  });
+
+  test('expires_at from the service ends the session unless refreshed: token_expired, close 4002', async () => {
+    const u = unique('svc-exp');
+    const { c, reply } = await authWith(`expiring:${u}`);
+    assert.equal(reply.type, 'auth.success');
+    const err = await c.next('error', 6000);
+    assert.equal(err.payload.code, 'token_expired');
+    assert.equal((await c.waitClose()).code, 4002);
   });
 });

@@ -30,6 +30,37 @@ TEST(PlainProtocol, ReadyAtOnceAndPayloadIsTheMessage) {
   EXPECT_EQ(protocol->request_target(""), "/broadcast");
 }
 
+TEST(SwitchboardProtocol, AuthenticatesSubscribesThenReadsTheEnvelopesPayload) {
+  auto protocol = make_protocol("switchboard");
+  ASSERT_NE(protocol, nullptr);
+  RecordingSink sink;
+  std::uint8_t phase = protocol->on_open(sink);
+  EXPECT_NE(phase, Protocol::kReadyPhase);
+  ASSERT_EQ(sink.sent.size(), 2u);
+  EXPECT_TRUE(sink.sent[0].starts_with(R"({"type":"auth","payload":{"token":")"));
+  EXPECT_TRUE(sink.sent[1].starts_with(R"({"type":"subscribe")"));
+  // Events before the subscription is confirmed are not payloads.
+  EXPECT_EQ(protocol->on_message(phase, R"({"type":"connected","payload":{}})", sink).kind,
+            ProtocolEvent::Kind::kNothing);
+  EXPECT_EQ(protocol->on_message(phase, R"({"type":"subscribed","payload":{}})", sink).kind,
+            ProtocolEvent::Kind::kReady);
+  EXPECT_EQ(phase, Protocol::kReadyPhase);
+  const ProtocolEvent event = protocol->on_message(
+      phase,
+      R"({"type":"message.new","channel":"bench","offset":7,"epoch":"e1","payload":"s01t02..."})",
+      sink);
+  EXPECT_EQ(event.kind, ProtocolEvent::Kind::kPayload);
+  EXPECT_EQ(event.data, "s01t02...");
+  // A message that is not an envelope with a string payload last is a failure, not a payload.
+  for (const char* bad : {R"({"type":"message.new","payload":{"x":1}})",
+                          R"({"type":"message.new","other":"x"})",
+                          R"({"type":"message.new","payload":"unterminated)"}) {
+    EXPECT_EQ(protocol->on_message(phase, bad, sink).kind, ProtocolEvent::Kind::kFailed) << bad;
+  }
+  EXPECT_EQ(protocol->on_message(phase, R"({"type":"error","payload":{}})", sink).kind,
+            ProtocolEvent::Kind::kFailed);
+}
+
 TEST(SocketIoProtocol, OpensNamespaceThenCarriesMessageEvents) {
   auto protocol = make_protocol("socketio");
   ASSERT_NE(protocol, nullptr);

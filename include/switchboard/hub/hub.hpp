@@ -94,8 +94,12 @@ void Hub::for_each_subscriber(std::string_view channel, F&& f) {
   // from inside a delivery are not expected); entries may be nulled by deferred removal.
   const std::size_t n = ch.subscribers.size();
   for (std::size_t i = 0; i < n; ++i) {
-    // Subscribers are scattered in memory: fetch a few ahead while this one is served.
-    if (i + 4 < n) __builtin_prefetch(ch.subscribers[i + 4]);
+    // Recipients are scattered in memory: fetch a few ahead while this one is served — the
+    // connection when the delivery can go to it directly (the session is then never read).
+    if (i + 4 < n) {
+      void* ahead = ch.direct[i + 4];
+      __builtin_prefetch(ahead != nullptr ? ahead : static_cast<void*>(ch.subscribers[i + 4]));
+    }
     Subscriber* s = ch.subscribers[i];
     if (s == nullptr) continue;
     if constexpr (std::is_invocable_v<F, Subscriber&, const Channel&, void*>) {
