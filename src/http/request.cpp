@@ -108,6 +108,15 @@ ParseOutcome parse_request(std::string_view buffered, const ParseLimits& limits)
       return fail(400, "upgrade request with a body");
     }
   } else {
+    // A declared body that has not fully arrived: say how much is missing instead of
+    // parsing it, so that a body dripped in small segments is not parsed again per segment.
+    const std::uint64_t declared = parser.content_length().value_or(0);
+    if (!parser.chunked() && declared <= limits.max_body_size &&
+        buffered.size() - used < declared) {
+      ParseOutcome waiting;
+      waiting.needed = used + static_cast<std::size_t>(declared);
+      return waiting;
+    }
     parser.eager(true);
     if (!feed(parser, buffered, used, ec, [&] { return parser.is_done(); })) {
       if (ec) return fail_from(ec);

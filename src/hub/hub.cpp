@@ -8,16 +8,16 @@ Hub::AddResult Hub::add(std::string_view name, Subscriber& s, void* direct) {
   if (it == channels_.end()) {
     auto channel = std::make_unique<Channel>();
     channel->name = std::string(name);
-    it = channels_.emplace(channel->name, std::move(channel)).first;
+    const std::string_view key = channel->name;
+    it = channels_.emplace(key, std::move(channel)).first;
   }
   Channel& ch = *it->second;
   // A channel emptied during a walk still exists until the walk ends, but its last remove has
   // already reported it idle: it starts again here.
-  result.first_on_worker = ch.subscribers.size() == ch.removed_in_walk;
+  result.first_on_worker = ch.slots.size() == ch.removed_in_walk;
   result.subscription.channel = &ch;
-  result.subscription.index = static_cast<std::uint32_t>(ch.subscribers.size());
-  ch.subscribers.push_back(&s);
-  ch.direct.push_back(direct);
+  result.subscription.index = static_cast<std::uint32_t>(ch.slots.size());
+  ch.slots.push_back(Slot{&s, direct});
   return result;
 }
 
@@ -26,31 +26,34 @@ bool Hub::remove(const Subscription& subscription) {
   if (walking_ > 0) {
     // A delivery is walking some channel's vector: blank the slot now (so the walk skips it)
     // and compact afterwards.
-    ch->subscribers[subscription.index] = nullptr;
-    ch->direct[subscription.index] = nullptr;
+    ch->slots[subscription.index] = Slot{};
     if (ch->removed_in_walk++ == 0) deferred_.push_back(ch);
-    return ch->removed_in_walk == ch->subscribers.size();
+    return ch->removed_in_walk == ch->slots.size();
   }
   erase_now(subscription);
-  if (!ch->subscribers.empty()) return false;
-  channels_.erase(ch->name);
+  if (!ch->slots.empty()) return false;
+  erase_channel(*ch);
   return true;
+}
+
+void Hub::erase_channel(Channel& ch) {
+  // Find first: the key is a view of the name the erase destroys.
+  const auto it = channels_.find(ch.name);
+  if (it != channels_.end()) channels_.erase(it);
 }
 
 void Hub::erase_now(const Subscription& subscription) {
   Channel* ch = subscription.channel;
-  auto& subs = ch->subscribers;
-  auto& direct = ch->direct;
+  auto& slots = ch->slots;
   // Swap-remove: the last subscriber takes the freed slot and learns its new index.
-  Subscriber* last = subs.back();
-  void* last_direct = direct.back();
-  subs.pop_back();
-  direct.pop_back();
-  if (subscription.index < subs.size()) {
-    subs[subscription.index] = last;
-    direct[subscription.index] = last_direct;
-    if (last != nullptr) {
-      if (Subscription* moved = last->find_subscription(*ch)) moved->index = subscription.index;
+  const Slot last = slots.back();
+  slots.pop_back();
+  if (subscription.index < slots.size()) {
+    slots[subscription.index] = last;
+    if (last.subscriber != nullptr) {
+      if (Subscription* moved = last.subscriber->find_subscription(*ch)) {
+        moved->index = subscription.index;
+      }
     }
   }
 }
@@ -60,24 +63,22 @@ void Hub::apply_deferred() {
   pending.swap(deferred_);
   // Each channel once: compacting may free it, so it must not be visited again.
   for (Channel* ch : pending) {
-    auto& subs = ch->subscribers;
+    auto& slots = ch->slots;
     // Compact the channel: drop every null slot and renumber the moved subscribers.
     std::size_t out = 0;
-    for (std::size_t i = 0; i < subs.size(); ++i) {
-      if (subs[i] == nullptr) continue;
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      if (slots[i].subscriber == nullptr) continue;
       if (out != i) {
-        subs[out] = subs[i];
-        ch->direct[out] = ch->direct[i];
-        if (Subscription* moved = subs[out]->find_subscription(*ch)) {
+        slots[out] = slots[i];
+        if (Subscription* moved = slots[out].subscriber->find_subscription(*ch)) {
           moved->index = static_cast<std::uint32_t>(out);
         }
       }
       ++out;
     }
-    subs.resize(out);
-    ch->direct.resize(out);
+    slots.resize(out);
     ch->removed_in_walk = 0;
-    if (subs.empty()) channels_.erase(ch->name);
+    if (slots.empty()) erase_channel(*ch);
   }
 }
 
@@ -89,7 +90,7 @@ const Channel* Hub::find(std::string_view channel) const noexcept {
 std::vector<std::string> Hub::channel_names() const {
   std::vector<std::string> names;
   names.reserve(channels_.size());
-  for (const auto& [name, ch] : channels_) names.push_back(name);
+  for (const auto& [name, ch] : channels_) names.emplace_back(name);
   return names;
 }
 

@@ -119,10 +119,16 @@ bool Connection::read_available() {
 void Connection::handle_http_bytes(const std::uint8_t* data, std::size_t size) {
   const auto& cfg = worker_.config();
   http_buffer_.append(reinterpret_cast<const char*>(data), size);
+  // A request body still arriving: nothing to parse until all of it is here.
+  if (http_buffer_.size() < http_needed_) return;
+  http_needed_ = 0;
   const http::ParseLimits limits{cfg.max_request_size, cfg.max_body_size};
   while (phase_ == Phase::http && !http_buffer_.empty()) {
     http::ParseOutcome out = http::parse_request(http_buffer_, limits);
-    if (out.status == http::ParseStatus::incomplete) return;
+    if (out.status == http::ParseStatus::incomplete) {
+      http_needed_ = out.needed;
+      return;
+    }
     if (out.status == http::ParseStatus::error) {
       // An unparseable request cannot be told from a broken upgrade: it is counted as a
       // handshake failure, so that no refusal goes uncounted.

@@ -84,6 +84,21 @@ TEST_P(PresenceContract, RemovingTheLastEntryTakesTheUserOffline) {
   EXPECT_FALSE(online("alice"));
 }
 
+TEST_P(PresenceContract, UserStaysOnlineUntilTheLastOfSeveralEntriesGoes) {
+  store_->add("a", entry("c1", "alice"), milliseconds(1000));
+  store_->add("b", entry("c2", "alice"), milliseconds(5000));
+  store_->add("c", entry("c3", "alice"), milliseconds(5000));
+  clock_.advance(milliseconds(2000));  // "a" has expired, "b" and "c" live
+  EXPECT_TRUE(online("alice"));
+  store_->remove("b", "c2");
+  EXPECT_TRUE(online("alice"));
+  store_->remove("c", "c3");
+  EXPECT_FALSE(online("alice"));  // only the expired entry is left
+  // The same client in a channel it left and rejoined counts again.
+  store_->add("b", entry("c2", "alice"), milliseconds(5000));
+  EXPECT_TRUE(online("alice"));
+}
+
 TEST_P(PresenceContract, ClientChangingUserMovesTheOnlineStatus) {
   store_->add("a", entry("c1", "alice"), kTtl);
   store_->add("a", entry("c1", "bob"), kTtl);

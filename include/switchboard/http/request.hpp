@@ -41,6 +41,10 @@ struct ParseOutcome {
   Request request;            // when complete
   unsigned error_status = 0;  // when error: 400, 413, 431, 501 (chunked request bodies)
   std::string_view error_reason;  // static text
+  // When incomplete: the size the buffer must reach before the request can be complete (a
+  // declared Content-Length still arriving), so the caller need not parse again before; 0:
+  // unknown, call again on any new bytes.
+  std::size_t needed = 0;
 };
 
 // Parses the first request in `buffered`. `incomplete` means: read more and call again with

@@ -14,20 +14,24 @@ namespace switchboard::hub {
 
 class Subscriber;
 
+// One subscriber of a channel, with an opaque fast-path target the subscriber may publish
+// (the gateway puts the connection there while nothing needs the session's attention), so
+// that a plain delivery touches one object per recipient instead of two. Null: no fast path.
+struct Slot {
+  Subscriber* subscriber = nullptr;  // null: removed during a walk, not compacted yet
+  void* direct = nullptr;
+};
+
 struct Channel {
   std::string name;
-  std::vector<Subscriber*> subscribers;  // null slots: removed during a walk, not compacted yet
-  // Parallel to `subscribers`: an opaque fast-path target the subscriber may publish (the
-  // gateway puts the connection there while nothing needs the session's attention), so that a
-  // plain delivery touches one object per recipient instead of two. Null: no fast path.
-  std::vector<void*> direct;
-  std::size_t removed_in_walk = 0;       // how many null slots
+  std::vector<Slot> slots;  // one vector, one allocation: a user's own channel has one slot
+  std::size_t removed_in_walk = 0;  // how many null slots
 };
 
 // What a subscriber holds for one of its subscriptions (for O(1) removal).
 struct Subscription {
   Channel* channel = nullptr;
-  std::uint32_t index = 0;  // position in channel->subscribers
+  std::uint32_t index = 0;  // position in channel->slots
 };
 
 class Subscriber {
@@ -49,7 +53,7 @@ class Hub {
   AddResult add(std::string_view channel, Subscriber& s, void* direct = nullptr);
   // Sets or clears (nullptr) the fast-path target of a subscription.
   static void set_direct(const Subscription& subscription, void* direct) noexcept {
-    subscription.channel->direct[subscription.index] = direct;
+    subscription.channel->slots[subscription.index].direct = direct;
   }
   // Removes the subscription; returns true when the channel has no local subscriber left (the
   // channel is then freed, at the end of the walk if one is under way). Over a channel's life
@@ -70,16 +74,13 @@ class Hub {
   std::vector<std::string> channel_names() const;
 
  private:
-  struct Hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
   void erase_now(const Subscription& subscription);
+  void erase_channel(Channel& channel);
   void apply_deferred();
 
-  std::unordered_map<std::string, std::unique_ptr<Channel>, Hash, std::equal_to<>> channels_;
+  // Keyed by a view of the channel's own name (the Channel never moves): the name is stored
+  // once.
+  std::unordered_map<std::string_view, std::unique_ptr<Channel>> channels_;
   int walking_ = 0;
   std::vector<Channel*> deferred_;  // channels with slots to compact, each listed once
 };
@@ -92,20 +93,21 @@ void Hub::for_each_subscriber(std::string_view channel, F&& f) {
   ++walking_;
   // Index loop: the vector does not change during the walk (removals are deferred, and adds
   // from inside a delivery are not expected); entries may be nulled by deferred removal.
-  const std::size_t n = ch.subscribers.size();
+  const std::size_t n = ch.slots.size();
   for (std::size_t i = 0; i < n; ++i) {
     // Recipients are scattered in memory: fetch a few ahead while this one is served — the
     // connection when the delivery can go to it directly (the session is then never read).
     if (i + 4 < n) {
-      void* ahead = ch.direct[i + 4];
-      __builtin_prefetch(ahead != nullptr ? ahead : static_cast<void*>(ch.subscribers[i + 4]));
+      const Slot& ahead = ch.slots[i + 4];
+      __builtin_prefetch(ahead.direct != nullptr ? ahead.direct
+                                                 : static_cast<void*>(ahead.subscriber));
     }
-    Subscriber* s = ch.subscribers[i];
-    if (s == nullptr) continue;
+    const Slot slot = ch.slots[i];
+    if (slot.subscriber == nullptr) continue;
     if constexpr (std::is_invocable_v<F, Subscriber&, const Channel&, void*>) {
-      f(*s, ch, ch.direct[i]);
+      f(*slot.subscriber, ch, slot.direct);
     } else {
-      f(*s, ch);
+      f(*slot.subscriber, ch);
     }
   }
   if (--walking_ == 0 && !deferred_.empty()) apply_deferred();

@@ -132,6 +132,7 @@ class Connection final : private ws::MessageHandler {
   Endpoint* endpoint_ = nullptr;
   ws::MessageReader reader_;
   std::string http_buffer_;  // bytes of an incomplete HTTP request; empty once upgraded
+  std::size_t http_needed_ = 0;  // the size http_buffer_ must reach before parsing again
 
 
   std::uint32_t last_read_ = 0;     // worker ticks (ms) of the last byte received

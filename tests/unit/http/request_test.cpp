@@ -39,6 +39,22 @@ TEST(ParseRequest, PostWithContentLengthSplitAtEveryByte) {
   EXPECT_EQ(parse(message).request.body, "hello world");
 }
 
+TEST(ParseRequest, IncompleteDeclaredBodyTellsHowManyBytesTheRequestNeeds) {
+  const std::string header = "POST /api/publish HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n";
+  const std::string message = header + "hello world";
+  // Until the header is complete nothing is known; after it, the total size is.
+  EXPECT_EQ(parse(header.substr(0, header.size() - 1)).needed, 0u);
+  for (std::size_t n = header.size(); n < message.size(); ++n) {
+    const ParseOutcome outcome = parse(std::string_view(message).substr(0, n));
+    ASSERT_EQ(outcome.status, ParseStatus::incomplete) << n;
+    EXPECT_EQ(outcome.needed, message.size()) << n;
+  }
+  // A chunked body has no size to announce.
+  const std::string chunked =
+      "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel";
+  EXPECT_EQ(parse(chunked).needed, 0u);
+}
+
 TEST(ParseRequest, ChunkedBodySplitAtEveryByteIsDecoded) {
   const std::string message =
       "POST /p HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"

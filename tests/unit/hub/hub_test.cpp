@@ -76,10 +76,10 @@ void expect_consistent(const Hub& hub, const std::vector<std::unique_ptr<FakeSub
     const Channel* ch = hub.find(name);
     ASSERT_NE(ch, nullptr) << name;
     EXPECT_EQ(ch->name, name);
-    EXPECT_FALSE(ch->subscribers.empty()) << "an empty channel is freed: " << name;
-    total_slots += ch->subscribers.size();
-    for (std::size_t i = 0; i < ch->subscribers.size(); ++i) {
-      Subscriber* s = ch->subscribers[i];
+    EXPECT_FALSE(ch->slots.empty()) << "an empty channel is freed: " << name;
+    total_slots += ch->slots.size();
+    for (std::size_t i = 0; i < ch->slots.size(); ++i) {
+      Subscriber* s = ch->slots[i].subscriber;
       ASSERT_NE(s, nullptr) << name << "[" << i << "]";
       Subscription* sub = s->find_subscription(*ch);
       ASSERT_NE(sub, nullptr) << name << "[" << i << "]";
@@ -90,8 +90,8 @@ void expect_consistent(const Hub& hub, const std::vector<std::unique_ptr<FakeSub
   for (const auto& s : subs) {
     for (const Subscription& sub : s->subscriptions()) {
       ++total_subscriptions;
-      ASSERT_LT(sub.index, sub.channel->subscribers.size());
-      EXPECT_EQ(sub.channel->subscribers[sub.index], s.get());
+      ASSERT_LT(sub.index, sub.channel->slots.size());
+      EXPECT_EQ(sub.channel->slots[sub.index].subscriber, s.get());
       EXPECT_EQ(hub.find(sub.channel->name), sub.channel);
     }
   }
@@ -146,8 +146,8 @@ TEST(Hub, SwapRemoveUpdatesTheMovedSubscribersIndex) {
   subs[1]->leave(hub, "c");  // subscriber 3 moves from slot 3 to slot 1
   const Channel* ch = hub.find("c");
   ASSERT_NE(ch, nullptr);
-  ASSERT_EQ(ch->subscribers.size(), 3u);
-  EXPECT_EQ(ch->subscribers[1], subs[3].get());
+  ASSERT_EQ(ch->slots.size(), 3u);
+  EXPECT_EQ(ch->slots[1].subscriber, subs[3].get());
   EXPECT_EQ(subs[3]->find_subscription(*ch)->index, 1u);
   expect_consistent(hub, subs);
   // The moved subscriber's updated subscription removes it, not whoever is at its old slot.
@@ -200,7 +200,7 @@ TEST(Hub, RandomAddsAndRemovesKeepIndicesConsistent) {
   expect_consistent(hub, subs);
   for (const auto& [ch, n] : members) {
     const Channel* c = hub.find(ch);
-    EXPECT_EQ(c == nullptr ? 0 : static_cast<int>(c->subscribers.size()), n) << ch;
+    EXPECT_EQ(c == nullptr ? 0 : static_cast<int>(c->slots.size()), n) << ch;
   }
 }
 
@@ -342,7 +342,7 @@ TEST(HubWalk, NestedWalksDeferUntilTheOuterEnds) {
       if (f.id() % 2 == 0) f.leave(hub, "inner");
     });
     // Still inside the outer walk: the inner channel is not compacted yet.
-    EXPECT_EQ(hub.find("inner")->subscribers.size(), 4u);
+    EXPECT_EQ(hub.find("inner")->slots.size(), 4u);
   });
   EXPECT_EQ(sorted(inner_seen), (std::vector<int>{0, 1, 2, 3}));
   EXPECT_EQ(sorted(visit_ids(hub, "inner")), (std::vector<int>{1, 3}));

@@ -76,6 +76,23 @@ TEST(Server, UnknownPathIs404) {
   EXPECT_EQ(client.upgrade("/nowhere"), 404);
 }
 
+TEST(Server, RequestBodyDrippedInSmallSegmentsIsAnsweredOnceComplete) {
+  RunningServer server(two_workers());
+  TestClient client(server.port());
+  constexpr std::size_t kBody = 20000;
+  client.send_raw("POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                  std::to_string(kBody) + "\r\n\r\n");
+  const std::string segment(100, 'b');
+  for (std::size_t sent = 0; sent < kBody; sent += segment.size()) client.send_raw(segment);
+  // Answered when the body's last byte arrives, not later.
+  EXPECT_EQ(client.read_http_response(), 404);
+  // A body and a pipelined request arriving together are both served.
+  client.send_raw("POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+                  "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(client.read_http_response(), 404);
+  EXPECT_EQ(client.read_http_response(), 200);
+}
+
 TEST(Server, BroadcastReachesEveryConnectionOnEveryWorkerInOrder) {
   RunningServer server(two_workers());
   constexpr int kClients = 24;

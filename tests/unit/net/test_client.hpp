@@ -67,6 +67,27 @@ class TestClient {
     return std::atoi(head.c_str() + 9);
   }
 
+  // Reads one HTTP response (header, then a Content-Length body); returns its status code
+  // and puts the body in `body`, or 0 if the connection ended first.
+  int read_http_response(std::string* body = nullptr) {
+    std::string head;
+    char c;
+    while (head.find("\r\n\r\n") == std::string::npos) {
+      if (::recv(fd_, &c, 1, 0) != 1) return 0;
+      head.push_back(c);
+    }
+    std::size_t length = 0;
+    for (const char* name : {"Content-Length: ", "content-length: "}) {
+      if (const auto at = head.find(name); at != std::string::npos) {
+        length = std::strtoul(head.c_str() + at + std::strlen(name), nullptr, 10);
+      }
+    }
+    std::string content(length, '\0');
+    if (length > 0 && !read_exact(reinterpret_cast<std::uint8_t*>(content.data()), length)) return 0;
+    if (body != nullptr) *body = std::move(content);
+    return std::atoi(head.c_str() + 9);
+  }
+
   void send_raw(std::string_view bytes) {
     ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
   }
