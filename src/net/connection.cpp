@@ -1,6 +1,10 @@
 #include "switchboard/net/connection.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <cerrno>
@@ -42,53 +46,61 @@ HandshakeResult result_for_status(unsigned status) noexcept {
 
 }  // namespace
 
-Connection::Connection(Worker& worker, Socket socket, std::uint64_t id)
-    : worker_(worker), socket_(std::move(socket)), id_(id), reader_(worker.reader_limits()) {}
+Connection::Connection(Worker& worker, int fd, std::uint64_t id)
+    : worker_(worker), fd_(fd), id_(id), reader_(worker.reader_limits()) {}
 
-Connection::~Connection() = default;
+Connection::~Connection() {
+  if (fd_ >= 0) ::close(fd_);
+}
 
 std::string Connection::remote_address() const {
-  boost::system::error_code ec;
-  const auto endpoint = socket_.remote_endpoint(ec);
-  return ec ? std::string() : endpoint.address().to_string();
+  if (fd_ < 0) return {};
+  boost::asio::ip::tcp::endpoint endpoint;
+  socklen_t size = static_cast<socklen_t>(endpoint.capacity());
+  if (::getpeername(fd_, endpoint.data(), &size) != 0) return {};
+  endpoint.resize(size);
+  return endpoint.address().to_string();
 }
 
 void Connection::start() {
-  boost::system::error_code ec;
-  socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
-  socket_.non_blocking(true, ec);
+  const int one = 1;
+  ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   last_read_ = worker_.now();
   deadline_ = nonzero(last_read_ + static_cast<std::uint32_t>(
                                        worker_.config().handshake_timeout.count()));
   worker_.counters().http_connections.add();
-  // Read before the first wait: bytes that arrived before the socket was watched would not
-  // raise a new readiness edge.
+  if (!worker_.watch(fd_, *this)) return finish(ws::close_code::kAbnormal);
+  // Read before the first event: bytes that arrived before the socket was watched may not
+  // raise a readiness edge of their own.
   on_readable();
+}
+
+// ---------------------------------------------------------------------------------------
+// Readiness (edge-triggered: each edge is acted on until the socket would block)
+
+void Connection::on_events(std::uint32_t events) {
+  if (phase_ == Phase::finished) return;
+  // The peer's FIN (or an error) is signalled once: from then on reads go on to EOF.
+  if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) peer_closed_ = true;
+  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) on_readable();
+  // A full send buffer has room again (or the socket failed: the write reports it).
+  if (phase_ != Phase::finished && writing_ &&
+      (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0) {
+    writing_ = false;
+    flush();
+  }
 }
 
 // ---------------------------------------------------------------------------------------
 // Reading
 
-void Connection::wait_readable() {
-  ++pending_ops_;
-  socket_.async_wait(Socket::wait_read, [this](const boost::system::error_code& ec) {
-    --pending_ops_;
-    if (phase_ == Phase::finished) return worker_.schedule_reclaim();
-    if (ec) return finish(ws::close_code::kAbnormal);
-    on_readable();
-  });
-}
-
 void Connection::on_readable() {
   if (!read_available()) return finish(ws::close_code::kAbnormal);
-  if (phase_ == Phase::finished) return;
-  wait_readable();
 }
 
 bool Connection::read_available() {
-  const int fd = socket_.native_handle();
   for (int round = 0; round < kReadRoundsPerTurn; ++round) {
-    const ssize_t n = ::recv(fd, worker_.read_buffer(), worker_.read_buffer_size(), 0);
+    const ssize_t n = ::recv(fd_, worker_.read_buffer(), worker_.read_buffer_size(), 0);
     if (n > 0) {
       last_read_ = worker_.now();
       const auto size = static_cast<std::size_t>(n);
@@ -98,15 +110,17 @@ bool Connection::read_available() {
         handle_ws_bytes(worker_.read_buffer(), size);
       }
       if (phase_ == Phase::finished) return true;
-      if (size < worker_.read_buffer_size()) return true;  // drained to EAGAIN, almost surely
+      // A short read drained the socket; bytes arriving after it raise a new edge (a FIN
+      // already signalled does not: then this reads on to EOF).
+      if (size < worker_.read_buffer_size() && !peer_closed_) return true;
       continue;
     }
     if (n == 0) return false;
     if (errno == EINTR) continue;
     return errno == EAGAIN || errno == EWOULDBLOCK;
   }
-  // Still more to read: come back after the other ready connections had their turn. The
-  // socket may have no new edge coming, so this continues without waiting for one.
+  // Still more to read: come back after the other ready connections had their turn. No new
+  // edge comes for bytes already waiting, so this continues without waiting for one.
   ++pending_ops_;
   worker_.post([this] {
     --pending_ops_;
@@ -305,8 +319,10 @@ void Connection::finish(std::uint16_t code) {
   }
   notify_endpoint_closed(code);
   phase_ = Phase::finished;
-  boost::system::error_code ec;
-  socket_.close(ec);  // pending waits complete with operation_aborted
+  worker_.unwatch(fd_);
+  ::close(fd_);
+  fd_ = -1;
+  writing_ = false;
   queue_.clear();
   queue_.shrink_to_fit();
   queued_bytes_ = 0;
@@ -403,7 +419,6 @@ void Connection::cut_off_slow_consumer() {
 
 void Connection::flush() {
   if (phase_ == Phase::finished || writing_) return;
-  const int fd = socket_.native_handle();
   while (queue_head_ < queue_.size()) {
     iovec iov[kMaxIov];
     int count = 0;
@@ -415,10 +430,14 @@ void Connection::flush() {
     msghdr msg{};
     msg.msg_iov = iov;
     msg.msg_iovlen = static_cast<std::size_t>(count);
-    const ssize_t n = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+    const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
     if (n < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return wait_writable();
+      // The send buffer is full: the next EPOLLOUT edge resumes (on_events).
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        writing_ = true;
+        return;
+      }
       return finish(ws::close_code::kAbnormal);
     }
     worker_.counters().bytes_out_total.add(static_cast<std::size_t>(n));
@@ -442,25 +461,12 @@ void Connection::flush() {
   after_write_drained();
 }
 
-void Connection::wait_writable() {
-  writing_ = true;
-  ++pending_ops_;
-  socket_.async_wait(Socket::wait_write, [this](const boost::system::error_code& ec) {
-    --pending_ops_;
-    writing_ = false;
-    if (phase_ == Phase::finished) return worker_.schedule_reclaim();
-    if (ec) return finish(ws::close_code::kAbnormal);
-    flush();
-  });
-}
-
 void Connection::after_write_drained() {
   if (!shutdown_after_flush_) return;
   if (phase_ == Phase::http || close_received_) return finish(ws::close_code::kNormal);
   // Our close frame is out: half-close and wait (bounded by deadline_) for the peer to close,
   // so that it reads the close frame before any reset.
-  boost::system::error_code ec;
-  socket_.shutdown(Socket::shutdown_send, ec);
+  ::shutdown(fd_, SHUT_WR);
   shutdown_after_flush_ = false;
   if (deadline_ == 0) deadline_ = nonzero(worker_.now() + kCloseTimeoutMs);
 }

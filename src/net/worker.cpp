@@ -1,9 +1,13 @@
 #include "switchboard/net/worker.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <system_error>
 #include <boost/asio/socket_base.hpp>
 
 #include "switchboard/config/logging.hpp"
@@ -15,6 +19,9 @@ namespace switchboard::net {
 namespace {
 
 constexpr std::size_t kReadBufferSize = 64 * 1024;
+// Readiness events taken per epoll_wait, and batches handled before other work gets a turn.
+constexpr int kEventBatch = 256;
+constexpr int kEventBatchesPerTurn = 4;
 constexpr std::chrono::milliseconds kDrainTick{100};
 
 // SO_REUSEPORT lets every worker bind its own listening socket to the same port; the kernel
@@ -68,11 +75,15 @@ Worker::Worker(Server& server, unsigned index)
       index_(index),
       config_(server.config()),
       acceptor_(io_.get_executor()),
+      events_(io_),
       sweep_timer_(io_),
       started_(std::chrono::steady_clock::now()),
       policy_(make_policy(config_)),
       read_buffer_(kReadBufferSize) {
   if (config_.deflate) deflater_ = std::make_unique<ws::Deflater>();
+  const int epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
+  events_.assign(epoll_fd);
 }
 
 Worker::~Worker() {
@@ -114,11 +125,13 @@ void Worker::listen(const boost::asio::ip::tcp::endpoint& where) {
   acceptor_.set_option(ReusePort{});
   acceptor_.bind(where);
   acceptor_.listen(boost::asio::socket_base::max_listen_connections);
+  acceptor_.non_blocking(true);
 }
 
 void Worker::run() {
   config::set_log_worker(index_);
   accept();
+  wait_events();
   arm_sweep();
   io_.run();
 }
@@ -129,19 +142,33 @@ void Worker::stop() { io_.stop(); }
 // Accepting
 
 void Worker::accept() {
-  acceptor_.async_accept([this](const boost::system::error_code& ec, Socket socket) {
+  acceptor_.async_wait(Acceptor::wait_read, [this](const boost::system::error_code& ec) {
     if (ec == boost::asio::error::operation_aborted || !acceptor_.is_open()) return;
-    if (ec) {
+    accept_ready();
+  });
+}
+
+// Accepts what the listen queue holds (bounded per turn), then waits for more.
+void Worker::accept_ready() {
+  for (int i = 0; i < kEventBatch; ++i) {
+    const int fd = ::accept4(acceptor_.native_handle(), nullptr, nullptr,
+                             SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return accept();
+      if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
       // Out of descriptors or memory: pause instead of spinning; the sweep resumes accepting.
-      spdlog::warn("worker {}: accept failed: {}", index_, ec.message());
+      spdlog::warn("worker {}: accept failed: {}", index_, std::strerror(errno));
       accept_paused_ = true;
       return;
     }
     counters_.accepted_total.add();
-    auto* connection = new Connection(*this, std::move(socket), (next_id_++ << 8) | index_);
+    auto* connection = new Connection(*this, fd, (next_id_++ << 8) | index_);
     link(*connection);
     connection->start();
-    accept();
+  }
+  // More may be waiting and no new edge would say so: continue after other work.
+  post([this] {
+    if (acceptor_.is_open()) accept_ready();
   });
 }
 
@@ -159,6 +186,56 @@ void Worker::unlink(Connection& c) {
   if (connections_ == &c) connections_ = c.next_;
   c.prev_ = c.next_ = nullptr;
   --connection_count_;
+}
+
+// ---------------------------------------------------------------------------------------
+// Readiness of the connections' sockets: one edge-triggered epoll set per worker.
+
+bool Worker::watch(int fd, Connection& connection) {
+  epoll_event event{};
+  event.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  event.data.ptr = &connection;
+  return ::epoll_ctl(events_.native_handle(), EPOLL_CTL_ADD, fd, &event) == 0;
+}
+
+void Worker::unwatch(int fd) {
+  ::epoll_ctl(events_.native_handle(), EPOLL_CTL_DEL, fd, nullptr);
+}
+
+void Worker::wait_events() {
+  if (events_armed_) return;
+  events_armed_ = true;
+  events_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                     [this](const boost::system::error_code& ec) {
+                       events_armed_ = false;
+                       if (ec) return;
+                       dispatch_events();
+                     });
+}
+
+void Worker::dispatch_events() {
+  epoll_event events[kEventBatch];
+  for (int batch = 0; batch < kEventBatchesPerTurn; ++batch) {
+    const int n = ::epoll_wait(events_.native_handle(), events, kEventBatch, 0);
+    // A connection finished by an event stays allocated until a later loop turn (retire), so
+    // the rest of the batch may still name it: on_events ignores finished connections.
+    for (int i = 0; i < n; ++i) {
+      static_cast<Connection*>(events[i].data.ptr)->on_events(events[i].events);
+    }
+    if (n < kEventBatch) {
+      if (events_armed_) return;
+      // Drained: wait for the set to become readable again, then look once more — an event
+      // that arrived between the last epoll_wait and the arming raised its edge unwatched.
+      wait_events();
+    }
+  }
+  // A flood: let timers and posted work run, then go on.
+  if (dispatch_posted_) return;
+  dispatch_posted_ = true;
+  post([this] {
+    dispatch_posted_ = false;
+    dispatch_events();
+  });
 }
 
 // ---------------------------------------------------------------------------------------

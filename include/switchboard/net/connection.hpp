@@ -2,10 +2,10 @@
 // One accepted TCP connection: an HTTP/1.1 connection until it upgrades, then a WebSocket
 // connection. Reads go through the worker's shared read buffer (no per-connection buffer while
 // idle); writes are queued as shared frames and flushed with one gather write per loop turn.
+// The socket is a plain descriptor in the worker's edge-triggered epoll set: no Asio socket,
+// reactor registration or pending operation per connection.
 #include <sys/uio.h>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -24,9 +24,6 @@ namespace switchboard::net {
 
 class Endpoint;
 class Worker;
-
-using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp,
-                                                boost::asio::io_context::executor_type>;
 
 // Thread safety: a Connection is used only on its worker's thread. Other threads reach it by
 // posting to the worker (Worker::post) and looking it up there.
@@ -50,12 +47,13 @@ class Connection final : private ws::MessageHandler {
   std::uint32_t head_offset_ = 0;   // bytes of queue_[queue_head_] already written
   Phase phase_ = Phase::http;
   bool deflate_ = false;
-  bool writing_ = false;            // an async wait for writability is in flight
+  bool writing_ = false;            // the socket's send buffer is full: waiting for EPOLLOUT
 
  public:
   bool flush_scheduled_ = false;    // in the worker's dirty list
 
-  Connection(Worker& worker, Socket socket, std::uint64_t id);
+  // Takes ownership of `fd`, a connected non-blocking TCP socket.
+  Connection(Worker& worker, int fd, std::uint64_t id);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -94,6 +92,7 @@ class Connection final : private ws::MessageHandler {
 
   // Called by the worker.
   void start();
+  void on_events(std::uint32_t events);  // epoll readiness (EPOLLIN, EPOLLOUT, ...)
   void flush();                      // one gather write of everything queued
   void on_sweep(std::uint32_t now);  // liveness: timeouts and pings (now: worker ticks in ms)
   bool reclaimable() const noexcept {
@@ -109,7 +108,6 @@ class Connection final : private ws::MessageHandler {
   void on_pong(std::string_view payload) override;
   void on_close(std::uint16_t code, std::string_view reason) override;
 
-  void wait_readable();
   void on_readable();
   bool read_available();  // false: the socket is done (EOF or error)
   void handle_http_bytes(const std::uint8_t* data, std::size_t size);
@@ -121,28 +119,27 @@ class Connection final : private ws::MessageHandler {
   bool enqueue(ws::SharedFrame frame, bool control);
   void cut_off_slow_consumer();
   void fail(std::uint16_t code, std::string_view reason);
-  void wait_writable();
   void after_write_drained();
   void finish(std::uint16_t code);  // close the socket; tell the endpoint once
   void notify_endpoint_closed(std::uint16_t code);
 
   Worker& worker_;
-  Socket socket_;
+  int fd_;  // -1 once closed
   std::uint64_t id_;
   Endpoint* endpoint_ = nullptr;
   ws::MessageReader reader_;
   std::string http_buffer_;  // bytes of an incomplete HTTP request; empty once upgraded
   std::size_t http_needed_ = 0;  // the size http_buffer_ must reach before parsing again
 
-
   std::uint32_t last_read_ = 0;     // worker ticks (ms) of the last byte received
   std::uint32_t last_ping_ = 0;     // when the last ping was sent
   std::uint32_t deadline_ = 0;      // handshake or closing deadline, 0: none
-  std::uint8_t pending_ops_ = 0;    // async waits in flight (the object outlives them)
+  std::uint8_t pending_ops_ = 0;    // posted tasks that refer to this (the object outlives them)
   bool close_sent_ = false;
   bool close_received_ = false;
   bool endpoint_notified_ = false;
   bool shutdown_after_flush_ = false;
+  bool peer_closed_ = false;  // epoll reported the peer's FIN or an error
 };
 
 }  // namespace switchboard::net

@@ -3,6 +3,7 @@
 // (SO_REUSEPORT), the connections accepted there, and their endpoints. Nothing a worker owns is
 // touched by another thread; the only cross-thread operation is post().
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -68,6 +69,10 @@ class Worker {
 
   // Adds `connection` to the list flushed at the end of this loop turn (cork).
   void schedule_flush(Connection& connection);
+  // The worker's epoll set: `fd` is watched edge-triggered for `connection` until unwatched.
+  bool watch(int fd, Connection& connection);
+  void unwatch(int fd);
+
   // A finished connection is destroyed once no operation refers to it any more.
   void retire(Connection& connection);
   void schedule_reclaim();
@@ -82,6 +87,9 @@ class Worker {
 
  private:
   void accept();
+  void accept_ready();
+  void wait_events();
+  void dispatch_events();
   void flush_dirty();
   void reclaim();
   void arm_sweep();
@@ -95,6 +103,9 @@ class Worker {
   const config::Config& config_;
   boost::asio::io_context io_{1};  // concurrency hint 1: one thread, no locking inside Asio
   Acceptor acceptor_;
+  // Every connection's socket is in this edge-triggered epoll set; Asio watches only the set
+  // itself (one descriptor), so a connection costs no Asio registration or pending operation.
+  boost::asio::posix::stream_descriptor events_;
   boost::asio::steady_timer sweep_timer_;
   std::chrono::steady_clock::time_point started_;
   WorkerCounters counters_;
@@ -115,6 +126,8 @@ class Worker {
   std::chrono::steady_clock::time_point drain_deadline_;
   bool stopping_ = false;
   bool accept_paused_ = false;
+  bool events_armed_ = false;     // an Asio wait on the epoll set is pending
+  bool dispatch_posted_ = false;  // a continuation of dispatch_events is queued
 };
 
 }  // namespace switchboard::net
