@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -117,6 +119,37 @@ TEST(Server, BroadcastReachesEveryConnectionOnEveryWorkerInOrder) {
       ASSERT_EQ(frame->payload, "message " + std::to_string(m));
     }
   }
+}
+
+TEST(Server, ReaderThatPausesGetsEverythingInOrderOnceItReadsAgain) {
+  config::Config c = two_workers();
+  c.outbound_queue_limit = 32 * 1024 * 1024;
+  c.max_message_size = 64 * 1024;
+  RunningServer server(c);
+  TestClient paused(server.port(), 5000, 4096);  // a small window: the server's writes block
+  ASSERT_EQ(paused.upgrade("/broadcast"), 101);
+  TestClient publisher(server.port());
+  ASSERT_EQ(publisher.upgrade("/broadcast"), 101);
+  while (server->ws_connections() < 2) std::this_thread::yield();
+
+  // 12 MB: more than loopback socket buffers hold (tcp_wmem reaches 4 MiB), less than the
+  // queue bound, so the server's sends would block and must resume on writability.
+  constexpr int kMessages = 750;
+  std::string payload(16000, 'x');
+  for (int i = 0; i < kMessages; ++i) {
+    std::snprintf(payload.data(), 16, "%015d", i);
+    publisher.send_text(payload);
+    auto echo = publisher.read_frame();
+    ASSERT_TRUE(echo) << i;
+  }
+  for (int i = 0; i < kMessages; ++i) {
+    auto frame = paused.read_frame();
+    ASSERT_TRUE(frame) << "message " << i << " never came";
+    ASSERT_EQ(frame->opcode, 0x1);
+    ASSERT_EQ(frame->payload.size(), payload.size());
+    EXPECT_EQ(std::atoi(frame->payload.substr(0, 15).c_str()), i);
+  }
+  EXPECT_EQ(server.metrics().find("switchboard_slow_consumer_closes_total 1"), std::string::npos);
 }
 
 TEST(Server, SlowConsumerIsCutOffWithItsCodeAndOthersKeepReceiving) {
