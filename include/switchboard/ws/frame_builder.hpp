@@ -40,6 +40,11 @@ struct OutboundMessage {
   const SharedFrame& for_connection(bool deflate_negotiated) const noexcept {
     return (deflate_negotiated && deflated) ? deflated : plain;
   }
+  // Both variants as thread-local views (SharedFrame::thread_local_view): what a fan-out on
+  // one worker hands to its recipients.
+  OutboundMessage thread_local_view() const {
+    return {plain.thread_local_view(), deflated.thread_local_view()};
+  }
 };
 OutboundMessage build_message(Opcode op, std::string_view payload, Deflater* deflater = nullptr,
                               std::size_t min_deflate_size = 0);

@@ -42,6 +42,37 @@ TEST(SharedFrame, ZeroSizedFrameIsValid) {
   EXPECT_EQ(f.size(), 0u);
 }
 
+TEST(SharedFrame, ThreadLocalViewHoldsOneReferenceForAllItsCopies) {
+  SharedFrame frame = SharedFrame::allocate(5);
+  std::memcpy(frame.mutable_data(), "hello", 5);
+  {
+    SharedFrame view = frame.thread_local_view();
+    EXPECT_EQ(frame.use_count(), 2u);  // the frame's own owner and the view
+    EXPECT_EQ(view.data(), frame.data());  // the same bytes, not a copy
+    EXPECT_EQ(view.size(), 5u);
+    std::vector<SharedFrame> copies(100, view);
+    EXPECT_EQ(view.use_count(), 101u);
+    EXPECT_EQ(frame.use_count(), 2u);  // copies of the view do not touch the frame's count
+    EXPECT_EQ(copies.back().view(), "hello");
+    EXPECT_EQ(view.thread_local_view().data(), view.data());  // a view of a view is itself
+  }
+  EXPECT_EQ(frame.use_count(), 1u);  // the last copy of the view released its reference
+}
+
+TEST(SharedFrame, ViewOutlivesTheFrameItViews) {
+  SharedFrame view;
+  {
+    SharedFrame frame = SharedFrame::allocate(3);
+    std::memcpy(frame.mutable_data(), "abc", 3);
+    view = frame.thread_local_view();
+  }
+  // The view's reference keeps the bytes alive (ASan checks the read).
+  EXPECT_EQ(view.view(), "abc");
+  SharedFrame last = view;
+  view = SharedFrame();
+  EXPECT_EQ(last.view(), "abc");
+}
+
 // Copies dropped on several threads: the count ends exact (ASan/TSan builds check the free).
 TEST(SharedFrame, CountIsAtomicAcrossThreads) {
   SharedFrame f = SharedFrame::allocate(64);
