@@ -6,8 +6,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
 #include <cerrno>
+#include <climits>
+#include <cstring>
 #include <utility>
 
 #include "switchboard/http/request.hpp"
@@ -16,6 +22,7 @@
 #include "switchboard/http/upgrade_request.hpp"
 #include "switchboard/net/endpoint.hpp"
 #include "switchboard/net/liveness.hpp"
+#include "switchboard/net/tls.hpp"
 #include "switchboard/net/worker.hpp"
 #include "switchboard/ws/close_code.hpp"
 #include "switchboard/ws/handshake.hpp"
@@ -50,6 +57,7 @@ Connection::Connection(Worker& worker, int fd, std::uint64_t id)
     : worker_(worker), fd_(fd), id_(id), reader_(worker.reader_limits()) {}
 
 Connection::~Connection() {
+  if (ssl_ != nullptr) SSL_free(ssl_);
   if (fd_ >= 0) ::close(fd_);
 }
 
@@ -69,6 +77,10 @@ void Connection::start() {
   deadline_ = nonzero(last_read_ + static_cast<std::uint32_t>(
                                        worker_.config().handshake_timeout.count()));
   worker_.counters().http_connections.add();
+  if (const TlsContext* tls = worker_.tls()) {
+    ssl_ = tls->new_session(fd_);
+    if (ssl_ == nullptr) return finish(ws::close_code::kAbnormal);
+  }
   if (!worker_.watch(fd_, *this)) return finish(ws::close_code::kAbnormal);
   // Read before the first event: bytes that arrived before the socket was watched may not
   // raise a readiness edge of their own.
@@ -82,11 +94,17 @@ void Connection::on_events(std::uint32_t events) {
   if (phase_ == Phase::finished) return;
   // The peer's FIN (or an error) is signalled once: from then on reads go on to EOF.
   if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) peer_closed_ = true;
-  if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0) on_readable();
+  const bool readable = (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+  const bool writable = (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0;
+  // TLS: a read may wait for writability (the handshake's answer) and a write for
+  // readability (a post-handshake message); each resumes on the other's edge.
+  if (readable || (writable && std::exchange(tls_read_wants_write_, false))) on_readable();
+  if (phase_ == Phase::finished) return;
   // A full send buffer has room again (or the socket failed: the write reports it).
-  if (phase_ != Phase::finished && writing_ &&
-      (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0) {
+  const bool resume_write = writable || (readable && tls_write_wants_read_);
+  if (writing_ && resume_write) {
     writing_ = false;
+    tls_write_wants_read_ = false;
     flush();
   }
 }
@@ -98,9 +116,32 @@ void Connection::on_readable() {
   if (!read_available()) return finish(ws::close_code::kAbnormal);
 }
 
+// Plain: recv. TLS: SSL_read (which also drives the handshake), mapped onto recv's answers:
+// bytes, 0 at the peer's close, -1 with errno EAGAIN when nothing more can be read now.
+ssize_t Connection::receive(std::uint8_t* buffer, std::size_t size) {
+  if (ssl_ == nullptr) return ::recv(fd_, buffer, size, 0);
+  const int n = SSL_read(ssl_, buffer, static_cast<int>(std::min<std::size_t>(size, INT_MAX)));
+  if (n > 0) return n;
+  switch (SSL_get_error(ssl_, n)) {
+    case SSL_ERROR_WANT_READ:
+      errno = EAGAIN;
+      return -1;
+    case SSL_ERROR_WANT_WRITE:  // the handshake's answer did not fit the send buffer
+      tls_read_wants_write_ = true;
+      errno = EAGAIN;
+      return -1;
+    case SSL_ERROR_ZERO_RETURN:  // close_notify
+      return 0;
+    default:  // a failed handshake (a plain-text client, a bad record), or a reset
+      ERR_clear_error();
+      errno = EPROTO;
+      return -1;
+  }
+}
+
 bool Connection::read_available() {
   for (int round = 0; round < kReadRoundsPerTurn; ++round) {
-    const ssize_t n = ::recv(fd_, worker_.read_buffer(), worker_.read_buffer_size(), 0);
+    const ssize_t n = receive(worker_.read_buffer(), worker_.read_buffer_size());
     if (n > 0) {
       last_read_ = worker_.now();
       const auto size = static_cast<std::size_t>(n);
@@ -111,8 +152,9 @@ bool Connection::read_available() {
       }
       if (phase_ == Phase::finished) return true;
       // A short read drained the socket; bytes arriving after it raise a new edge (a FIN
-      // already signalled does not: then this reads on to EOF).
-      if (size < worker_.read_buffer_size() && !peer_closed_) return true;
+      // already signalled does not: then this reads on to EOF). Not so with TLS, which
+      // returns one record per read: it reads until OpenSSL wants more bytes.
+      if (size < worker_.read_buffer_size() && !peer_closed_ && ssl_ == nullptr) return true;
       continue;
     }
     if (n == 0) return false;
@@ -318,8 +360,13 @@ void Connection::finish(std::uint16_t code) {
     if (!close_sent_) counters.closes.add(ws::close_code::kAbnormal);
   }
   notify_endpoint_closed(code);
+  if (code != ws::close_code::kAbnormal) send_close_notify();
   phase_ = Phase::finished;
   worker_.unwatch(fd_);
+  if (ssl_ != nullptr) {
+    SSL_free(ssl_);
+    ssl_ = nullptr;
+  }
   ::close(fd_);
   fd_ = -1;
   writing_ = false;
@@ -420,25 +467,12 @@ void Connection::cut_off_slow_consumer() {
 void Connection::flush() {
   if (phase_ == Phase::finished || writing_) return;
   while (queue_head_ < queue_.size()) {
-    iovec iov[kMaxIov];
-    int count = 0;
-    for (std::size_t i = queue_head_; i < queue_.size() && count < kMaxIov; ++i, ++count) {
-      const std::size_t skip = (i == queue_head_) ? head_offset_ : 0;
-      iov[count].iov_base = const_cast<std::uint8_t*>(queue_[i].data() + skip);
-      iov[count].iov_len = queue_[i].size() - skip;
-    }
-    msghdr msg{};
-    msg.msg_iov = iov;
-    msg.msg_iovlen = static_cast<std::size_t>(count);
-    const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
+    const ssize_t n = ssl_ != nullptr ? write_tls() : write_plain();
+    if (n < 0) return finish(ws::close_code::kAbnormal);
+    if (n == 0) {
       // The send buffer is full: the next EPOLLOUT edge resumes (on_events).
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        writing_ = true;
-        return;
-      }
-      return finish(ws::close_code::kAbnormal);
+      writing_ = true;
+      return;
     }
     worker_.counters().bytes_out_total.add(static_cast<std::size_t>(n));
     auto written = static_cast<std::size_t>(n);
@@ -461,11 +495,68 @@ void Connection::flush() {
   after_write_drained();
 }
 
+// One gather write of the queue from its head: bytes written, 0 if the socket would block,
+// -1 if it failed.
+ssize_t Connection::write_plain() {
+  iovec iov[kMaxIov];
+  int count = 0;
+  for (std::size_t i = queue_head_; i < queue_.size() && count < kMaxIov; ++i, ++count) {
+    const std::size_t skip = (i == queue_head_) ? head_offset_ : 0;
+    iov[count].iov_base = const_cast<std::uint8_t*>(queue_[i].data() + skip);
+    iov[count].iov_len = queue_[i].size() - skip;
+  }
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = static_cast<std::size_t>(count);
+  for (;;) {
+    const ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+    if (n >= 0) return n;
+    if (errno == EINTR) continue;
+    return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
+  }
+}
+
+// TLS: the queue from its head, up to one record, gathered into the worker's buffer and
+// written as one record. A write that would block is retried later with the same leading
+// bytes (rebuilt from the same queue position), as OpenSSL requires.
+ssize_t Connection::write_tls() {
+  std::uint8_t* out = worker_.tls_write_buffer();
+  const std::size_t room = worker_.tls_write_buffer_size();
+  std::size_t size = 0;
+  for (std::size_t i = queue_head_; i < queue_.size() && size < room; ++i) {
+    const std::size_t skip = (i == queue_head_) ? head_offset_ : 0;
+    const std::size_t take = std::min(queue_[i].size() - skip, room - size);
+    std::memcpy(out + size, queue_[i].data() + skip, take);
+    size += take;
+  }
+  const int n = SSL_write(ssl_, out, static_cast<int>(size));
+  if (n > 0) return n;
+  switch (SSL_get_error(ssl_, n)) {
+    case SSL_ERROR_WANT_WRITE:
+      return 0;
+    case SSL_ERROR_WANT_READ:  // a post-handshake message must be read first
+      tls_write_wants_read_ = true;
+      return 0;
+    default:
+      ERR_clear_error();
+      return -1;
+  }
+}
+
+// TLS: tells the peer no more data follows (best effort: it is small and is sent once the
+// queue has drained), so that its TLS library sees a clean end rather than a truncation.
+void Connection::send_close_notify() {
+  if (ssl_ == nullptr || !SSL_is_init_finished(ssl_)) return;
+  if ((SSL_get_shutdown(ssl_) & SSL_SENT_SHUTDOWN) != 0) return;
+  if (SSL_shutdown(ssl_) < 0) ERR_clear_error();
+}
+
 void Connection::after_write_drained() {
   if (!shutdown_after_flush_) return;
   if (phase_ == Phase::http || close_received_) return finish(ws::close_code::kNormal);
   // Our close frame is out: half-close and wait (bounded by deadline_) for the peer to close,
   // so that it reads the close frame before any reset.
+  send_close_notify();
   ::shutdown(fd_, SHUT_WR);
   shutdown_after_flush_ = false;
   if (deadline_ == 0) deadline_ = nonzero(worker_.now() + kCloseTimeoutMs);

@@ -14,6 +14,9 @@ Server::Server(config::Config config) : config_(std::move(config)) {
   unsigned n = config_.workers;
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   config_.workers = n;
+  if (!config_.tls_cert_file.empty()) {
+    tls_ = std::make_unique<TlsContext>(config_.tls_cert_file, config_.tls_key_file);
+  }
   workers_.reserve(n);
   for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
 }
@@ -32,8 +35,8 @@ void Server::start() {
       boost::asio::ip::make_address(config_.bind_address), config_.port);
   for (auto& w : workers_) w->listen(where);
   for (auto& w : workers_) threads_.emplace_back([worker = w.get()] { worker->run(); });
-  spdlog::info("switchboard listening on {}:{} with {} worker(s)", config_.bind_address,
-               config_.port, workers_.size());
+  spdlog::info("switchboard listening on {}:{} ({}) with {} worker(s)", config_.bind_address,
+               config_.port, tls_ ? "TLS" : "plain TCP", workers_.size());
 }
 
 void Server::drain() {

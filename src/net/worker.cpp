@@ -19,6 +19,8 @@ namespace switchboard::net {
 namespace {
 
 constexpr std::size_t kReadBufferSize = 64 * 1024;
+// One TLS record's worth of plaintext per SSL_write.
+constexpr std::size_t kTlsWriteSize = 16 * 1024;
 // Readiness events taken per epoll_wait, and batches handled before other work gets a turn.
 constexpr int kEventBatch = 256;
 constexpr int kEventBatchesPerTurn = 4;
@@ -80,6 +82,7 @@ Worker::Worker(Server& server, unsigned index)
       started_(std::chrono::steady_clock::now()),
       policy_(make_policy(config_)),
       read_buffer_(kReadBufferSize) {
+  if (server.tls() != nullptr) tls_write_buffer_.resize(kTlsWriteSize);
   if (config_.deflate) deflater_ = std::make_unique<ws::Deflater>();
   const int epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
@@ -103,6 +106,8 @@ std::uint32_t Worker::now() const noexcept {
 }
 
 const http::Router& Worker::router() const noexcept { return server_.router(); }
+
+const TlsContext* Worker::tls() const noexcept { return server_.tls(); }
 
 ws::ReaderLimits Worker::reader_limits() const noexcept {
   return ws::ReaderLimits{config_.max_message_size, true};

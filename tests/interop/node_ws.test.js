@@ -1,5 +1,5 @@
 // Interoperability: the Node `ws` client against the real switchboard binary in --echo mode,
-// with and without permessage-deflate on either side.
+// with and without permessage-deflate on either side, and over TLS (wss://).
 // Run: SWITCHBOARD_BIN=build/x/app/switchboard NODE_PATH=node_modules node --test <this file>
 'use strict';
 
@@ -7,7 +7,12 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const crypto = require('node:crypto');
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
 const http = require('node:http');
+const https = require('node:https');
+const os = require('node:os');
+const path = require('node:path');
 const net = require('node:net');
 const WebSocket = require('ws');
 
@@ -33,9 +38,11 @@ function freePort() {
   });
 }
 
-function getStatus(port, path) {
+function getStatus(port, target, tls = false) {
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port, path, timeout: 500 }, (res) => {
+    const get = tls ? https.get : http.get;
+    const options = { host: '127.0.0.1', port, path: target, timeout: 500, rejectUnauthorized: false };
+    const req = get(options, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode));
     });
@@ -46,7 +53,7 @@ function getStatus(port, path) {
 
 // The server as a child process: free port, wait for /health, stop by its own pid.
 class Server {
-  static async start(args) {
+  static async start(args, { tls = false } = {}) {
     const binary = process.env.SWITCHBOARD_BIN;
     assert.ok(binary, 'SWITCHBOARD_BIN must name the server binary');
     for (let attempt = 0; attempt < 3; attempt++) {
@@ -63,7 +70,7 @@ class Server {
       child.on('exit', () => { exited = true; });
       const deadline = Date.now() + 10000;
       while (!exited && Date.now() < deadline) {
-        if ((await getStatus(port, '/health')) === 200) return new Server(child, port);
+        if ((await getStatus(port, '/health', tls)) === 200) return new Server(child, port);
         await new Promise((r) => setTimeout(r, 20));
       }
       if (!exited) {
@@ -95,8 +102,9 @@ class Server {
 
 // A ws client on /echo whose received messages and close are awaitable in order.
 class EchoClient {
-  static async open(port, offerDeflate) {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/echo`, { perMessageDeflate: offerDeflate });
+  static async open(port, offerDeflate, tls = false) {
+    const ws = new WebSocket(`${tls ? 'wss' : 'ws'}://127.0.0.1:${port}/echo`,
+      { perMessageDeflate: offerDeflate, rejectUnauthorized: false });
     const client = new EchoClient(ws);
     await withTimeout(new Promise((resolve, reject) => {
       ws.once('open', resolve);
@@ -268,4 +276,54 @@ describe('ws client against switchboard --echo', () => {
       });
     });
   }
+});
+
+// A self-signed certificate for 127.0.0.1, made with the openssl command for this run.
+function makeCertificate() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'switchboard-wss-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1',
+    '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-keyout', path.join(dir, 'key.pem'),
+    '-out', path.join(dir, 'cert.pem')], { stdio: 'ignore' });
+  return { dir, cert: path.join(dir, 'cert.pem'), key: path.join(dir, 'key.pem') };
+}
+
+describe('ws client against switchboard --echo over TLS (wss://)', () => {
+  let certificate;
+  let server;
+  before(async () => {
+    certificate = makeCertificate();
+    server = await Server.start(['--echo', '--workers', '2', '--max-message-size', '64KiB',
+      '--deflate', '--tls-cert-file', certificate.cert, '--tls-key-file', certificate.key],
+    { tls: true });
+  });
+  after(async () => {
+    await server.stop();
+    fs.rmSync(certificate.dir, { recursive: true, force: true });
+  });
+
+  for (const offerDeflate of [false, true]) {
+    test(`echoes in order and closes cleanly (${offerDeflate ? 'deflate' : 'no deflate'})`, async () => {
+      const c = await EchoClient.open(server.port, offerDeflate, true);
+      assert.equal(c.ws.extensions, offerDeflate ? 'permessage-deflate' : '');
+      await c.expectEcho(compressibleText(60000), false);  // several TLS records
+      await c.expectEcho(crypto.randomBytes(40000), true);
+      const count = 500;
+      const payload = (i) => `message ${i}` + '.'.repeat(i % 300);
+      for (let i = 0; i < count; i++) c.ws.send(payload(i));
+      for (let i = 0; i < count; i++) {
+        assert.equal((await c.next()).data.toString('utf8'), payload(i), `at message ${i}`);
+      }
+      c.ws.close(1000, 'bye');
+      await c.expectClose(1000);
+    });
+  }
+
+  test('a plain ws:// client gets no WebSocket from a TLS port', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/echo`);
+    const outcome = await withTimeout(new Promise((resolve) => {
+      ws.once('open', () => resolve('open'));
+      ws.once('error', () => resolve('error'));
+    }), STEP_TIMEOUT_MS, 'plain client refused');
+    assert.equal(outcome, 'error');
+  });
 });

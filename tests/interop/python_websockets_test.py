@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Interoperability: Python `websockets` (Debian's python3-websockets, asyncio client) against
-the real switchboard binary in --echo mode, with and without permessage-deflate on either side.
+the real switchboard binary in --echo mode, with and without permessage-deflate on either side,
+and over TLS (wss://).
 
 Run: SWITCHBOARD_BIN=build/x/app/switchboard /usr/bin/python3 python_websockets_test.py -v
 """
@@ -11,8 +12,11 @@ import logging
 import os
 import random
 import signal
+import shutil
 import socket
+import ssl
 import subprocess
+import tempfile
 import time
 import unittest
 import urllib.request
@@ -27,6 +31,15 @@ MAX_MESSAGE = 65536  # servers run with --max-message-size 64KiB
 STEP_TIMEOUT = 10.0
 
 _servers = {}
+_certificate_dir = None
+
+
+def _client_tls():
+    """Accepts the test's self-signed certificate."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 def _die_with_parent():
@@ -41,9 +54,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def health_status(port):
+def health_status(port, tls=False):
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=0.5) as r:
+        url = f"{'https' if tls else 'http'}://127.0.0.1:{port}/health"
+        with urllib.request.urlopen(url, timeout=0.5, context=_client_tls() if tls else None) as r:
             return r.status
     except Exception:  # not up yet: refused, reset, timeout, HTTP error
         return 0
@@ -52,7 +66,7 @@ def health_status(port):
 class Server:
     """The server as a child process: free port, wait for /health, stop by its own pid."""
 
-    def __init__(self, args):
+    def __init__(self, args, tls=False):
         binary = os.environ.get("SWITCHBOARD_BIN")
         if not binary:
             raise RuntimeError("SWITCHBOARD_BIN must name the server binary")
@@ -65,7 +79,7 @@ class Server:
                 preexec_fn=_die_with_parent)
             deadline = time.monotonic() + 10
             while self.proc.poll() is None and time.monotonic() < deadline:
-                if health_status(self.port) == 200:
+                if health_status(self.port, tls) == 200:
                     return
                 time.sleep(0.02)
             if self.proc.poll() is None:
@@ -86,14 +100,24 @@ class Server:
 
 
 def setUpModule():
+    global _certificate_dir
     common = ["--echo", "--workers", "2", "--max-message-size", "64KiB"]
     _servers["plain"] = Server(common)
     _servers["deflate"] = Server(common + ["--deflate"])
+    _certificate_dir = tempfile.mkdtemp(prefix="switchboard-wss-")
+    cert, key = os.path.join(_certificate_dir, "cert.pem"), os.path.join(_certificate_dir, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    _servers["tls"] = Server(common + ["--deflate", "--tls-cert-file", cert, "--tls-key-file", key],
+                             tls=True)
 
 
 def tearDownModule():
     for server in _servers.values():
         server.stop()
+    if _certificate_dir:
+        shutil.rmtree(_certificate_dir, ignore_errors=True)
 
 
 def compressible_text(size):
@@ -113,12 +137,15 @@ class EchoModes:
 
     server_deflate = False
     client_deflate = False
+    tls = False  # the TLS server also negotiates deflate
 
     async def asyncSetUp(self):
-        port = _servers["deflate" if self.server_deflate else "plain"].port
+        server = "tls" if self.tls else "deflate" if self.server_deflate else "plain"
+        port = _servers[server].port
         self.ws = await asyncio.wait_for(
-            websockets.connect(f"ws://127.0.0.1:{port}/echo",
+            websockets.connect(f"{'wss' if self.tls else 'ws'}://127.0.0.1:{port}/echo",
                                compression="deflate" if self.client_deflate else None,
+                               ssl=_client_tls() if self.tls else None,
                                close_timeout=10),
             STEP_TIMEOUT)
 
@@ -202,15 +229,17 @@ class EchoModes:
         self.assertTrue(self.ws.transport.is_closing())
 
 
-def _mode_case(name, server_deflate, client_deflate):
+def _mode_case(name, server_deflate, client_deflate, tls=False):
     return type(name, (EchoModes, unittest.IsolatedAsyncioTestCase),
-                {"server_deflate": server_deflate, "client_deflate": client_deflate})
+                {"server_deflate": server_deflate, "client_deflate": client_deflate, "tls": tls})
 
 
 ServerPlainClientPlain = _mode_case("ServerPlainClientPlain", False, False)
 ServerPlainClientOffers = _mode_case("ServerPlainClientOffers", False, True)
 ServerDeflateClientPlain = _mode_case("ServerDeflateClientPlain", True, False)
 ServerDeflateClientOffers = _mode_case("ServerDeflateClientOffers", True, True)
+TlsClientPlain = _mode_case("TlsClientPlain", True, False, tls=True)
+TlsClientOffers = _mode_case("TlsClientOffers", True, True, tls=True)
 
 if __name__ == "__main__":
     unittest.main()

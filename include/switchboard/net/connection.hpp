@@ -4,6 +4,7 @@
 // idle); writes are queued as shared frames and flushed with one gather write per loop turn.
 // The socket is a plain descriptor in the worker's edge-triggered epoll set: no Asio socket,
 // reactor registration or pending operation per connection.
+#include <sys/types.h>
 #include <sys/uio.h>
 
 #include <cstdint>
@@ -14,6 +15,8 @@
 #include "switchboard/ws/frame_builder.hpp"
 #include "switchboard/ws/message_reader.hpp"
 #include "switchboard/ws/shared_frame.hpp"
+
+typedef struct ssl_st SSL;
 
 namespace switchboard::http {
 struct Request;
@@ -110,6 +113,9 @@ class Connection final : private ws::MessageHandler {
 
   void on_readable();
   bool read_available();  // false: the socket is done (EOF or error)
+  ssize_t receive(std::uint8_t* buffer, std::size_t size);
+  ssize_t write_plain();
+  ssize_t write_tls();
   void handle_http_bytes(const std::uint8_t* data, std::size_t size);
   void handle_ws_bytes(std::uint8_t* data, std::size_t size);
   void handle_request(const http::Request& request, std::size_t consumed);
@@ -120,11 +126,13 @@ class Connection final : private ws::MessageHandler {
   void cut_off_slow_consumer();
   void fail(std::uint16_t code, std::string_view reason);
   void after_write_drained();
+  void send_close_notify();
   void finish(std::uint16_t code);  // close the socket; tell the endpoint once
   void notify_endpoint_closed(std::uint16_t code);
 
   Worker& worker_;
   int fd_;  // -1 once closed
+  SSL* ssl_ = nullptr;  // the TLS session when the port speaks TLS
   std::uint64_t id_;
   Endpoint* endpoint_ = nullptr;
   ws::MessageReader reader_;
@@ -140,6 +148,8 @@ class Connection final : private ws::MessageHandler {
   bool endpoint_notified_ = false;
   bool shutdown_after_flush_ = false;
   bool peer_closed_ = false;  // epoll reported the peer's FIN or an error
+  bool tls_read_wants_write_ = false;  // SSL_read needs writability to go on
+  bool tls_write_wants_read_ = false;  // SSL_write needs readability to go on
 };
 
 }  // namespace switchboard::net

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "switchboard/config/config.hpp"
+#include "switchboard/net/tls.hpp"
 #include "switchboard/http/router.hpp"
 #include "switchboard/net/endpoint.hpp"
 
@@ -31,6 +32,8 @@ class Server {
 
   const config::Config& config() const noexcept { return config_; }
   http::Router& router() noexcept { return router_; }
+  // The TLS context every connection uses, or nullptr when the port speaks plain TCP.
+  const TlsContext* tls() const noexcept { return tls_.get(); }
   const http::Router& router() const noexcept { return router_; }
   // Registers the WebSocket endpoint for `path`; the factory runs once per worker.
   void add_endpoint(std::string path, EndpointFactory factory);
@@ -59,6 +62,7 @@ class Server {
  private:
   config::Config config_;
   http::Router router_;
+  std::unique_ptr<TlsContext> tls_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   std::atomic<bool> draining_{false};

@@ -29,6 +29,7 @@ namespace switchboard::net {
 
 class Connection;
 class Server;
+class TlsContext;
 
 class Worker {
  public:
@@ -59,6 +60,11 @@ class Worker {
   // The read buffer every connection of this worker reads into (reads are never concurrent).
   std::uint8_t* read_buffer() noexcept { return read_buffer_.data(); }
   std::size_t read_buffer_size() const noexcept { return read_buffer_.size(); }
+  // TLS: the context (nullptr: plain TCP) and the buffer a TLS connection gathers its queued
+  // frames into for one record-sized write.
+  const TlsContext* tls() const noexcept;
+  std::uint8_t* tls_write_buffer() noexcept { return tls_write_buffer_.data(); }
+  std::size_t tls_write_buffer_size() const noexcept { return tls_write_buffer_.size(); }
   const http::Router& router() const noexcept;
   const ws::HandshakePolicy& handshake_policy() const noexcept { return policy_; }
   ws::ReaderLimits reader_limits() const noexcept;
@@ -112,6 +118,7 @@ class Worker {
   ws::HandshakePolicy policy_;
   std::unique_ptr<ws::Deflater> deflater_;
   std::vector<std::uint8_t> read_buffer_;
+  std::vector<std::uint8_t> tls_write_buffer_;
   std::map<std::string, std::unique_ptr<Endpoint>, std::less<>> endpoints_;
 
   Connection* connections_ = nullptr;  // intrusive list of live connections

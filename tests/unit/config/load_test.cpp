@@ -184,6 +184,20 @@ TEST_F(LoadTest, FlagWinsOverAlias) {
   EXPECT_EQ(result.config->port, 9300);
 }
 
+TEST_F(LoadTest, TlsFilesGoTogether) {
+  for (const auto& args : {std::vector<std::string>{"--tls-cert-file", "c.pem"},
+                           std::vector<std::string>{"--tls-key-file", "k.pem"}}) {
+    const auto result = run_load(args);
+    EXPECT_EQ(result.exit_code, 2) << args[0];
+    EXPECT_NE(result.message.find("tls_cert_file and tls_key_file"), std::string::npos)
+        << result.message;
+  }
+  const auto both = run_load({"--tls-cert-file", "c.pem", "--tls-key-file", "k.pem"});
+  ASSERT_TRUE(both.config) << both.message;
+  EXPECT_EQ(both.config->tls_cert_file, "c.pem");
+  EXPECT_EQ(both.config->tls_key_file, "k.pem");
+}
+
 TEST_F(LoadTest, BoolFlagForms) {
   const auto plain = run_load({"--echo", "--broadcast=true"});
   ASSERT_TRUE(plain.config) << plain.message;
@@ -236,6 +250,8 @@ TEST(OptionTable, OptionsAreTheConfigFields) {
   const std::vector<std::string> expected{
       "bind_address",
       "port",
+      "tls_cert_file",
+      "tls_key_file",
       "workers",
       "ws_path",
       "max_message_size",

@@ -10,46 +10,16 @@
 #include <thread>
 #include <vector>
 
-#include "switchboard/http/prometheus.hpp"
-#include "switchboard/net/broadcast_endpoint.hpp"
-#include "switchboard/net/echo_endpoint.hpp"
-#include "switchboard/net/ops_routes.hpp"
+#include "paused_reader.hpp"
+#include "running_server.hpp"
 #include "test_client.hpp"
 
 namespace switchboard::net {
 namespace {
 
 using testing::Frame;
+using testing::RunningServer;
 using testing::TestClient;
-
-class RunningServer {
- public:
-  explicit RunningServer(config::Config config) {
-    config.bind_address = "127.0.0.1";
-    config.port = testing::free_port();
-    server_ = std::make_unique<Server>(std::move(config));
-    add_ops_routes(*server_);
-    server_->add_endpoint("/echo", make_echo_endpoint());
-    server_->add_endpoint("/broadcast", make_broadcast_endpoint(*server_));
-    server_->start();
-  }
-  ~RunningServer() {
-    server_->stop();
-    server_->wait();
-  }
-  Server& operator*() { return *server_; }
-  Server* operator->() { return server_.get(); }
-  std::uint16_t port() const { return server_->config().port; }
-
-  std::string metrics() {
-    http::PrometheusWriter out;
-    server_->write_metrics(out);
-    return out.text();
-  }
-
- private:
-  std::unique_ptr<Server> server_;
-};
 
 config::Config two_workers() {
   config::Config c;
@@ -126,30 +96,7 @@ TEST(Server, ReaderThatPausesGetsEverythingInOrderOnceItReadsAgain) {
   c.outbound_queue_limit = 32 * 1024 * 1024;
   c.max_message_size = 64 * 1024;
   RunningServer server(c);
-  TestClient paused(server.port(), 5000, 4096);  // a small window: the server's writes block
-  ASSERT_EQ(paused.upgrade("/broadcast"), 101);
-  TestClient publisher(server.port());
-  ASSERT_EQ(publisher.upgrade("/broadcast"), 101);
-  while (server->ws_connections() < 2) std::this_thread::yield();
-
-  // 12 MB: more than loopback socket buffers hold (tcp_wmem reaches 4 MiB), less than the
-  // queue bound, so the server's sends would block and must resume on writability.
-  constexpr int kMessages = 750;
-  std::string payload(16000, 'x');
-  for (int i = 0; i < kMessages; ++i) {
-    std::snprintf(payload.data(), 16, "%015d", i);
-    publisher.send_text(payload);
-    auto echo = publisher.read_frame();
-    ASSERT_TRUE(echo) << i;
-  }
-  for (int i = 0; i < kMessages; ++i) {
-    auto frame = paused.read_frame();
-    ASSERT_TRUE(frame) << "message " << i << " never came";
-    ASSERT_EQ(frame->opcode, 0x1);
-    ASSERT_EQ(frame->payload.size(), payload.size());
-    EXPECT_EQ(std::atoi(frame->payload.substr(0, 15).c_str()), i);
-  }
-  EXPECT_EQ(server.metrics().find("switchboard_slow_consumer_closes_total 1"), std::string::npos);
+  testing::expect_paused_reader_gets_everything(server, false);
 }
 
 TEST(Server, SlowConsumerIsCutOffWithItsCodeAndOthersKeepReceiving) {

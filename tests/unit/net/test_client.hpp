@@ -1,11 +1,12 @@
 #pragma once
-// A minimal blocking WebSocket client for in-process server tests: plain POSIX sockets, masked
-// client frames, unmasked server frames. Every read is bounded by a receive timeout so a
-// missing frame fails the test instead of hanging it.
+// A minimal blocking WebSocket client for in-process server tests: plain POSIX sockets (or
+// TLS over them, after start_tls), masked client frames, unmasked server frames. Every read
+// is bounded by a receive timeout so a missing frame fails the test instead of hanging it.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <openssl/ssl.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -44,7 +45,18 @@ class TestClient {
     connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   }
   ~TestClient() {
+    if (ssl_ != nullptr) SSL_free(ssl_);
+    if (tls_ != nullptr) SSL_CTX_free(tls_);
     if (fd_ >= 0) ::close(fd_);
+  }
+
+  // Performs a TLS handshake (any certificate accepted); afterwards everything goes through
+  // TLS. False if the handshake fails.
+  bool start_tls() {
+    tls_ = SSL_CTX_new(TLS_client_method());
+    ssl_ = SSL_new(tls_);
+    SSL_set_fd(ssl_, fd_);
+    return SSL_connect(ssl_) == 1;
   }
   TestClient(const TestClient&) = delete;
   TestClient& operator=(const TestClient&) = delete;
@@ -61,7 +73,7 @@ class TestClient {
     std::string head;
     char c;
     while (head.find("\r\n\r\n") == std::string::npos) {
-      if (::recv(fd_, &c, 1, 0) != 1) return 0;
+      if (receive(&c, 1) != 1) return 0;
       head.push_back(c);
     }
     return std::atoi(head.c_str() + 9);
@@ -73,7 +85,7 @@ class TestClient {
     std::string head;
     char c;
     while (head.find("\r\n\r\n") == std::string::npos) {
-      if (::recv(fd_, &c, 1, 0) != 1) return 0;
+      if (receive(&c, 1) != 1) return 0;
       head.push_back(c);
     }
     std::size_t length = 0;
@@ -89,6 +101,10 @@ class TestClient {
   }
 
   void send_raw(std::string_view bytes) {
+    if (ssl_ != nullptr) {
+      SSL_write(ssl_, bytes.data(), static_cast<int>(bytes.size()));
+      return;
+    }
     ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
   }
 
@@ -142,11 +158,22 @@ class TestClient {
     return frame;
   }
 
+  // TLS: true when the server ended the session with close_notify (a clean end, not a
+  // truncation) within the receive timeout.
+  bool wait_clean_tls_eof() {
+    char buf[4096];
+    while (true) {
+      const int n = SSL_read(ssl_, buf, sizeof buf);
+      if (n > 0) continue;
+      return SSL_get_error(ssl_, n) == SSL_ERROR_ZERO_RETURN;
+    }
+  }
+
   // True when the server closed the TCP connection (EOF) within the receive timeout.
   bool wait_eof() {
     char buf[4096];
     while (true) {
-      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      const ssize_t n = receive(buf, sizeof buf);
       if (n == 0) return true;
       if (n < 0) return errno == ECONNRESET;
     }
@@ -156,15 +183,27 @@ class TestClient {
   bool read_exact(std::uint8_t* out, std::size_t size) {
     std::size_t got = 0;
     while (got < size) {
-      const ssize_t n = ::recv(fd_, out + got, size - got, 0);
+      const ssize_t n = receive(out + got, size - got);
       if (n <= 0) return false;
       got += static_cast<std::size_t>(n);
     }
     return true;
   }
 
+  // recv, or SSL_read once TLS is on (0: the peer closed, < 0: error or timeout; a TLS
+  // connection that ends without close_notify counts as closed).
+  ssize_t receive(void* out, std::size_t size) {
+    if (ssl_ == nullptr) return ::recv(fd_, out, size, 0);
+    const int n = SSL_read(ssl_, out, static_cast<int>(size));
+    if (n > 0) return n;
+    const int error = SSL_get_error(ssl_, n);
+    return (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) ? -1 : 0;
+  }
+
   int fd_ = -1;
   bool connected_ = false;
+  SSL_CTX* tls_ = nullptr;
+  SSL* ssl_ = nullptr;
 };
 
 // A free TCP port on loopback (bound, read back, released).
