@@ -9,7 +9,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
   libssl-dev zlib1g-dev libzstd-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libsimdjson-dev libjwt-dev libgtest-dev libgmock-dev googletest libbenchmark-dev
-  python3 python3-websockets curl gnuplot-nox procps
+  python3 python3-websockets curl gnuplot-nox procps openssl util-linux
 )
 # Node.js: the machine may ship its own build (with npm inside); take Debian's only when absent.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
