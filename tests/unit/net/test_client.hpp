@@ -100,6 +100,11 @@ class TestClient {
     return std::atoi(head.c_str() + 9);
   }
 
+  // Bytes straight onto the socket, under the TLS layer if there is one (forged records).
+  void send_raw_below_tls(std::string_view bytes) {
+    ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  }
+
   void send_raw(std::string_view bytes) {
     if (ssl_ != nullptr) {
       SSL_write(ssl_, bytes.data(), static_cast<int>(bytes.size()));

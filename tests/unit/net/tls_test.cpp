@@ -3,6 +3,7 @@
 // CI (label "threads").
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -112,6 +113,39 @@ TEST(Tls, ClosingHandshakeEndsWithCloseNotify) {
   EXPECT_EQ(close->opcode, 0x8);
   EXPECT_EQ(close->close_code(), 1000);
   EXPECT_TRUE(client.wait_clean_tls_eof());
+}
+
+TEST(Tls, StalledHandshakeIsClosedAtTheHandshakeTimeout) {
+  config::Config c = tls_config();
+  c.handshake_timeout = std::chrono::milliseconds(200);
+  RunningServer server(c);
+  TestClient stalled(server.port(), 3000);
+  // The first bytes of a ClientHello record, then nothing.
+  stalled.send_raw(std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03", 10));
+  EXPECT_TRUE(stalled.wait_eof());
+  EXPECT_NE(server.metrics().find("switchboard_handshakes_total{result=\"timeout\"} 1\n"),
+            std::string::npos);
+  // Meanwhile and afterwards, others are served.
+  TestClient client(server.port());
+  ASSERT_TRUE(client.start_tls());
+  EXPECT_EQ(client.upgrade("/echo"), 101);
+}
+
+TEST(Tls, GarbageRecordsAfterTheHandshakeCloseOnlyThatConnection) {
+  RunningServer server(tls_config());
+  TestClient good(server.port());
+  ASSERT_TRUE(good.start_tls());
+  ASSERT_EQ(good.upgrade("/echo"), 101);
+  TestClient bad(server.port());
+  ASSERT_TRUE(bad.start_tls());
+  ASSERT_EQ(bad.upgrade("/echo"), 101);
+  // An application-data record whose authentication tag cannot verify, below TLS.
+  bad.send_raw_below_tls(std::string("\x17\x03\x03\x00\x20", 5) + std::string(32, '\x5a'));
+  EXPECT_TRUE(bad.wait_eof());
+  good.send_text("still here");
+  auto echo = good.read_frame();
+  ASSERT_TRUE(echo);
+  EXPECT_EQ(echo->payload, "still here");
 }
 
 TEST(TlsContext, UnusableFilesAreRefusedNamingTheFile) {
