@@ -61,9 +61,8 @@ class BroadcastEndpoint final : public Endpoint {
   void deliver(const ws::OutboundMessage& shared) {
     worker_.counters().broadcast_total.add();
     delivering_ = true;
-    // Recipients hold references to this worker's view: no locked instruction per recipient.
-    const ws::OutboundMessage message = shared.thread_local_view();
     const std::size_t n = members_.size();
+    const ws::OutboundMessage message = shared.for_recipients(n);
     for (std::size_t i = 0; i < n; ++i) {
       // Recipients are scattered in memory: fetch a few ahead while this one is queued.
       if (i + kPrefetchDistance < n) __builtin_prefetch(members_[i + kPrefetchDistance]);

@@ -125,8 +125,9 @@ void GatewayEndpoint::deliver(const DeliveryPtr& delivery) {
   // go straight to the connection the hub holds, one object touched per recipient.
   const engine::Publication& p = *delivery->publication;
   const bool plain = !p.requires_ack && !p.skip_publisher;
-  // Direct recipients hold references to this worker's view: no locked instruction each.
-  const ws::OutboundMessage message = delivery->message.thread_local_view();
+  const hub::Channel* subscribed = hub_.find(channel);
+  if (subscribed == nullptr) return;
+  const ws::OutboundMessage message = delivery->message.for_recipients(subscribed->slots.size());
   std::uint64_t direct_count = 0;
   hub_.for_each_subscriber(channel, [&](hub::Subscriber& s, const hub::Channel& ch, void* direct) {
     if (plain && direct != nullptr) {

@@ -40,9 +40,13 @@ struct OutboundMessage {
   const SharedFrame& for_connection(bool deflate_negotiated) const noexcept {
     return (deflate_negotiated && deflated) ? deflated : plain;
   }
-  // Both variants as thread-local views (SharedFrame::thread_local_view): what a fan-out on
-  // one worker hands to its recipients.
-  OutboundMessage thread_local_view() const {
+  // What a fan-out to `recipients` connections on one worker hands to each of them: for many,
+  // thread-local views of both variants (SharedFrame::thread_local_view: one allocation, then
+  // no locked instruction per recipient); for a few (a user's own devices), the frames
+  // themselves, whose locked counts cost less than the view's allocation.
+  OutboundMessage for_recipients(std::size_t recipients) const {
+    constexpr std::size_t kViewWorthIt = 8;
+    if (recipients < kViewWorthIt) return *this;
     return {plain.thread_local_view(), deflated.thread_local_view()};
   }
 };

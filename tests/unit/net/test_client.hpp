@@ -71,23 +71,14 @@ class TestClient {
                           "Sec-WebSocket-Version: 13\r\n\r\n";
     send_raw(request);
     std::string head;
-    char c;
-    while (head.find("\r\n\r\n") == std::string::npos) {
-      if (receive(&c, 1) != 1) return 0;
-      head.push_back(c);
-    }
-    return std::atoi(head.c_str() + 9);
+    return read_head(head) ? std::atoi(head.c_str() + 9) : 0;
   }
 
   // Reads one HTTP response (header, then a Content-Length body); returns its status code
   // and puts the body in `body`, or 0 if the connection ended first.
   int read_http_response(std::string* body = nullptr) {
     std::string head;
-    char c;
-    while (head.find("\r\n\r\n") == std::string::npos) {
-      if (receive(&c, 1) != 1) return 0;
-      head.push_back(c);
-    }
+    if (!read_head(head)) return 0;
     std::size_t length = 0;
     for (const char* name : {"Content-Length: ", "content-length: "}) {
       if (const auto at = head.find(name); at != std::string::npos) {
@@ -191,6 +182,16 @@ class TestClient {
       const ssize_t n = receive(out + got, size - got);
       if (n <= 0) return false;
       got += static_cast<std::size_t>(n);
+    }
+    return true;
+  }
+
+  // An HTTP response head up to its blank line, byte by byte (nothing after it is consumed).
+  bool read_head(std::string& head) {
+    char c;
+    while (head.find("\r\n\r\n") == std::string::npos) {
+      if (receive(&c, 1) != 1) return false;
+      head.push_back(c);
     }
     return true;
   }

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "frame_test_util.hpp"
 #include "switchboard/ws/close_code.hpp"
@@ -128,6 +129,30 @@ TEST(FrameBuilder, BuildMessageCompressesOnceAboveThreshold) {
 
   OutboundMessage small = build_message(Opcode::text, "short", &deflater, 64);
   EXPECT_FALSE(small.deflated);
+}
+
+TEST(FrameBuilder, FanOutToManyUsesOneViewPerVariantToAFewTheFramesThemselves) {
+  Deflater deflater;
+  const std::string payload(200, 'a');
+  const OutboundMessage m = build_message(Opcode::text, payload, &deflater, 64);
+  ASSERT_TRUE(m.plain && m.deflated);
+  {
+    const OutboundMessage few = m.for_recipients(2);
+    EXPECT_EQ(m.plain.use_count(), 2u);  // a copy of the frame itself
+    EXPECT_EQ(m.deflated.use_count(), 2u);
+    EXPECT_EQ(few.plain.data(), m.plain.data());
+  }
+  {
+    const OutboundMessage many = m.for_recipients(1000);
+    EXPECT_EQ(m.plain.use_count(), 2u);  // the view's one reference
+    EXPECT_EQ(many.plain.use_count(), 1u);  // the view's own count, for its copies
+    EXPECT_EQ(many.plain.view(), m.plain.view());
+    EXPECT_EQ(many.deflated.view(), m.deflated.view());
+    const std::vector<SharedFrame> recipients(1000, many.plain);
+    EXPECT_EQ(m.plain.use_count(), 2u);
+  }
+  EXPECT_EQ(m.plain.use_count(), 1u);
+  EXPECT_EQ(m.deflated.use_count(), 1u);
 }
 
 }  // namespace
