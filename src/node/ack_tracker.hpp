@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "switchboard/engine/publication.hpp"
 #include "switchboard/ws/shared_frame.hpp"
 
 namespace switchboard::node {
@@ -12,7 +13,8 @@ namespace switchboard::node {
 struct AckTracker {
   struct Pending {
     std::string id;
-    ws::SharedFrame frame;  // the same bytes are resent
+    engine::PublicationPtr publication;  // given back to the offline store if never acked
+    ws::SharedFrame frame;               // the same bytes are resent
     std::uint32_t next_retry = 0;
     std::uint32_t expires = 0;
     std::uint32_t attempts = 0;

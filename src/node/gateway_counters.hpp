@@ -20,6 +20,7 @@ struct GatewayCounters {
   net::Counter ack_retries_total;
   net::Counter ack_expired_total;        // gave up: max attempts or expiry
   net::Counter ack_evicted_total;        // pending bound hit: the oldest stopped being tracked
+  net::Counter acks_requeued_total;      // unacknowledged at close: back to the offline store
   net::Counter recovered_total;          // subscriptions that recovered missed messages
   net::Counter not_recovered_total;
   net::Counter upstream_rejected_total;  // client events refused: buffer full

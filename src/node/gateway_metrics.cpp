@@ -38,6 +38,9 @@ void add_gateway_metrics(Node& node) {
         {"switchboard_gateway_ack_evicted_total", "counter",
          "Pending acknowledgements dropped at the per-connection bound (client told ack_overflow).",
          &C::ack_evicted_total},
+        {"switchboard_gateway_acks_requeued_total", "counter",
+         "Unacknowledged messages given back to the offline store when their connection closed.",
+         &C::acks_requeued_total},
         {"switchboard_gateway_recovered_total", "counter", "Subscriptions that recovered missed events.",
          &C::recovered_total},
         {"switchboard_gateway_not_recovered_total", "counter",
@@ -62,6 +65,9 @@ void add_gateway_metrics(Node& node) {
     }
     out.family("switchboard_gateway_users", "gauge", "Distinct users connected to this node.");
     out.sample("switchboard_gateway_users", static_cast<std::uint64_t>(node.user_count()));
+    out.family("switchboard_gateway_offline_dropped_total", "counter",
+               "Acknowledged messages dropped from a full offline store (oldest first).");
+    out.sample("switchboard_gateway_offline_dropped_total", node.offline_dropped_total());
     out.family("switchboard_gateway_upstream_flushed_total", "counter",
                "Client events handed to the upstream sink.");
     out.sample("switchboard_gateway_upstream_flushed_total", node.upstream().flushed_total());

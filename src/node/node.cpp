@@ -142,15 +142,30 @@ void Node::send_to_user(std::string user_id, Message message,
         if (done) done(ec, !ec);
       });
     }
-    auto kept = std::make_shared<const engine::Publication>(std::move(publication));
-    const engine::OfflineLimits limits{config().offline_max_messages, config().offline_ttl};
-    engine_.offline->push(user_id, kept, limits, [done, user_id](std::size_t dropped) {
-      if (dropped > 0) {
-        spdlog::warn("offline store: {} oldest message(s) for user {} dropped", dropped, user_id);
-      }
+    std::vector<engine::PublicationPtr> kept;
+    kept.push_back(std::make_shared<const engine::Publication>(std::move(publication)));
+    keep_offline(user_id, std::move(kept), [done] {
       if (done) done({}, false);
     });
   });
+}
+
+void Node::keep_offline(const std::string& user_id, std::vector<engine::PublicationPtr> kept,
+                        std::function<void()> done) {
+  const engine::OfflineLimits limits{config().offline_max_messages, config().offline_ttl};
+  if (kept.empty() && done) done();
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    const bool last = i + 1 == kept.size();
+    engine_.offline->push(user_id, std::move(kept[i]), limits,
+                          [this, user_id, done = last ? done : std::function<void()>()](std::size_t dropped) {
+                            if (dropped > 0) {
+                              offline_dropped_ += dropped;
+                              spdlog::warn("offline store: {} oldest message(s) for user {} dropped",
+                                           dropped, user_id);
+                            }
+                            if (done) done();
+                          });
+  }
 }
 
 void Node::broadcast(Message message) {

@@ -8,6 +8,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <array>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -85,6 +86,11 @@ class Node final : public engine::BrokerHandler {
   void send_to_user(std::string user_id, Message message,
                     std::function<void(std::error_code, bool delivered_now)> done = {});
   void broadcast(Message message);
+  // Puts acknowledged messages in `user_id`'s offline store, in order, for their next
+  // connection (`done`, optional, after the last). What the store's bound drops is counted.
+  void keep_offline(const std::string& user_id, std::vector<engine::PublicationPtr> kept,
+                    std::function<void()> done = {});
+  std::uint64_t offline_dropped_total() const noexcept { return offline_dropped_.load(); }
   // Closes every connection of `user_id` on every worker of this node with `code`.
   void disconnect_user(const std::string& user_id, std::uint16_t code, const std::string& reason);
 
@@ -133,6 +139,7 @@ class Node final : public engine::BrokerHandler {
   std::vector<GatewayEndpoint*> endpoints_;  // by worker index; fixed after set-up
   std::unique_ptr<Upstream> upstream_;
   Snapshots snapshots_;
+  std::atomic<std::uint64_t> offline_dropped_{0};
 
   // Appending to a channel's history and publishing it happen under the channel's stripe, so
   // that every node delivers a channel's events in offset order (sessions rely on it to drop

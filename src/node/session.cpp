@@ -144,15 +144,16 @@ void Session::start_session() {
     subscribe_one("user:" + info_.user_id, false, nullptr, ignored);
     // Messages kept while the user was offline.
     std::weak_ptr<Session> weak = weak_from_this();
-    node.engine().offline->take(info_.user_id, [weak, &node](std::vector<engine::PublicationPtr> kept) {
-      auto self = weak.lock();
-      if (!self) return;
-      for (auto& publication : kept) {
-        auto delivery = node.frame(publication);
-        self->endpoint_.worker().post([weak, delivery] {
-          if (auto s = weak.lock(); s && !s->closed_) s->deliver(delivery);
-        });
-      }
+    net::Worker& worker = endpoint_.worker();
+    node.engine().offline->take(info_.user_id, [weak, &node, &worker, user = info_.user_id](
+                                                   std::vector<engine::PublicationPtr> kept) {
+      if (kept.empty()) return;
+      worker.post([weak, &node, user, kept = std::move(kept)]() mutable {
+        auto self = weak.lock();
+        // Gone before they could be sent: they wait for the next connection again.
+        if (!self || self->closed_) return node.keep_offline(user, std::move(kept));
+        for (const auto& publication : kept) self->deliver(node.frame(publication));
+      });
     });
   }
   next_presence_refresh_ = endpoint_.worker().now();
@@ -291,6 +292,11 @@ void Session::on_closed(std::uint16_t code) {
   if (closed_) return;
   closed_ = true;
   Node& node = endpoint_.node();
+  // Acknowledged messages this connection never confirmed wait for the user's next one.
+  if (auto unacknowledged = take_unacknowledged(); !unacknowledged.empty()) {
+    endpoint_.counters().acks_requeued_total.add(unacknowledged.size());
+    node.keep_offline(info_.user_id, std::move(unacknowledged));
+  }
   while (!subscriptions_.empty()) unsubscribe_one(subscriptions_.size() - 1);
   buffered_.clear();
   if (auth_state_ == AuthState::authenticated) {

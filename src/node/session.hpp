@@ -123,6 +123,9 @@ class Session final : public hub::Subscriber,
   void send_delivery(const DeliveryPtr& delivery);
   void track_ack(const DeliveryPtr& delivery);
   void retry_acks(std::uint32_t now);
+  // Ends acknowledged delivery on this connection: the messages of the user's room still
+  // unacknowledged, oldest first, for the offline store.
+  std::vector<engine::PublicationPtr> take_unacknowledged();
 
   // What every delivery touches comes first (one cache line with the base classes).
   GatewayEndpoint& endpoint_;

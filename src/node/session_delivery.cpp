@@ -68,6 +68,7 @@ void Session::track_ack(const DeliveryPtr& delivery) {
   const std::uint32_t now = endpoint_.worker().now();
   AckTracker::Pending entry;
   entry.id = delivery->publication->id;
+  entry.publication = delivery->publication;
   entry.frame = delivery->message.for_connection(connection_.deflate());
   entry.next_retry = now + static_cast<std::uint32_t>(cfg.ack_retry_initial.count());
   entry.expires = now + static_cast<std::uint32_t>(cfg.ack_expiry.count());
@@ -99,6 +100,22 @@ void Session::retry_acks(std::uint32_t now) {
     ++it;
   }
   if (pending.empty()) acks_.reset();
+}
+
+std::vector<engine::PublicationPtr> Session::take_unacknowledged() {
+  std::vector<engine::PublicationPtr> kept;
+  if (!acks_) return kept;
+  // Only the user's own room: a message on another channel stays in that channel's history,
+  // where a reconnecting client recovers it.
+  for (auto& p : acks_->pending) {
+    if (p.publication->channel.size() == info_.user_id.size() + 5 &&
+        p.publication->channel.compare(0, 5, "user:") == 0 &&
+        p.publication->channel.compare(5, std::string::npos, info_.user_id) == 0) {
+      kept.push_back(std::move(p.publication));
+    }
+  }
+  acks_.reset();
+  return kept;
 }
 
 void Session::handle_ack(const protocol::Envelope& e) {

@@ -62,6 +62,16 @@ TEST_P(OfflineContract, ExpiredMessagesAreNotCountedAsDropped) {
   EXPECT_EQ(take("alice"), Payloads{"3"});
 }
 
+TEST_P(OfflineContract, AMessageAlreadyHeldIsNotKeptTwice) {
+  // Two devices of one user give back the same unacknowledged message (the helper uses the
+  // payload as the message id): one copy stays, where it was, and nothing is dropped for it.
+  const OfflineLimits two{2, std::chrono::hours(1)};
+  EXPECT_EQ(push("alice", "1", two), 0u);
+  EXPECT_EQ(push("alice", "2", two), 0u);
+  EXPECT_EQ(push("alice", "1", two), 0u);
+  EXPECT_EQ(take("alice"), (Payloads{"1", "2"}));
+}
+
 TEST_P(OfflineContract, UsersAreIndependent) {
   push("alice", "a");
   push("bob", "b");

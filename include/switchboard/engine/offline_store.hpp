@@ -7,6 +7,8 @@
 //   result; with max_messages 0 the pushed message itself is dropped and counted) and each
 //   message at most `ttl` (live while now < push time + ttl); expired messages are not
 //   counted as dropped;
+// - a message whose id (when not empty) the user's store already holds is not kept twice
+//   (two devices giving back the same unacknowledged message leave one copy, where it was);
 // - take() returns the user's live messages oldest first and forgets them;
 // - calls from one thread take effect in the order they were made; each callback runs once.
 //

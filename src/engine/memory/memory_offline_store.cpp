@@ -1,6 +1,7 @@
 // MemoryOfflineStore: user → bounded queue of (publication, expiry).
 #include "switchboard/engine/memory/memory_offline_store.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <mutex>
 #include <string>
@@ -52,8 +53,14 @@ void MemoryOfflineStore::push(std::string_view user_id, PublicationPtr publicati
     } else {
       Inbox& inbox = memory_detail::find_or_add(impl_->users, user_id)->second;
       prune(inbox, at);
-      for (; inbox.size() >= limits.max_messages; ++dropped) inbox.pop_front();
-      inbox.push_back({std::move(publication), at + limits.ttl});
+      const bool held = !publication->id.empty() &&
+                        std::any_of(inbox.begin(), inbox.end(), [&](const Held& h) {
+                          return h.publication->id == publication->id;
+                        });
+      if (!held) {
+        for (; inbox.size() >= limits.max_messages; ++dropped) inbox.pop_front();
+        inbox.push_back({std::move(publication), at + limits.ttl});
+      }
       if (impl_->sweeper.tick()) {
         impl_->sweeper.sweep(impl_->users, [at](Inbox& i) { return prune(i, at); });
       }
