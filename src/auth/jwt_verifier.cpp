@@ -282,7 +282,10 @@ struct JwtVerifier::Impl {
       return AuthResult::fail(AuthError::malformed_token, "channels must be an array of strings");
     }
     if (exp) {
-      const std::chrono::duration<double> seconds(std::min(*exp, kMaxExpirySeconds));
+      // When this verifier stops accepting the token (its exp plus the leeway): a session
+      // that ended sooner would close a token the verifier has just accepted.
+      const std::chrono::duration<double> seconds(
+          std::min(*exp + static_cast<double>(policy.leeway.count()), kMaxExpirySeconds));
       identity.expires_at = std::chrono::system_clock::time_point(
           std::chrono::duration_cast<std::chrono::system_clock::duration>(seconds));
     }

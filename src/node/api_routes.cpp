@@ -167,11 +167,14 @@ void add_api_routes(Node& node) {
     const std::string user = http::percent_decode(path.substr(std::string_view("/api/users/").size()));
     if (user.empty()) return respond(bad_request("user id missing from the path"));
     const std::size_t connections = node.user_connection_count(user);
-    node.engine().presence->user_online(user, [respond, user, connections](bool online) {
+    // Online means connected somewhere: the node registry drops a node's entry for the user
+    // when the user's last connection there closes (presence entries linger for presence_ttl).
+    node.engine().registry->nodes_of(user, [respond, user, connections](
+                                               std::vector<std::string> nodes) {
       std::string body;
       protocol::JsonObject(body)
           .string("user_id", user)
-          .boolean("online", online || connections > 0)
+          .boolean("online", connections > 0 || !nodes.empty())
           .number("connections", connections)
           .close();
       respond(Response::json(200, std::move(body)));

@@ -36,7 +36,8 @@ Session::Session(GatewayEndpoint& endpoint, net::Connection& connection, std::st
                  std::string remote_address)
     : endpoint_(endpoint),
       connection_(connection),
-      bucket_(endpoint.node().config().client_burst, std::chrono::steady_clock::now()) {
+      bucket_(endpoint.node().config().client_burst, std::chrono::steady_clock::now()),
+      ping_bucket_(kPingLimit.burst, std::chrono::steady_clock::now()) {
   info_.session_id = std::move(session_id);
   info_.remote_address = std::move(remote_address);
 }
@@ -76,6 +77,7 @@ void Session::authenticate(std::string token, std::string ref) {
         ref);
   }
   if (auth_state_ != AuthState::authenticated) auth_state_ = AuthState::authenticating;
+  auth_in_flight_ = true;  // one at a time: each may be an outbound request
   // The authenticator may answer later (auth service): hold the session weakly.
   std::weak_ptr<Session> weak = weak_from_this();
   authenticator->authenticate(
@@ -87,28 +89,46 @@ void Session::authenticate(std::string token, std::string ref) {
       });
 }
 
+void Session::send_auth_error(std::string_view code, std::string_view message,
+                              std::string_view ref) {
+  std::string payload;
+  protocol::JsonObject p(payload);
+  p.string("code", code).string("message", message);
+  if (!ref.empty()) p.string("ref", ref);
+  p.close();
+  send_json(protocol::make_envelope("auth.error", payload));
+}
+
 void Session::on_authenticated(auth::AuthResult result, const std::string& ref) {
   auto& counters = endpoint_.counters();
+  auth_in_flight_ = false;
   if (!result.identity) {
     counters.auth_failure_total[static_cast<std::size_t>(result.error) % 16].add();
-    std::string payload;
-    protocol::JsonObject p(payload);
-    p.string("code", auth::to_string(result.error)).string("message", result.message);
-    if (!ref.empty()) p.string("ref", ref);
-    p.close();
-    send_json(protocol::make_envelope("auth.error", payload));
-    if (auth_state_ == AuthState::authenticated) return;  // a failed refresh keeps the session
+    send_auth_error(auth::to_string(result.error), result.message, ref);
+    if (auth_state_ == AuthState::authenticated) {
+      // A failed refresh keeps the session on its current token, but is a client mistake
+      // like any other: repeated ones close the connection.
+      return violation(close_code::kPolicyViolation);
+    }
     auth_state_ = AuthState::failed;
     return close(close_code::kAuthFailed, "authentication failed");
   }
   auth::Identity& identity = *result.identity;
-  if (auth_state_ == AuthState::authenticated) {
+  const bool first = auth_state_ != AuthState::authenticated;
+  if (!first) {
     // A refresh: same user only; it extends the expiry and replaces the channel grants.
     if (identity.user_id != info_.user_id) {
       send_error("user_mismatch", "a refreshed token must name the same user", ref);
       return close(close_code::kAuthFailed, "user mismatch");
     }
-  } else {
+  } else if (!identity.user_id.empty()) {
+    // Over max_connections_per_user the connection is refused before it is told it succeeded.
+    if (!endpoint_.node().user_connected(identity.user_id)) {
+      send_auth_error("too_many_connections", "this user has too many connections", ref);
+      auth_state_ = AuthState::failed;
+      return close(close_code::kTooManyConnections, "too many connections");
+    }
+    counted_user_ = true;
     info_.user_id = std::move(identity.user_id);
   }
   channel_patterns_ = std::move(identity.channels);
@@ -117,7 +137,6 @@ void Session::on_authenticated(auth::AuthResult result, const std::string& ref) 
                             identity.expires_at->time_since_epoch())
                             .count()
                       : 0;
-  const bool first = auth_state_ != AuthState::authenticated;
   auth_state_ = AuthState::authenticated;
   auth_deadline_ = 0;
   counters.auth_success_total.add();
@@ -127,18 +146,14 @@ void Session::on_authenticated(auth::AuthResult result, const std::string& ref) 
       .string("session_id", info_.session_id)
       .close();
   send_json(protocol::make_envelope("auth.success", payload));
-  if (first) start_session();
+  if (first) return start_session();
+  revoke_lost_channels();
 }
 
 void Session::start_session() {
   Node& node = endpoint_.node();
   endpoint_.counters().sessions.add();
   if (!info_.user_id.empty()) {
-    if (!node.user_connected(info_.user_id)) {
-      send_error("too_many_connections", "this user has too many connections", {});
-      return close(close_code::kTooManyConnections, "too many connections");
-    }
-    counted_user_ = true;
     // Every device of a user joins the user's own channel: send-to-user is a publish there.
     std::string ignored;
     subscribe_one("user:" + info_.user_id, false, nullptr, ignored);
@@ -182,14 +197,21 @@ void Session::on_binary(std::string_view) {
 void Session::dispatch(const protocol::Envelope& e) {
   const std::string_view type = e.type;
   const std::string_view ref = e.id.empty() ? e.type : e.id;
+  // Acks are never refused: they only free memory, each costs at most a walk of
+  // max_pending_acks entries, and refusing one would make the server resend its message.
+  // Everything else, auth and ping included, takes from the rate limits.
+  if (type == "ack" && auth_state_ == AuthState::authenticated) return handle_ack(e);
+  // Pings have a small budget of their own, so that a client over its message rate keeps
+  // its heartbeat (and a flood of pings is still cut off).
+  if (type == "ping") {
+    return rate_limited(ref, ping_bucket_, kPingLimit, false) ? void() : handle_ping(e);
+  }
+  if (rate_limited(ref, bucket_, connection_limit(), true)) return;
   if (type == "auth") return handle_auth(e);
-  if (type == "ping") return handle_ping(e);
   if (auth_state_ != AuthState::authenticated) {
     send_error("not_authenticated", "send an auth message first", ref);
     return violation(close_code::kPolicyViolation);
   }
-  if (type == "ack") return handle_ack(e);  // acks are never rate limited: they free memory
-  if (rate_limited(ref)) return;
   if (type == "subscribe") return handle_subscribe(e);
   if (type == "unsubscribe") return handle_unsubscribe(e);
   if (type == "publish") return handle_publish(e);
@@ -239,16 +261,20 @@ void Session::violation(std::uint16_t close_code) {
                                                            : "too many invalid messages");
 }
 
-bool Session::rate_limited(std::string_view ref) {
+engine::RateLimit Session::connection_limit() const {
+  const auto& cfg = endpoint_.node().config();
+  return {static_cast<double>(cfg.client_rate), static_cast<double>(cfg.client_burst)};
+}
+
+bool Session::rate_limited(std::string_view ref, engine::TokenBucket& bucket,
+                           const engine::RateLimit& limit, bool per_user) {
   const auto& cfg = endpoint_.node().config();
   const auto now = std::chrono::steady_clock::now();
-  const engine::RateLimit per_connection{static_cast<double>(cfg.client_rate),
-                                         static_cast<double>(cfg.client_burst)};
-  engine::RateDecision decision = bucket_.take(per_connection, now);
-  if (decision.allowed && !info_.user_id.empty()) {
-    const engine::RateLimit per_user{static_cast<double>(cfg.user_rate),
-                                     static_cast<double>(cfg.user_burst)};
-    decision = endpoint_.node().engine().rate_limiter->take("user:" + info_.user_id, per_user);
+  engine::RateDecision decision = bucket.take(limit, now);
+  if (decision.allowed && per_user && !info_.user_id.empty()) {
+    const engine::RateLimit user_limit{static_cast<double>(cfg.user_rate),
+                                       static_cast<double>(cfg.user_burst)};
+    decision = endpoint_.node().engine().rate_limiter->take("user:" + info_.user_id, user_limit);
   }
   if (decision.allowed) return false;
   endpoint_.counters().rate_limited_total.add();
@@ -338,8 +364,9 @@ void Session::on_sweep(std::uint32_t now) {
 
 void Session::handle_auth(const protocol::Envelope& e) {
   const std::string ref(e.id.empty() ? e.type : e.id);
-  if (auth_state_ == AuthState::authenticating) {
-    return send_error("auth_in_progress", "authentication is already in progress", ref);
+  if (auth_in_flight_) {
+    send_error("auth_in_progress", "authentication is already in progress", ref);
+    return violation(close_code::kPolicyViolation);
   }
   boost::json::error_code ec;
   std::string token;

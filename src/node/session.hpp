@@ -95,6 +95,10 @@ class Session final : public hub::Subscriber,
   void authenticate(std::string token, std::string ref);
   void on_authenticated(auth::AuthResult result, const std::string& ref);
   void start_session();  // first successful authentication (or anonymous)
+  void send_auth_error(std::string_view code, std::string_view message, std::string_view ref);
+  // After a refresh: subscriptions the new token no longer permits end with `unsubscribed`
+  // (reason permission_revoked).
+  void revoke_lost_channels();
 
   // Channels
   bool may_subscribe(std::string_view channel) const;
@@ -117,7 +121,13 @@ class Session final : public hub::Subscriber,
   void send_error(std::string_view code, std::string_view message, std::string_view ref);
   // Counts a client mistake; past max_violations the connection is closed with `close_code`.
   void violation(std::uint16_t close_code);
-  bool rate_limited(std::string_view ref);
+  // Takes one message from `bucket` (and, with `per_user`, from the user's shared bucket);
+  // when refused, tells the client (rate_limited, retry_after_ms) and counts a violation.
+  bool rate_limited(std::string_view ref, engine::TokenBucket& bucket,
+                    const engine::RateLimit& limit, bool per_user);
+  engine::RateLimit connection_limit() const;  // client_rate / client_burst
+  // Pings: 5 at once, then one a second; far above any heartbeat, far below a flood.
+  static constexpr engine::RateLimit kPingLimit{1, 5};
 
   // Acknowledged delivery
   void send_delivery(const DeliveryPtr& delivery);
@@ -138,12 +148,14 @@ class Session final : public hub::Subscriber,
   std::vector<DeliveryPtr> buffered_;          // live deliveries during recovery
   std::unique_ptr<AckTracker> acks_;           // null until an acknowledged message is sent
   engine::TokenBucket bucket_;
+  engine::TokenBucket ping_bucket_;
   std::uint32_t auth_deadline_ = 0;            // worker ms; 0: none
   std::int64_t expires_at_s_ = 0;              // token expiry (unix seconds); 0: none
   std::uint32_t next_presence_refresh_ = 0;
   std::uint16_t violations_ = 0;
   AuthState auth_state_ = AuthState::pending;
   bool counted_user_ = false;
+  bool auth_in_flight_ = false;  // an authenticate() call has not answered yet
 };
 
 }  // namespace switchboard::node

@@ -285,6 +285,21 @@ void Session::unsubscribe_one(std::size_t index) {
   }
 }
 
+void Session::revoke_lost_channels() {
+  for (std::size_t i = subscriptions_.size(); i-- > 0;) {
+    const std::string channel = subscriptions_[i].subscription.channel->name;
+    if (may_subscribe(channel)) continue;
+    unsubscribe_one(i);
+    std::string payload;
+    protocol::JsonObject o(payload);
+    o.string("channel", channel);
+    if (channel.compare(0, 5, "conv:") == 0) o.string("conversation_id", channel.substr(5));
+    o.string("reason", "permission_revoked");
+    o.close();
+    send_json(protocol::make_envelope("unsubscribed", payload));
+  }
+}
+
 void Session::handle_unsubscribe(const protocol::Envelope& e) {
   const std::string ref(e.id.empty() ? e.type : e.id);
   json::value storage;

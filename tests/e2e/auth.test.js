@@ -244,14 +244,15 @@ describe('auth: HS256 with issuer, audience, leeway 0', () => {
     assert.equal(kept.isClosed, false);
   });
 
-  test('--max-connections-per-user 2: the third gets too_many_connections, close 4003', async () => {
+  test('--max-connections-per-user 2: the third gets auth.error too_many_connections, close 4003', async () => {
     const u = unique('many');
     const a = await Client.connect(server, { token: tok(u) });
     const b = await Client.connect(server, { token: tok(u) });
     await a.next('auth.success');
     await b.next('auth.success');
     const c = await Client.connect(server, { token: tok(u) });
-    const err = await c.next('error');
+    const err = await c.next(['auth.success', 'auth.error']);
+    assert.equal(err.type, 'auth.error', 'refused before being told it succeeded');
     assert.equal(err.payload.code, 'too_many_connections');
     assert.equal((await c.waitClose()).code, 4003);
     // Other users are not affected, and a closed connection frees its slot.

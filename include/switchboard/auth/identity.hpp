@@ -11,7 +11,9 @@ namespace switchboard::auth {
 struct Identity {
   std::string user_id;                // the JWT `sub`, or what the auth service answered
   std::vector<std::string> channels;  // channel patterns this user may subscribe to ("conv:*")
-  std::optional<std::chrono::system_clock::time_point> expires_at;  // token expiry
+  // When the session must end unless refreshed: the moment the token stops being accepted
+  // (a JWT's exp plus the verifier's leeway; the auth service's expires_at).
+  std::optional<std::chrono::system_clock::time_point> expires_at;
   std::string info_json;              // optional JSON object from the token/service, or empty
 };
 

@@ -61,7 +61,13 @@ TEST_F(JwtClaims, IsNotValidBeforeNbfMinusLeeway) {
   expect(with_time("nbf", nbf), AuthError::not_yet_valid, nbf - 31);
 }
 
-TEST_F(JwtClaims, ReportsExpiryAsExpiresAt) {
+TEST_F(JwtClaims, ReportsTheEndOfAcceptanceAsExpiresAt) {
+  // exp plus the leeway: a token accepted 5 s after its exp must not be closed as expired
+  // at the next sweep.
+  config_.leeway = std::chrono::seconds(30);
+  EXPECT_EQ(verify(with_time("exp", kNow + 60)).identity->expires_at, at(kNow + 90));
+  EXPECT_EQ(verify(with_time("exp", kNow - 5)).identity->expires_at, at(kNow + 25));
+  config_.leeway = std::chrono::seconds(0);
   EXPECT_EQ(verify(with_time("exp", kNow + 60)).identity->expires_at, at(kNow + 60));
   EXPECT_FALSE(verify(R"({"sub":"alice"})").identity->expires_at.has_value());
   // Far-future expiries are clamped rather than overflowing the clock.

@@ -77,7 +77,7 @@ TEST_P(JwtRoundTrip, VerifiesWhatItSigned) {
   EXPECT_EQ(result.error, AuthError::none);
   EXPECT_EQ(result.identity->user_id, "alice");
   EXPECT_EQ(result.identity->channels, (std::vector<std::string>{"conv:*", "user:alice"}));
-  EXPECT_EQ(result.identity->expires_at, at(kNow + 3600));
+  EXPECT_EQ(result.identity->expires_at, at(kNow + 3600) + JwtConfig{}.leeway);
   EXPECT_EQ(result.identity->info_json, R"({"n":1})");
 }
 
