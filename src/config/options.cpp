@@ -59,6 +59,7 @@ std::vector<OptionSpec> build_table() {
   // Gateway: channels, presence, typing, history
   t.push_back(option("max_subscriptions", T::uint, &Config::max_subscriptions, "Channels one connection may subscribe to.").range(1, 100000));
   t.push_back(option("client_publish", T::boolean, &Config::client_publish, "Let clients publish to channels they are subscribed to."));
+  t.push_back(option("reserved_type_prefixes", T::string_list, &Config::reserved_type_prefixes, "Event type prefixes clients may not publish (the types the server sends are always reserved)."));
   t.push_back(option("public_channels", T::string_list, &Config::public_channels, "Channel patterns any authenticated user may subscribe to (`conv:*`, `news`)."));
   t.push_back(option("history_size", T::uint, &Config::history_size, "Events kept per channel for late joiners and recovery; 0 disables history.").range(0, 100000));
   t.push_back(option("history_ttl", T::duration, &Config::history_ttl, "A channel's history is forgotten this long after its last event.").range(1, 30 * 24 * kHour));

@@ -46,8 +46,9 @@ Response bad_request(std::string_view message) {
 
 // Parses a JSON object body; on failure answers 400 and returns nullopt.
 std::optional<JsonFields> body_fields(const Request& request, const Respond& respond) {
-  auto fields = JsonFields::parse(request.body);
-  if (!fields) respond(bad_request("body must be a JSON object"));
+  std::string_view why;
+  auto fields = JsonFields::parse(request.body, &why);
+  if (!fields) respond(bad_request(std::string(why)));
   return fields;
 }
 

@@ -217,6 +217,9 @@ DeliveryPtr Node::frame(const engine::PublicationPtr& publication) const {
   if (p.channel != kBroadcastChannel) o.string("channel", p.channel);
   if (p.offset != 0) o.number("offset", p.offset).string("epoch", p.epoch);
   if (!p.id.empty()) o.string("id", p.id);
+  // Who published, when a client did (typing and presence events name their user in the
+  // payload instead, and are the server's own).
+  if (!p.publisher_user.empty() && !p.skip_publisher) o.string("publisher", p.publisher_user);
   if (p.requires_ack) o.boolean("requires_ack", true);
   o.raw("payload", p.payload);
   o.close();

@@ -10,6 +10,7 @@
 #include "gateway_endpoint.hpp"
 #include "switchboard/net/connection.hpp"
 #include "switchboard/net/worker.hpp"
+#include "switchboard/protocol/json_check.hpp"
 #include "switchboard/protocol/json_writer.hpp"
 #include "upstream.hpp"
 
@@ -371,7 +372,7 @@ void Session::handle_auth(const protocol::Envelope& e) {
   boost::json::error_code ec;
   std::string token;
   if (!e.payload.empty()) {
-    const boost::json::value v = boost::json::parse(e.payload, ec);
+    const boost::json::value v = protocol::parse_json(e.payload, ec);
     if (!ec && v.is_object()) {
       if (const auto* t = v.as_object().if_contains("token"); t && t->is_string()) {
         token = std::string(t->as_string());

@@ -111,6 +111,7 @@ class Session final : public hub::Subscriber,
   void unguard(ChannelState& ch) noexcept;
   void replay(const std::string& channel, const engine::StreamPosition* since, std::size_t limit);
   void send_history(const std::string& channel, const engine::HistoryResult& result);
+  void bad_position(std::string_view ref);  // answers bad_request (a violation)
 
   // Output
   void send_json(std::string json);

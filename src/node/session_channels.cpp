@@ -4,10 +4,13 @@
 
 #include "channel_name.hpp"
 #include "close_codes.hpp"
+#include "reserved_types.hpp"
 #include "gateway_endpoint.hpp"
 #include "session.hpp"
 #include "switchboard/net/connection.hpp"
 #include "switchboard/net/worker.hpp"
+#include "switchboard/protocol/json_check.hpp"
+#include "switchboard/protocol/json_fields.hpp"
 #include "switchboard/protocol/json_writer.hpp"
 
 namespace switchboard::node {
@@ -19,7 +22,7 @@ namespace json = boost::json;
 const json::object* payload_object(std::string_view payload, json::value& storage) {
   if (payload.empty()) return nullptr;
   json::error_code ec;
-  storage = json::parse(payload, ec);
+  storage = protocol::parse_json(payload, ec);
   return (!ec && storage.is_object()) ? &storage.as_object() : nullptr;
 }
 
@@ -28,7 +31,9 @@ std::string_view string_field(const json::object& o, std::string_view key) {
   return (v && v->is_string()) ? std::string_view(v->as_string()) : std::string_view();
 }
 
-// A stream position from {"offset": N, "epoch": "e"} (both required).
+// A stream position from {"offset": N, "epoch": "e"}: both required, N a non-negative
+// integer, "e" a string. False for anything else (a malformed position is an error, never a
+// silent plain subscribe).
 bool read_position(const json::object& o, engine::StreamPosition& out) {
   const json::value* offset = o.if_contains("offset");
   const json::value* epoch = o.if_contains("epoch");
@@ -150,19 +155,28 @@ void Session::handle_subscribe(const protocol::Envelope& e) {
       return violation(close_code::kPolicyViolation);
     }
     Wanted w{single, single};
-    w.has_since = read_position(*p, w.since);
+    if (p->contains("offset") || p->contains("epoch")) {
+      if (!read_position(*p, w.since)) return bad_position(ref);
+      w.has_since = true;
+    }
     wanted.push_back(std::move(w));
   }
   // Recovery positions for the list form: {"recover": {"chan": {"offset":N,"epoch":"e"}}}.
-  if (const json::value* r = p->if_contains("recover"); r && r->is_object()) {
+  if (const json::value* r = p->if_contains("recover")) {
+    if (!r->is_object()) return bad_position(ref);
     for (auto& w : wanted) {
-      if (const json::value* pos = r->as_object().if_contains(w.channel); pos && pos->is_object()) {
-        w.has_since = read_position(pos->as_object(), w.since);
-      }
+      const json::value* pos = r->as_object().if_contains(w.channel);
+      if (pos == nullptr) continue;
+      if (!pos->is_object() || !read_position(pos->as_object(), w.since)) return bad_position(ref);
+      w.has_since = true;
     }
   }
   bool replay_wanted = endpoint_.node().config().replay_on_subscribe;
-  if (const json::value* v = p->if_contains("replay"); v && v->is_bool()) {
+  if (const json::value* v = p->if_contains("replay")) {
+    if (!v->is_bool()) {
+      send_error("bad_request", "replay must be true or false", ref);
+      return violation(close_code::kPolicyViolation);
+    }
     replay_wanted = v->as_bool();
   }
 
@@ -300,6 +314,12 @@ void Session::revoke_lost_channels() {
   }
 }
 
+void Session::bad_position(std::string_view ref) {
+  send_error("bad_request",
+             "a stream position is {\"offset\": non-negative integer, \"epoch\": string}", ref);
+  violation(close_code::kPolicyViolation);
+}
+
 void Session::handle_unsubscribe(const protocol::Envelope& e) {
   const std::string ref(e.id.empty() ? e.type : e.id);
   json::value storage;
@@ -429,11 +449,12 @@ void Session::handle_publish(const protocol::Envelope& e) {
   publication.channel = channel;
   publication.type = std::string(string_field(*p, "type"));
   if (publication.type.empty()) publication.type = "message.new";
-  if (const json::value* data = p->if_contains("data")) {
-    publication.payload = json::serialize(*data);
-  } else {
-    publication.payload = std::string(e.payload);
+  if (reserved_event_type(publication.type, endpoint_.node().config().reserved_type_prefixes)) {
+    send_error("forbidden", "event type " + publication.type + " is reserved for the server", ref);
+    return violation(close_code::kPolicyViolation);
   }
+  // Forwarded byte for byte, as written (1.0 stays 1.0, -0 stays -0).
+  publication.payload = std::string(protocol::raw_field(e.payload, "data").value_or(e.payload));
   publication.publisher_user = info_.user_id;
   std::weak_ptr<Session> weak = weak_from_this();
   net::Worker& worker = endpoint_.worker();
@@ -529,21 +550,31 @@ void Session::handle_history(const protocol::Envelope& e) {
   const json::object* p = payload_object(e.payload, storage);
   const std::string channel = readable_channel(e, p);
   if (channel.empty()) return;
+  const std::string ref(e.id.empty() ? e.type : e.id);
   std::size_t limit = endpoint_.node().config().history_size_for(channel);
-  if (const json::value* l = p->if_contains("limit"); l && l->is_int64() && l->as_int64() > 0) {
+  if (const json::value* l = p->if_contains("limit")) {
+    if (!l->is_int64() || l->as_int64() <= 0) {
+      send_error("bad_request", "limit must be a positive integer", ref);
+      return violation(close_code::kPolicyViolation);
+    }
     limit = std::min<std::size_t>(limit, static_cast<std::size_t>(l->as_int64()));
   }
   std::optional<engine::StreamPosition> since;
-  if (const json::value* s = p->if_contains("since"); s && s->is_object()) {
+  if (const json::value* s = p->if_contains("since")) {
     engine::StreamPosition position;
-    if (read_position(s->as_object(), position)) since = position;
+    if (!s->is_object() || !read_position(s->as_object(), position)) return bad_position(ref);
+    since = position;
   }
+  const bool from_start = !since.has_value();
   std::weak_ptr<Session> weak = weak_from_this();
   net::Worker& worker = endpoint_.worker();
   const std::string id(e.id);
   Node& node = endpoint_.node();
-  node.engine().history->read(channel, since, limit, [weak, channel, id, &worker, &node](
-                                                         engine::HistoryResult result) {
+  node.engine().history->read(channel, since, limit, [weak, channel, id, from_start, &worker,
+                                                      &node](engine::HistoryResult result) {
+    // Without `since`, the client asked for the stream: recovered only if the answer holds
+    // all of it (offsets 1..N of the epoch), not just its latest `limit` events.
+    if (from_start) result.recovered = result.publications.size() == result.position.offset;
     // {"type":"history","payload":{"channel","position","publications":[envelopes...]}}
     std::string list = "[";
     for (const auto& publication : result.publications) {

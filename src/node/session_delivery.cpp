@@ -7,6 +7,7 @@
 #include "session.hpp"
 #include "switchboard/net/connection.hpp"
 #include "switchboard/net/worker.hpp"
+#include "switchboard/protocol/json_check.hpp"
 #include "switchboard/protocol/json_writer.hpp"
 
 namespace switchboard::node {
@@ -122,7 +123,7 @@ void Session::handle_ack(const protocol::Envelope& e) {
   std::string id(e.id);
   if (id.empty() && !e.payload.empty()) {
     boost::json::error_code ec;
-    const boost::json::value v = boost::json::parse(e.payload, ec);
+    const boost::json::value v = protocol::parse_json(e.payload, ec);
     if (!ec && v.is_object()) {
       if (const auto* p = v.as_object().if_contains("id"); p && p->is_string()) {
         id = std::string(p->as_string());

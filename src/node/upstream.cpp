@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "node.hpp"
+#include "switchboard/protocol/json_check.hpp"
 #include "switchboard/protocol/json_writer.hpp"
 #include "webhook_client.hpp"
 
@@ -18,7 +19,7 @@ namespace {
 std::string event_channel(std::string_view payload) {
   if (payload.empty()) return {};
   boost::json::error_code ec;
-  const boost::json::value v = boost::json::parse(payload, ec);
+  const boost::json::value v = protocol::parse_json(payload, ec);
   if (ec || !v.is_object()) return {};
   const auto& o = v.as_object();
   if (const auto* c = o.if_contains("channel"); c && c->is_string()) return std::string(c->as_string());

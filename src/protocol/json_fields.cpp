@@ -1,25 +1,34 @@
 #include "switchboard/protocol/json_fields.hpp"
 
 #include <boost/json.hpp>
-#include <simdjson.h>
 
 #include "raw_scan.hpp"
+#include "switchboard/protocol/json_check.hpp"
 
 namespace switchboard::protocol {
 
-std::optional<JsonFields> JsonFields::parse(std::string_view text) {
-  if (text.empty()) return std::nullopt;  // (and never hand simdjson a null pointer)
-  thread_local simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  if (parser.parse(text.data(), text.size(), true).get(root) != simdjson::SUCCESS) {
+std::optional<JsonFields> JsonFields::parse(std::string_view text, std::string_view* why) {
+  const JsonCheck check = check_json(text);
+  const std::size_t first = text.find_first_not_of(" \t\r\n");
+  if (check != JsonCheck::valid || text[first] != '{') {
+    if (why != nullptr) {
+      *why = check == JsonCheck::too_deep ? describe(check) : "body must be a JSON object";
+    }
     return std::nullopt;
   }
-  if (!root.is_object()) return std::nullopt;
   JsonFields out;
   detail::scan_fields(text, [&](std::string_view raw_key, std::string_view value) {
     out.fields_.emplace_back(detail::decode_key(raw_key), std::string(value));
   });
   return out;
+}
+
+std::optional<std::string_view> raw_field(std::string_view object, std::string_view key) {
+  std::optional<std::string_view> found;
+  detail::scan_fields(object, [&](std::string_view raw_key, std::string_view value) {
+    if (!found && detail::decode_key(raw_key) == key) found = value;
+  });
+  return found;
 }
 
 const std::string* JsonFields::raw(std::string_view key) const noexcept {

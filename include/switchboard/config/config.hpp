@@ -70,6 +70,7 @@ struct Config {
   // Gateway: channels, presence, typing, history
   std::size_t max_subscriptions = 128;        // per connection
   bool client_publish = false;                // clients may publish to any channel they joined
+  std::vector<std::string> reserved_type_prefixes;  // event types clients may not publish
   std::vector<std::string> public_channels;   // patterns any authenticated user may join
   std::size_t history_size = 100;             // events kept per channel (0: off)
   std::chrono::milliseconds history_ttl{300000};

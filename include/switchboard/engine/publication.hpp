@@ -26,7 +26,9 @@ struct Publication {
   bool requires_ack = false;
   std::uint64_t offset = 0;  // assigned by the history store; 0 when history is off
   std::string epoch;
-  std::string publisher_user;  // user id of a client publisher, empty for the server API
+  // The user id of a client publisher (receivers see it as the envelope's `publisher`), empty
+  // for the server API; with skip_publisher, the user a server event is about.
+  std::string publisher_user;
   // Not delivered to connections of publisher_user (typing, presence of oneself).
   bool skip_publisher = false;
   // Not stored in history (presence and typing events, broadcasts).

@@ -10,8 +10,9 @@ namespace switchboard::protocol {
 
 class JsonFields {
  public:
-  // nullopt when `text` is not a single valid JSON object.
-  static std::optional<JsonFields> parse(std::string_view text);
+  // nullopt when `text` is not a single JSON object passing check_json (json_check.hpp);
+  // `why` (optional) then gets a sentence for the client.
+  static std::optional<JsonFields> parse(std::string_view text, std::string_view* why = nullptr);
 
   bool has(std::string_view key) const noexcept { return raw(key) != nullptr; }
   // The raw JSON text of a field, or nullptr when absent.
@@ -26,5 +27,9 @@ class JsonFields {
  private:
   std::vector<std::pair<std::string, std::string>> fields_;
 };
+
+// The raw JSON text of field `key` of `object`, a JSON object already known to be valid (a
+// checked envelope's payload); nullopt when absent. The first of duplicate keys counts.
+std::optional<std::string_view> raw_field(std::string_view object, std::string_view key);
 
 }  // namespace switchboard::protocol

@@ -1,6 +1,7 @@
 // parse_envelope: the envelope's fields are read correctly, the payload is the exact text of the
 // value (forwarded byte for byte), and every malformed message maps to its error.
 #include "switchboard/protocol/envelope.hpp"
+#include "switchboard/protocol/json_check.hpp"
 
 #include <gtest/gtest.h>
 
@@ -249,6 +250,28 @@ TEST(Envelope, PayloadAlwaysParsesOnItsOwn) {
 
 namespace switchboard::protocol {
 namespace {
+
+TEST(Envelope, NumbersAnyParserCannotRepresentAreForwardedAsWritten) {
+  // A gateway only forwards payloads: 2^64, 1e400, 1.0 and -0 arrive byte for byte.
+  const std::string payload = R"({"big":18446744073709551616,"huge":1e400,"one":1.0,"neg":-0})";
+  const std::string text = R"({"type":"t","payload":)" + payload + "}";
+  const auto parsed = parse_envelope(text);
+  ASSERT_EQ(parsed.error, EnvelopeError::none) << parsed.detail;
+  EXPECT_EQ(parsed.envelope.payload, payload);
+  EXPECT_EQ(parsed.envelope.type, "t");
+}
+
+TEST(EnvelopeErrors, NestedDeeperThanTheLimitSaysSo) {
+  // The envelope is one level; its payload may nest 63 more.
+  const auto payload = [](std::size_t levels) {
+    return std::string(levels, '[') + "1" + std::string(levels, ']');
+  };
+  const auto ok = parse_envelope(R"({"type":"t","payload":)" + payload(kMaxJsonDepth - 1) + "}");
+  EXPECT_EQ(ok.error, EnvelopeError::none);
+  const auto deep = parse_envelope(R"({"type":"t","payload":)" + payload(kMaxJsonDepth) + "}");
+  EXPECT_EQ(deep.error, EnvelopeError::too_deep);
+  EXPECT_EQ(deep.detail, "JSON nested deeper than 64 levels");
+}
 
 TEST(Envelope, EmptyMessageIsBadJson) {
   EXPECT_EQ(parse_envelope(std::string_view()).error, EnvelopeError::bad_json);

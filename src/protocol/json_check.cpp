@@ -1,0 +1,61 @@
+#include "switchboard/protocol/json_check.hpp"
+
+#include <simdjson.h>
+
+#include <boost/json/parse.hpp>
+
+namespace switchboard::protocol {
+namespace {
+
+boost::json::parse_options boost_options() {
+  boost::json::parse_options options;
+  options.max_depth = kMaxJsonDepth;
+  return options;
+}
+
+}  // namespace
+
+JsonCheck check_json(std::string_view text) {
+  if (text.empty()) return JsonCheck::invalid;  // (and never hand simdjson a null pointer)
+  // simdjson counts the document itself as a level: its depth kMaxJsonDepth + 1 allows
+  // kMaxJsonDepth nested arrays and objects, as Boost.JSON's max_depth does.
+  thread_local simdjson::dom::parser parser = [] {
+    simdjson::dom::parser p;
+    // Only allocation can fail here; parse() then allocates again and reports what failed.
+    [[maybe_unused]] const auto allocated = p.allocate(4096, kMaxJsonDepth + 1);
+    return p;
+  }();
+  simdjson::dom::element root;
+  switch (parser.parse(text.data(), text.size(), true).get(root)) {
+    case simdjson::SUCCESS:
+      return JsonCheck::valid;
+    case simdjson::DEPTH_ERROR:
+      return JsonCheck::too_deep;
+    case simdjson::NUMBER_ERROR:
+    case simdjson::NUMBER_OUT_OF_RANGE:
+      break;  // a number simdjson cannot represent, or a malformed one: Boost.JSON tells which
+    default:
+      return JsonCheck::invalid;
+  }
+  boost::json::error_code ec;
+  parse_json(text, ec);
+  if (!ec) return JsonCheck::valid;
+  return ec == boost::json::error::too_deep ? JsonCheck::too_deep : JsonCheck::invalid;
+}
+
+std::string_view describe(JsonCheck check) {
+  switch (check) {
+    case JsonCheck::valid: return "valid JSON";
+    case JsonCheck::too_deep: return "JSON nested deeper than 64 levels";
+    case JsonCheck::invalid: break;
+  }
+  return "not valid JSON";
+}
+
+boost::json::value parse_json(std::string_view text, boost::json::error_code& ec) {
+  static const boost::json::parse_options options = boost_options();
+  return boost::json::parse(boost::json::string_view(text.data(), text.size()), ec, {},
+                            options);
+}
+
+}  // namespace switchboard::protocol
