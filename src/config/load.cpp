@@ -6,6 +6,7 @@
 
 #include "option_spec.hpp"
 #include "switchboard/config/config.hpp"
+#include "combinations.hpp"
 #include "toml_file.hpp"
 #include "value_text.hpp"
 
@@ -78,9 +79,7 @@ class Loader {
     }
     for (const auto& spec : option_table()) apply_environment(spec);
     for (const auto& spec : option_table()) apply_flag(spec);
-    if (config_.tls_cert_file.empty() != config_.tls_key_file.empty()) {
-      errors_.push_back("tls_cert_file and tls_key_file go together: set both or neither");
-    }
+    check_combinations(config_, errors_);
     if (!errors_.empty()) return failure();
     if (config_.workers == 0) config_.workers = std::max(1U, std::thread::hardware_concurrency());
     return LoadResult{.config = std::move(config_), .exit_code = 0, .message = {}};

@@ -83,16 +83,16 @@ void apply_namespaces(const std::string& path, const toml::node& node, Config& c
         }
         continue;
       }
-      static constexpr std::string_view kOverridable[] = {"history_size", "history_ttl",
-                                                          "client_publish", "join_leave_events"};
+      static constexpr std::string_view kOverridable[] = {
+          "history_size", "history_ttl", "snapshot_ttl", "client_publish", "join_leave_events"};
       const bool overridable =
           std::find(std::begin(kOverridable), std::end(kOverridable), key.str()) !=
           std::end(kOverridable);
       const OptionSpec* spec = overridable ? find_spec(key.str()) : nullptr;
       if (spec == nullptr) {
         errors.push_back("unknown key '" + std::string(key.str()) + "' in " + where +
-                         " (namespaces take public, history_size, history_ttl, client_publish, "
-                         "join_leave_events)");
+                         " (namespaces take public, history_size, history_ttl, snapshot_ttl, "
+                         "client_publish, join_leave_events)");
         continue;
       }
       auto value = from_node(*spec, value_node);
@@ -105,6 +105,7 @@ void apply_namespaces(const std::string& path, const toml::node& node, Config& c
       spec->store(scratch, *value);
       if (key.str() == "history_size") ns.history_size = scratch.history_size;
       if (key.str() == "history_ttl") ns.history_ttl = scratch.history_ttl;
+      if (key.str() == "snapshot_ttl") ns.snapshot_ttl = scratch.snapshot_ttl;
       if (key.str() == "client_publish") ns.client_publish = scratch.client_publish;
       if (key.str() == "join_leave_events") ns.join_leave_events = scratch.join_leave_events;
     }

@@ -51,7 +51,10 @@ Node::Node(net::Server& server, engine::Engine engine)
       engine_(std::move(engine)),
       id_(make_node_id()),
       upstream_(std::make_unique<Upstream>(*this)),
-      snapshots_(server.config().snapshot_types, server.config().snapshot_interval) {
+      snapshots_(server.config().snapshot_types, server.config().snapshot_interval,
+                 [&config = server.config()](std::string_view channel) {
+                   return config.snapshot_ttl_for(channel);
+                 }) {
   endpoints_.resize(server.worker_count(), nullptr);
 }
 
@@ -83,12 +86,25 @@ void Node::start() {
       boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
       housekeeping_.get_executor());
   upstream_->start();
+  expire_snapshots();
   housekeeping_thread_ = std::thread([this] { housekeeping_.run(); });
+}
+
+void Node::expire_snapshots() {
+  // Once a second: expiry is cheap (a walk of the channels that have a snapshot) and a second
+  // is nothing against a TTL of at least one.
+  snapshot_timer_.expires_after(std::chrono::seconds(1));
+  snapshot_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    snapshots_.expire();
+    expire_snapshots();
+  });
 }
 
 void Node::stop() {
   if (!housekeeping_thread_.joinable()) return;
   boost::asio::post(housekeeping_, [this] {
+    snapshot_timer_.cancel();
     upstream_->stop();
     std::lock_guard lock(mutex_);
     for (auto& [key, presence] : presence_) {

@@ -127,6 +127,7 @@ class Node final : public engine::BrokerHandler {
 
  private:
   void fan_out(const DeliveryPtr& delivery);
+  void expire_snapshots();  // on the housekeeping thread, every second
   engine::HistoryOptions history_options(std::string_view channel) const;
 
   net::Server& server_;
@@ -157,6 +158,7 @@ class Node final : public engine::BrokerHandler {
   std::unordered_map<std::string, PresenceCount> presence_;  // channel + '\n' + user
 
   boost::asio::io_context housekeeping_{1};
+  boost::asio::steady_timer snapshot_timer_{housekeeping_};
   std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::thread housekeeping_thread_;
 };

@@ -26,8 +26,11 @@ std::optional<std::string> decompress(const std::string& data) {
 }  // namespace
 
 Snapshots::Snapshots(std::vector<std::string> snapshot_types, std::chrono::milliseconds interval,
-                     engine::NowFn now)
-    : types_(snapshot_types.begin(), snapshot_types.end()), interval_(interval), now_(std::move(now)) {}
+                     TtlFn ttl, engine::NowFn now)
+    : types_(snapshot_types.begin(), snapshot_types.end()),
+      interval_(interval),
+      ttl_(std::move(ttl)),
+      now_(std::move(now)) {}
 
 void Snapshots::observe(const engine::Publication& publication) {
   if (types_.empty() || types_.find(publication.type) == types_.end()) return;
@@ -36,8 +39,10 @@ void Snapshots::observe(const engine::Publication& publication) {
 
 void Snapshots::set(const std::string& channel, std::string payload_json) {
   const engine::TimePoint now = now_();
+  const auto ttl = ttl_(channel);
   std::lock_guard lock(mutex_);
   Entry& entry = entries_[channel];
+  entry.expires = now + ttl;
   if (!entry.compressed.empty() && now - entry.compressed_at < interval_) {
     entry.pending = std::move(payload_json);  // compressed when the interval has passed
     return;
@@ -58,6 +63,10 @@ std::optional<std::string> Snapshots::get(const std::string& channel) {
   auto it = entries_.find(channel);
   if (it == entries_.end()) return std::nullopt;
   Entry& entry = it->second;
+  if (now >= entry.expires) {
+    entries_.erase(it);
+    return std::nullopt;
+  }
   if (entry.pending) {
     // A newer state is waiting: a joiner gets it as soon as the interval allows compressing
     // it, and until then the newest raw state rather than a stale one.
@@ -73,6 +82,12 @@ std::optional<std::string> Snapshots::get(const std::string& channel) {
 void Snapshots::remove(const std::string& channel) {
   std::lock_guard lock(mutex_);
   entries_.erase(channel);
+}
+
+void Snapshots::expire() {
+  const engine::TimePoint now = now_();
+  std::lock_guard lock(mutex_);
+  std::erase_if(entries_, [now](const auto& entry) { return now >= entry.second.expires; });
 }
 
 std::size_t Snapshots::compressions() const {

@@ -314,3 +314,35 @@ describe('server API: effects', () => {
     assert.deepEqual(snap.payload, { v: 2 });
   });
 });
+
+describe('api: snapshots expire (snapshot_ttl)', () => {
+  let server;
+  before(async () => {
+    server = await Server.start({ args: ['--public-channels', 'room:*', '--snapshot-ttl', '1s'] });
+  });
+  after(async () => { await Client.closeAll(); await server.stop(); });
+
+  async function snapshotBytes() {
+    const res = await server.get('/metrics');
+    const line = res.text.split('\n').find((l) => l.startsWith('switchboard_gateway_snapshot_bytes '));
+    assert.ok(line, 'switchboard_gateway_snapshot_bytes missing');
+    return Number(line.split(' ')[1]);
+  }
+
+  test('a snapshot nobody sets again is freed after snapshot_ttl and no late joiner gets it', async () => {
+    const res = await server.api('POST', '/api/snapshot', { channel: 'room:stale', payload: { board: [1] } });
+    assert.equal(res.status, 200, res.text);
+    assert.ok(await snapshotBytes() > 0);
+    const early = await Client.authed(server, 'snap-early');
+    await early.subscribe(['room:stale']);
+    await early.next('snapshot');
+    // Freed by the node's once-a-second expiry within a second or two of the TTL; the bound
+    // leaves a loaded machine room.
+    await eventually(async () => assert.equal(await snapshotBytes(), 0),
+      { timeoutMs: 8000, what: 'snapshot bytes to fall to 0' });
+    const late = await Client.authed(server, 'snap-late');
+    await late.subscribe(['room:stale']);
+    await late.expectNone('snapshot', 300);
+  });
+});
+

@@ -21,6 +21,7 @@ struct NamespaceConfig {
   bool is_public = false;  // `public`: every authenticated user may subscribe
   std::optional<std::size_t> history_size;
   std::optional<std::chrono::milliseconds> history_ttl;
+  std::optional<std::chrono::milliseconds> snapshot_ttl;
   std::optional<bool> client_publish;
   std::optional<bool> join_leave_events;
 };
@@ -79,6 +80,7 @@ struct Config {
   bool join_leave_events = true;              // presence.join/leave to the other subscribers
   std::chrono::milliseconds typing_ttl{10000};
   std::vector<std::string> snapshot_types;    // event types whose payload is the channel state
+  std::chrono::milliseconds snapshot_ttl{3600000};  // a snapshot not set again is forgotten
   std::chrono::milliseconds snapshot_interval{1000};
   bool replay_on_subscribe = false;           // joiners get the last events (seed 000)
   bool send_connected = true;                 // `connected` event on connect (seed 002)
@@ -132,6 +134,10 @@ struct Config {
   std::chrono::milliseconds history_ttl_for(std::string_view channel) const noexcept {
     const auto* ns = namespace_of(channel);
     return ns && ns->history_ttl ? *ns->history_ttl : history_ttl;
+  }
+  std::chrono::milliseconds snapshot_ttl_for(std::string_view channel) const noexcept {
+    const auto* ns = namespace_of(channel);
+    return ns && ns->snapshot_ttl ? *ns->snapshot_ttl : snapshot_ttl;
   }
   bool client_publish_for(std::string_view channel) const noexcept {
     const auto* ns = namespace_of(channel);

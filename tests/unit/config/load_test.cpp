@@ -79,9 +79,10 @@ const PrecedenceCase kPrecedenceCases[] = {
     {"max_message_size", "16384", "32KiB", "1MiB",
      [](const Config& c) { return std::to_string(c.max_message_size); }, "8192", "16384", "32768",
      "1048576"},
-    {"idle_timeout", "1500", "5s", "2m",
-     [](const Config& c) { return std::to_string(c.idle_timeout.count()); }, "60000", "1500",
-     "5000", "120000"},
+    // (each above the default ping_interval of 30 s, which an idle timeout must outlast)
+    {"idle_timeout", "45000", "50s", "2m",
+     [](const Config& c) { return std::to_string(c.idle_timeout.count()); }, "60000", "45000",
+     "50000", "120000"},
     {"ws_path", "\"/file\"", "/env", "/flag", [](const Config& c) { return c.ws_path; }, "/ws",
      "/file", "/env", "/flag"},
     {"allowed_origins", "[\"https://a\", \"https://b\"]", "https://c, https://d", "https://e",
@@ -198,6 +199,34 @@ TEST_F(LoadTest, TlsFilesGoTogether) {
   EXPECT_EQ(both.config->tls_key_file, "k.pem");
 }
 
+TEST_F(LoadTest, AllowedOriginsMustBeOriginsBrowsersSend) {
+  const auto slash = run_load({"--allowed-origins", "https://app.example.com/"});
+  EXPECT_EQ(slash.exit_code, 2);
+  EXPECT_NE(slash.message.find("allowed_origins entry 'https://app.example.com/'"), std::string::npos)
+      << slash.message;
+  EXPECT_NE(slash.message.find("write 'https://app.example.com'"), std::string::npos) << slash.message;
+  const auto bare = run_load({"--allowed-origins", "app.example.com"});
+  EXPECT_EQ(bare.exit_code, 2);
+  EXPECT_NE(bare.message.find("is not an origin"), std::string::npos) << bare.message;
+  const auto good =
+      run_load({"--allowed-origins", "https://app.example.com,http://localhost:3000,null"});
+  ASSERT_TRUE(good.config) << good.message;
+  EXPECT_EQ(good.config->allowed_origins.size(), 3u);
+}
+
+TEST_F(LoadTest, IdleTimeoutMustOutlastThePingInterval) {
+  const auto shorter = run_load({"--idle-timeout", "10s", "--ping-interval", "30s"});
+  EXPECT_EQ(shorter.exit_code, 2);
+  EXPECT_NE(shorter.message.find("idle_timeout (10000ms) must be longer than ping_interval (30000ms)"),
+            std::string::npos)
+      << shorter.message;
+  EXPECT_EQ(run_load({"--idle-timeout", "30s", "--ping-interval", "30s"}).exit_code, 2);
+  EXPECT_TRUE(run_load({"--idle-timeout", "31s", "--ping-interval", "30s"}).config);
+  // Either one off: nothing to compare.
+  EXPECT_TRUE(run_load({"--idle-timeout", "10s", "--ping-interval", "0"}).config);
+  EXPECT_TRUE(run_load({"--idle-timeout", "0", "--ping-interval", "30s"}).config);
+}
+
 TEST_F(LoadTest, BoolFlagForms) {
   const auto plain = run_load({"--echo", "--broadcast=true"});
   ASSERT_TRUE(plain.config) << plain.message;
@@ -281,6 +310,7 @@ TEST(OptionTable, OptionsAreTheConfigFields) {
       "api_key",
       "max_subscriptions",
       "client_publish",
+      "reserved_type_prefixes",
       "public_channels",
       "history_size",
       "history_ttl",
@@ -289,6 +319,7 @@ TEST(OptionTable, OptionsAreTheConfigFields) {
       "join_leave_events",
       "typing_ttl",
       "snapshot_types",
+      "snapshot_ttl",
       "snapshot_interval",
       "replay_on_subscribe",
       "send_connected",

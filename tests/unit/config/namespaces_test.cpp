@@ -13,6 +13,7 @@ TEST_F(LoadTest, NamespacesOverrideChannelOptions) {
                                       "public = true\n"
                                       "history_size = 3\n"
                                       "history_ttl = \"10s\"\n"
+                                      "snapshot_ttl = \"20s\"\n"
                                       "client_publish = true\n"
                                       "[namespaces.board]\n"
                                       "join_leave_events = false\n");
@@ -25,6 +26,8 @@ TEST_F(LoadTest, NamespacesOverrideChannelOptions) {
   EXPECT_TRUE(conv->is_public);
   EXPECT_EQ(c.history_size_for("conv:42"), 3u);
   EXPECT_EQ(c.history_ttl_for("conv:42"), 10s);
+  EXPECT_EQ(c.snapshot_ttl_for("conv:42"), 20s);
+  EXPECT_EQ(c.snapshot_ttl_for("board:1"), 1h);  // the global default
   EXPECT_TRUE(c.client_publish_for("conv:42"));
   EXPECT_TRUE(c.join_leave_events_for("conv:42"));  // not overridden: the global default
   // Other namespaces and channels without one fall back to the global options.

@@ -16,6 +16,8 @@ namespace {
 using std::chrono::milliseconds;
 
 constexpr milliseconds kInterval{1000};
+constexpr milliseconds kShortTtl{5000};
+constexpr milliseconds kTtl{60000};
 
 engine::Publication publication(std::string channel, std::string type, std::string payload) {
   engine::Publication p;
@@ -38,8 +40,41 @@ std::string board(int version) {
 class SnapshotsTest : public ::testing::Test {
  protected:
   engine::ManualClock clock_;
-  Snapshots snapshots_{{"board.state", "doc.snapshot"}, kInterval, clock_.fn()};
+  Snapshots snapshots_{{"board.state", "doc.snapshot"}, kInterval,
+                       [](std::string_view channel) {
+                         return channel.substr(0, 5) == "fast:" ? kShortTtl : kTtl;
+                       },
+                       clock_.fn()};
 };
+
+TEST_F(SnapshotsTest, ASnapshotNotSetAgainExpiresAfterItsChannelsTtl) {
+  snapshots_.set("room", board(1));
+  snapshots_.set("fast:room", board(1));
+  clock_.advance(kShortTtl - milliseconds(1));
+  EXPECT_TRUE(snapshots_.get("fast:room").has_value());
+  clock_.advance(milliseconds(1));
+  EXPECT_EQ(snapshots_.get("fast:room"), std::nullopt) << "the late joiner gets no stale state";
+  EXPECT_TRUE(snapshots_.get("room").has_value());
+  // Setting again restarts the TTL.
+  clock_.advance(kTtl - kShortTtl - milliseconds(1));
+  snapshots_.set("room", board(2));
+  clock_.advance(kTtl - milliseconds(1));
+  EXPECT_EQ(snapshots_.get("room"), board(2));
+}
+
+TEST_F(SnapshotsTest, ExpireFreesWhatNobodyAsksFor) {
+  for (int i = 0; i < 300; ++i) snapshots_.set("fast:" + std::to_string(i), board(i));
+  snapshots_.set("room", board(1));
+  const std::size_t room_bytes = [&] {
+    Snapshots alone{{}, kInterval, [](std::string_view) { return kTtl; }, clock_.fn()};
+    alone.set("room", board(1));
+    return alone.stored_bytes();
+  }();
+  EXPECT_GT(snapshots_.stored_bytes(), 100 * room_bytes);
+  clock_.advance(kShortTtl);
+  snapshots_.expire();
+  EXPECT_EQ(snapshots_.stored_bytes(), room_bytes);
+}
 
 TEST_F(SnapshotsTest, NothingStoredGetsNothing) {
   EXPECT_EQ(snapshots_.get("conv:1"), std::nullopt);
@@ -88,7 +123,7 @@ TEST_F(SnapshotsTest, ObservesOnlySnapshotTypes) {
 
 TEST(Snapshots, NoSnapshotTypesObservesNothing) {
   engine::ManualClock clock;
-  Snapshots snapshots({}, kInterval, clock.fn());
+  Snapshots snapshots({}, kInterval, [](std::string_view) { return kTtl; }, clock.fn());
   snapshots.observe(publication("room", "", "{}"));
   snapshots.observe(publication("room", "board.state", "{}"));
   EXPECT_EQ(snapshots.get("room"), std::nullopt);
@@ -156,7 +191,7 @@ TEST_F(SnapshotsTest, IntervalIsPerChannel) {
 }
 
 TEST_F(SnapshotsTest, ZeroIntervalCompressesEverySet) {
-  Snapshots eager({}, milliseconds(0), clock_.fn());
+  Snapshots eager({}, milliseconds(0), [](std::string_view) { return kTtl; }, clock_.fn());
   for (int v = 0; v < 5; ++v) eager.set("room", board(v));
   EXPECT_EQ(eager.compressions(), 5u);
   EXPECT_EQ(eager.get("room"), board(4));

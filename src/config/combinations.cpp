@@ -1,0 +1,43 @@
+#include "combinations.hpp"
+
+#include <string_view>
+
+namespace switchboard::config {
+namespace {
+
+std::string millis(std::chrono::milliseconds d) { return std::to_string(d.count()) + "ms"; }
+
+// Browsers send Origin as scheme://host[:port] (RFC 6454 §6.1), never with a path, and
+// "null" for opaque origins; handshakes compare it exactly.
+void check_origin(const std::string& origin, std::vector<std::string>& errors) {
+  if (origin == "null") return;
+  const std::size_t scheme_end = origin.find("://");
+  if (scheme_end == std::string::npos || scheme_end == 0) {
+    errors.push_back("allowed_origins entry '" + origin +
+                     "' is not an origin: write scheme://host[:port], e.g. https://app.example.com");
+    return;
+  }
+  const std::size_t path = origin.find('/', scheme_end + 3);
+  if (path != std::string::npos) {
+    errors.push_back("allowed_origins entry '" + origin + "' has a path or trailing '/': browsers " +
+                     "send origins without one, so it would refuse every browser (write '" +
+                     origin.substr(0, path) + "')");
+  }
+}
+
+}  // namespace
+
+void check_combinations(const Config& config, std::vector<std::string>& errors) {
+  if (config.tls_cert_file.empty() != config.tls_key_file.empty()) {
+    errors.push_back("tls_cert_file and tls_key_file go together: set both or neither");
+  }
+  for (const auto& origin : config.allowed_origins) check_origin(origin, errors);
+  const auto ping = config.ping_interval;
+  const auto idle = config.idle_timeout;
+  if (ping.count() > 0 && idle.count() > 0 && idle <= ping) {
+    errors.push_back("idle_timeout (" + millis(idle) + ") must be longer than ping_interval (" +
+                     millis(ping) + "): idle clients would be closed before the server pings them");
+  }
+}
+
+}  // namespace switchboard::config
