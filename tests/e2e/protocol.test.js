@@ -21,6 +21,19 @@ async function assertAlive(c) {
   assert.equal(c.isClosed, false);
 }
 
+// A typist `a` and a watcher `b` in a fresh room; `a` has started typing and `b` saw it.
+async function startTyping(server, prefix) {
+  const room = unique(`room:${prefix}`);
+  const aId = unique('ta');
+  const a = await Client.authed(server, aId);
+  const b = await Client.authed(server, unique('tb'));
+  await a.subscribe([room]);
+  await b.subscribe([room]);
+  a.send({ type: 'typing', payload: { channel: room } });
+  const start = await b.next('typing.start');
+  return { room, aId, a, b, start };
+}
+
 async function publish(server, channel, payload, type) {
   const body = { channel, payload };
   if (type) body.type = type;
@@ -273,14 +286,7 @@ describe('protocol: envelope errors, subscriptions, rooms, presence, typing, pub
   });
 
   test('typing: renewal not resent, typing.stop after the TTL, sender excluded', async () => {
-    const room = unique('room:typing');
-    const aId = unique('ta');
-    const a = await Client.authed(server, aId);
-    const b = await Client.authed(server, unique('tb'));
-    await a.subscribe([room]);
-    await b.subscribe([room]);
-    a.send({ type: 'typing', payload: { channel: room } });
-    const start = await b.next('typing.start');
+    const { room, aId, a, b, start } = await startTyping(server, 'typing');
     assert.equal(start.payload.channel, room);
     assert.equal(start.payload.user_id, aId);
     const lastTyping = Date.now();
@@ -353,14 +359,7 @@ describe('protocol: typing stop without waiting for the TTL', () => {
   after(async () => { await Client.closeAll(); await server.stop(); });
 
   test('typing with stop:true sends typing.stop at once', async () => {
-    const room = unique('room:typstop');
-    const aId = unique('ta');
-    const a = await Client.authed(server, aId);
-    const b = await Client.authed(server, unique('tb'));
-    await a.subscribe([room]);
-    await b.subscribe([room]);
-    a.send({ type: 'typing', payload: { channel: room } });
-    await b.next('typing.start');
+    const { room, aId, a, b } = await startTyping(server, 'typstop');
     a.send({ type: 'typing', payload: { channel: room, stop: true } });
     const stop = await b.next('typing.stop');
     assert.equal(stop.payload.user_id, aId);
