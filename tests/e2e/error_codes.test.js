@@ -23,21 +23,26 @@ describe('handshake refusals: status, JSON body, closed connection, counted', ()
   });
   after(() => server.stop());
 
-  // [what, request, status, handshakes_total result label]
+  // Each refusal: its request, the status, the handshakes_total{result} label it counts under.
   const cases = [
-    ['Sec-WebSocket-Key not 16 bytes of base64', upgradeRequest({ key: 'c2hvcnQ=' }), 400, 'bad_request'],
-    ['no Sec-WebSocket-Key', upgradeRequest({ key: null }), 400, 'bad_request'],
-    ['Connection without upgrade', upgradeRequest({ headers: { Connection: 'keep-alive' } }), 400, 'bad_request'],
-    ['HTTP/1.0', upgradeRequest({ httpVersion: '1.0' }), 400, 'bad_request'],
-    ['Origin not allowed', upgradeRequest({ headers: { Origin: 'https://evil.example' } }), 403, 'forbidden'],
-    ['no endpoint at the path', upgradeRequest({ path: '/nowhere' }), 404, 'not_found'],
-    ['method other than GET', upgradeRequest({ method: 'POST' }), 405, 'method_not_allowed'],
-    ['Sec-WebSocket-Version 8', upgradeRequest({ version: '8' }), 426, 'upgrade_required'],
+    { what: 'Sec-WebSocket-Key not 16 bytes of base64', status: 400, result: 'bad_request',
+      request: upgradeRequest({ key: 'c2hvcnQ=' }) },
+    { what: 'no Sec-WebSocket-Key', status: 400, result: 'bad_request', request: upgradeRequest({ key: null }) },
+    { what: 'Connection without upgrade', status: 400, result: 'bad_request',
+      request: upgradeRequest({ headers: { Connection: 'keep-alive' } }) },
+    { what: 'HTTP/1.0', status: 400, result: 'bad_request', request: upgradeRequest({ httpVersion: '1.0' }) },
+    { what: 'Origin not allowed', status: 403, result: 'forbidden',
+      request: upgradeRequest({ headers: { Origin: 'https://evil.example' } }) },
+    { what: 'no endpoint at the path', status: 404, result: 'not_found', request: upgradeRequest({ path: '/nowhere' }) },
+    { what: 'method other than GET', status: 405, result: 'method_not_allowed',
+      request: upgradeRequest({ method: 'POST' }) },
+    { what: 'Sec-WebSocket-Version 8', status: 426, result: 'upgrade_required', request: upgradeRequest({ version: '8' }) },
     // Over max_request_size (8 KiB by default).
-    ['headers over max_request_size', upgradeRequest({ headers: { 'X-Pad': 'p'.repeat(9000) } }), 431, 'too_large'],
+    { what: 'headers over max_request_size', status: 431, result: 'too_large',
+      request: upgradeRequest({ headers: { 'X-Pad': 'p'.repeat(9000) } }) },
   ];
 
-  for (const [what, request, status, result] of cases) {
+  for (const { what, request, status, result } of cases) {
     test(`${what} → ${status}`, async () => {
       const before = (await metricSum(server, HANDSHAKES, { result })) || 0;
       const res = await rawRequest(server.port, request);
