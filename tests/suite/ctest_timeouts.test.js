@@ -15,7 +15,10 @@ test('every registered ctest test has a TIMEOUT', () => {
   const listing = JSON.parse(execFileSync(ctest, ['--test-dir', dir, '--show-only=json-v1'],
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }));
   assert.ok(listing.tests.length > 0, 'ctest lists no tests');
+  // gtest_discover_tests stands in a <target>_NOT_BUILT test for a binary not built yet (a
+  // partial build); it fails on its own and is replaced by the real tests once built.
   const without = listing.tests
+    .filter((t) => !t.name.endsWith('_NOT_BUILT'))
     .filter((t) => !(t.properties || []).some((p) => p.name === 'TIMEOUT' && p.value > 0))
     .map((t) => t.name);
   assert.deepEqual(without, [], `tests without a TIMEOUT (set one beside their add_test): ${without.join(', ')}`);
