@@ -56,13 +56,23 @@ TEST(MemorySweep, HistoryForgetsExpiredStreams) {
 TEST(MemorySweep, HistoryStreamsStartedByReadExpire) {
   ManualClock clock;
   MemoryHistory history(clock.fn(), kTtl);
-  StreamPosition seen;
-  history.read("ch", std::nullopt, 10, [&](HistoryResult r) { seen = r.position; });
+  // The memory history answers inline; `answers` proves every callback ran.
+  int answers = 0;
+  auto position = [&] {
+    StreamPosition at;
+    history.read("ch", std::nullopt, 10, [&](HistoryResult r) {
+      at = r.position;
+      ++answers;
+    });
+    return at;
+  };
+  const StreamPosition seen = position();
+  ASSERT_FALSE(seen.epoch.empty());
   clock.advance(kTtl - milliseconds(1));
-  history.read("ch", std::nullopt, 10, [&](HistoryResult r) { EXPECT_EQ(r.position, seen); });
+  EXPECT_EQ(position(), seen) << "a read keeps the stream it started alive until its TTL";
   clock.advance(milliseconds(1));
-  history.read("ch", std::nullopt, 10,
-               [&](HistoryResult r) { EXPECT_NE(r.position.epoch, seen.epoch); });
+  EXPECT_NE(position().epoch, seen.epoch) << "at the TTL the stream is forgotten: a new epoch";
+  EXPECT_EQ(answers, 3);
   expect_bounded(
       clock, [&](const std::string& channel) { history.read(channel, std::nullopt, 1, nullptr); },
       [&] { return history.stream_count(); });

@@ -10,10 +10,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <thread>
 
 #include "running_server.hpp"
 #include "test_client.hpp"
+#include "wait_until.hpp"
 
 namespace switchboard::net::testing {
 
@@ -24,7 +24,8 @@ inline void expect_paused_reader_gets_everything(RunningServer& server, bool tls
   TestClient publisher(server.port());
   ASSERT_TRUE(!tls || publisher.start_tls());
   ASSERT_EQ(publisher.upgrade("/broadcast"), 101);
-  while (server->ws_connections() < 2) std::this_thread::yield();
+  ASSERT_TRUE(wait_until([&] { return server->ws_connections() >= 2; }))
+      << "the server counted " << server->ws_connections() << " of 2 upgraded connections";
 
   constexpr int kMessages = 750;
   std::string payload(16000, 'x');

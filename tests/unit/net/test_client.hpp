@@ -63,15 +63,18 @@ class TestClient {
 
   bool connected() const { return connected_; }
 
-  // Sends the upgrade request for `path`; returns the status code of the response.
-  int upgrade(std::string_view path) {
+  // Sends the upgrade request for `path`; returns the status code of the response (and its
+  // head, up to the blank line, in `head` when given).
+  int upgrade(std::string_view path, std::string* head = nullptr) {
     std::string request = "GET " + std::string(path) +
                           " HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
                           "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                           "Sec-WebSocket-Version: 13\r\n\r\n";
     send_raw(request);
-    std::string head;
-    return read_head(head) ? std::atoi(head.c_str() + 9) : 0;
+    std::string received;
+    const int status = read_head(received) ? std::atoi(received.c_str() + 9) : 0;
+    if (head != nullptr) *head = std::move(received);
+    return status;
   }
 
   // Reads one HTTP response (header, then a Content-Length body); returns its status code

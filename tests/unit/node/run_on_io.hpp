@@ -8,6 +8,12 @@
 
 namespace switchboard::test {
 
+// How much later than its deadline a timed-out call-out may complete. Generous on purpose: the
+// bound is against a deadline that is ignored or mis-scaled, and lateness is what
+// ThreadSanitizer on a loaded 2-core machine produces (2 s was seen to be too tight there).
+// A call-out that never completes is caught by run_on_io's own 10 s bound.
+inline constexpr std::chrono::milliseconds kLateCompletionAllowance{5000};
+
 template <class Result>
 struct Outcome {
   int calls = 0;
