@@ -50,14 +50,16 @@ struct ReusePort {
 
 // The sweep runs often enough to honour the shortest timeout within a quarter of it: the
 // transport's own and those the gateway's endpoint runs from the sweep (auth deadline, typing
-// expiry, acknowledgement retries).
+// expiry, acknowledgement retries, presence refreshes: due every third of presence_ttl, they
+// must not slip past the TTL itself).
 std::chrono::milliseconds sweep_period(const config::Config& c) {
   auto positive = [](std::chrono::milliseconds d) {
     return d.count() > 0 ? d : std::chrono::milliseconds(std::chrono::hours(1));
   };
   auto shortest = std::min({positive(c.handshake_timeout), positive(c.ping_interval),
                             positive(c.idle_timeout), positive(c.auth_timeout),
-                            positive(c.typing_ttl), positive(c.ack_retry_initial)});
+                            positive(c.typing_ttl), positive(c.ack_retry_initial),
+                            positive(c.presence_ttl)});
   return std::clamp(shortest / 4, std::chrono::milliseconds(50), std::chrono::milliseconds(1000));
 }
 
