@@ -491,7 +491,7 @@ describe('auth: auth-service call-out', () => {
   test('a service slower than --auth-service-timeout → service_unavailable; others are served meanwhile', async () => {
     const slow = await Client.connect(server);
     slow.send({ type: 'auth', id: 'a1', payload: { token: 'slow:' } });
-    await eventually(() => held.length === 1, { what: 'the slow request reached the service' });
+    await eventually(() => assert.equal(held.length, 1), { what: 'the slow request reached the service' });
     // The worker is not stalled: another client authenticates while the slow call is pending.
     const u = unique('svc-while');
     const { reply: other } = await authWith(`user:${u}`);
