@@ -84,7 +84,12 @@ std::vector<OptionSpec> build_table() {
   t.push_back(option("upstream_flush_interval", T::duration, &Config::upstream_flush_interval, "Client events are flushed upstream at least this often.").range(1, kMinute));
   t.push_back(option("upstream_webhook_timeout", T::duration, &Config::upstream_webhook_timeout, "Time the upstream webhook has to accept a batch before it counts as failed.").range(1, 10 * kMinute));
   t.push_back(option("upstream_batch_size", T::uint, &Config::upstream_batch_size, "A batch is flushed as soon as it holds this many events.").range(1, 100000));
-  t.push_back(option("upstream_buffer_limit", T::uint, &Config::upstream_buffer_limit, "Events buffered before senders get a buffer_full error.").range(1, 10000000));
+  t.push_back(option("upstream_buffer_limit", T::uint, &Config::upstream_buffer_limit, "Events held (waiting, or in the batch being delivered) before senders get a buffer_full error.").range(1, 10000000));
+  t.push_back(option("upstream_max_attempts", T::uint, &Config::upstream_max_attempts, "POSTs of a batch to the webhook before it is dropped (counted in switchboard_gateway_upstream_failed_total).").range(1, 100));
+  t.push_back(option("upstream_retry_initial", T::duration, &Config::upstream_retry_initial, "Wait before the first retry of a failed batch; each later retry waits twice as long (at most 1 min).").range(1, kMinute));
+  // Gateway: HTTP call-outs (auth service, upstream webhook)
+  t.push_back(option("callout_max_connections", T::uint, &Config::callout_max_connections, "Connections to one call-out host open at once, per worker (auth service) and for the webhook; further calls wait for one.").range(1, 10000));
+  t.push_back(option("callout_max_queued", T::uint, &Config::callout_max_queued, "Call-outs that may wait for a connection, per pool; one more fails at once (auth: service_unavailable) and is counted.").range(0, 1000000));
   // Gateway: rate limits
   t.push_back(option("client_rate", T::uint, &Config::client_rate, "Messages per second one connection may send (sustained).").range(1, 1000000));
   t.push_back(option("client_burst", T::uint, &Config::client_burst, "Messages one connection may send in a burst.").range(1, 1000000));

@@ -10,8 +10,6 @@
 #include <string_view>
 #include <utility>
 
-#include "webhook_client.hpp"
-
 namespace switchboard::node {
 namespace {
 
@@ -123,15 +121,14 @@ AuthResult interpret(unsigned status, std::string_view body) {
 
 class AuthServiceAuthenticator final : public auth::Authenticator {
  public:
-  AuthServiceAuthenticator(std::string url, std::chrono::milliseconds timeout)
-      : url_(std::move(url)), timeout_(timeout) {}
+  explicit AuthServiceAuthenticator(Callout callout) : callout_(std::move(callout)) {}
 
   void authenticate(std::string_view token, boost::asio::io_context& io,
                     std::function<void(AuthResult)> done) override {
     json::object request;
     request["token"] = token;  // serialize escapes it
-    post_json(io, url_, json::serialize(request), timeout_,
-              [done = std::move(done), url = url_](unsigned status, std::string body) {
+    post_json(io, callout_, json::serialize(request),
+              [done = std::move(done), url = callout_.url](unsigned status, std::string body) {
                 AuthResult result = interpret(status, body);
                 // Rejections are the client's business; an unavailable service is the operator's.
                 if (result.error == AuthError::service_unavailable) {
@@ -142,15 +139,13 @@ class AuthServiceAuthenticator final : public auth::Authenticator {
   }
 
  private:
-  std::string url_;
-  std::chrono::milliseconds timeout_;
+  Callout callout_;
 };
 
 }  // namespace
 
-std::unique_ptr<auth::Authenticator> make_auth_service_authenticator(
-    std::string url, std::chrono::milliseconds timeout) {
-  return std::make_unique<AuthServiceAuthenticator>(std::move(url), timeout);
+std::unique_ptr<auth::Authenticator> make_auth_service_authenticator(Callout callout) {
+  return std::make_unique<AuthServiceAuthenticator>(std::move(callout));
 }
 
 }  // namespace switchboard::node

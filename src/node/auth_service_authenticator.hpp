@@ -11,16 +11,18 @@
 //           401/403 → service_rejected, its message the service's "error" or "message" string
 //           if any; anything else, a timeout, bad JSON or no user_id → service_unavailable
 //           (also logged as a warning with the URL, which clients never see).
-// Plain http only (see webhook_client.hpp).
-#include <chrono>
+//
+// Plain http only, over each worker's own bounded pool of kept-alive connections to the service
+// (webhook_client.hpp): with `callout.limits.max_queued` calls already waiting for one of its
+// `max_connections`, a further authentication fails at once with service_unavailable (counted
+// in `callout.stats`).
 #include <memory>
-#include <string>
 
 #include "switchboard/auth/authenticator.hpp"
+#include "webhook_client.hpp"
 
 namespace switchboard::node {
 
-std::unique_ptr<auth::Authenticator> make_auth_service_authenticator(
-    std::string url, std::chrono::milliseconds timeout);
+std::unique_ptr<auth::Authenticator> make_auth_service_authenticator(Callout callout);
 
 }  // namespace switchboard::node

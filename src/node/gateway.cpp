@@ -30,9 +30,11 @@ std::string read_file(const std::string& path) {
 
 // The authenticator the configuration asks for: the auth service when its URL is set,
 // otherwise JWT with the configured key; none when neither is configured.
-std::unique_ptr<auth::Authenticator> configured_authenticator(const config::Config& c) {
+std::unique_ptr<auth::Authenticator> configured_authenticator(const node::Node& n) {
+  const config::Config& c = n.config();
   if (!c.auth_service_url.empty()) {
-    return node::make_auth_service_authenticator(c.auth_service_url, c.auth_service_timeout);
+    return node::make_auth_service_authenticator(node::Callout{
+        c.auth_service_url, c.auth_service_timeout, n.callout_limits(), n.auth_callout_stats()});
   }
   auth::JwtConfig jwt;
   jwt.issuer = c.jwt_issuer;
@@ -60,7 +62,7 @@ Gateway::Gateway(config::Config config) : Gateway(std::move(config), engine::mak
 Gateway::Gateway(config::Config config, engine::Engine engine)
     : server_(std::make_unique<net::Server>(std::move(config))) {
   node_ = std::make_unique<node::Node>(*server_, std::move(engine));
-  node_->set_authenticator(configured_authenticator(server_->config()));
+  node_->set_authenticator(configured_authenticator(*node_));
   if (node_->authenticator() == nullptr && !server_->config().allow_anonymous) {
     spdlog::warn("no authentication configured: clients cannot log in until jwt_secret "
                  "(JWT_SECRET), jwt_public_key_file or auth_service_url is set, or "

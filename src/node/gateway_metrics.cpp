@@ -68,12 +68,22 @@ void add_gateway_metrics(Node& node) {
     out.family("switchboard_gateway_offline_dropped_total", "counter",
                "Acknowledged messages dropped from a full offline store (oldest first).");
     out.sample("switchboard_gateway_offline_dropped_total", node.offline_dropped_total());
+    const Upstream& upstream = node.upstream();
     out.family("switchboard_gateway_upstream_flushed_total", "counter",
-               "Client events handed to the upstream sink.");
-    out.sample("switchboard_gateway_upstream_flushed_total", node.upstream().flushed_total());
+               "Client events the upstream sink or webhook accepted.");
+    out.sample("switchboard_gateway_upstream_flushed_total", upstream.flushed_total());
     out.family("switchboard_gateway_upstream_failed_total", "counter",
-               "Client events the upstream webhook did not accept.");
-    out.sample("switchboard_gateway_upstream_failed_total", node.upstream().failed_total());
+               "Client events dropped: the webhook failed every attempt at their batch.");
+    out.sample("switchboard_gateway_upstream_failed_total", upstream.failed_total());
+    out.family("switchboard_gateway_upstream_retries_total", "counter",
+               "Upstream webhook POSTs that failed and were retried.");
+    out.sample("switchboard_gateway_upstream_retries_total", upstream.retried_total());
+    out.family("switchboard_gateway_callout_rejected_total", "counter",
+               "HTTP call-outs refused at once: callout_max_queued calls were waiting.");
+    out.sample("switchboard_gateway_callout_rejected_total",
+               node.auth_callout_stats()->rejected_total.load(), {{"callout", "auth_service"}});
+    out.sample("switchboard_gateway_callout_rejected_total", upstream.callout_rejected_total(),
+               {{"callout", "webhook"}});
     out.family("switchboard_gateway_snapshot_bytes", "gauge", "Compressed snapshot bytes held.");
     out.sample("switchboard_gateway_snapshot_bytes",
                static_cast<std::uint64_t>(node.snapshots().stored_bytes()));

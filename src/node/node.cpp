@@ -60,6 +60,13 @@ Node::Node(net::Server& server, engine::Engine engine)
 
 Node::~Node() { stop(); }
 
+CalloutLimits Node::callout_limits() const {
+  CalloutLimits limits;
+  limits.max_connections = config().callout_max_connections;
+  limits.max_queued = config().callout_max_queued;
+  return limits;
+}
+
 void Node::set_authenticator(std::unique_ptr<auth::Authenticator> authenticator) {
   authenticator_ = std::move(authenticator);
 }

@@ -23,6 +23,7 @@
 #include "switchboard/net/server.hpp"
 #include "snapshots.hpp"
 #include "switchboard/ws/frame_builder.hpp"
+#include "webhook_client.hpp"
 
 namespace switchboard::node {
 
@@ -72,6 +73,12 @@ class Node final : public engine::BrokerHandler {
     }
   }
   Upstream& upstream() noexcept { return *upstream_; }
+  // Every call-out's pool limits (callout_max_connections, callout_max_queued).
+  CalloutLimits callout_limits() const;
+  // Where the configured auth-service authenticator counts refused call-outs (for /metrics).
+  const std::shared_ptr<CalloutStats>& auth_callout_stats() const noexcept {
+    return auth_callout_stats_;
+  }
   Snapshots& snapshots() noexcept { return snapshots_; }
   void start();  // broker, housekeeping thread
   void stop();
@@ -139,6 +146,7 @@ class Node final : public engine::BrokerHandler {
   DisconnectHook disconnect_hook_;
   std::vector<GatewayEndpoint*> endpoints_;  // by worker index; fixed after set-up
   std::unique_ptr<Upstream> upstream_;
+  std::shared_ptr<CalloutStats> auth_callout_stats_ = std::make_shared<CalloutStats>();
   Snapshots snapshots_;
   std::atomic<std::uint64_t> offline_dropped_{0};
 

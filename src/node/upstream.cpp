@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 #include <chrono>
@@ -31,30 +32,49 @@ std::string event_channel(std::string_view payload) {
 
 }  // namespace
 
-Upstream::Upstream(Node& node) : node_(node) {
-  enabled_ = !node.config().upstream_webhook_url.empty();
+Upstream::Upstream(Node& node)
+    : node_(node),
+      webhook_{node.config().upstream_webhook_url, node.config().upstream_webhook_timeout,
+               node.callout_limits(), std::make_shared<CalloutStats>()} {
+  enabled_ = !webhook_.url.empty();
 }
 
 Upstream::~Upstream() = default;
 
 void Upstream::set_sink(UpstreamSink sink) {
   sink_ = std::move(sink);
-  enabled_ = static_cast<bool>(sink_) || !node_.config().upstream_webhook_url.empty();
+  enabled_ = static_cast<bool>(sink_) || !webhook_.url.empty();
 }
 
 void Upstream::start() {
   if (!enabled_) return;
   timer_ = std::make_unique<boost::asio::steady_timer>(node_.housekeeping());
+  retry_timer_ = std::make_unique<boost::asio::steady_timer>(node_.housekeeping());
   arm();
 }
 
 void Upstream::stop() {
-  if (!enabled_) return;
-  if (timer_) timer_->cancel();
+  if (!enabled_ || !timer_) return;
+  stopping_ = true;
+  timer_->cancel();
+  {
+    std::lock_guard lock(mutex_);
+    refusing_ = true;
+  }
+  if (sink_) return flush_to_sink();
+  stop_deadline_ = std::chrono::steady_clock::now() + webhook_.timeout;
+  if (backing_off_) {
+    // The batch in progress gets its last attempt now rather than after the backoff.
+    backing_off_ = false;
+    retry_timer_->cancel();
+    return attempt();
+  }
+  if (posting_) return;  // its answer carries on with the rest
   flush();
 }
 
 void Upstream::arm() {
+  if (stopping_) return;  // a tick already due when stop() cancelled the timer
   timer_->expires_after(node_.config().upstream_flush_interval);
   timer_->async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
@@ -78,7 +98,7 @@ bool Upstream::push(const ClientEvent& event, const SessionInfo& sender) {
   bool post_flush = false;
   {
     std::lock_guard lock(mutex_);
-    if (buffer_.size() >= cfg.upstream_buffer_limit) return false;
+    if (refusing_ || buffer_.size() + held_in_batch_ >= cfg.upstream_buffer_limit) return false;
     buffer_.push_back(std::move(e));
     if (buffer_.size() >= cfg.upstream_batch_size && !flush_posted_) {
       flush_posted_ = true;
@@ -89,39 +109,126 @@ bool Upstream::push(const ClientEvent& event, const SessionInfo& sender) {
   return true;
 }
 
-void Upstream::flush() {
-  const std::size_t batch_size = node_.config().upstream_batch_size;
+// Takes up to upstream_batch_size events off the buffer; with `hold` they keep counting
+// against the limit until batch_settled().
+std::vector<UpstreamEvent> Upstream::take(bool hold) {
+  std::vector<UpstreamEvent> batch;
+  std::lock_guard lock(mutex_);
+  flush_posted_ = false;
+  const std::size_t n = std::min(node_.config().upstream_batch_size, buffer_.size());
+  batch.assign(std::make_move_iterator(buffer_.begin()),
+               std::make_move_iterator(buffer_.begin() + static_cast<std::ptrdiff_t>(n)));
+  buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(n));
+  if (hold) held_in_batch_ = n;
+  return batch;
+}
+
+std::size_t Upstream::buffered() {
+  std::lock_guard lock(mutex_);
+  return buffer_.size();
+}
+
+void Upstream::flush_to_sink() {
   while (true) {
-    std::vector<UpstreamEvent> batch;
-    {
-      std::lock_guard lock(mutex_);
-      flush_posted_ = false;
-      if (buffer_.empty()) return;
-      const std::size_t n = std::min(batch_size, buffer_.size());
-      batch.assign(std::make_move_iterator(buffer_.begin()),
-                   std::make_move_iterator(buffer_.begin() + static_cast<std::ptrdiff_t>(n)));
-      buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(n));
-    }
-    deliver(std::move(batch));
+    std::vector<UpstreamEvent> batch = take(false);
+    if (batch.empty()) return;
+    const std::size_t n = batch.size();
+    sink_(std::move(batch));
+    flushed_ += n;
   }
 }
 
-void Upstream::deliver(std::vector<UpstreamEvent> batch) {
-  const std::size_t n = batch.size();
-  if (sink_) {
-    sink_(std::move(batch));
-    flushed_ += n;
+// Starts the next batch unless one is in progress (its end calls here again).
+void Upstream::flush() {
+  if (sink_) return flush_to_sink();
+  if (batch_events_ > 0) {
+    flush_due_ = true;
     return;
   }
-  post_webhook(node_.housekeeping(), node_.config().upstream_webhook_url, to_json(batch),
-               node_.config().upstream_webhook_timeout, [this, n](bool ok, std::string error) {
-                 if (ok) {
-                   flushed_ += n;
-                 } else {
-                   failed_ += n;
-                   spdlog::warn("upstream webhook: {} events not delivered: {}", n, error);
-                 }
-               });
+  flush_due_ = false;
+  if (stopping_ && std::chrono::steady_clock::now() >= stop_deadline_) {
+    drop_buffered("no time left before shutdown");
+  }
+  std::vector<UpstreamEvent> batch = take(true);
+  if (batch.empty()) {
+    // Stopped and nothing left: let the housekeeping loop end.
+    if (stopping_) close_idle_callouts(node_.housekeeping());
+    return;
+  }
+  batch_events_ = batch.size();
+  batch_body_ = to_json(batch);
+  attempts_ = 0;
+  attempt();
+}
+
+void Upstream::attempt() {
+  ++attempts_;
+  posting_ = true;
+  auto on_answer = [this](bool ok, std::string detail) { on_attempt(ok, detail); };
+  if (!stopping_) return post_webhook(node_.housekeeping(), webhook_, batch_body_, on_answer);
+  // While stopping, every POST shares what is left of the one webhook timeout.
+  Callout last = webhook_;
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(stop_deadline_ -
+                                                                 std::chrono::steady_clock::now());
+  last.timeout = std::clamp(left, std::chrono::milliseconds(1), webhook_.timeout);
+  post_webhook(node_.housekeeping(), last, batch_body_, on_answer);
+}
+
+void Upstream::on_attempt(bool ok, const std::string& detail) {
+  posting_ = false;
+  if (ok) {
+    flushed_ += batch_events_;
+    return batch_settled();
+  }
+  const std::size_t max_attempts = node_.config().upstream_max_attempts;
+  if (!stopping_ && attempts_ < max_attempts) {
+    ++retried_;
+    const auto delay = retry_delay();
+    spdlog::warn("upstream webhook: a batch of {} events failed ({}); attempt {} of {} in {} ms",
+                 batch_events_, detail, attempts_ + 1, max_attempts, delay.count());
+    backing_off_ = true;
+    retry_timer_->expires_after(delay);
+    retry_timer_->async_wait([this](const boost::system::error_code& ec) {
+      if (ec || !backing_off_) return;  // stop() made the attempt already
+      backing_off_ = false;
+      attempt();
+    });
+    return;
+  }
+  failed_ += batch_events_;
+  spdlog::error("upstream webhook: {} events dropped after {} attempt(s): {}", batch_events_,
+                attempts_, detail);
+  batch_settled();
+}
+
+void Upstream::batch_settled() {
+  {
+    std::lock_guard lock(mutex_);
+    held_in_batch_ = 0;
+  }
+  batch_events_ = 0;
+  batch_body_.clear();
+  // A full batch goes at once; a partial one at the next interval (or now if one passed).
+  if (stopping_ || flush_due_ || buffered() >= node_.config().upstream_batch_size) flush();
+}
+
+// upstream_retry_initial doubled for each failed attempt after the first, capped.
+std::chrono::milliseconds Upstream::retry_delay() const {
+  std::chrono::milliseconds delay = node_.config().upstream_retry_initial;
+  for (std::size_t i = 1; i < attempts_ && delay < kMaxRetryDelay; ++i) delay *= 2;
+  return std::min(delay, kMaxRetryDelay);
+}
+
+void Upstream::drop_buffered(const char* why) {
+  std::size_t n = 0;
+  {
+    std::lock_guard lock(mutex_);
+    n = buffer_.size();
+    buffer_.clear();
+  }
+  if (n == 0) return;
+  failed_ += n;
+  spdlog::error("upstream webhook: {} events dropped: {}", n, why);
 }
 
 std::string Upstream::to_json(const std::vector<UpstreamEvent>& batch) {

@@ -492,7 +492,7 @@ describe('auth: auth-service call-out', () => {
   test('a service slower than --auth-service-timeout → service_unavailable; others are served meanwhile', async () => {
     const slow = await Client.connect(server);
     slow.send({ type: 'auth', id: 'a1', payload: { token: 'slow:' } });
-    await eventually(() => held.length === 1, { what: 'the slow request reached the service' });
+    await eventually(() => assert.equal(held.length, 1), { what: 'the slow request reached the service' });
     // The worker is not stalled: another client authenticates while the slow call is pending.
     const u = unique('svc-while');
     const { reply: other } = await authWith(`user:${u}`);
@@ -509,5 +509,93 @@ describe('auth: auth-service call-out', () => {
     const err = await c.next('error', 6000);
     assert.equal(err.payload.code, 'token_expired');
     assert.equal((await c.waitClose()).code, 4002);
+  });
+});
+
+// Finding 2 of the hardening issue: every authentication used to open its own connection to the
+// service. Each worker now holds a bounded pool of kept-alive connections to it; calls beyond
+// the pool wait in a bounded queue, and one more fails at once (counted).
+describe('auth: call-outs to the service share a bounded pool', () => {
+  let server;
+  let service;
+  let open = 0;
+  let maxOpen = 0;
+  let accepted = 0;
+  let holding = true;
+  const held = [];  // answers the service holds back while `holding`
+
+  before(async () => {
+    service = http.createServer((req, res) => {
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        const [, user] = String(JSON.parse(Buffer.concat(chunks).toString()).token).split(':');
+        const answer = () => {
+          res.writeHead(200, { 'Content-Type': 'application/json' });
+          res.end(JSON.stringify({ user_id: user }));
+        };
+        if (holding) held.push(answer);
+        else answer();
+      });
+    });
+    service.on('connection', (socket) => {
+      accepted++;
+      maxOpen = Math.max(maxOpen, ++open);
+      socket.on('close', () => { open--; });
+    });
+    await new Promise((resolve) => service.listen(0, '127.0.0.1', resolve));
+    // One worker, so that its pool is the only one.
+    server = await Server.start({
+      jwtSecret: null,
+      workers: 1,
+      args: ['--auth-service-url', `http://127.0.0.1:${service.address().port}/check`,
+        '--auth-service-timeout', '10s', '--callout-max-connections', '2',
+        '--callout-max-queued', '3'],
+    });
+  });
+  after(async () => {
+    await Client.closeAll();
+    await server.stop();
+    for (const release of held.splice(0)) release();
+    service.closeAllConnections();
+    await new Promise((resolve) => service.close(resolve));
+  });
+
+  async function rejectedTotal() {
+    const res = await server.get('/metrics');
+    const line = res.text.split('\n')
+      .find((l) => l.startsWith('switchboard_gateway_callout_rejected_total{callout="auth_service"}'));
+    assert.ok(line, 'switchboard_gateway_callout_rejected_total{callout="auth_service"} missing');
+    return Number(line.split(' ').pop());
+  }
+
+  test('2 connections at most, 3 waiting, the next refused at once; all the waiting ones are served', async () => {
+    const before = await rejectedTotal();
+    const clients = [];
+    for (let i = 0; i < 5; i++) {
+      const c = await Client.connect(server);
+      c.send({ type: 'auth', id: `a${i}`, payload: { token: `user:${unique('pool')}` } });
+      await c.request({ type: 'ping' }, 'pong');  // its auth has reached the pool
+      clients.push(c);
+    }
+    await eventually(() => assert.equal(held.length, 2), { what: 'two requests at the service' });
+
+    const refused = await Client.connect(server);
+    refused.send({ type: 'auth', id: 'over', payload: { token: 'user:over' } });
+    const reply = await refused.next(['auth.success', 'auth.error'], 2000);
+    assert.equal(reply.type, 'auth.error', JSON.stringify(reply));
+    assert.equal(reply.payload.code, 'service_unavailable');
+    assert.match(reply.payload.message, /too many call-outs waiting \(3 queued for 2 connections\)/);
+    assert.equal(await rejectedTotal(), before + 1);
+    assert.equal(held.length, 2, 'the refused call never reached the service');
+
+    holding = false;
+    for (const release of held.splice(0)) release();
+    for (const c of clients) {
+      const ok = await c.next(['auth.success', 'auth.error']);
+      assert.equal(ok.type, 'auth.success', JSON.stringify(ok));
+    }
+    assert.ok(maxOpen <= 2, `${maxOpen} connections open at once`);
+    assert.equal(accepted, 2, 'the waiting calls reused the two kept-alive connections');
   });
 });

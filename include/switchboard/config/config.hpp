@@ -99,6 +99,12 @@ struct Config {
   std::chrono::milliseconds upstream_webhook_timeout{5000};
   std::size_t upstream_batch_size = 100;
   std::size_t upstream_buffer_limit = 10000;  // events held before senders get an error
+  std::size_t upstream_max_attempts = 5;      // POSTs of one batch before it is dropped
+  std::chrono::milliseconds upstream_retry_initial{500};  // then doubling, at most 1 min
+
+  // Gateway: HTTP call-outs (auth service, upstream webhook)
+  std::size_t callout_max_connections = 16;   // per pool: per worker for the auth service
+  std::size_t callout_max_queued = 1024;      // calls waiting for a connection, per pool
 
   // Gateway: rate limits (per connection and per user: messages per second and burst)
   unsigned client_rate = 50;

@@ -21,7 +21,7 @@ constexpr const char* kToken = "tok-3f9a.secret";
 
 test::Outcome<AuthResult> authenticate(const std::string& url, std::string_view token = kToken,
                                        std::chrono::milliseconds timeout = 5s) {
-  auto authenticator = make_auth_service_authenticator(url, timeout);
+  auto authenticator = make_auth_service_authenticator({url, timeout});
   return test::run_on_io<AuthResult>([&](boost::asio::io_context& io, auto done) {
     authenticator->authenticate(token, io, done);
   });

@@ -22,7 +22,7 @@ constexpr std::size_t kMiB = 1024 * 1024;
 test::Outcome<Answer> call_json(const std::string& url, std::string body,
                                 std::chrono::milliseconds timeout = 5s) {
   return test::run_on_io<Answer>([&](boost::asio::io_context& io, auto done) {
-    post_json(io, url, std::move(body), timeout, [done](unsigned status, std::string response) {
+    post_json(io, {url, timeout}, std::move(body), [done](unsigned status, std::string response) {
       done(Answer{status, std::move(response)});
     });
   });
@@ -31,7 +31,7 @@ test::Outcome<Answer> call_json(const std::string& url, std::string body,
 test::Outcome<Delivery> call_webhook(const std::string& url, std::string body,
                                      std::chrono::milliseconds timeout = 5s) {
   return test::run_on_io<Delivery>([&](boost::asio::io_context& io, auto done) {
-    post_webhook(io, url, std::move(body), timeout, [done](bool ok, std::string detail) {
+    post_webhook(io, {url, timeout}, std::move(body), [done](bool ok, std::string detail) {
       done(Delivery{ok, std::move(detail)});
     });
   });
@@ -152,7 +152,7 @@ TEST(PostJson, ConcurrentCallsEachCompleteOnce) {
   boost::asio::io_context io;
   const char* paths[] = {"/a", "/b", "/hang"};
   for (int i = 0; i < kCalls; ++i) {
-    post_json(io, server.url(paths[i % 3]), "{}", 300ms, [&, i](unsigned s, std::string b) {
+    post_json(io, {server.url(paths[i % 3]), 300ms}, "{}", [&, i](unsigned s, std::string b) {
       ++calls[i];
       answers[i] = {s, std::move(b)};
     });
