@@ -187,6 +187,14 @@ class TestClient {
 
   // Tells the server we send nothing more (it reads EOF).
   void shut_write() { ::shutdown(fd_, SHUT_WR); }
+  // `bytes` and our FIN in one segment (corked until the shutdown): the server sees the data
+  // and the end of the stream at once.
+  void send_then_shut_write(std::string_view bytes) {
+    const int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_CORK, &one, sizeof one);
+    send_raw(bytes);
+    shut_write();
+  }
   // Each send becomes a segment of its own (a client dripping bytes).
   void no_delay() {
     const int one = 1;
