@@ -32,7 +32,7 @@ std::vector<OptionSpec> build_table() {
   t.push_back(option("max_request_size", T::size, &Config::max_request_size, "Largest HTTP request line plus headers (upgrade requests and HTTP endpoints).").range(kKiB, kMiB));
   t.push_back(option("max_body_size", T::size, &Config::max_body_size, "Largest HTTP request body (server API).").range(0, kGiB));
   t.push_back(option("outbound_queue_limit", T::size, &Config::outbound_queue_limit, "Bytes queued for one connection before it is disconnected as a slow consumer.").range(4 * kKiB, kGiB));
-  t.push_back(option("handshake_timeout", T::duration, &Config::handshake_timeout, "Time allowed from TCP accept to a completed WebSocket upgrade.").range(1, 10 * kMinute));
+  t.push_back(option("handshake_timeout", T::duration, &Config::handshake_timeout, "Time allowed for an HTTP request to arrive in full, head and body: the first (a WebSocket upgrade included) from TCP accept, each later one from the previous response. Late requests are closed without an answer.").range(1, 10 * kMinute));
   t.push_back(option("ping_interval", T::duration, &Config::ping_interval, "Interval between server pings on an idle connection; 0 disables pings.").range(0, kHour));
   t.push_back(option("idle_timeout", T::duration, &Config::idle_timeout, "A connection that sends nothing (not even a pong) for this long is closed; 0 disables.").range(0, 24 * kHour));
   t.push_back(option("drain_period", T::duration, &Config::drain_period, "On SIGTERM, time given to connections to close before they are cut.").range(0, 10 * kMinute));

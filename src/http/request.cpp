@@ -1,8 +1,10 @@
 // Request parsing with Beast's request_parser, and the Request accessors.
 //
-// The parser is stateless between calls: each call re-parses `buffered` from its start. The
-// header is bounded (8 KiB by default), so re-parsing costs little, and a connection needs no
-// parser object while it waits for bytes (idle connections stay small).
+// The parser is incremental: a request that arrives in pieces is parsed by one Beast parser
+// kept between calls (RequestParser::State), which takes body bytes as they come and
+// remembers how far it has scanned a partial header or chunk line, so a request dripped byte
+// by byte costs linear work. Only unconsumed bytes (a partial line) are presented again. The
+// state exists only while a request is partly received: idle connections hold none.
 #include "switchboard/http/request.hpp"
 
 #include <algorithm>
@@ -13,6 +15,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "request_target.hpp"
 #include "text.hpp"
 
 namespace switchboard::http {
@@ -20,6 +23,7 @@ namespace {
 
 namespace beast_http = boost::beast::http;
 using Parser = beast_http::request_parser<beast_http::string_body>;
+using Message = beast_http::request<beast_http::string_body>;
 
 std::string_view to_std(boost::beast::string_view view) {
   return {view.data(), view.size()};
@@ -42,13 +46,19 @@ ParseOutcome fail_from(const boost::system::error_code& ec) {
   return fail(400, "malformed request");
 }
 
+ParseOutcome waiting(std::size_t consumed) {
+  ParseOutcome outcome;
+  outcome.consumed = consumed;
+  return outcome;
+}
+
 // Feeds the bytes from `used` on until the parser reaches `done` (header or whole message).
 // Returns false with `ec` set on error, false with `ec` clear when more bytes are needed.
 template <typename Done>
-bool feed(Parser& parser, std::string_view buffered, std::size_t& used,
+bool feed(Parser& parser, std::string_view input, std::size_t& used,
           boost::system::error_code& ec, Done done) {
   while (!done()) {
-    const std::string_view rest = buffered.substr(used);
+    const std::string_view rest = input.substr(used);
     const std::size_t n = parser.put(boost::asio::buffer(rest.data(), rest.size()), ec);
     used += n;
     if (ec == beast_http::error::need_more) {
@@ -60,6 +70,29 @@ bool feed(Parser& parser, std::string_view buffered, std::size_t& used,
     if (n == 0 && !done()) return false;
   }
   return true;
+}
+
+// RFC 9112 §3.2: a server answers 400 to an HTTP/1.1 request without Host and to any request
+// with more than one Host or an invalid one; given an absolute-form target it ignores Host for
+// the target's authority (§3.2.2), and routes by the target's origin-form. Returns the reason
+// of a refusal, empty when the request may go on.
+std::string_view apply_host_rules(Message& message) {
+  const std::size_t hosts = message.count(beast_http::field::host);
+  if (hosts > 1) return "more than one Host header";
+  if (hosts == 0 && message.version() >= 11) return "missing Host header";
+  if (hosts == 1 && !is_valid_host(to_std(message[beast_http::field::host]))) {
+    return "invalid Host header";
+  }
+  if (std::optional<AbsoluteForm> absolute = split_absolute_form(to_std(message.target()))) {
+    // RFC 9110 §4.2.1: an http URI with an empty host is invalid.
+    if (absolute->authority.empty() || !is_valid_host(absolute->authority)) {
+      return "invalid host in the request target";
+    }
+    // The authority points into the target: Host is set before the target is replaced.
+    message.set(beast_http::field::host, absolute->authority);
+    message.target(absolute->origin);
+  }
+  return {};
 }
 
 Request to_request(Parser& parser) {
@@ -84,50 +117,84 @@ std::uint32_t header_limit_of(const ParseLimits& limits) {
 
 }  // namespace
 
-ParseOutcome parse_request(std::string_view buffered, const ParseLimits& limits) {
-  Parser parser;
-  parser.header_limit(header_limit_of(limits));
-  parser.body_limit(limits.max_body_size);
-  // Header first, without the body: an upgrade request must stop at the end of its header,
-  // because what follows is WebSocket frames, not a body.
-  parser.eager(false);
-  std::size_t used = 0;
-  boost::system::error_code ec;
-  if (!feed(parser, buffered, used, ec, [&] { return parser.is_header_done(); })) {
-    if (ec) return fail_from(ec);
-    // Beast's own limit is per section (request line, then fields); ours covers both.
-    if (buffered.size() > limits.max_header_size) return fail_from(beast_http::error::header_limit);
-    return {};
+struct RequestParser::State {
+  explicit State(const ParseLimits& limits) {
+    parser.header_limit(header_limit_of(limits));
+    parser.body_limit(limits.max_body_size);
+    // Header first, without the body: an upgrade request must stop at the end of its header,
+    // because what follows is WebSocket frames, not a body.
+    parser.eager(false);
   }
-  if (used > limits.max_header_size) return fail_from(beast_http::error::header_limit);
 
-  if (text::has_token(to_std(parser.get()[beast_http::field::upgrade]), "websocket")) {
-    // RFC 6455 §4.1: the opening handshake is a GET without a body. One that declares a
-    // body would leave us unable to tell body bytes from frames.
-    if (parser.chunked() || parser.content_length().value_or(0) > 0) {
-      return fail(400, "upgrade request with a body");
+  ParseOutcome step(std::string_view input, const ParseLimits& limits) {
+    std::size_t used = 0;
+    boost::system::error_code ec;
+    if (!parser.is_header_done()) {
+      // Beast takes the header in one piece once all of it is there (until then `input` is
+      // header bytes only), scanning only the bytes it has not scanned before.
+      if (!feed(parser, input, used, ec, [&] { return parser.is_header_done(); })) {
+        if (ec) return fail_from(ec);
+        // Beast's own limit is per section (request line, then fields); ours covers both.
+        if (input.size() > limits.max_header_size) {
+          return fail_from(beast_http::error::header_limit);
+        }
+        return waiting(used);
+      }
+      if (used > limits.max_header_size) return fail_from(beast_http::error::header_limit);
+      if (const std::string_view refusal = apply_host_rules(parser.get()); !refusal.empty()) {
+        return fail(400, refusal);
+      }
+      if (text::has_token(to_std(parser.get()[beast_http::field::upgrade]), "websocket")) {
+        // RFC 6455 §4.1: the opening handshake is a GET without a body. One that declares a
+        // body would leave us unable to tell body bytes from frames.
+        if (parser.chunked() || parser.content_length().value_or(0) > 0) {
+          return fail(400, "upgrade request with a body");
+        }
+        return complete(used);
+      }
+      parser.eager(true);
     }
-  } else {
-    // A declared body that has not fully arrived: say how much is missing instead of
-    // parsing it, so that a body dripped in small segments is not parsed again per segment.
-    const std::uint64_t declared = parser.content_length().value_or(0);
-    if (!parser.chunked() && declared <= limits.max_body_size &&
-        buffered.size() - used < declared) {
-      ParseOutcome waiting;
-      waiting.needed = used + static_cast<std::size_t>(declared);
-      return waiting;
-    }
-    parser.eager(true);
-    if (!feed(parser, buffered, used, ec, [&] { return parser.is_done(); })) {
+    if (!feed(parser, input, used, ec, [&] { return parser.is_done(); })) {
       if (ec) return fail_from(ec);
-      return {};
+      // What Beast leaves unconsumed in a body is a partial chunk line or trailer section:
+      // presented again with the next bytes, it is bounded like a header.
+      if (input.size() - used > limits.max_header_size) {
+        return fail(400, "chunk line or trailer too long");
+      }
+      return waiting(used);
     }
+    return complete(used);
   }
-  ParseOutcome outcome;
-  outcome.status = ParseStatus::complete;
-  outcome.consumed = used;
-  outcome.request = to_request(parser);
+
+  ParseOutcome complete(std::size_t consumed) {
+    ParseOutcome outcome;
+    outcome.status = ParseStatus::complete;
+    outcome.consumed = consumed;
+    outcome.request = to_request(parser);
+    return outcome;
+  }
+
+  Parser parser;
+};
+
+RequestParser::RequestParser() noexcept = default;
+RequestParser::~RequestParser() = default;
+RequestParser::RequestParser(RequestParser&&) noexcept = default;
+RequestParser& RequestParser::operator=(RequestParser&&) noexcept = default;
+
+void RequestParser::reset() noexcept { state_.reset(); }
+
+ParseOutcome RequestParser::parse(std::string_view input, const ParseLimits& limits) {
+  if (input.empty()) return {};
+  if (!state_) state_ = std::make_unique<State>(limits);
+  ParseOutcome outcome = state_->step(input, limits);
+  // A Beast parser serves one message: the next request gets a new one.
+  if (outcome.status != ParseStatus::incomplete) state_.reset();
   return outcome;
+}
+
+ParseOutcome parse_request(std::string_view buffered, const ParseLimits& limits) {
+  return RequestParser().parse(buffered, limits);
 }
 
 std::string_view Request::header(std::string_view name) const noexcept {

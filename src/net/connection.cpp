@@ -74,8 +74,7 @@ void Connection::start() {
   const int one = 1;
   ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   last_read_ = worker_.now();
-  deadline_ = nonzero(last_read_ + static_cast<std::uint32_t>(
-                                       worker_.config().handshake_timeout.count()));
+  deadline_ = request_deadline();
   worker_.counters().http_connections.add();
   if (const TlsContext* tls = worker_.tls()) {
     ssl_ = tls->new_session(fd_);
@@ -113,7 +112,23 @@ void Connection::on_events(std::uint32_t events) {
 // Reading
 
 void Connection::on_readable() {
-  if (!read_available()) return finish(ws::close_code::kAbnormal);
+  if (read_available()) return;
+  if (is_http()) return end_http_input();
+  finish(ws::close_code::kAbnormal);
+}
+
+// The peer has stopped sending (or the socket failed, which the next write reports). What it
+// sent before is still answered, and the last answer written before the socket is closed: a
+// client may half-close right after its requests (RFC 9112 §9.6).
+void Connection::end_http_input() {
+  input_ended_ = true;
+  if (phase_ == Phase::http) {
+    serve_http_requests();
+    // An upgrade among them: a WebSocket whose peer has gone.
+    if (!is_http() && phase_ != Phase::finished) finish(ws::close_code::kAbnormal);
+    return;
+  }
+  if (queued_bytes_ == 0) finish(ws::close_code::kNormal);  // else after_write_drained()
 }
 
 // Plain: recv. TLS: SSL_read (which also drives the handshake), mapped onto recv's answers:
@@ -141,12 +156,17 @@ ssize_t Connection::receive(std::uint8_t* buffer, std::size_t size) {
 
 bool Connection::read_available() {
   for (int round = 0; round < kReadRoundsPerTurn; ++round) {
+    // While a request is being answered its successors wait in the socket (bounded by TCP's
+    // window, not by our memory); resume_http() reads them.
+    if (request_in_flight_) return true;
     const ssize_t n = receive(worker_.read_buffer(), worker_.read_buffer_size());
     if (n > 0) {
       last_read_ = worker_.now();
       const auto size = static_cast<std::size_t>(n);
       if (phase_ == Phase::http) {
         handle_http_bytes(worker_.read_buffer(), size);
+      } else if (phase_ == Phase::http_closing) {
+        worker_.counters().http_discarded_bytes_total.add(size);
       } else {
         handle_ws_bytes(worker_.read_buffer(), size);
       }
@@ -163,63 +183,108 @@ bool Connection::read_available() {
   }
   // Still more to read: come back after the other ready connections had their turn. No new
   // edge comes for bytes already waiting, so this continues without waiting for one.
-  ++pending_ops_;
-  worker_.post([this] {
-    --pending_ops_;
-    if (phase_ == Phase::finished) return worker_.schedule_reclaim();
-    on_readable();
-  });
+  later(&Connection::on_readable);
   return true;
 }
 
+// The handshake timeout from now: the first request (or the upgrade) must complete within it
+// from the accept, every later one within it from the previous response.
+std::uint32_t Connection::request_deadline() const noexcept {
+  return nonzero(worker_.now() +
+                 static_cast<std::uint32_t>(worker_.config().handshake_timeout.count()));
+}
+
+void Connection::later(void (Connection::*step)()) {
+  ++pending_ops_;  // the connection outlives the wait
+  worker_.post([this, step] {
+    --pending_ops_;
+    if (phase_ == Phase::finished) return worker_.schedule_reclaim();
+    (this->*step)();
+  });
+}
+
 void Connection::handle_http_bytes(const std::uint8_t* data, std::size_t size) {
-  const auto& cfg = worker_.config();
   http_buffer_.append(reinterpret_cast<const char*>(data), size);
-  // A request body still arriving: nothing to parse until all of it is here.
-  if (http_buffer_.size() < http_needed_) return;
-  http_needed_ = 0;
+  serve_http_requests();
+}
+
+// One request at a time: the next is not parsed before the previous one has its response
+// queued, so that responses leave in request order (a handler may answer later, from an
+// engine callback) and nothing is answered behind a response that closes the connection.
+void Connection::serve_http_requests() {
+  const auto& cfg = worker_.config();
   const http::ParseLimits limits{cfg.max_request_size, cfg.max_body_size};
-  while (phase_ == Phase::http && !http_buffer_.empty()) {
-    http::ParseOutcome out = http::parse_request(http_buffer_, limits);
-    if (out.status == http::ParseStatus::incomplete) {
-      http_needed_ = out.needed;
-      return;
-    }
+  std::size_t used = 0;  // bytes of http_buffer_ the parser has taken
+  while (phase_ == Phase::http && !request_in_flight_ && used < http_buffer_.size()) {
+    http::ParseOutcome out = parser_.parse(std::string_view(http_buffer_).substr(used), limits);
+    used += out.consumed;
+    if (out.status == http::ParseStatus::incomplete) break;
     if (out.status == http::ParseStatus::error) {
       // An unparseable request cannot be told from a broken upgrade: it is counted as a
       // handshake failure, so that no refusal goes uncounted.
       worker_.counters().handshake(result_for_status(out.error_status));
-      auto response = http::Response::error(out.error_status, "bad_request", out.error_reason);
-      response.close = true;
-      respond(response, false);
-      http_buffer_.clear();
-      return;
+      respond(http::Response::error(out.error_status, "bad_request", out.error_reason), false);
+      break;
     }
-    std::string rest = http_buffer_.substr(out.consumed);
-    http_buffer_.clear();
-    handle_request(out.request, out.consumed);
-    if (phase_ == Phase::open && !rest.empty()) {
-      // Frames sent right behind the upgrade request.
-      handle_ws_bytes(reinterpret_cast<std::uint8_t*>(rest.data()), rest.size());
-      return;
-    }
-    if (phase_ != Phase::http) return;
-    http_buffer_ = std::move(rest);
+    handle_request(out.request);
   }
-  if (http_buffer_.empty()) std::string().swap(http_buffer_);
+  if (phase_ == Phase::open) {
+    // Frames sent right behind the upgrade request.
+    std::string frames = std::exchange(http_buffer_, std::string());
+    frames.erase(0, used);
+    if (!frames.empty()) {
+      handle_ws_bytes(reinterpret_cast<std::uint8_t*>(frames.data()), frames.size());
+    }
+    return;
+  }
+  if (phase_ != Phase::http) return discard_http_input(used);
+  if (input_ended_ && !request_in_flight_) {
+    // Nothing more will come: the last answer closes the connection (a partial request left
+    // in the buffer can no longer complete).
+    if (queued_bytes_ == 0) return finish(ws::close_code::kNormal);
+    close_after_response();
+    return discard_http_input(used);
+  }
+  http_buffer_.erase(0, used);
+  // Between requests a connection keeps no buffer (memory per idle connection).
+  if (http_buffer_.empty() && !parser_.in_progress()) std::string().swap(http_buffer_);
 }
 
-void Connection::handle_request(const http::Request& request, std::size_t /*consumed*/) {
+// After a response that ends the connection nothing more is a request: the buffered bytes
+// from `from` on are dropped (counted) and the buffer released.
+void Connection::discard_http_input(std::size_t from) {
+  if (phase_ == Phase::http_closing && http_buffer_.size() > from) {
+    worker_.counters().http_discarded_bytes_total.add(http_buffer_.size() - from);
+  }
+  std::string().swap(http_buffer_);
+}
+
+// An answer that came after its handler returned: what waited behind the request (in the
+// buffer, then in the socket) is served in a later loop turn, never inside the callback that
+// answered, which may be another connection's and be using the worker's read buffer.
+void Connection::resume_http() {
+  if (phase_ == Phase::http) serve_http_requests();
+  if (phase_ != Phase::finished && !request_in_flight_ && !input_ended_) on_readable();
+}
+
+void Connection::handle_request(const http::Request& request) {
   if (http::is_websocket_upgrade(request)) return handle_upgrade(request);
   worker_.counters().http_requests_total.add();
   const bool keep_alive = request.keep_alive && !worker_.draining();
+  // Until the answer, nothing more is read and the client's clock does not run.
+  request_in_flight_ = true;
+  deadline_ = 0;
   // The connection stays alive until the handler answers, even if the socket fails first.
   ++pending_ops_;
+  dispatching_ = true;
   worker_.router().dispatch(request, [this, keep_alive](http::Response response) {
     auto answer = [this, keep_alive, response = std::move(response)] {
       --pending_ops_;
       if (phase_ == Phase::finished) return worker_.schedule_reclaim();
-      respond(response, keep_alive && !response.close);
+      request_in_flight_ = false;
+      respond(response, keep_alive);
+      // A synchronous answer: the parse loop that dispatched the request goes on by itself.
+      if (!dispatching_) later(&Connection::resume_http);
     };
     // A handler that completed on another thread (an engine callback) is brought back here.
     if (worker_.io().get_executor().running_in_this_thread()) {
@@ -228,15 +293,12 @@ void Connection::handle_request(const http::Request& request, std::size_t /*cons
       worker_.post(std::move(answer));
     }
   });
-  // A new request gets a fresh deadline.
-  deadline_ = nonzero(worker_.now() +
-                      static_cast<std::uint32_t>(worker_.config().handshake_timeout.count()));
+  dispatching_ = false;
 }
 
 void Connection::handle_upgrade(const http::Request& request) {
-  auto refuse = [&](http::Response response, HandshakeResult result) {
+  auto refuse = [&](const http::Response& response, HandshakeResult result) {
     worker_.counters().handshake(result);
-    response.close = true;
     respond(response, false);
   };
   if (worker_.draining()) {
@@ -254,8 +316,7 @@ void Connection::handle_upgrade(const http::Request& request) {
   if (!verdict.accept) {
     worker_.counters().handshake(result_for_status(verdict.error.status));
     send_raw(ws::render_handshake_error(verdict.error));
-    shutdown_after_flush_ = true;
-    return;
+    return close_after_response();
   }
   if (auto refusal = endpoint->on_upgrade(request, *this)) {
     return refuse(std::move(*refusal), HandshakeResult::rejected);
@@ -269,7 +330,6 @@ void Connection::handle_upgrade(const http::Request& request) {
   phase_ = Phase::open;
   deadline_ = 0;
   last_ping_ = last_read_;
-  std::string().swap(http_buffer_);
   auto& counters = worker_.counters();
   counters.handshake(HandshakeResult::ok);
   counters.http_connections.sub();
@@ -353,7 +413,7 @@ void Connection::notify_endpoint_closed(std::uint16_t code) {
 void Connection::finish(std::uint16_t code) {
   if (phase_ == Phase::finished) return;
   auto& counters = worker_.counters();
-  if (phase_ == Phase::http) {
+  if (is_http()) {
     counters.http_connections.sub();
   } else {
     counters.ws_connections.sub();
@@ -374,6 +434,7 @@ void Connection::finish(std::uint16_t code) {
   queue_.shrink_to_fit();
   queued_bytes_ = 0;
   std::string().swap(http_buffer_);
+  parser_.reset();
   worker_.retire(*this);
 }
 
@@ -432,8 +493,24 @@ void Connection::send_raw(std::string_view bytes) {
 }
 
 void Connection::respond(const http::Response& response, bool keep_alive) {
+  keep_alive = keep_alive && !response.close;
   send_raw(http::render(response, keep_alive));
-  if (!keep_alive) shutdown_after_flush_ = true;
+  if (!keep_alive) return close_after_response();
+  // The next request, head and body, must arrive within the handshake timeout.
+  deadline_ = request_deadline();
+}
+
+// RFC 9112 §9.6: after a response that closes the connection nothing more is parsed or
+// answered; what the client still sends is read and discarded (counted) while the response
+// goes out, then the connection is half-closed and waits a bounded time for the client's FIN,
+// so that a client still sending (the rest of a refused body) reads the response instead of
+// a reset.
+void Connection::close_after_response() {
+  phase_ = Phase::http_closing;
+  shutdown_after_flush_ = true;
+  parser_.reset();
+  // Time to take the response; the wait for the FIN after it is bounded separately.
+  deadline_ = request_deadline();
 }
 
 bool Connection::enqueue(ws::SharedFrame frame, bool control) {
@@ -553,13 +630,16 @@ void Connection::send_close_notify() {
 
 void Connection::after_write_drained() {
   if (!shutdown_after_flush_) return;
-  if (phase_ == Phase::http || close_received_) return finish(ws::close_code::kNormal);
-  // Our close frame is out: half-close and wait (bounded by deadline_) for the peer to close,
-  // so that it reads the close frame before any reset.
+  const bool http = phase_ == Phase::http_closing;
+  // The peer has closed already: nothing to wait for.
+  if (close_received_ || (http && input_ended_)) return finish(ws::close_code::kNormal);
+  // Our close frame or last response is out: half-close and wait (bounded by deadline_) for
+  // the peer to close, so that it reads what we sent before any reset.
   send_close_notify();
   ::shutdown(fd_, SHUT_WR);
   shutdown_after_flush_ = false;
-  if (deadline_ == 0) deadline_ = nonzero(worker_.now() + kCloseTimeoutMs);
+  // An HTTP connection's deadline was for taking the response; the wait starts now.
+  if (deadline_ == 0 || http) deadline_ = nonzero(worker_.now() + kCloseTimeoutMs);
 }
 
 }  // namespace switchboard::net

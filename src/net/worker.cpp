@@ -362,7 +362,7 @@ void Worker::drain_step() {
     acceptor_.close(ec);
     for (Connection* c = connections_; c != nullptr;) {
       Connection* next = c->next_;
-      if (c->phase() == Connection::Phase::http) c->abort();
+      if (c->is_http()) c->abort();
       c = next;
     }
     if (connections_ == nullptr && retired_.empty()) io_.stop();

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "switchboard/http/request.hpp"
 #include "switchboard/ws/frame_builder.hpp"
 #include "switchboard/ws/message_reader.hpp"
 #include "switchboard/ws/shared_frame.hpp"
@@ -19,7 +20,6 @@
 typedef struct ssl_st SSL;
 
 namespace switchboard::http {
-struct Request;
 struct Response;
 }  // namespace switchboard::http
 
@@ -35,6 +35,8 @@ class Connection final : private ws::MessageHandler {
  public:
   enum class Phase : std::uint8_t {
     http,      // reading HTTP requests (handshake pending)
+    http_closing,  // a response that ends the connection is queued: input is discarded, then
+                   // half-close and a bounded wait for the peer's FIN (RFC 9112 §9.6)
     open,      // WebSocket open
     closing,   // close frame sent, waiting for the peer's (reads still parsed)
     failing,   // close frame sent after a protocol error: discard input until EOF
@@ -65,6 +67,7 @@ class Connection final : private ws::MessageHandler {
   Worker& worker() noexcept { return worker_; }
   Phase phase() const noexcept { return phase_; }
   bool is_open() const noexcept { return phase_ == Phase::open; }
+  bool is_http() const noexcept { return phase_ == Phase::http || phase_ == Phase::http_closing; }
   bool deflate() const noexcept { return deflate_; }
 
   // Queues a message built once for many connections (the deflated variant when this
@@ -113,14 +116,21 @@ class Connection final : private ws::MessageHandler {
 
   void on_readable();
   bool read_available();  // false: the socket is done (EOF or error)
+  void later(void (Connection::*step)());  // runs `step` in a later turn of the worker's loop
   ssize_t receive(std::uint8_t* buffer, std::size_t size);
   ssize_t write_plain();
   ssize_t write_tls();
   void handle_http_bytes(const std::uint8_t* data, std::size_t size);
+  void serve_http_requests();  // parses and serves what http_buffer_ holds, one at a time
+  void resume_http();          // after a late answer: what waited behind the request
+  void end_http_input();       // the peer's EOF
   void handle_ws_bytes(std::uint8_t* data, std::size_t size);
-  void handle_request(const http::Request& request, std::size_t consumed);
+  void handle_request(const http::Request& request);
   void handle_upgrade(const http::Request& request);
   void respond(const http::Response& response, bool keep_alive);
+  void close_after_response();  // to http_closing
+  void discard_http_input(std::size_t from);
+  std::uint32_t request_deadline() const noexcept;
   void send_raw(std::string_view bytes);  // HTTP bytes (handshake responses)
   bool enqueue(ws::SharedFrame frame, bool control);
   void cut_off_slow_consumer();
@@ -136,12 +146,12 @@ class Connection final : private ws::MessageHandler {
   std::uint64_t id_;
   Endpoint* endpoint_ = nullptr;
   ws::MessageReader reader_;
-  std::string http_buffer_;  // bytes of an incomplete HTTP request; empty once upgraded
-  std::size_t http_needed_ = 0;  // the size http_buffer_ must reach before parsing again
+  std::string http_buffer_;  // HTTP bytes not parsed yet; empty once upgraded
+  http::RequestParser parser_;  // holds memory only while a request has partly arrived
 
   std::uint32_t last_read_ = 0;     // worker ticks (ms) of the last byte received
   std::uint32_t last_ping_ = 0;     // when the last ping was sent
-  std::uint32_t deadline_ = 0;      // handshake or closing deadline, 0: none
+  std::uint32_t deadline_ = 0;      // request, handshake or closing deadline, 0: none
   std::uint8_t pending_ops_ = 0;    // posted tasks that refer to this (the object outlives them)
   bool close_sent_ = false;
   bool close_received_ = false;
@@ -150,6 +160,9 @@ class Connection final : private ws::MessageHandler {
   bool peer_closed_ = false;  // epoll reported the peer's FIN or an error
   bool tls_read_wants_write_ = false;  // SSL_read needs writability to go on
   bool tls_write_wants_read_ = false;  // SSL_write needs readability to go on
+  bool request_in_flight_ = false;  // an HTTP request awaits its answer: nothing more is read
+  bool dispatching_ = false;        // the router is running a handler (answers are synchronous)
+  bool input_ended_ = false;        // HTTP: the peer's EOF has been read
 };
 
 }  // namespace switchboard::net

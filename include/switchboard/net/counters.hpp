@@ -67,6 +67,7 @@ struct WorkerCounters {
   Counter accepted_total;         // TCP connections accepted
   std::array<Counter, static_cast<std::size_t>(HandshakeResult::count_)> handshakes;
   Counter http_requests_total;    // plain HTTP requests served
+  Counter http_discarded_bytes_total;  // read after a response that closes the connection
   Counter messages_in_total;
   Counter bytes_in_total;         // WebSocket bytes read (frames, before inflation)
   Counter messages_out_total;     // frames queued to connections

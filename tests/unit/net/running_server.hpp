@@ -1,6 +1,7 @@
 #pragma once
 // A Server on a free loopback port with the operational routes and the transport's own
 // endpoints (/echo, /broadcast), started on construction and stopped on destruction.
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -15,13 +16,16 @@ namespace switchboard::net::testing {
 
 class RunningServer {
  public:
-  explicit RunningServer(config::Config config) {
+  // `configure` adds to the server (routes) before it starts.
+  explicit RunningServer(config::Config config,
+                         const std::function<void(Server&)>& configure = {}) {
     config.bind_address = "127.0.0.1";
     config.port = free_port();
     server_ = std::make_unique<Server>(std::move(config));
     add_ops_routes(*server_);
     server_->add_endpoint("/echo", make_echo_endpoint());
     server_->add_endpoint("/broadcast", make_broadcast_endpoint(*server_));
+    if (configure) configure(*server_);
     server_->start();
   }
   ~RunningServer() {

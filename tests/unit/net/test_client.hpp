@@ -168,14 +168,40 @@ class TestClient {
     }
   }
 
-  // True when the server closed the TCP connection (EOF) within the receive timeout.
-  bool wait_eof() {
+  // True when the server closed the TCP connection (EOF) within the receive timeout. What it
+  // sent until then is appended to `received` when given.
+  bool wait_eof(std::string* received = nullptr) {
     char buf[4096];
     while (true) {
       const ssize_t n = receive(buf, sizeof buf);
       if (n == 0) return true;
       if (n < 0) return errno == ECONNRESET;
+      if (received != nullptr) received->append(buf, static_cast<std::size_t>(n));
     }
+  }
+
+  // Whether the server has closed the connection (EOF or reset), without waiting; bytes not
+  // read yet hide it.
+  bool closed_by_server() {
+    char byte;
+    const ssize_t n = ::recv(fd_, &byte, 1, MSG_DONTWAIT | MSG_PEEK);
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+  }
+
+  // Tells the server we send nothing more (it reads EOF).
+  void shut_write() { ::shutdown(fd_, SHUT_WR); }
+  // `bytes` and our FIN in one segment (corked until the shutdown): the server sees the data
+  // and the end of the stream at once.
+  void send_then_shut_write(std::string_view bytes) {
+    const int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_CORK, &one, sizeof one);
+    send_raw(bytes);
+    shut_write();
+  }
+  // Each send becomes a segment of its own (a client dripping bytes).
+  void no_delay() {
+    const int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   }
 
  private:
