@@ -274,7 +274,9 @@ describe('upstream_webhook_timeout', () => {
     await new Promise((resolve) => hook.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${hook.address().port}/events`;
     try {
-      const common = ['--upstream-webhook-url', url, '--upstream-batch-size', '1'];
+      // One attempt per batch: retries (tested in upstream.test.js) would send more requests.
+      const common = ['--upstream-webhook-url', url, '--upstream-batch-size', '1',
+        '--upstream-max-attempts', '1'];
       const quick = await start([...common, '--upstream-webhook-timeout', '200ms']);
       const patient = await start([...common, '--upstream-webhook-timeout', '10m']);
       const failed = (s) => metricSum(s, 'switchboard_gateway_upstream_failed_total');
