@@ -6,8 +6,7 @@
 
 const { describe, test, before, after, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
-const http = require('node:http');
-const { Server, Client, jwt, eventually } = require('./support');
+const { Server, Client, jwt, eventually, jsonService } = require('./support');
 
 const ISS = 'iss-e2e';
 const AUD = 'aud-e2e';
@@ -401,31 +400,21 @@ describe('auth: auth-service call-out', () => {
   const held = [];  // responses of the `slow` token, answered after the test
 
   before(async () => {
-    service = http.createServer((req, res) => {
-      const chunks = [];
-      req.on('data', (c) => chunks.push(c));
-      req.on('end', () => {
-        const body = JSON.parse(Buffer.concat(chunks).toString());
-        requests.push({ method: req.method, url: req.url, type: req.headers['content-type'], body });
-        const answer = (status, obj) => {
-          res.writeHead(status, { 'Content-Type': 'application/json' });
-          res.end(JSON.stringify(obj));
-        };
-        const [kind, arg] = String(body.token).split(':');
-        if (kind === 'user') answer(200, { user_id: arg, channels: ['team:*'] });
-        else if (kind === 'numeric') answer(200, { user_id: 4242 });
-        else if (kind === 'expiring') answer(200, { user_id: arg, expires_at: Math.floor(Date.now() / 1000) + 2 });
-        else if (kind === 'refuse') answer(401, { error: 'no' });
-        else if (kind === 'broken') answer(500, { error: 'boom' });
-        else if (kind === 'nouser') answer(200, { channels: [] });
-        else if (kind === 'slow') held.push(() => answer(200, { user_id: 'late' }));
-        else answer(400, {});
-      });
+    service = await jsonService((body, answer, req) => {
+      requests.push({ method: req.method, url: req.url, type: req.headers['content-type'], body });
+      const [kind, arg] = String(body.token).split(':');
+      if (kind === 'user') answer(200, { user_id: arg, channels: ['team:*'] });
+      else if (kind === 'numeric') answer(200, { user_id: 4242 });
+      else if (kind === 'expiring') answer(200, { user_id: arg, expires_at: Math.floor(Date.now() / 1000) + 2 });
+      else if (kind === 'refuse') answer(401, { error: 'no' });
+      else if (kind === 'broken') answer(500, { error: 'boom' });
+      else if (kind === 'nouser') answer(200, { channels: [] });
+      else if (kind === 'slow') held.push(() => answer(200, { user_id: 'late' }));
+      else answer(400, {});
     });
-    await new Promise((resolve) => service.listen(0, '127.0.0.1', resolve));
     server = await Server.start({
       jwtSecret: null,
-      args: ['--auth-service-url', `http://127.0.0.1:${service.address().port}/check`,
+      args: ['--auth-service-url', service.url('/check'),
         '--auth-service-timeout', '300ms'],
     });
   });
@@ -433,7 +422,7 @@ describe('auth: auth-service call-out', () => {
     await Client.closeAll();
     await server.stop();
     for (const release of held.splice(0)) release();
-    await new Promise((resolve) => service.close(resolve));
+    await service.close();
   });
   afterEach(() => Client.closeAll());
 
@@ -525,30 +514,22 @@ describe('auth: call-outs to the service share a bounded pool', () => {
   const held = [];  // answers the service holds back while `holding`
 
   before(async () => {
-    service = http.createServer((req, res) => {
-      const chunks = [];
-      req.on('data', (c) => chunks.push(c));
-      req.on('end', () => {
-        const [, user] = String(JSON.parse(Buffer.concat(chunks).toString()).token).split(':');
-        const answer = () => {
-          res.writeHead(200, { 'Content-Type': 'application/json' });
-          res.end(JSON.stringify({ user_id: user }));
-        };
-        if (holding) held.push(answer);
-        else answer();
-      });
+    service = await jsonService(({ token }, answer) => {
+      const [, user] = String(token).split(':');
+      const reply = () => answer(200, { user_id: user });
+      if (holding) held.push(reply);
+      else reply();
     });
-    service.on('connection', (socket) => {
+    service.http.on('connection', (socket) => {
       accepted++;
       maxOpen = Math.max(maxOpen, ++open);
       socket.on('close', () => { open--; });
     });
-    await new Promise((resolve) => service.listen(0, '127.0.0.1', resolve));
     // One worker, so that its pool is the only one.
     server = await Server.start({
       jwtSecret: null,
       workers: 1,
-      args: ['--auth-service-url', `http://127.0.0.1:${service.address().port}/check`,
+      args: ['--auth-service-url', service.url('/check'),
         '--auth-service-timeout', '10s', '--callout-max-connections', '2',
         '--callout-max-queued', '3'],
     });
@@ -557,8 +538,7 @@ describe('auth: call-outs to the service share a bounded pool', () => {
     await Client.closeAll();
     await server.stop();
     for (const release of held.splice(0)) release();
-    service.closeAllConnections();
-    await new Promise((resolve) => service.close(resolve));
+    await service.close();
   });
 
   async function rejectedTotal() {

@@ -7,8 +7,7 @@
 
 const { describe, test, before, after, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
-const http = require('node:http');
-const { Server, Client, eventually, withTimeout } = require('./support');
+const { Server, Client, eventually, withTimeout, jsonService } = require('./support');
 const { rawRequest, upgradeRequest, metricSum } = require('./raw_http');
 
 let seq = 0;
@@ -147,22 +146,11 @@ describe('auth_in_progress: a second auth before the auth service answered the f
   const held = [];  // answers of the service, released by the test
 
   before(async () => {
-    service = http.createServer((req, res) => {
-      const chunks = [];
-      req.on('data', (c) => chunks.push(c));
-      req.on('end', () => {
-        const { token } = JSON.parse(Buffer.concat(chunks).toString());
-        held.push(() => {
-          res.writeHead(200, { 'Content-Type': 'application/json' });
-          res.end(JSON.stringify({ user_id: token }));
-        });
-      });
-    });
-    await new Promise((resolve) => service.listen(0, '127.0.0.1', resolve));
+    service = await jsonService(({ token }, answer) => held.push(() => answer(200, { user_id: token })));
     server = await Server.start({
       jwtSecret: null,
       // Long enough that the service's answer, not the timeout, ends the first attempt.
-      args: ['--auth-service-url', `http://127.0.0.1:${service.address().port}/check`,
+      args: ['--auth-service-url', service.url('/check'),
         '--auth-service-timeout', '30s'],
     });
   });
@@ -170,7 +158,7 @@ describe('auth_in_progress: a second auth before the auth service answered the f
     await Client.closeAll();
     await server.stop();
     for (const release of held.splice(0)) release();
-    await new Promise((resolve) => service.close(resolve));
+    await service.close();
   });
   afterEach(() => Client.closeAll());
 

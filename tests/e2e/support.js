@@ -67,6 +67,10 @@
 //   jwt.forge.garbage()                      not a JWT at all
 //   jwt.now() -> seconds since the epoch
 //
+//   jsonService(onRequest) -> Promise<{ url(path), port, http, close() }>
+//     A loopback HTTP service for call-out tests (auth service, webhook): onRequest(body, answer,
+//     req) gets each request's parsed JSON body and answer(status, obj) sends a JSON answer
+//     (hold `answer` to answer later). close() ends its connections and stops it.
 //   withTimeout(promise, ms, what), freePort(), delay(ms)
 //   eventually(asyncFn, { timeoutMs = 5000, intervalMs = 25, what }) -> its result
 //     Calls asyncFn until it resolves without throwing (polling state such as /health that has
@@ -575,4 +579,30 @@ const jwt = {
   },
 };
 
-module.exports = { Server, Client, jwt, withTimeout, freePort, delay, eventually };
+async function jsonService(onRequest) {
+  const http = require('node:http');
+  const service = http.createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const answer = (status, obj) => {
+        res.writeHead(status, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(obj));
+      };
+      onRequest(JSON.parse(Buffer.concat(chunks).toString()), answer, req);
+    });
+  });
+  await new Promise((resolve) => service.listen(0, '127.0.0.1', resolve));
+  const port = service.address().port;
+  return {
+    http: service,
+    port,
+    url: (path = '/') => `http://127.0.0.1:${port}${path}`,
+    close: () => {
+      service.closeAllConnections();
+      return new Promise((resolve) => service.close(resolve));
+    },
+  };
+}
+
+module.exports = { Server, Client, jwt, withTimeout, freePort, delay, eventually, jsonService };

@@ -6,8 +6,7 @@
 
 const { test, describe, before, after, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
-const http = require('node:http');
-const { Server, Client, jwt } = require('./support');
+const { Server, Client, jwt, jsonService } = require('./support');
 
 describe('refresh with JWTs', () => {
   let server;
@@ -107,30 +106,23 @@ describe('refresh through an auth service', () => {
   const held = [];
 
   before(async () => {
-    service = http.createServer((req, res) => {
-      const chunks = [];
-      req.on('data', (c) => chunks.push(c));
-      req.on('end', () => {
-        const { token } = JSON.parse(Buffer.concat(chunks).toString());
-        const answer = () => {
-          inFlight--;
-          res.writeHead(200, { 'Content-Type': 'application/json' });
-          res.end(JSON.stringify({ user_id: 'svc-ann' }));
-        };
-        inFlight++;
-        maxInFlight = Math.max(maxInFlight, inFlight);
-        if (token === 'held') {
-          refreshRequests++;
-          held.push(answer);
-        } else {
-          answer();
-        }
-      });
+    service = await jsonService(({ token }, answer) => {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      const reply = () => {
+        inFlight--;
+        answer(200, { user_id: 'svc-ann' });
+      };
+      if (token === 'held') {
+        refreshRequests++;
+        held.push(reply);
+      } else {
+        reply();
+      }
     });
-    await new Promise((resolve) => service.listen(0, '127.0.0.1', resolve));
     server = await Server.start({
       jwtSecret: null,
-      args: ['--auth-service-url', `http://127.0.0.1:${service.address().port}/check`,
+      args: ['--auth-service-url', service.url('/check'),
         '--auth-service-timeout', '10s', '--max-violations', '5'],
     });
   });
@@ -138,7 +130,7 @@ describe('refresh through an auth service', () => {
     await Client.closeAll();
     await server.stop();
     for (const release of held.splice(0)) release();
-    await new Promise((resolve) => service.close(resolve));
+    await service.close();
   });
 
   test('one refresh in flight per session: the rest get auth_in_progress and then the close', async () => {
