@@ -41,8 +41,9 @@ std::optional<AbsoluteForm> split_absolute_form(std::string_view target) {
   AbsoluteForm form;
   form.authority = rest.substr(0, end);
   const std::string_view path_and_query = rest.substr(end);
-  if (!path_and_query.starts_with('/')) form.origin = "/";
-  form.origin += path_and_query;
+  form.origin.reserve(path_and_query.size() + 1);
+  if (!path_and_query.starts_with('/')) form.origin.push_back('/');
+  form.origin.append(path_and_query);
   return form;
 }
 
