@@ -65,6 +65,9 @@ void add_gateway_metrics(Node& node) {
     }
     out.family("switchboard_gateway_users", "gauge", "Distinct users connected to this node.");
     out.sample("switchboard_gateway_users", static_cast<std::uint64_t>(node.user_count()));
+    out.family("switchboard_gateway_registry_refreshes_total", "counter",
+               "User registry entries this node refreshed (live users, every registry_ttl / 3).");
+    out.sample("switchboard_gateway_registry_refreshes_total", node.registry_refreshes_total());
     out.family("switchboard_gateway_offline_dropped_total", "counter",
                "Acknowledged messages dropped from a full offline store (oldest first).");
     out.sample("switchboard_gateway_offline_dropped_total", node.offline_dropped_total());

@@ -31,9 +31,6 @@ std::string random_id() {
   return buf;
 }
 
-// Registry entries outlive a crashed node by at most this long; live nodes refresh them.
-constexpr auto kRegistryTtl = std::chrono::seconds(90);
-
 }  // namespace
 
 engine::Publication make_publication(std::string channel, Message message) {
@@ -93,25 +90,42 @@ void Node::start() {
       boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
       housekeeping_.get_executor());
   upstream_->start();
-  expire_snapshots();
+  next_registry_refresh_ = engine_.now() + config().registry_ttl / 3;
+  tick();
   housekeeping_thread_ = std::thread([this] { housekeeping_.run(); });
 }
 
-void Node::expire_snapshots() {
-  // Once a second: expiry is cheap (a walk of the channels that have a snapshot) and a second
-  // is nothing against a TTL of at least one.
-  snapshot_timer_.expires_after(std::chrono::seconds(1));
-  snapshot_timer_.async_wait([this](const boost::system::error_code& ec) {
+void Node::tick() {
+  // Once a second: snapshot expiry is cheap (a walk of the channels that have a snapshot), and
+  // a second is nothing against a snapshot TTL of at least one or a registry TTL of three.
+  tick_timer_.expires_after(std::chrono::seconds(1));
+  tick_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     snapshots_.expire();
-    expire_snapshots();
+    // The engine's clock, not the timer's: registry entries expire by it.
+    if (const auto now = engine_.now(); now >= next_registry_refresh_) {
+      next_registry_refresh_ = now + config().registry_ttl / 3;
+      refresh_registry();
+    }
+    tick();
   });
+}
+
+void Node::refresh_registry() {
+  std::vector<std::string> users;
+  {
+    std::lock_guard lock(mutex_);
+    users.reserve(user_connections_.size());
+    for (const auto& [user, count] : user_connections_) users.push_back(user);
+  }
+  for (const auto& user : users) engine_.registry->register_user(user, id_, config().registry_ttl);
+  registry_refreshes_ += users.size();
 }
 
 void Node::stop() {
   if (!housekeeping_thread_.joinable()) return;
   boost::asio::post(housekeeping_, [this] {
-    snapshot_timer_.cancel();
+    tick_timer_.cancel();
     upstream_->stop();
     std::lock_guard lock(mutex_);
     for (auto& [key, presence] : presence_) {
@@ -290,7 +304,7 @@ bool Node::user_connected(const std::string& user_id) {
   std::lock_guard lock(mutex_);
   std::size_t& count = user_connections_[user_id];
   if (count >= config().max_connections_per_user) return false;
-  if (++count == 1) engine_.registry->register_user(user_id, id_, kRegistryTtl);
+  if (++count == 1) engine_.registry->register_user(user_id, id_, config().registry_ttl);
   return true;
 }
 

@@ -98,6 +98,7 @@ class Node final : public engine::BrokerHandler {
   void keep_offline(const std::string& user_id, std::vector<engine::PublicationPtr> kept,
                     std::function<void()> done = {});
   std::uint64_t offline_dropped_total() const noexcept { return offline_dropped_.load(); }
+  std::uint64_t registry_refreshes_total() const noexcept { return registry_refreshes_.load(); }
   // Closes every connection of `user_id` on every worker of this node with `code`.
   void disconnect_user(const std::string& user_id, std::uint16_t code, const std::string& reason);
 
@@ -134,7 +135,10 @@ class Node final : public engine::BrokerHandler {
 
  private:
   void fan_out(const DeliveryPtr& delivery);
-  void expire_snapshots();  // on the housekeeping thread, every second
+  // On the housekeeping thread, every second: snapshot expiry, and every third of
+  // registry_ttl (by the engine's clock) the registry entries of this node's users.
+  void tick();
+  void refresh_registry();
   engine::HistoryOptions history_options(std::string_view channel) const;
 
   net::Server& server_;
@@ -149,6 +153,7 @@ class Node final : public engine::BrokerHandler {
   std::shared_ptr<CalloutStats> auth_callout_stats_ = std::make_shared<CalloutStats>();
   Snapshots snapshots_;
   std::atomic<std::uint64_t> offline_dropped_{0};
+  std::atomic<std::uint64_t> registry_refreshes_{0};
 
   // Appending to a channel's history and publishing it happen under the channel's stripe, so
   // that every node delivers a channel's events in offset order (sessions rely on it to drop
@@ -166,7 +171,8 @@ class Node final : public engine::BrokerHandler {
   std::unordered_map<std::string, PresenceCount> presence_;  // channel + '\n' + user
 
   boost::asio::io_context housekeeping_{1};
-  boost::asio::steady_timer snapshot_timer_{housekeeping_};
+  boost::asio::steady_timer tick_timer_{housekeeping_};
+  engine::TimePoint next_registry_refresh_{};  // housekeeping thread only
   std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::thread housekeeping_thread_;
 };

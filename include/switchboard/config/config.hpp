@@ -81,6 +81,7 @@ struct Config {
   std::chrono::milliseconds typing_ttl{10000};
   std::vector<std::string> snapshot_types;    // event types whose payload is the channel state
   std::chrono::milliseconds snapshot_ttl{3600000};  // a snapshot not set again is forgotten
+  std::chrono::milliseconds registry_ttl{90000};    // user → node entries; refreshed at 1/3
   std::chrono::milliseconds snapshot_interval{1000};
   bool replay_on_subscribe = false;           // joiners get the last events (seed 000)
   bool send_connected = true;                 // `connected` event on connect (seed 002)

@@ -1,5 +1,6 @@
 #pragma once
 // Time as the engine sees it: injectable, so TTL behaviour is tested without sleeping.
+#include <atomic>
 #include <chrono>
 #include <functional>
 
@@ -16,18 +17,21 @@ inline NowFn system_now() {
   return [] { return Clock::now(); };
 }
 
-// A clock that only moves when told to. Thread safety: not synchronised; tests advance it
-// between calls.
+// A clock that only moves when told to. Thread safety: now() and advance() may be called
+// from any thread (a test advances it while a node's housekeeping thread reads it).
 class ManualClock {
  public:
-  TimePoint now() const noexcept { return now_; }
-  void advance(std::chrono::milliseconds d) noexcept { now_ += d; }
+  TimePoint now() const noexcept { return TimePoint(Clock::duration(ticks_.load())); }
+  void advance(std::chrono::milliseconds d) noexcept {
+    ticks_ += std::chrono::duration_cast<Clock::duration>(d).count();
+  }
   NowFn fn() {
-    return [this] { return now_; };
+    return [this] { return now(); };
   }
 
  private:
-  TimePoint now_{std::chrono::hours(1)};
+  std::atomic<Clock::rep> ticks_{
+      std::chrono::duration_cast<Clock::duration>(std::chrono::hours(1)).count()};
 };
 
 }  // namespace switchboard::engine

@@ -24,6 +24,9 @@ struct Engine {
   std::unique_ptr<NodeRegistry> registry;
   std::unique_ptr<RateLimiter> rate_limiter;
   std::unique_ptr<OfflineStore> offline;
+  // The clock the stores' TTLs run on: whoever keeps entries alive (the node refreshing its
+  // registry entries) reads the same one.
+  NowFn now = system_now();
 };
 
 // The in-memory engine (src/engine/memory/, docs/engine.md). `now` drives every TTL; the

@@ -18,7 +18,8 @@ Engine make_memory_engine(NowFn now) {
   engine.presence = std::make_unique<MemoryPresence>(now);
   engine.registry = std::make_unique<MemoryNodeRegistry>(now);
   engine.rate_limiter = std::make_unique<MemoryRateLimiter>(now);
-  engine.offline = std::make_unique<MemoryOfflineStore>(std::move(now));
+  engine.offline = std::make_unique<MemoryOfflineStore>(now);
+  engine.now = std::move(now);
   return engine;
 }
 

@@ -320,6 +320,7 @@ TEST(OptionTable, OptionsAreTheConfigFields) {
       "typing_ttl",
       "snapshot_types",
       "snapshot_ttl",
+      "registry_ttl",
       "snapshot_interval",
       "replay_on_subscribe",
       "send_connected",

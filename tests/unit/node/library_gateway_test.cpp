@@ -14,6 +14,7 @@
 #include "switchboard/engine/engine.hpp"
 #include "switchboard/gateway.hpp"
 #include "test_client.hpp"
+#include "wait_until.hpp"
 
 namespace switchboard {
 namespace {
@@ -152,6 +153,52 @@ TEST(LibraryGateway, TokenNamingAnUnknownKeyIdIsRefusedWithUnknownKey) {
   ASSERT_TRUE(close);
   EXPECT_EQ(close->opcode, 0x8);
   EXPECT_EQ(close->close_code(), 4001);
+}
+
+// The node's own metric, read over HTTP from the running gateway.
+std::uint64_t metric(std::uint16_t port, std::string_view name) {
+  TestClient http(port);
+  http.send_raw("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::string body;
+  if (http.read_http_response(&body) != 200) return 0;
+  const std::string prefix = std::string(name) + " ";
+  const std::size_t at = body.find("\n" + prefix);
+  return at == std::string::npos ? 0 : std::stoull(body.substr(at + 1 + prefix.size()));
+}
+
+// The bug the cluster issue names: the user -> node entry was written once with a 90 s TTL and
+// never refreshed, so an acknowledged send to a user connected for longer went to the offline
+// store. The engine's clock is injected: time passes without waiting for it.
+TEST(LibraryGateway, AUserConnectedLongerThanTheRegistryTtlIsStillReachedLive) {
+  config::Config c = local_config();
+  c.jwt_secret = "s";
+  engine::ManualClock clock;
+  auto gateway = std::make_unique<Gateway>(c, engine::make_memory_engine(clock.fn()));
+  Gateway& g = *gateway;
+  Running running(std::move(gateway));
+
+  TestClient alice(c.port);
+  ASSERT_EQ(alice.upgrade(c.ws_path), 101);
+  alice.send_text(R"({"type":"auth","payload":{"token":")" +
+                  auth::sign_jwt(auth::Algorithm::HS256, "s",
+                                 R"({"sub":"alice","exp":4102444800})") +
+                  R"("}})");
+  next_of_type(alice, "auth.success");
+
+  // Two thirds of the TTL at a time: each step is due for a refresh, which the node's
+  // once-a-second tick makes (seen in its metric) before the clock moves on.
+  for (int step = 1; step <= 3; ++step) {
+    const std::uint64_t before = metric(c.port, "switchboard_gateway_registry_refreshes_total");
+    clock.advance(c.registry_ttl * 2 / 3);
+    ASSERT_TRUE(net::testing::wait_until([&] {
+      return metric(c.port, "switchboard_gateway_registry_refreshes_total") > before;
+    })) << "no registry refresh after step " << step;
+  }
+  // Twice the TTL since alice connected: still routed to her live connection.
+  g.send_to_user("alice", {.type = "order.shipped", .payload = "{}", .id = "o1", .requires_ack = true});
+  const json::value delivered = next_of_type(alice, "order.shipped");
+  ASSERT_TRUE(delivered.is_object());
+  EXPECT_EQ(delivered.at("id"), "o1");
 }
 
 }  // namespace
