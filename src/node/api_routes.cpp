@@ -40,6 +40,11 @@ http::Handler with_key(const Node& node, http::Handler handler) {
   };
 }
 
+// The engine could not answer: nothing was done, the caller may retry.
+Response unavailable(std::error_code ec) {
+  return Response::error(503, "unavailable", "the server's state is unavailable: " + ec.message());
+}
+
 Response bad_request(std::string_view message) {
   return Response::error(400, "bad_request", message);
 }
@@ -134,7 +139,9 @@ void add_api_routes(Node& node) {
       return respond(bad_request("query parameter channel is required"));
     }
     node.engine().presence->members(
-        *channel, [respond, channel = *channel](std::vector<engine::PresenceEntry> members) {
+        *channel, [respond, channel = *channel](std::error_code ec,
+                                                std::vector<engine::PresenceEntry> members) {
+          if (ec) return respond(unavailable(ec));
           std::string list = "[";
           for (const auto& m : members) {
             if (list.size() > 1) list.push_back(',');
@@ -171,7 +178,8 @@ void add_api_routes(Node& node) {
     // Online means connected somewhere: the node registry drops a node's entry for the user
     // when the user's last connection there closes (presence entries linger for presence_ttl).
     node.engine().registry->nodes_of(user, [respond, user, connections](
-                                               std::vector<std::string> nodes) {
+                                               std::error_code ec, std::vector<std::string> nodes) {
+      if (ec) return respond(unavailable(ec));
       std::string body;
       protocol::JsonObject(body)
           .string("user_id", user)

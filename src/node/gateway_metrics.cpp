@@ -65,6 +65,13 @@ void add_gateway_metrics(Node& node) {
     }
     out.family("switchboard_gateway_users", "gauge", "Distinct users connected to this node.");
     out.sample("switchboard_gateway_users", static_cast<std::uint64_t>(node.user_count()));
+    out.family("switchboard_gateway_engine_errors_total", "counter",
+               "Engine calls that failed (backend unreachable or too slow), by operation.");
+    for (std::size_t op = 0; op < kEngineOps; ++op) {
+      const auto which = static_cast<EngineOp>(op);
+      out.sample("switchboard_gateway_engine_errors_total", node.engine_errors_total(which),
+                 {{"op", to_string(which)}});
+    }
     out.family("switchboard_gateway_registry_refreshes_total", "counter",
                "User registry entries this node refreshed (live users, every registry_ttl / 3).");
     out.sample("switchboard_gateway_registry_refreshes_total", node.registry_refreshes_total());

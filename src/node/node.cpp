@@ -111,6 +111,11 @@ void Node::tick() {
   });
 }
 
+void Node::register_user(const std::string& user_id) {
+  engine_.registry->register_user(user_id, id_, config().registry_ttl,
+                                  count_failures(EngineOp::registry));
+}
+
 void Node::refresh_registry() {
   std::vector<std::string> users;
   {
@@ -118,7 +123,7 @@ void Node::refresh_registry() {
     users.reserve(user_connections_.size());
     for (const auto& [user, count] : user_connections_) users.push_back(user);
   }
-  for (const auto& user : users) engine_.registry->register_user(user, id_, config().registry_ttl);
+  for (const auto& user : users) register_user(user);
   registry_refreshes_ += users.size();
 }
 
@@ -148,13 +153,19 @@ void Node::publish(engine::Publication publication,
                    std::function<void(std::error_code, engine::PublicationPtr)> done) {
   if (publication.requires_ack && publication.id.empty()) publication.id = random_id();
   snapshots_.observe(publication);
-  auto send = [this, done](engine::PublicationPtr stored) {
-    engine_.broker->publish(stored, [done, stored](std::error_code ec) {
-      if (done) done(ec, stored);
+  auto send = [this, done](std::error_code ec, engine::PublicationPtr stored) {
+    if (ec) {
+      engine_failed(EngineOp::history_append, ec);
+      if (done) done(ec, nullptr);
+      return;
+    }
+    engine_.broker->publish(stored, [this, done, stored](std::error_code e) {
+      if (e) engine_failed(EngineOp::broker, e);
+      if (done) done(e, stored);
     });
   };
   if (publication.ephemeral || config().history_size_for(publication.channel) == 0) {
-    return send(std::make_shared<const engine::Publication>(std::move(publication)));
+    return send({}, std::make_shared<const engine::Publication>(std::move(publication)));
   }
   const std::string channel = publication.channel;
   std::lock_guard stripe(
@@ -173,36 +184,66 @@ void Node::send_to_user(std::string user_id, Message message,
   if (publication.id.empty()) publication.id = random_id();
   // An acknowledged message for a user connected nowhere waits for their next connection.
   engine_.registry->nodes_of(user_id, [this, user_id, publication = std::move(publication),
-                                       done](std::vector<std::string> nodes) mutable {
+                                       done](std::error_code ec,
+                                             std::vector<std::string> nodes) mutable {
+    if (ec) {
+      // Where the user is connected is unknown: neither sent nor kept (the caller is told).
+      engine_failed(EngineOp::registry, ec);
+      if (done) done(ec, false);
+      return;
+    }
     if (!nodes.empty()) {
-      return publish(std::move(publication), [done](std::error_code ec, engine::PublicationPtr) {
-        if (done) done(ec, !ec);
+      return publish(std::move(publication), [done](std::error_code e, engine::PublicationPtr) {
+        if (done) done(e, !e);
       });
     }
     std::vector<engine::PublicationPtr> kept;
     kept.push_back(std::make_shared<const engine::Publication>(std::move(publication)));
-    keep_offline(user_id, std::move(kept), [done] {
-      if (done) done({}, false);
+    keep_offline(user_id, std::move(kept), [done](std::error_code e) {
+      if (done) done(e, false);
     });
   });
 }
 
 void Node::keep_offline(const std::string& user_id, std::vector<engine::PublicationPtr> kept,
-                        std::function<void()> done) {
+                        engine::Completion done) {
   const engine::OfflineLimits limits{config().offline_max_messages, config().offline_ttl};
-  if (kept.empty() && done) done();
+  if (kept.empty() && done) done({});
   for (std::size_t i = 0; i < kept.size(); ++i) {
     const bool last = i + 1 == kept.size();
-    engine_.offline->push(user_id, std::move(kept[i]), limits,
-                          [this, user_id, done = last ? done : std::function<void()>()](std::size_t dropped) {
-                            if (dropped > 0) {
-                              offline_dropped_ += dropped;
-                              spdlog::warn("offline store: {} oldest message(s) for user {} dropped",
-                                           dropped, user_id);
-                            }
-                            if (done) done();
-                          });
+    engine_.offline->push(
+        user_id, std::move(kept[i]), limits,
+        [this, user_id, done = last ? done : engine::Completion()](std::error_code ec,
+                                                                   std::size_t dropped) {
+          if (ec) {
+            // Not kept: lost, and counted as such (the store was unreachable).
+            engine_failed(EngineOp::offline, ec);
+            offline_dropped_ += 1;
+          } else if (dropped > 0) {
+            offline_dropped_ += dropped;
+            spdlog::warn("offline store: {} oldest message(s) for user {} dropped", dropped,
+                         user_id);
+          }
+          if (done) done(ec);
+        });
   }
+}
+
+void Node::engine_failed(EngineOp op, std::error_code ec) {
+  engine_errors_[static_cast<std::size_t>(op)] += 1;
+  spdlog::warn("engine: {} failed: {}", to_string(op), ec.message());
+}
+
+const char* to_string(EngineOp op) noexcept {
+  switch (op) {
+    case EngineOp::history_append: return "history_append";
+    case EngineOp::history_read: return "history_read";
+    case EngineOp::presence: return "presence";
+    case EngineOp::registry: return "registry";
+    case EngineOp::offline: return "offline";
+    case EngineOp::broker: return "broker";
+  }
+  return "unknown";
 }
 
 void Node::broadcast(Message message) {
@@ -304,7 +345,7 @@ bool Node::user_connected(const std::string& user_id) {
   std::lock_guard lock(mutex_);
   std::size_t& count = user_connections_[user_id];
   if (count >= config().max_connections_per_user) return false;
-  if (++count == 1) engine_.registry->register_user(user_id, id_, config().registry_ttl);
+  if (++count == 1) register_user(user_id);
   return true;
 }
 
@@ -314,7 +355,8 @@ void Node::user_disconnected(const std::string& user_id) {
   if (it == user_connections_.end()) return;
   if (--it->second == 0) {
     user_connections_.erase(it);
-    engine_.registry->unregister_user(user_id, id_);
+    // On failure the entry expires at registry_ttl.
+    engine_.registry->unregister_user(user_id, id_, count_failures(EngineOp::registry));
   }
 }
 

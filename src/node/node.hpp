@@ -38,6 +38,11 @@ struct Delivery {
 };
 using DeliveryPtr = std::shared_ptr<const Delivery>;
 
+// The engine calls whose failures the node counts (switchboard_gateway_engine_errors_total).
+enum class EngineOp : std::uint8_t { history_append, history_read, presence, registry, offline, broker };
+inline constexpr std::size_t kEngineOps = 6;
+const char* to_string(EngineOp op) noexcept;
+
 // A publication of `message` on `channel`.
 engine::Publication make_publication(std::string channel, Message message);
 
@@ -94,9 +99,22 @@ class Node final : public engine::BrokerHandler {
                     std::function<void(std::error_code, bool delivered_now)> done = {});
   void broadcast(Message message);
   // Puts acknowledged messages in `user_id`'s offline store, in order, for their next
-  // connection (`done`, optional, after the last). What the store's bound drops is counted.
+  // connection (`done`, optional, after the last, with the last push's error). What the
+  // store's bound drops, and what a failing store could not keep, is counted.
   void keep_offline(const std::string& user_id, std::vector<engine::PublicationPtr> kept,
-                    std::function<void()> done = {});
+                    engine::Completion done = {});
+  // Counts and logs a failed engine call (any thread).
+  void engine_failed(EngineOp op, std::error_code ec);
+  // A completion for calls nobody waits on (presence entries, registry leases): a failure is
+  // counted and logged, and the next refresh tries again.
+  engine::Completion count_failures(EngineOp op) {
+    return [this, op](std::error_code ec) {
+      if (ec) engine_failed(op, ec);
+    };
+  }
+  std::uint64_t engine_errors_total(EngineOp op) const noexcept {
+    return engine_errors_[static_cast<std::size_t>(op)].load();
+  }
   std::uint64_t offline_dropped_total() const noexcept { return offline_dropped_.load(); }
   std::uint64_t registry_refreshes_total() const noexcept { return registry_refreshes_.load(); }
   // Closes every connection of `user_id` on every worker of this node with `code`.
@@ -139,6 +157,7 @@ class Node final : public engine::BrokerHandler {
   // registry_ttl (by the engine's clock) the registry entries of this node's users.
   void tick();
   void refresh_registry();
+  void register_user(const std::string& user_id);  // this node holds a connection of the user
   engine::HistoryOptions history_options(std::string_view channel) const;
 
   net::Server& server_;
@@ -154,6 +173,7 @@ class Node final : public engine::BrokerHandler {
   Snapshots snapshots_;
   std::atomic<std::uint64_t> offline_dropped_{0};
   std::atomic<std::uint64_t> registry_refreshes_{0};
+  std::array<std::atomic<std::uint64_t>, kEngineOps> engine_errors_{};
 
   // Appending to a channel's history and publishing it happen under the channel's stripe, so
   // that every node delivers a channel's events in offset order (sessions rely on it to drop

@@ -162,7 +162,10 @@ void Session::start_session() {
     std::weak_ptr<Session> weak = weak_from_this();
     net::Worker& worker = endpoint_.worker();
     node.engine().offline->take(info_.user_id, [weak, &node, &worker, user = info_.user_id](
+                                                   std::error_code ec,
                                                    std::vector<engine::PublicationPtr> kept) {
+      // A failed take forgot nothing: the messages wait for a later connection.
+      if (ec) return node.engine_failed(EngineOp::offline, ec);
       if (kept.empty()) return;
       worker.post([weak, &node, user, kept = std::move(kept)]() mutable {
         auto self = weak.lock();
@@ -357,9 +360,12 @@ void Session::on_sweep(std::uint32_t now) {
       if (!ch.presence_joined) continue;
       presence.add(ch.subscription.channel->name,
                    engine::PresenceEntry{info_.session_id, info_.user_id, endpoint_.node().id()},
-                   cfg.presence_ttl);
+                   cfg.presence_ttl, endpoint_.node().count_failures(EngineOp::presence));
     }
-    if (!info_.user_id.empty()) presence.touch_user(info_.user_id, cfg.presence_ttl);
+    if (!info_.user_id.empty()) {
+      presence.touch_user(info_.user_id, cfg.presence_ttl,
+                          endpoint_.node().count_failures(EngineOp::presence));
+    }
   }
 }
 

@@ -112,6 +112,9 @@ class Session final : public hub::Subscriber,
   void replay(const std::string& channel, const engine::StreamPosition* since, std::size_t limit);
   void send_history(const std::string& channel, const engine::HistoryResult& result);
   void bad_position(std::string_view ref);  // answers bad_request (a violation)
+  // A replay whose history read failed: the client is told, live delivery resumes.
+  void history_unavailable(const std::string& channel, std::error_code ec);
+  void flush_buffered(const std::string& channel);  // live deliveries held during a replay
 
   // Output
   void send_json(std::string json);

@@ -57,6 +57,12 @@ std::string target_channel(const json::object& o) {
   return {};
 }
 
+// `error unavailable` for a request the engine could not answer.
+std::string unavailable_error(std::error_code ec, std::string_view ref) {
+  return protocol::make_error("unavailable", "the server's state is unavailable: " + ec.message(),
+                              ref);
+}
+
 void append_position(std::string& out, const engine::StreamPosition& position, bool recovered) {
   protocol::JsonObject(out)
       .number("offset", position.offset)
@@ -272,7 +278,7 @@ bool Session::subscribe_one(const std::string& channel, bool replay_wanted,
     subscriptions_.back().presence_joined = true;
     node.engine().presence->add(
         channel, engine::PresenceEntry{info_.session_id, info_.user_id, node.id()},
-        node.config().presence_ttl);
+        node.config().presence_ttl, node.count_failures(EngineOp::presence));
     node.presence_joined(channel, info_.user_id, info_.session_id);
   }
   return true;
@@ -289,7 +295,9 @@ void Session::unsubscribe_one(std::size_t index) {
   endpoint_.counters().subscriptions.sub();
   if (last) node.channel_idle_on_worker(channel);
   if (state.presence_joined) {
-    node.engine().presence->remove(channel, info_.session_id);
+    // On failure the entry expires at presence_ttl.
+    node.engine().presence->remove(channel, info_.session_id,
+                                   node.count_failures(EngineOp::presence));
     node.presence_left(channel, info_.user_id, info_.session_id);
   }
   if (endpoint_.typing().stop(channel, info_.user_id)) {
@@ -383,10 +391,14 @@ void Session::replay(const std::string& channel, const engine::StreamPosition* s
   std::weak_ptr<Session> weak = weak_from_this();
   net::Worker& worker = endpoint_.worker();
   endpoint_.node().engine().history->read(
-      channel, from, limit, [weak, channel, &worker](engine::HistoryResult result) {
+      channel, from, limit,
+      [weak, channel, &worker](std::error_code ec, engine::HistoryResult result) {
         // Back on the session's worker (the memory engine answers inline, already there).
-        auto finish = [weak, channel, result = std::move(result)]() {
-          if (auto self = weak.lock(); self && !self->closed_) self->send_history(channel, result);
+        auto finish = [weak, channel, ec, result = std::move(result)]() {
+          auto self = weak.lock();
+          if (!self || self->closed_) return;
+          if (ec) return self->history_unavailable(channel, ec);
+          self->send_history(channel, result);
         };
         if (worker.io().get_executor().running_in_this_thread()) {
           finish();
@@ -394,6 +406,20 @@ void Session::replay(const std::string& channel, const engine::StreamPosition* s
           worker.post(std::move(finish));
         }
       });
+}
+
+void Session::history_unavailable(const std::string& channel, std::error_code ec) {
+  ChannelState* ch = find_channel(channel);
+  if (ch == nullptr) return;
+  endpoint_.node().engine_failed(EngineOp::history_read, ec);
+  // The client asked for what it missed and cannot have it now: it is told, and gets the live
+  // stream from here on (what was buffered meanwhile included).
+  send_error("unavailable", "the history of " + channel + " is unavailable (" + ec.message() +
+                                "); live events follow",
+             {});
+  ch->recovering = false;
+  unguard(*ch);
+  flush_buffered(channel);
 }
 
 void Session::send_history(const std::string& channel, const engine::HistoryResult& result) {
@@ -417,6 +443,10 @@ void Session::send_history(const std::string& channel, const engine::HistoryResu
     send_delivery(replayed);
   }
   if (ch->delivered_offset == 0) unguard(*ch);  // nothing replayed: nothing to filter
+  flush_buffered(channel);
+}
+
+void Session::flush_buffered(const std::string& channel) {
   // Live deliveries that arrived meanwhile, minus those the history already covered.
   std::vector<DeliveryPtr> pending;
   pending.swap(buffered_);
@@ -523,8 +553,14 @@ void Session::handle_presence(const protocol::Envelope& e) {
   std::weak_ptr<Session> weak = weak_from_this();
   net::Worker& worker = endpoint_.worker();
   const std::string id(e.id);
-  endpoint_.node().engine().presence->members(
-      channel, [weak, channel, id, &worker](std::vector<engine::PresenceEntry> members) {
+  Node& node = endpoint_.node();
+  node.engine().presence->members(
+      channel, [weak, channel, id, &worker, &node](std::error_code ec,
+                                                    std::vector<engine::PresenceEntry> members) {
+        if (ec) {
+          node.engine_failed(EngineOp::presence, ec);
+          return send_later(weak, worker, unavailable_error(ec, id.empty() ? "presence" : id));
+        }
         // One entry per user (a user with three tabs is present once).
         std::string users = "[";
         std::vector<std::string_view> seen;
@@ -571,7 +607,12 @@ void Session::handle_history(const protocol::Envelope& e) {
   const std::string id(e.id);
   Node& node = endpoint_.node();
   node.engine().history->read(channel, since, limit, [weak, channel, id, from_start, &worker,
-                                                      &node](engine::HistoryResult result) {
+                                                      &node](std::error_code ec,
+                                                             engine::HistoryResult result) {
+    if (ec) {
+      node.engine_failed(EngineOp::history_read, ec);
+      return send_later(weak, worker, unavailable_error(ec, id.empty() ? "history" : id));
+    }
     // Without `since`, the client asked for the stream: recovered only if the answer holds
     // all of it (offsets 1..N of the epoch), not just its latest `limit` events.
     if (from_start) result.recovered = result.publications.size() == result.position.offset;

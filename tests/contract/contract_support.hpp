@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "switchboard/engine/clock.hpp"
+#include "switchboard/engine/error.hpp"
 #include "switchboard/engine/presence_store.hpp"
 #include "switchboard/engine/publication.hpp"
 
@@ -77,6 +78,32 @@ T await_value(Start&& start) {
   std::forward<Start>(start)(captured.callback());
   return captured.wait();
 }
+
+// Calls `start(callback)` for a callback of (error_code, T), expects it to succeed and returns
+// the T (every call of a reachable backend succeeds).
+template <class T, class Start>
+T await_ok(Start&& start) {
+  Captured<std::pair<std::error_code, T>> captured;
+  auto callback = captured.callback();
+  std::forward<Start>(start)(
+      [callback](std::error_code ec, T value) { callback({ec, std::move(value)}); });
+  auto [ec, value] = captured.wait();
+  EXPECT_FALSE(ec) << ec.message();
+  return value;
+}
+
+// A Completion that records its error; check() expects exactly one call, without error.
+class CompletionCheck {
+ public:
+  Completion callback() { return captured_.callback(); }
+  void expect_succeeded() {
+    EXPECT_FALSE(captured_.wait()) << "completion failed";
+    EXPECT_EQ(captured_.calls(), 1) << "a completion must run exactly once";
+  }
+
+ private:
+  Captured<std::error_code> captured_;
+};
 
 // A factory for the store suites: `make` receives the clock every expiry decision must be
 // taken from (the suites move it by hand: no test sleeps) and returns an empty store.

@@ -37,6 +37,16 @@ constexpr HistoryOptions kSmall{3, std::chrono::minutes(1)};
 
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(HistoryContract);
 
+TEST_P(HistoryContract, RemoveCompletesOnceWithoutError) {
+  append("ch", "a");
+  CompletionCheck removed, unknown;
+  store_->remove("ch", removed.callback());
+  store_->remove("never-used", unknown.callback());
+  removed.expect_succeeded();
+  unknown.expect_succeeded();
+  EXPECT_TRUE(read("ch", std::nullopt).publications.empty());
+}
+
 TEST_P(HistoryContract, OffsetsStartAtOneAndIncreaseWithinOneEpoch) {
   const auto first = append("ch", R"({"n":1})");
   const auto second = append("ch", R"({"n":2})");
@@ -57,7 +67,7 @@ TEST_P(HistoryContract, StoredCopyKeepsEveryField) {
   p.id = "msg-7";
   p.requires_ack = true;
   p.publisher_user = "alice";
-  const auto stored = await_value<PublicationPtr>(
+  const auto stored = await_ok<PublicationPtr>(
       [&](auto done) { store_->append(p, HistoryOptions{}, std::move(done)); });
   const auto result = read("room:1", std::nullopt);
   ASSERT_EQ(result.publications.size(), 1u);

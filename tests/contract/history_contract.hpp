@@ -24,13 +24,13 @@ class HistoryContract : public StoreContract<HistoryStore> {
  protected:
   PublicationPtr append(const std::string& channel, const std::string& payload,
                         HistoryOptions options = {}) {
-    return await_value<PublicationPtr>([&](auto done) {
+    return await_ok<PublicationPtr>([&](auto done) {
       store_->append(make_publication(channel, payload), options, std::move(done));
     });
   }
   HistoryResult read(const std::string& channel, std::optional<StreamPosition> since,
                      std::size_t limit = 100) {
-    return await_value<HistoryResult>(
+    return await_ok<HistoryResult>(
         [&](auto done) { store_->read(channel, since, limit, std::move(done)); });
   }
 };

@@ -17,6 +17,16 @@ constexpr milliseconds kTtl{60'000};
 
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(NodeRegistryContract);
 
+TEST_P(NodeRegistryContract, MutationsCompleteOnceWithoutError) {
+  CompletionCheck registered, unregistered, unregistered_unknown;
+  store_->register_user("alice", "n1", kTtl, registered.callback());
+  store_->unregister_user("alice", "n1", unregistered.callback());
+  store_->unregister_user("nobody", "n1", unregistered_unknown.callback());
+  for (auto* check : {&registered, &unregistered, &unregistered_unknown}) {
+    check->expect_succeeded();
+  }
+}
+
 TEST_P(NodeRegistryContract, ListsEachRegisteredNodeOnce) {
   EXPECT_TRUE(nodes_of("alice").empty());
   store_->register_user("alice", "n1", kTtl);

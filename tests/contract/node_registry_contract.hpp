@@ -25,7 +25,7 @@ class NodeRegistryContract : public StoreContract<NodeRegistry> {
  protected:
   // Sorted (the contract promises no order).
   std::vector<std::string> nodes_of(const std::string& user) {
-    auto nodes = await_value<std::vector<std::string>>(
+    auto nodes = await_ok<std::vector<std::string>>(
         [&](auto done) { store_->nodes_of(user, std::move(done)); });
     std::sort(nodes.begin(), nodes.end());
     return nodes;

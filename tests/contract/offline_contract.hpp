@@ -28,12 +28,12 @@ class OfflineContract : public StoreContract<OfflineStore> {
     auto p = std::make_shared<Publication>(make_publication("user:" + user, payload));
     p->id = payload;
     p->requires_ack = true;
-    return await_value<std::size_t>(
+    return await_ok<std::size_t>(
         [&](auto done) { store_->push(user, std::move(p), limits, std::move(done)); });
   }
   // The payloads taken, oldest first.
   std::vector<std::string> take(const std::string& user) {
-    const auto taken = await_value<std::vector<PublicationPtr>>(
+    const auto taken = await_ok<std::vector<PublicationPtr>>(
         [&](auto done) { store_->take(user, std::move(done)); });
     std::vector<std::string> payloads;
     for (const auto& p : taken) payloads.push_back(p->payload);

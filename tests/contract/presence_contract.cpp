@@ -20,6 +20,15 @@ PresenceEntry entry(std::string client, std::string user, std::string node = "n1
 
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(PresenceContract);
 
+TEST_P(PresenceContract, MutationsCompleteOnceWithoutError) {
+  CompletionCheck added, touched, removed, removed_unknown;
+  store_->add("room", entry("c1", "alice"), kTtl, added.callback());
+  store_->touch_user("alice", kTtl, touched.callback());
+  store_->remove("room", "c1", removed.callback());
+  store_->remove("room", "nobody", removed_unknown.callback());
+  for (auto* check : {&added, &touched, &removed, &removed_unknown}) check->expect_succeeded();
+}
+
 TEST_P(PresenceContract, AddedEntriesAreListedWithTheirFields) {
   store_->add("room", entry("c1", "alice", "node-a"), kTtl);
   store_->add("room", entry("c2", "bob", "node-b"), kTtl);

@@ -25,14 +25,14 @@ class PresenceContract : public StoreContract<PresenceStore> {
  protected:
   // Members sorted by client id (the contract promises no order).
   std::vector<PresenceEntry> members(const std::string& channel) {
-    auto list = await_value<std::vector<PresenceEntry>>(
+    auto list = await_ok<std::vector<PresenceEntry>>(
         [&](auto done) { store_->members(channel, std::move(done)); });
     std::sort(list.begin(), list.end(),
               [](const auto& a, const auto& b) { return a.client_id < b.client_id; });
     return list;
   }
   bool online(const std::string& user) {
-    return await_value<bool>([&](auto done) { store_->user_online(user, std::move(done)); });
+    return await_ok<bool>([&](auto done) { store_->user_online(user, std::move(done)); });
   }
 };
 

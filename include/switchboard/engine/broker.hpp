@@ -37,8 +37,6 @@ class BrokerHandler {
   virtual void on_node_message(const PublicationPtr& publication) = 0;
 };
 
-using Completion = std::function<void(std::error_code)>;
-
 class Broker {
  public:
   virtual ~Broker() = default;

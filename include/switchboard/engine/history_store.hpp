@@ -18,8 +18,9 @@
 //   returns its position, so that a subscriber that saw nothing yet can later recover the
 //   first publications; read() never extends a stream's life;
 // - remove() forgets the stream at once (the next append starts a new epoch);
-// - the result of every call is passed to its callback exactly once; calls from one thread
-//   take effect in the order they were made.
+// - every call completes exactly once, with an empty error_code once it took effect, or an
+//   EngineErrc (unavailable, timeout) and no value; calls from one thread take effect in the
+//   order they were made.
 //
 // Thread safety: every method may be called from any thread concurrently. Callbacks may run
 // on any thread (the memory store runs them on the caller's thread before returning).
@@ -31,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "switchboard/engine/error.hpp"
 #include "switchboard/engine/publication.hpp"
 
 namespace switchboard::engine {
@@ -52,10 +54,11 @@ class HistoryStore {
   // Stores `publication` (its offset and epoch are filled in on the stored copy) and returns
   // it as stored.
   virtual void append(Publication publication, const HistoryOptions& options,
-                      std::function<void(PublicationPtr)> done) = 0;
+                      ResultCallback<PublicationPtr> done) = 0;
   virtual void read(std::string_view channel, std::optional<StreamPosition> since,
-                    std::size_t limit, std::function<void(HistoryResult)> done) = 0;
-  virtual void remove(std::string_view channel) = 0;
+                    std::size_t limit, ResultCallback<HistoryResult> done) = 0;
+  // (Default arguments on this interface bind through the interface: call it through one.)
+  virtual void remove(std::string_view channel, Completion done = {}) = 0;
 };
 
 }  // namespace switchboard::engine

@@ -10,7 +10,9 @@
 // - a message whose id (when not empty) the user's store already holds is not kept twice
 //   (two devices giving back the same unacknowledged message leave one copy, where it was);
 // - take() returns the user's live messages oldest first and forgets them;
-// - calls from one thread take effect in the order they were made; each callback runs once.
+// - calls from one thread take effect in the order they were made; every call completes
+//   exactly once, with an empty error_code once it took effect, or an EngineErrc and no value
+//   (a failed push kept nothing; a failed take forgot nothing).
 //
 // Thread safety: every method may be called from any thread concurrently. Callbacks may run
 // on any thread (the memory store runs them on the caller's thread before returning).
@@ -20,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "switchboard/engine/error.hpp"
 #include "switchboard/engine/publication.hpp"
 
 namespace switchboard::engine {
@@ -34,9 +37,8 @@ class OfflineStore {
   virtual ~OfflineStore() = default;
   // `done` receives how many older messages were dropped to make room (0 normally).
   virtual void push(std::string_view user_id, PublicationPtr publication,
-                    const OfflineLimits& limits, std::function<void(std::size_t dropped)> done) = 0;
-  virtual void take(std::string_view user_id,
-                    std::function<void(std::vector<PublicationPtr>)> done) = 0;
+                    const OfflineLimits& limits, ResultCallback<std::size_t> done) = 0;
+  virtual void take(std::string_view user_id, ResultCallback<std::vector<PublicationPtr>> done) = 0;
 };
 
 }  // namespace switchboard::engine

@@ -11,7 +11,8 @@
 // - user_online() is true while any live entry in any channel, or a live touch_user(), names
 //   the user;
 // - calls from one thread take effect in the order they were made (a members() after an add()
-//   sees it); each callback runs exactly once.
+//   sees it); every call completes exactly once, with an empty error_code once it took effect,
+//   or an EngineErrc and no value (a completion may be empty).
 //
 // Thread safety: every method may be called from any thread concurrently. Callbacks may run
 // on any thread (the memory store runs them on the caller's thread before returning).
@@ -20,6 +21,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "switchboard/engine/error.hpp"
 
 namespace switchboard::engine {
 
@@ -33,14 +36,17 @@ struct PresenceEntry {
 class PresenceStore {
  public:
   virtual ~PresenceStore() = default;
-  virtual void add(std::string_view channel, PresenceEntry entry,
-                   std::chrono::milliseconds ttl) = 0;
-  virtual void remove(std::string_view channel, std::string_view client_id) = 0;
+  // (Default arguments on this interface bind through the interface: call it through one.)
+  virtual void add(std::string_view channel, PresenceEntry entry, std::chrono::milliseconds ttl,
+                   Completion done = {}) = 0;
+  virtual void remove(std::string_view channel, std::string_view client_id,
+                      Completion done = {}) = 0;
   virtual void members(std::string_view channel,
-                       std::function<void(std::vector<PresenceEntry>)> done) = 0;
+                       ResultCallback<std::vector<PresenceEntry>> done) = 0;
   // Marks a user online for `ttl` independently of channels (refreshed by live connections).
-  virtual void touch_user(std::string_view user_id, std::chrono::milliseconds ttl) = 0;
-  virtual void user_online(std::string_view user_id, std::function<void(bool)> done) = 0;
+  virtual void touch_user(std::string_view user_id, std::chrono::milliseconds ttl,
+                          Completion done = {}) = 0;
+  virtual void user_online(std::string_view user_id, ResultCallback<bool> done) = 0;
 };
 
 }  // namespace switchboard::engine

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "epoch.hpp"
+#include "complete_on_exit.hpp"
 #include "string_map.hpp"
 #include "sweeper.hpp"
 
@@ -77,7 +78,7 @@ MemoryHistory::MemoryHistory(NowFn now, std::chrono::milliseconds empty_stream_t
 MemoryHistory::~MemoryHistory() = default;
 
 void MemoryHistory::append(Publication publication, const HistoryOptions& options,
-                           std::function<void(PublicationPtr)> done) {
+                           ResultCallback<PublicationPtr> done) {
   // Built before taking the lock; only offset and epoch are filled in under it.
   auto stored = std::make_shared<Publication>(std::move(publication));
   const TimePoint at = impl_->now();
@@ -93,11 +94,11 @@ void MemoryHistory::append(Publication publication, const HistoryOptions& option
     while (stream.items.size() > options.size) stream.items.pop_front();
     Impl::maybe_sweep(shard, at);
   }
-  if (done) done(std::move(stored));
+  if (done) done({}, std::move(stored));
 }
 
 void MemoryHistory::read(std::string_view channel, std::optional<StreamPosition> since,
-                         std::size_t limit, std::function<void(HistoryResult)> done) {
+                         std::size_t limit, ResultCallback<HistoryResult> done) {
   HistoryResult result;
   const TimePoint at = impl_->now();
   Impl::Shard& shard = impl_->shards.for_key(channel);
@@ -115,10 +116,11 @@ void MemoryHistory::read(std::string_view channel, std::optional<StreamPosition>
                                stream.items.end());
     Impl::maybe_sweep(shard, at);
   }
-  if (done) done(std::move(result));
+  if (done) done({}, std::move(result));
 }
 
-void MemoryHistory::remove(std::string_view channel) {
+void MemoryHistory::remove(std::string_view channel, Completion done) {
+  const memory_detail::CompleteOnExit complete(std::move(done));  // after the lock
   Impl::Shard& shard = impl_->shards.for_key(channel);
   std::lock_guard lock(shard.mu);
   const auto it = shard.streams.find(channel);

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "complete_on_exit.hpp"
 #include "string_map.hpp"
 #include "sweeper.hpp"
 
@@ -42,7 +43,8 @@ MemoryNodeRegistry::MemoryNodeRegistry(NowFn now) : impl_(std::make_unique<Impl>
 MemoryNodeRegistry::~MemoryNodeRegistry() = default;
 
 void MemoryNodeRegistry::register_user(std::string_view user_id, std::string_view node_id,
-                                       std::chrono::milliseconds ttl) {
+                                       std::chrono::milliseconds ttl, Completion done) {
+  const memory_detail::CompleteOnExit complete(std::move(done));  // after the lock
   const TimePoint at = impl_->now();
   std::lock_guard lock(impl_->mu);
   Leases& leases = memory_detail::find_or_add(impl_->users, user_id)->second;
@@ -58,7 +60,9 @@ void MemoryNodeRegistry::register_user(std::string_view user_id, std::string_vie
   }
 }
 
-void MemoryNodeRegistry::unregister_user(std::string_view user_id, std::string_view node_id) {
+void MemoryNodeRegistry::unregister_user(std::string_view user_id, std::string_view node_id,
+                                         Completion done) {
+  const memory_detail::CompleteOnExit complete(std::move(done));  // after the lock
   std::lock_guard lock(impl_->mu);
   const auto it = impl_->users.find(user_id);
   if (it == impl_->users.end()) return;
@@ -67,7 +71,7 @@ void MemoryNodeRegistry::unregister_user(std::string_view user_id, std::string_v
 }
 
 void MemoryNodeRegistry::nodes_of(std::string_view user_id,
-                                  std::function<void(std::vector<std::string>)> done) {
+                                  ResultCallback<std::vector<std::string>> done) {
   std::vector<std::string> nodes;
   const TimePoint at = impl_->now();
   {
@@ -81,7 +85,7 @@ void MemoryNodeRegistry::nodes_of(std::string_view user_id,
       }
     }
   }
-  if (done) done(std::move(nodes));
+  if (done) done({}, std::move(nodes));
 }
 
 std::size_t MemoryNodeRegistry::user_count() const {

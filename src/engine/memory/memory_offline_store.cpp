@@ -43,7 +43,7 @@ MemoryOfflineStore::~MemoryOfflineStore() = default;
 
 void MemoryOfflineStore::push(std::string_view user_id, PublicationPtr publication,
                               const OfflineLimits& limits,
-                              std::function<void(std::size_t dropped)> done) {
+                              ResultCallback<std::size_t> done) {
   std::size_t dropped = 0;
   const TimePoint at = impl_->now();
   {
@@ -66,11 +66,11 @@ void MemoryOfflineStore::push(std::string_view user_id, PublicationPtr publicati
       }
     }
   }
-  if (done) done(dropped);
+  if (done) done({}, dropped);
 }
 
 void MemoryOfflineStore::take(std::string_view user_id,
-                              std::function<void(std::vector<PublicationPtr>)> done) {
+                              ResultCallback<std::vector<PublicationPtr>> done) {
   std::vector<PublicationPtr> live;
   const TimePoint at = impl_->now();
   {
@@ -83,7 +83,7 @@ void MemoryOfflineStore::take(std::string_view user_id,
       impl_->users.erase(it);
     }
   }
-  if (done) done(std::move(live));
+  if (done) done({}, std::move(live));
 }
 
 std::size_t MemoryOfflineStore::user_count() const {

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "complete_on_exit.hpp"
 #include "string_map.hpp"
 #include "sweeper.hpp"
 
@@ -120,7 +121,8 @@ MemoryPresence::MemoryPresence(NowFn now) : impl_(std::make_unique<Impl>()) {
 MemoryPresence::~MemoryPresence() = default;
 
 void MemoryPresence::add(std::string_view channel, PresenceEntry entry,
-                         std::chrono::milliseconds ttl) {
+                         std::chrono::milliseconds ttl, Completion done) {
+  const memory_detail::CompleteOnExit complete(std::move(done));  // after the lock
   const TimePoint at = impl_->now();
   const TimePoint expires = at + ttl;
   std::lock_guard lock(impl_->mu);
@@ -145,7 +147,9 @@ void MemoryPresence::add(std::string_view channel, PresenceEntry entry,
   impl_->maybe_sweep(at);
 }
 
-void MemoryPresence::remove(std::string_view channel, std::string_view client_id) {
+void MemoryPresence::remove(std::string_view channel, std::string_view client_id,
+                            Completion done) {
+  const memory_detail::CompleteOnExit complete(std::move(done));  // after the lock
   const TimePoint at = impl_->now();
   std::lock_guard lock(impl_->mu);
   const auto ch = impl_->channels.find(channel);
@@ -158,7 +162,7 @@ void MemoryPresence::remove(std::string_view channel, std::string_view client_id
 }
 
 void MemoryPresence::members(std::string_view channel,
-                             std::function<void(std::vector<PresenceEntry>)> done) {
+                             ResultCallback<std::vector<PresenceEntry>> done) {
   std::vector<PresenceEntry> live;
   const TimePoint at = impl_->now();
   {
@@ -173,17 +177,19 @@ void MemoryPresence::members(std::string_view channel,
       }
     }
   }
-  if (done) done(std::move(live));
+  if (done) done({}, std::move(live));
 }
 
-void MemoryPresence::touch_user(std::string_view user_id, std::chrono::milliseconds ttl) {
+void MemoryPresence::touch_user(std::string_view user_id, std::chrono::milliseconds ttl,
+                                Completion done) {
+  const memory_detail::CompleteOnExit complete(std::move(done));  // after the lock
   const TimePoint at = impl_->now();
   std::lock_guard lock(impl_->mu);
   find_or_add(impl_->users, user_id)->second.touched_until = at + ttl;
   impl_->maybe_sweep(at);
 }
 
-void MemoryPresence::user_online(std::string_view user_id, std::function<void(bool)> done) {
+void MemoryPresence::user_online(std::string_view user_id, ResultCallback<bool> done) {
   bool online = false;
   const TimePoint at = impl_->now();
   {
@@ -197,7 +203,7 @@ void MemoryPresence::user_online(std::string_view user_id, std::function<void(bo
       if (user_dead(user, at)) impl_->users.erase(it);
     }
   }
-  if (done) done(online);
+  if (done) done({}, online);
 }
 
 std::size_t MemoryPresence::channel_count() const {

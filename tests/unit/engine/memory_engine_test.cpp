@@ -32,19 +32,19 @@ struct Contents {
 
 Contents read_contents(Engine& engine) {
   Contents c;
-  engine.presence->user_online("u1", [&](bool online) {
+  engine.presence->user_online("u1", [&](std::error_code, bool online) {
     c.user_online = online;
     ++c.answers;
   });
-  engine.presence->members("room", [&](auto members) {
+  engine.presence->members("room", [&](std::error_code, auto members) {
     c.presence = members.size();
     ++c.answers;
   });
-  engine.registry->nodes_of("u1", [&](auto nodes) {
+  engine.registry->nodes_of("u1", [&](std::error_code, auto nodes) {
     c.user_nodes = nodes.size();
     ++c.answers;
   });
-  engine.history->read("room", std::nullopt, 10, [&](HistoryResult r) {
+  engine.history->read("room", std::nullopt, 10, [&](std::error_code, HistoryResult r) {
     c.history = r.publications.size();
     ++c.answers;
   });
@@ -53,7 +53,7 @@ Contents read_contents(Engine& engine) {
 
 std::size_t take_offline(Engine& engine, const std::string& user, int& answers) {
   std::size_t kept = 0;
-  engine.offline->take(user, [&](auto messages) {
+  engine.offline->take(user, [&](std::error_code, auto messages) {
     kept = messages.size();
     ++answers;
   });
@@ -66,9 +66,9 @@ TEST(MemoryEngine, EveryStoreIsPresentAndSharesTheClock) {
   ASSERT_TRUE(engine.broker && engine.history && engine.presence && engine.registry &&
               engine.rate_limiter && engine.offline);
 
-  engine.presence->add("room", PresenceEntry{"c1", "u1", "n1"}, milliseconds(100));
-  engine.presence->touch_user("u1", milliseconds(100));
-  engine.registry->register_user("u1", "n1", milliseconds(100));
+  engine.presence->add("room", PresenceEntry{"c1", "u1", "n1"}, milliseconds(100), nullptr);
+  engine.presence->touch_user("u1", milliseconds(100), nullptr);
+  engine.registry->register_user("u1", "n1", milliseconds(100), nullptr);
   Publication p;
   p.channel = "room";
   engine.history->append(p, HistoryOptions{10, milliseconds(100)}, nullptr);

@@ -60,7 +60,7 @@ TEST(MemorySweep, HistoryStreamsStartedByReadExpire) {
   int answers = 0;
   auto position = [&] {
     StreamPosition at;
-    history.read("ch", std::nullopt, 10, [&](HistoryResult r) {
+    history.read("ch", std::nullopt, 10, [&](std::error_code, HistoryResult r) {
       at = r.position;
       ++answers;
     });
@@ -84,12 +84,12 @@ TEST(MemorySweep, PresenceForgetsExpiredChannelsAndUsers) {
   expect_bounded(
       clock,
       [&](const std::string& k) {
-        presence.add("room" + k, PresenceEntry{"c" + k, "u" + k, "n"}, kTtl);
+        presence.add("room" + k, PresenceEntry{"c" + k, "u" + k, "n"}, kTtl, nullptr);
       },
       [&] { return presence.channel_count(); });
   EXPECT_LE(presence.user_count(), kBound);
   expect_bounded(
-      clock, [&](const std::string& k) { presence.touch_user("t" + k, kTtl); },
+      clock, [&](const std::string& k) { presence.touch_user("t" + k, kTtl, nullptr); },
       [&] { return presence.user_count(); });
 }
 
@@ -97,7 +97,7 @@ TEST(MemorySweep, RegistryForgetsExpiredUsers) {
   ManualClock clock;
   MemoryNodeRegistry registry(clock.fn());
   expect_bounded(
-      clock, [&](const std::string& user) { registry.register_user(user, "n1", kTtl); },
+      clock, [&](const std::string& user) { registry.register_user(user, "n1", kTtl, nullptr); },
       [&] { return registry.user_count(); });
 }
 

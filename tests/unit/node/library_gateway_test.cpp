@@ -53,6 +53,85 @@ class BrokerDownFor : public engine::Broker {
   std::unique_ptr<engine::Broker> inner_;
 };
 
+// Stores that answer EngineErrc::unavailable for channels starting with "down:" and users
+// starting with "down-" (a backend that is unreachable for that shard), the memory store
+// otherwise.
+bool down(std::string_view key) { return key.rfind("down:", 0) == 0 || key.rfind("down-", 0) == 0; }
+
+class HistoryDownFor : public engine::HistoryStore {
+ public:
+  explicit HistoryDownFor(std::unique_ptr<engine::HistoryStore> inner) : inner_(std::move(inner)) {}
+  void append(engine::Publication p, const engine::HistoryOptions& options,
+              engine::ResultCallback<engine::PublicationPtr> done) override {
+    if (down(p.channel)) return done(engine::EngineErrc::unavailable, nullptr);
+    inner_->append(std::move(p), options, std::move(done));
+  }
+  void read(std::string_view channel, std::optional<engine::StreamPosition> since,
+            std::size_t limit, engine::ResultCallback<engine::HistoryResult> done) override {
+    // "noread:" channels take appends but cannot be read back.
+    if (down(channel) || channel.rfind("noread:", 0) == 0) {
+      return done(engine::EngineErrc::timeout, {});
+    }
+    inner_->read(channel, since, limit, std::move(done));
+  }
+  void remove(std::string_view channel, engine::Completion done) override {
+    inner_->remove(channel, std::move(done));
+  }
+
+ private:
+  std::unique_ptr<engine::HistoryStore> inner_;
+};
+
+class PresenceDownFor : public engine::PresenceStore {
+ public:
+  explicit PresenceDownFor(std::unique_ptr<engine::PresenceStore> inner) : inner_(std::move(inner)) {}
+  void add(std::string_view channel, engine::PresenceEntry entry, std::chrono::milliseconds ttl,
+           engine::Completion done) override {
+    if (down(channel)) return done(engine::EngineErrc::unavailable);
+    inner_->add(channel, std::move(entry), ttl, std::move(done));
+  }
+  void remove(std::string_view channel, std::string_view client, engine::Completion done) override {
+    inner_->remove(channel, client, std::move(done));
+  }
+  void members(std::string_view channel,
+               engine::ResultCallback<std::vector<engine::PresenceEntry>> done) override {
+    if (down(channel)) return done(engine::EngineErrc::unavailable, {});
+    inner_->members(channel, std::move(done));
+  }
+  void touch_user(std::string_view user, std::chrono::milliseconds ttl,
+                  engine::Completion done) override {
+    inner_->touch_user(user, ttl, std::move(done));
+  }
+  void user_online(std::string_view user, engine::ResultCallback<bool> done) override {
+    inner_->user_online(user, std::move(done));
+  }
+
+ private:
+  std::unique_ptr<engine::PresenceStore> inner_;
+};
+
+class RegistryDownFor : public engine::NodeRegistry {
+ public:
+  explicit RegistryDownFor(std::unique_ptr<engine::NodeRegistry> inner) : inner_(std::move(inner)) {}
+  void register_user(std::string_view user, std::string_view node, std::chrono::milliseconds ttl,
+                     engine::Completion done) override {
+    if (down(user)) return done(engine::EngineErrc::unavailable);
+    inner_->register_user(user, node, ttl, std::move(done));
+  }
+  void unregister_user(std::string_view user, std::string_view node,
+                       engine::Completion done) override {
+    inner_->unregister_user(user, node, std::move(done));
+  }
+  void nodes_of(std::string_view user,
+                engine::ResultCallback<std::vector<std::string>> done) override {
+    if (down(user)) return done(engine::EngineErrc::unavailable, {});
+    inner_->nodes_of(user, std::move(done));
+  }
+
+ private:
+  std::unique_ptr<engine::NodeRegistry> inner_;
+};
+
 config::Config local_config() {
   config::Config c;
   c.bind_address = "127.0.0.1";
@@ -156,7 +235,7 @@ TEST(LibraryGateway, TokenNamingAnUnknownKeyIdIsRefusedWithUnknownKey) {
 }
 
 // The node's own metric, read over HTTP from the running gateway.
-std::uint64_t metric(std::uint16_t port, std::string_view name) {
+std::uint64_t metric(std::uint16_t port, const std::string& name) {
   TestClient http(port);
   http.send_raw("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   std::string body;
@@ -164,6 +243,108 @@ std::uint64_t metric(std::uint16_t port, std::string_view name) {
   const std::string prefix = std::string(name) + " ";
   const std::size_t at = body.find("\n" + prefix);
   return at == std::string::npos ? 0 : std::stoull(body.substr(at + 1 + prefix.size()));
+}
+
+// An HTTP exchange with the running gateway's server API: status and body.
+std::pair<int, std::string> api(std::uint16_t port, std::string_view method, std::string_view path,
+                                std::string_view body = {}) {
+  TestClient http(port);
+  std::string request = std::string(method) + " " + std::string(path) +
+                        " HTTP/1.1\r\nHost: x\r\nAuthorization: apikey k\r\nConnection: close\r\n";
+  if (!body.empty()) request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  http.send_raw(request + "\r\n" + std::string(body));
+  std::string answer;
+  const int status = http.read_http_response(&answer);
+  return {status, answer};
+}
+
+// Every engine call can fail (a distributed backend down or slow): what the API and the client
+// see is an explicit 503 or `error unavailable`, and /metrics counts it; nothing is answered as
+// if it had worked.
+class EngineFailures : public ::testing::Test {
+ protected:
+  EngineFailures() {
+    c_.jwt_secret = "s";
+    c_.api_key = "k";
+    c_.public_channels = {"down:*", "noread:*", "up:*"};
+    engine::Engine engine = engine::make_memory_engine();
+    engine.history = std::make_unique<HistoryDownFor>(std::move(engine.history));
+    engine.presence = std::make_unique<PresenceDownFor>(std::move(engine.presence));
+    engine.registry = std::make_unique<RegistryDownFor>(std::move(engine.registry));
+    running_.emplace(std::make_unique<Gateway>(c_, std::move(engine)));
+  }
+  // A client authenticated as `user`.
+  std::unique_ptr<TestClient> connect(const std::string& user) {
+    auto client = std::make_unique<TestClient>(c_.port);
+    EXPECT_EQ(client->upgrade(c_.ws_path), 101);
+    client->send_text(R"({"type":"auth","payload":{"token":")" +
+                      auth::sign_jwt(auth::Algorithm::HS256, "s",
+                                     R"({"sub":")" + user + R"(","exp":4102444800})") +
+                      R"("}})");
+    next_of_type(*client, "auth.success");
+    return client;
+  }
+  std::uint64_t errors(std::string_view op) {
+    return metric(c_.port, "switchboard_gateway_engine_errors_total{op=\"" + std::string(op) + "\"}");
+  }
+
+  config::Config c_ = local_config();
+  std::optional<Running> running_;
+};
+
+TEST_F(EngineFailures, APublishHistoryCannotStoreIs503AndCounted) {
+  const auto [status, body] = api(c_.port, "POST", "/api/publish",
+                                  R"({"channel":"down:a","payload":{"n":1}})");
+  EXPECT_EQ(status, 503) << body;
+  EXPECT_NE(body.find("publish_failed"), std::string::npos) << body;
+  EXPECT_EQ(errors("history_append"), 1u);
+  EXPECT_EQ(api(c_.port, "POST", "/api/publish", R"({"channel":"up:a","payload":{}})").first, 200);
+}
+
+TEST_F(EngineFailures, HistoryAndPresenceRequestsGetErrorUnavailable) {
+  auto client = connect("alice");
+  client->send_text(R"({"type":"history","id":"h1","payload":{"channel":"down:a"}})");
+  json::value error = next_of_type(*client, "error");
+  ASSERT_TRUE(error.is_object());
+  EXPECT_EQ(error.at("payload").at("code"), "unavailable");
+  EXPECT_EQ(error.at("payload").at("ref"), "h1");
+  client->send_text(R"({"type":"presence","id":"p1","payload":{"channel":"down:a"}})");
+  error = next_of_type(*client, "error");
+  ASSERT_TRUE(error.is_object());
+  EXPECT_EQ(error.at("payload").at("code"), "unavailable");
+  EXPECT_EQ(error.at("payload").at("ref"), "p1");
+  EXPECT_EQ(errors("history_read"), 1u);
+  EXPECT_GE(errors("presence"), 1u);
+  const auto [status, body] = api(c_.port, "GET", "/api/presence?channel=down:a");
+  EXPECT_EQ(status, 503);
+  EXPECT_NE(body.find("\"unavailable\""), std::string::npos) << body;
+}
+
+TEST_F(EngineFailures, AReplayWhoseHistoryCannotBeReadSaysSoAndLiveEventsFollow) {
+  auto client = connect("bob");
+  client->send_text(R"({"type":"subscribe","payload":{"channels":["noread:a"],"replay":true}})");
+  next_of_type(*client, "subscribed");
+  const json::value error = next_of_type(*client, "error");
+  ASSERT_TRUE(error.is_object());
+  EXPECT_EQ(error.at("payload").at("code"), "unavailable");
+  EXPECT_EQ(api(c_.port, "POST", "/api/publish", R"({"channel":"noread:a","payload":{"n":2}})").first,
+            200);
+  const json::value live = next_of_type(*client, "message.new");
+  ASSERT_TRUE(live.is_object());
+  EXPECT_EQ(live.at("payload"), json::parse(R"({"n":2})"));
+}
+
+TEST_F(EngineFailures, SendToAUserWhoseRegistryIsDownIs503NeitherSentNorKept) {
+  const auto [status, body] = api(c_.port, "POST", "/api/send",
+                                  R"({"user_id":"down-carol","requires_ack":true,"payload":{}})");
+  EXPECT_EQ(status, 503) << body;
+  EXPECT_NE(body.find("\"send_failed\""), std::string::npos) << body;
+  EXPECT_EQ(errors("registry"), 1u);
+  EXPECT_EQ(api(c_.port, "GET", "/api/users/down-carol").first, 503);
+  // A user whose shard is up is unaffected.
+  const auto sent = api(c_.port, "POST", "/api/send", R"({"user_id":"dave","requires_ack":true,"payload":{}})");
+  EXPECT_EQ(sent.first, 200);
+  EXPECT_NE(sent.second.find("stored_offline"), std::string::npos) << sent.second;
 }
 
 // The bug the cluster issue names: the user -> node entry was written once with a 90 s TTL and

@@ -30,10 +30,10 @@ class MemoryHistory final : public HistoryStore {
   ~MemoryHistory() override;
 
   void append(Publication publication, const HistoryOptions& options,
-              std::function<void(PublicationPtr)> done) override;
+              ResultCallback<PublicationPtr> done) override;
   void read(std::string_view channel, std::optional<StreamPosition> since, std::size_t limit,
-            std::function<void(HistoryResult)> done) override;
-  void remove(std::string_view channel) override;
+            ResultCallback<HistoryResult> done) override;
+  void remove(std::string_view channel, Completion done) override;
 
   // Streams held, expired ones not yet swept included (for tests and metrics).
   std::size_t stream_count() const;

@@ -19,10 +19,10 @@ class MemoryNodeRegistry final : public NodeRegistry {
   ~MemoryNodeRegistry() override;
 
   void register_user(std::string_view user_id, std::string_view node_id,
-                     std::chrono::milliseconds ttl) override;
-  void unregister_user(std::string_view user_id, std::string_view node_id) override;
-  void nodes_of(std::string_view user_id,
-                std::function<void(std::vector<std::string>)> done) override;
+                     std::chrono::milliseconds ttl, Completion done) override;
+  void unregister_user(std::string_view user_id, std::string_view node_id,
+                       Completion done) override;
+  void nodes_of(std::string_view user_id, ResultCallback<std::vector<std::string>> done) override;
 
   // Users held, expired ones not yet swept included (for tests and metrics).
   std::size_t user_count() const;

@@ -19,9 +19,8 @@ class MemoryOfflineStore final : public OfflineStore {
   ~MemoryOfflineStore() override;
 
   void push(std::string_view user_id, PublicationPtr publication, const OfflineLimits& limits,
-            std::function<void(std::size_t dropped)> done) override;
-  void take(std::string_view user_id,
-            std::function<void(std::vector<PublicationPtr>)> done) override;
+            ResultCallback<std::size_t> done) override;
+  void take(std::string_view user_id, ResultCallback<std::vector<PublicationPtr>> done) override;
 
   // Users held, expired ones not yet swept included (for tests and metrics).
   std::size_t user_count() const;

@@ -21,12 +21,13 @@ class MemoryPresence final : public PresenceStore {
   explicit MemoryPresence(NowFn now = system_now());
   ~MemoryPresence() override;
 
-  void add(std::string_view channel, PresenceEntry entry, std::chrono::milliseconds ttl) override;
-  void remove(std::string_view channel, std::string_view client_id) override;
-  void members(std::string_view channel,
-               std::function<void(std::vector<PresenceEntry>)> done) override;
-  void touch_user(std::string_view user_id, std::chrono::milliseconds ttl) override;
-  void user_online(std::string_view user_id, std::function<void(bool)> done) override;
+  void add(std::string_view channel, PresenceEntry entry, std::chrono::milliseconds ttl,
+           Completion done) override;
+  void remove(std::string_view channel, std::string_view client_id, Completion done) override;
+  void members(std::string_view channel, ResultCallback<std::vector<PresenceEntry>> done) override;
+  void touch_user(std::string_view user_id, std::chrono::milliseconds ttl,
+                  Completion done) override;
+  void user_online(std::string_view user_id, ResultCallback<bool> done) override;
 
   // Channels and users held, expired ones not yet swept included (for tests and metrics).
   std::size_t channel_count() const;
