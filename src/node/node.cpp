@@ -153,24 +153,16 @@ void Node::publish(engine::Publication publication,
                    std::function<void(std::error_code, engine::PublicationPtr)> done) {
   if (publication.requires_ack && publication.id.empty()) publication.id = random_id();
   snapshots_.observe(publication);
-  auto send = [this, done](std::error_code ec, engine::PublicationPtr stored) {
-    if (ec) {
-      engine_failed(EngineOp::history_append, ec);
-      if (done) done(ec, nullptr);
-      return;
-    }
-    engine_.broker->publish(stored, [this, done, stored](std::error_code e) {
-      if (e) engine_failed(EngineOp::broker, e);
-      if (done) done(e, stored);
-    });
-  };
-  if (publication.ephemeral || config().history_size_for(publication.channel) == 0) {
-    return send({}, std::make_shared<const engine::Publication>(std::move(publication)));
-  }
-  const std::string channel = publication.channel;
-  std::lock_guard stripe(
-      publish_stripes_[std::hash<std::string>{}(channel) % publish_stripes_.size()]);
-  engine_.history->append(std::move(publication), history_options(channel), std::move(send));
+  // One engine call stores (unless ephemeral or history is off) and publishes: the engine
+  // keeps a channel's deliveries in offset order on every node (sessions rely on it to drop
+  // what a replay already sent).
+  engine::HistoryOptions history = history_options(publication.channel);
+  if (publication.ephemeral) history.size = 0;
+  engine_.broker->publish(std::move(publication), history,
+                          [this, done](std::error_code ec, engine::PublicationPtr stored) {
+                            if (ec) engine_failed(EngineOp::publish, ec);
+                            if (done) done(ec, std::move(stored));
+                          });
 }
 
 void Node::send_to_user(std::string user_id, Message message,
@@ -236,12 +228,11 @@ void Node::engine_failed(EngineOp op, std::error_code ec) {
 
 const char* to_string(EngineOp op) noexcept {
   switch (op) {
-    case EngineOp::history_append: return "history_append";
+    case EngineOp::publish: return "publish";
     case EngineOp::history_read: return "history_read";
     case EngineOp::presence: return "presence";
     case EngineOp::registry: return "registry";
     case EngineOp::offline: return "offline";
-    case EngineOp::broker: return "broker";
   }
   return "unknown";
 }

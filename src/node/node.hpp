@@ -39,8 +39,8 @@ struct Delivery {
 using DeliveryPtr = std::shared_ptr<const Delivery>;
 
 // The engine calls whose failures the node counts (switchboard_gateway_engine_errors_total).
-enum class EngineOp : std::uint8_t { history_append, history_read, presence, registry, offline, broker };
-inline constexpr std::size_t kEngineOps = 6;
+enum class EngineOp : std::uint8_t { publish, history_read, presence, registry, offline };
+inline constexpr std::size_t kEngineOps = 5;
 const char* to_string(EngineOp op) noexcept;
 
 // A publication of `message` on `channel`.
@@ -175,11 +175,6 @@ class Node final : public engine::BrokerHandler {
   std::atomic<std::uint64_t> registry_refreshes_{0};
   std::array<std::atomic<std::uint64_t>, kEngineOps> engine_errors_{};
 
-  // Appending to a channel's history and publishing it happen under the channel's stripe, so
-  // that every node delivers a channel's events in offset order (sessions rely on it to drop
-  // what a replay already sent). The memory engine completes both inline; a distributed
-  // engine must make append-and-publish atomic itself.
-  std::array<std::mutex, 64> publish_stripes_;
   mutable std::mutex mutex_;  // guards the maps below (never held on the per-message path)
   std::unordered_map<std::string, int> channel_workers_;    // workers with local subscribers
   std::unordered_map<std::string, std::size_t> user_connections_;

@@ -113,8 +113,7 @@ TEST_P(BrokerContract, PublicationsArriveIntact) {
   sent->offset = 42;
   sent->epoch = "abcd1234";
   sent->publisher_user = "alice";
-  ASSERT_FALSE(
-      await_value<std::error_code>([&](auto done) { b.broker->publish(sent, std::move(done)); }));
+  ASSERT_FALSE(publish_with(b, *sent, kNoHistory).first);
   ASSERT_TRUE(a.handler.wait_publications(1));
   const Publication& got = *a.handler.publications().at(0);
   EXPECT_EQ(got.channel, sent->channel);
@@ -154,17 +153,71 @@ TEST_P(BrokerContract, EveryCompletionRunsExactlyOnce) {
   Node& b = add_node("b");
   auto p = std::make_shared<const Publication>(make_publication("ch", "x"));
   std::vector<Captured<std::error_code>> calls(5);
+  auto publish_completion = [](Captured<std::error_code>& c) {
+    return [done = c.callback()](std::error_code ec, PublicationPtr) { done(ec); };
+  };
   a.broker->subscribe("ch", calls[0].callback());
   ASSERT_FALSE(calls[0].wait());  // deliveries start once subscribe completed
-  b.broker->publish(p, calls[1].callback());
+  b.broker->publish(*p, kNoHistory, publish_completion(calls[1]));
   b.broker->publish_to_node("a", p, calls[2].callback());
   a.broker->unsubscribe("ch", calls[3].callback());
-  a.broker->publish(p, calls[4].callback());
+  a.broker->publish(*p, kNoHistory, publish_completion(calls[4]));
   for (auto& c : calls) EXPECT_FALSE(c.wait());
   settle();
   for (auto& c : calls) EXPECT_EQ(c.calls(), 1);
   // Empty completions are allowed.
-  a.broker->publish(p, nullptr);
+  a.broker->publish(*p, kNoHistory, nullptr);
+}
+
+TEST_P(BrokerContract, WithHistoryTheStoredCopyIsWhatEveryNodeReceives) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  ASSERT_FALSE(subscribe(a, "ch"));
+  ASSERT_FALSE(subscribe(b, "ch"));
+  const HistoryOptions keep{10, std::chrono::minutes(1)};
+  const auto [ec1, first] = publish_with(b, make_publication("ch", "1"), keep);
+  const auto [ec2, second] = publish_with(a, make_publication("ch", "2"), keep);
+  ASSERT_FALSE(ec1);
+  ASSERT_FALSE(ec2);
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->offset, 1u);
+  EXPECT_EQ(second->offset, 2u);
+  EXPECT_FALSE(first->epoch.empty());
+  EXPECT_EQ(first->epoch, second->epoch);
+  for (Node* node : {&a, &b}) {
+    ASSERT_TRUE(node->handler.wait_publications(2));
+    const auto got = node->handler.publications();
+    EXPECT_EQ(got[0]->offset, 1u);
+    EXPECT_EQ(got[1]->offset, 2u);
+    EXPECT_EQ(got[1]->payload, "2");
+  }
+}
+
+TEST_P(BrokerContract, ConcurrentPublishersWithHistoryArriveInOffsetOrderEverywhere) {
+  // Sessions drop what a replay already sent by offset: every node must see a channel's
+  // offsets rising, whoever published them.
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  ASSERT_FALSE(subscribe(a, "ch"));
+  ASSERT_FALSE(subscribe(b, "ch"));
+  const HistoryOptions keep{1000, std::chrono::minutes(1)};
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 100;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      Node& sender = t % 2 == 0 ? a : b;
+      for (int i = 0; i < kPerThread; ++i) {
+        EXPECT_FALSE(publish_with(sender, make_publication("ch", std::to_string(i)), keep).first);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (Node* node : {&a, &b}) {
+    ASSERT_TRUE(node->handler.wait_publications(kThreads * kPerThread));
+    const auto got = node->handler.publications();
+    for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i]->offset, i + 1) << node->id;
+  }
 }
 
 TEST_P(BrokerContract, ConcurrentPublishersAllArriveInEachPublishersOrder) {

@@ -101,12 +101,20 @@ class BrokerContract : public ::testing::TestWithParam<BrokerFactory> {
     return await_value<std::error_code>(
         [&](auto done) { node.broker->unsubscribe(channel, std::move(done)); });
   }
+  // Without history (the stream is the history contract's): the broker's own delivery.
   static std::error_code publish(Node& node, const std::string& channel,
                                  const std::string& payload) {
-    auto p = std::make_shared<const Publication>(make_publication(channel, payload));
-    return await_value<std::error_code>(
-        [&](auto done) { node.broker->publish(p, std::move(done)); });
+    return publish_with(node, make_publication(channel, payload), kNoHistory).first;
   }
+  static std::pair<std::error_code, PublicationPtr> publish_with(Node& node, Publication p,
+                                                                 const HistoryOptions& history) {
+    return await_value<std::pair<std::error_code, PublicationPtr>>([&](auto done) {
+      node.broker->publish(std::move(p), history, [done](std::error_code ec, PublicationPtr stored) {
+        done({ec, std::move(stored)});
+      });
+    });
+  }
+  static inline const HistoryOptions kNoHistory{0, std::chrono::minutes(1)};
 
   // Gives in-flight deliveries time to land before asserting that something did not arrive.
   void settle() const {

@@ -5,7 +5,9 @@
 //
 // Contract (tests/contract/broker_contract.hpp runs it against every implementation):
 // - publish() delivers to every node subscribed to the channel at the time of the publish,
-//   the publishing node included, in publish order per channel and publisher;
+//   the publishing node included, in publish order per channel and publisher; with history it
+//   first appends to the channel's stream in the same atomic step (one round trip for a
+//   network backend), and every node receives a channel's publications in offset order;
 // - a node not subscribed receives nothing; unsubscribe() stops deliveries;
 // - a node's subscriptions are a set, not a count: subscribing twice delivers once, and one
 //   unsubscribe() ends it (the node counts its local subscribers itself);
@@ -22,6 +24,7 @@
 #include <system_error>
 
 #include "switchboard/engine/error.hpp"
+#include "switchboard/engine/history_store.hpp"
 #include "switchboard/engine/publication.hpp"
 
 namespace switchboard::engine {
@@ -45,7 +48,11 @@ class Broker {
   virtual void start(std::string node_id, BrokerHandler& handler) = 0;
   virtual void subscribe(std::string_view channel, Completion done) = 0;
   virtual void unsubscribe(std::string_view channel, Completion done) = 0;
-  virtual void publish(const PublicationPtr& publication, Completion done) = 0;
+  // With `history.size` > 0 the publication is stored first: the stored copy (offset and epoch
+  // filled in) is what every node receives and what `done` gets. With size 0 it is delivered
+  // as given (offset 0), and `done` gets it too. On failure nothing was stored or delivered.
+  virtual void publish(Publication publication, const HistoryOptions& history,
+                       ResultCallback<PublicationPtr> done) = 0;
   virtual void publish_to_node(std::string_view node_id, const PublicationPtr& publication,
                                Completion done) = 0;
 };

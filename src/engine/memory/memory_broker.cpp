@@ -2,6 +2,7 @@
 #include "switchboard/engine/memory/memory_broker.hpp"
 
 #include <algorithm>
+#include <array>
 #include <iterator>
 #include <memory>
 #include <mutex>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "string_map.hpp"
+#include "switchboard/engine/memory/memory_history.hpp"
 
 namespace switchboard::engine {
 
@@ -31,11 +33,19 @@ void complete(const Completion& done, std::error_code ec = {}) {
 }  // namespace
 
 struct MemoryBrokerHub::Impl {
+  explicit Impl(NowFn now) : history(std::move(now)) {}
+
   struct Shard {
     mutable std::mutex mu;
     StringMap<NodeList> subscribers;
   };
   Sharded<Shard> channels;
+  MemoryHistory history;
+  // Append-and-deliver of one channel happens under its stripe (see memory_broker.hpp).
+  std::array<std::mutex, 64> publish_stripes;
+  std::mutex& stripe_for(std::string_view channel) {
+    return publish_stripes[std::hash<std::string_view>{}(channel) % publish_stripes.size()];
+  }
   mutable std::mutex nodes_mu;
   StringMap<MemoryBroker*> nodes;
 
@@ -95,8 +105,10 @@ struct MemoryBrokerHub::Impl {
   }
 };
 
-MemoryBrokerHub::MemoryBrokerHub() : impl_(std::make_unique<Impl>()) {}
+MemoryBrokerHub::MemoryBrokerHub(NowFn now) : impl_(std::make_unique<Impl>(std::move(now))) {}
 MemoryBrokerHub::~MemoryBrokerHub() = default;
+
+HistoryStore& MemoryBrokerHub::history() noexcept { return impl_->history; }
 
 std::size_t MemoryBrokerHub::channel_count() const {
   return impl_->channels.total([](const Impl::Shard& s) { return s.subscribers.size(); });
@@ -139,13 +151,39 @@ void MemoryBroker::unsubscribe(std::string_view channel, Completion done) {
   complete(done);
 }
 
-void MemoryBroker::publish(const PublicationPtr& publication, Completion done) {
-  if (handler_ == nullptr) return complete(done, EngineErrc::not_started);
-  const NodeList nodes = hub_->impl_->subscribers_of(publication->channel);
-  if (nodes) {
-    for (MemoryBroker* node : *nodes) node->handler_->on_publication(publication);
+void MemoryBroker::publish(Publication publication, const HistoryOptions& history,
+                           ResultCallback<PublicationPtr> done) {
+  auto finish = [&done](std::error_code ec, PublicationPtr p) {
+    if (done) done(ec, std::move(p));
+  };
+  if (handler_ == nullptr) return finish(EngineErrc::not_started, nullptr);
+  auto& impl = *hub_->impl_;
+  auto deliver = [&impl](const PublicationPtr& p) {
+    const NodeList nodes = impl.subscribers_of(p->channel);
+    if (nodes) {
+      for (MemoryBroker* node : *nodes) node->handler_->on_publication(p);
+    }
+  };
+  if (history.size == 0) {
+    auto p = std::make_shared<const Publication>(std::move(publication));
+    deliver(p);
+    return finish({}, std::move(p));
   }
-  complete(done);
+  std::error_code ec;
+  PublicationPtr stored;
+  {
+    std::lock_guard stripe(impl.stripe_for(publication.channel));
+    const std::string channel = publication.channel;
+    // The memory history answers inline, so the append and the deliveries both happen under
+    // the stripe.
+    impl.history.append(std::move(publication), history,
+                        [&](std::error_code e, PublicationPtr p) {
+                          ec = e;
+                          stored = std::move(p);
+                        });
+    if (!ec && stored) deliver(stored);
+  }
+  finish(ec, std::move(stored));
 }
 
 void MemoryBroker::publish_to_node(std::string_view node_id, const PublicationPtr& publication,

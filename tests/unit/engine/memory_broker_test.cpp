@@ -21,6 +21,8 @@ class Recorder : public BrokerHandler {
   std::vector<PublicationPtr> node_messages;
 };
 
+const HistoryOptions kNoHistory{0, std::chrono::minutes(1)};
+
 PublicationPtr publication(std::string channel, std::string payload = "{}") {
   auto p = std::make_shared<Publication>();
   p->channel = std::move(channel);
@@ -43,24 +45,58 @@ TEST(MemoryBroker, CallsBeforeStartFailWithNotStarted) {
   const std::error_code not_started = EngineErrc::not_started;
   EXPECT_EQ(result_of([&](auto done) { broker.subscribe("ch", done); }), not_started);
   EXPECT_EQ(result_of([&](auto done) { broker.unsubscribe("ch", done); }), not_started);
-  EXPECT_EQ(result_of([&](auto done) { broker.publish(p, done); }), not_started);
+  EXPECT_EQ(result_of([&](auto done) {
+              broker.publish(*p, kNoHistory,
+                             [done](std::error_code ec, PublicationPtr) { done(ec); });
+            }),
+            not_started);
   EXPECT_EQ(result_of([&](auto done) { broker.publish_to_node("x", p, done); }), not_started);
 }
 
-TEST(MemoryBroker, DeliversTheSamePublicationObjectBeforePublishReturns) {
+TEST(MemoryBroker, DeliversTheCompletedPublicationObjectBeforePublishReturns) {
   Recorder recorder;
   MemoryBroker broker;
   broker.start("n1", recorder);
   broker.subscribe("ch", nullptr);
-  const auto p = publication("ch");
   bool completed_after_delivery = false;
-  broker.publish(p, [&](std::error_code ec) {
+  PublicationPtr completed;
+  broker.publish(*publication("ch"), kNoHistory, [&](std::error_code ec, PublicationPtr p) {
     EXPECT_FALSE(ec);
     completed_after_delivery = recorder.publications.size() == 1;
+    completed = std::move(p);
   });
   EXPECT_TRUE(completed_after_delivery);
   ASSERT_EQ(recorder.publications.size(), 1u);
-  EXPECT_EQ(recorder.publications[0].get(), p.get());  // shared, not copied
+  EXPECT_EQ(recorder.publications[0].get(), completed.get());  // shared, not copied
+}
+
+TEST(MemoryBroker, WithHistoryEveryNodeGetsTheStoredCopyAndTheHubKeepsIt) {
+  auto hub = std::make_shared<MemoryBrokerHub>();
+  Recorder a_seen, b_seen;
+  MemoryBroker a(hub), b(hub);
+  a.start("a", a_seen);
+  b.start("b", b_seen);
+  a.subscribe("ch", nullptr);
+  b.subscribe("ch", nullptr);
+  const HistoryOptions keep{10, std::chrono::minutes(1)};
+  PublicationPtr first, second;
+  b.publish(*publication("ch", "1"), keep, [&](std::error_code, PublicationPtr p) { first = p; });
+  a.publish(*publication("ch", "2"), keep, [&](std::error_code, PublicationPtr p) { second = p; });
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->offset, 1u);
+  EXPECT_EQ(second->offset, 2u);
+  EXPECT_EQ(first->epoch, second->epoch);
+  for (const Recorder* seen : {&a_seen, &b_seen}) {
+    ASSERT_EQ(seen->publications.size(), 2u);
+    EXPECT_EQ(seen->publications[0], first);
+    EXPECT_EQ(seen->publications[1], second);
+  }
+  // What the nodes read back is what they were delivered.
+  HistoryResult read;
+  hub->history().read("ch", std::nullopt, 10, [&](std::error_code, HistoryResult r) { read = r; });
+  ASSERT_EQ(read.publications.size(), 2u);
+  EXPECT_EQ(read.publications[1]->offset, 2u);
+  EXPECT_EQ(read.position.offset, 2u);
 }
 
 TEST(MemoryBroker, PublishToAnUnknownNodeReportsIt) {
@@ -116,7 +152,7 @@ class Relay : public BrokerHandler {
     seen.push_back(p->channel);
     if (p->channel == "ping") {
       broker->subscribe("late", nullptr);
-      broker->publish(publication("pong"), nullptr);
+      broker->publish(*publication("pong"), kNoHistory, nullptr);
     }
   }
   void on_node_message(const PublicationPtr&) override {}
@@ -129,8 +165,8 @@ TEST(MemoryBroker, HandlersMayCallTheBrokerAgain) {
   broker.start("n1", relay);
   broker.subscribe("ping", nullptr);
   broker.subscribe("pong", nullptr);
-  broker.publish(publication("ping"), nullptr);
-  broker.publish(publication("late"), nullptr);
+  broker.publish(*publication("ping"), kNoHistory, nullptr);
+  broker.publish(*publication("late"), kNoHistory, nullptr);
   EXPECT_EQ(relay.seen, (std::vector<std::string>{"ping", "pong", "late"}));
 }
 

@@ -114,9 +114,9 @@ TEST(MemoryEngine, BrokerIsASingleNodeOnAPrivateHub) {
   EXPECT_NO_THROW(two.broker->start("node", other));  // separate hubs: no clash
   one.broker->subscribe("ch", nullptr);
   two.broker->subscribe("ch", nullptr);
-  auto p = std::make_shared<Publication>();
-  p->channel = "ch";
-  one.broker->publish(p, nullptr);
+  Publication p;
+  p.channel = "ch";
+  one.broker->publish(p, HistoryOptions{0, milliseconds(100)}, nullptr);
   EXPECT_EQ(sink.publications, 1);
   EXPECT_EQ(other.publications, 0);
 }

@@ -37,12 +37,13 @@ class BrokerDownFor : public engine::Broker {
   void unsubscribe(std::string_view channel, engine::Completion done) override {
     inner_->unsubscribe(channel, std::move(done));
   }
-  void publish(const engine::PublicationPtr& publication, engine::Completion done) override {
-    if (publication->channel.rfind("down:", 0) == 0) {
-      if (done) done(engine::EngineErrc::unavailable);
+  void publish(engine::Publication publication, const engine::HistoryOptions& history,
+               engine::ResultCallback<engine::PublicationPtr> done) override {
+    if (publication.channel.rfind("down:", 0) == 0) {
+      if (done) done(engine::EngineErrc::unavailable, nullptr);
       return;
     }
-    inner_->publish(publication, std::move(done));
+    inner_->publish(std::move(publication), history, std::move(done));
   }
   void publish_to_node(std::string_view node_id, const engine::PublicationPtr& publication,
                        engine::Completion done) override {
@@ -268,6 +269,7 @@ class EngineFailures : public ::testing::Test {
     c_.api_key = "k";
     c_.public_channels = {"down:*", "noread:*", "up:*"};
     engine::Engine engine = engine::make_memory_engine();
+    engine.broker = std::make_unique<BrokerDownFor>(std::move(engine.broker));
     engine.history = std::make_unique<HistoryDownFor>(std::move(engine.history));
     engine.presence = std::make_unique<PresenceDownFor>(std::move(engine.presence));
     engine.registry = std::make_unique<RegistryDownFor>(std::move(engine.registry));
@@ -292,12 +294,12 @@ class EngineFailures : public ::testing::Test {
   std::optional<Running> running_;
 };
 
-TEST_F(EngineFailures, APublishHistoryCannotStoreIs503AndCounted) {
+TEST_F(EngineFailures, APublishTheEngineCannotStoreIs503AndCounted) {
   const auto [status, body] = api(c_.port, "POST", "/api/publish",
                                   R"({"channel":"down:a","payload":{"n":1}})");
   EXPECT_EQ(status, 503) << body;
   EXPECT_NE(body.find("publish_failed"), std::string::npos) << body;
-  EXPECT_EQ(errors("history_append"), 1u);
+  EXPECT_EQ(errors("publish"), 1u);
   EXPECT_EQ(api(c_.port, "POST", "/api/publish", R"({"channel":"up:a","payload":{}})").first, 200);
 }
 

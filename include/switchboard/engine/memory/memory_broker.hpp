@@ -4,9 +4,12 @@
 // subscribed node gets it exactly once"); the memory engine gives its broker a private hub.
 //
 // Delivery is synchronous: publish() calls every subscribed node's handler on the caller's
-// thread, outside any lock, then its completion — so deliveries from one publisher are in
-// publish order, and a handler may call the broker again. Completions run on the caller's
-// thread before the call returns.
+// thread, then its completion — so deliveries from one publisher are in publish order.
+// Publications without history are delivered outside any lock (a handler may call the broker
+// again); those with history are appended to the hub's history and delivered under the
+// channel's stripe lock, so that every node sees a channel's offsets in order (a handler must
+// not publish to the same channel synchronously). Completions run on the caller's thread
+// before the call returns, outside every lock.
 //
 // Thread safety: every method may be called from any thread concurrently. A broker must not be
 // destroyed while another thread may still publish to a channel it subscribed to, or to its
@@ -16,6 +19,7 @@
 #include <string_view>
 
 #include "switchboard/engine/broker.hpp"
+#include "switchboard/engine/clock.hpp"
 
 namespace switchboard::engine {
 
@@ -25,13 +29,16 @@ class MemoryBroker;
 // subscribed to which channel. Only MemoryBroker uses its internals.
 class MemoryBrokerHub {
  public:
-  MemoryBrokerHub();
+  // `now` drives the history's TTLs.
+  explicit MemoryBrokerHub(NowFn now = system_now());
   ~MemoryBrokerHub();
   MemoryBrokerHub(const MemoryBrokerHub&) = delete;
   MemoryBrokerHub& operator=(const MemoryBrokerHub&) = delete;
 
   // Channels at least one node subscribed to (for tests and metrics).
   std::size_t channel_count() const;
+  // The channel streams every broker of the hub appends to: the history the nodes read.
+  HistoryStore& history() noexcept;
 
  private:
   friend class MemoryBroker;
@@ -52,7 +59,8 @@ class MemoryBroker final : public Broker {
   void start(std::string node_id, BrokerHandler& handler) override;
   void subscribe(std::string_view channel, Completion done) override;
   void unsubscribe(std::string_view channel, Completion done) override;
-  void publish(const PublicationPtr& publication, Completion done) override;
+  void publish(Publication publication, const HistoryOptions& history,
+               ResultCallback<PublicationPtr> done) override;
   // Completes with EngineErrc::unknown_node when no started broker of the hub has that id.
   void publish_to_node(std::string_view node_id, const PublicationPtr& publication,
                        Completion done) override;
