@@ -38,8 +38,10 @@ class AsioAdapter : public std::enable_shared_from_this<AsioAdapter> {
  public:
   // Installs the hooks on `ac` (which has a socket and no adapter yet). `on_cleanup` runs once,
   // from inside hiredis when it frees the context (after every pending reply callback ran with
-  // a NULL reply); the context must not be used after it. Returns the adapter, which keeps
-  // itself alive until then.
+  // a NULL reply); the context must not be used after it. It is the one notification hiredis
+  // 0.14 gives on every path that frees a context — failed connect, lost connection, our own
+  // redisAsyncFree — whereas onDisconnect runs only if the context had connected. Returns the
+  // adapter, which keeps itself alive until then.
   static std::shared_ptr<AsioAdapter> attach(redisAsyncContext* ac,
                                              boost::asio::any_io_executor executor,
                                              std::function<void()> on_cleanup);

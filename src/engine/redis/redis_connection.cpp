@@ -4,7 +4,9 @@
 
 #include <hiredis/async.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
+#include <cctype>
 #include <utility>
 #include <vector>
 
@@ -38,6 +40,22 @@ int issue_argv(redisAsyncContext* ac, redisCallbackFn* fn, void* privdata,
     len[i] = args[i].size();
   }
   return redisAsyncCommandArgv(ac, fn, privdata, static_cast<int>(args.size()), argv, len);
+}
+
+// Commands after which hiredis stops matching replies to our FIFO (subscribed or monitoring
+// mode). A length check first: this runs for every command.
+bool changes_reply_routing(std::span<const std::string_view> args) {
+  if (args.empty()) return false;
+  std::string_view name = args.front();
+  if (name.size() != 7 && (name.size() < 9 || name.size() > 12)) return false;
+  auto is = [&](std::string_view word) {
+    return name.size() == word.size() &&
+           std::equal(name.begin(), name.end(), word.begin(), [](char a, char b) {
+             return std::toupper(static_cast<unsigned char>(a)) == b;
+           });
+  };
+  return is("MONITOR") || is("SUBSCRIBE") || is("PSUBSCRIBE") || is("UNSUBSCRIBE") ||
+         is("PUNSUBSCRIBE");
 }
 
 std::string ms_text(std::chrono::milliseconds ms) {
@@ -90,7 +108,9 @@ RedisStats RedisConnection::stats() const noexcept {
 }
 
 void RedisConnection::command(std::span<const std::string_view> args, Callback done) {
-  if (phase_ != Phase::ready) {
+  if (changes_reply_routing(args)) {
+    post_failure(std::move(done), RedisErrc::unsupported_command);
+  } else if (phase_ != Phase::ready) {
     ++stats_.rejected_not_connected;
     post_failure(std::move(done), RedisErrc::not_connected);
   } else if (pending_.size() >= options_.max_in_flight) {

@@ -6,6 +6,8 @@
 //   NULs included). `done(ec, reply)` runs exactly once, on the connection's executor, never
 //   inside command(). `ec` is empty on success; RedisErrc::error_reply when Redis answered
 //   with an error (the text is in reply.str); otherwise a failure (below) and an empty reply.
+// - (P)(UN)SUBSCRIBE and MONITOR change how hiredis routes replies; they fail at once with
+//   unsupported_command (Pub/Sub is RedisSubscriber's). Nothing else is inspected.
 // - Pipelining: commands are appended to one output buffer; every command issued in one loop
 //   turn goes out in one write() (stats().writes counts them). Replies come back in command
 //   order, so completions of one connection run in the order the commands were issued.

@@ -25,6 +25,8 @@ class RedisCategory final : public std::error_category {
         return "Redis answered with an error";
       case RedisErrc::shut_down:
         return "Redis connection shut down";
+      case RedisErrc::unsupported_command:
+        return "command not allowed on a Redis command connection (use RedisSubscriber)";
       case RedisErrc::resolve_failed:
         return "Redis host name did not resolve";
       case RedisErrc::connect_failed:

@@ -13,12 +13,13 @@
 namespace switchboard::engine::redis {
 
 enum class RedisErrc {
-  not_connected = 1,   // the connection is connecting or down: nothing was sent
-  too_many_in_flight,  // max_in_flight commands await replies: nothing was sent (counted)
-  timeout,             // no reply within command_timeout: the connection was reset
-  connection_lost,     // the connection failed while the command awaited its reply
-  error_reply,         // Redis answered with an error reply (see RedisReply::str)
-  shut_down,           // the connection object was destroyed with the command pending
+  not_connected = 1,    // the connection is connecting or down: nothing was sent
+  too_many_in_flight,   // max_in_flight commands await replies: nothing was sent (counted)
+  timeout,              // no reply within command_timeout: the connection was reset
+  connection_lost,      // the connection failed while the command awaited its reply
+  error_reply,          // Redis answered with an error reply (see RedisReply::str)
+  shut_down,            // the connection object was destroyed with the command pending
+  unsupported_command,  // (P)(UN)SUBSCRIBE or MONITOR on a command connection: not sent
   // Reasons a connection is down (RedisConnection::last_error()), never a command's:
   resolve_failed,  // the host name did not resolve
   connect_failed,  // TCP connect refused, unreachable, or not done within connect_timeout

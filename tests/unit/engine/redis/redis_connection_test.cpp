@@ -98,6 +98,19 @@ TEST_F(RedisConnectionTest, ErrorReplyIsAnErrorCodeWithRedisText) {
   EXPECT_FALSE(call(io_, conn, {"PING"}).ec);
 }
 
+TEST_F(RedisConnectionTest, PubSubAndMonitorAreRefusedWithoutSending) {
+  RedisConnection conn(io_.get_executor(), local_options(server_.port()));
+  ASSERT_TRUE(connect(io_, conn));
+  const auto commands = conn.stats().commands;
+  for (auto name : {"subscribe", "PSUBSCRIBE", "Unsubscribe", "punsubscribe", "MONITOR"}) {
+    EXPECT_EQ(call(io_, conn, {name, "ch"}).ec, RedisErrc::unsupported_command) << name;
+  }
+  EXPECT_EQ(conn.stats().commands, commands);
+  auto publish = call(io_, conn, {"PUBLISH", "ch", "x"});  // not a mode change: allowed
+  EXPECT_FALSE(publish.ec);
+  EXPECT_EQ(publish.reply.integer, 0);
+}
+
 TEST_F(RedisConnectionTest, CommandsOfOneLoopTurnGoOutInFewWritesAndReplyInOrder) {
   auto options = local_options(server_.port());
   options.ping_interval = 0ms;  // no idle PING in the count
@@ -208,7 +221,8 @@ TEST_F(RedisConnectionTest, NothingLeaksAndNoDescriptorIsClosedTwice) {
     const int probe = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     ASSERT_GE(probe, 0);
     testing::run_for(io_, 100ms);  // the adapter's last handlers run; reconnects are refused
-    EXPECT_NE(::fcntl(probe, F_GETFD), -1) << "descriptor " << probe << " was closed behind our back";
+    EXPECT_NE(::fcntl(probe, F_GETFD), -1)
+        << "descriptor " << probe << " was closed behind our back";
     ::close(probe);
   }
   testing::run_for(io_, 20ms);  // handlers holding the last adapter run
