@@ -8,3 +8,6 @@ find_package(spdlog CONFIG REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+# The Redis engine's client: Debian 12 ships hiredis 0.14.1 (no timers, no TLS, no RESP3; see
+# src/engine/redis/redis_connection.hpp for what that means for us).
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis>=0.14)

@@ -10,6 +10,7 @@ packages=(
   libssl-dev zlib1g-dev libzstd-dev libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev
   libsimdjson-dev libjwt-dev libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3 python3-websockets curl gnuplot-nox procps openssl util-linux
+  libhiredis-dev redis-server
 )
 # Node.js: the machine may ship its own build (with npm inside); take Debian's only when absent.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
@@ -23,7 +24,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # redis-server's postinst starts a system Redis service where it can; the tests start their
+  # own private servers (tests/support/redis_server_process.*) and never want one. A
+  # policy-rc.d that answers 101 ("action forbidden") stops invoke-rc.d/deb-systemd-invoke from
+  # starting it; one already present (containers ship one) is left as it is.
+  policy=/usr/sbin/policy-rc.d; own_policy=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod +x "$policy"; own_policy=1
+  fi
+  status=0
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
+  [ $own_policy -eq 0 ] || $SUDO rm -f "$policy"
+  [ $status -eq 0 ] || exit $status
 fi
 
 # Node packages for interoperability tests and benchmark peers (lockfile pinned).

@@ -3,10 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,7 +11,6 @@
 #include <cstdlib>
 #include <stdexcept>
 #include <thread>
-#include <utility>
 
 namespace switchboard::test {
 namespace {
@@ -83,11 +79,13 @@ bool send_all(int fd, const std::string& data, Clock::time_point deadline) {
   return true;
 }
 
-// Reads until EOF (the request asked for Connection: close) or the deadline.
-std::optional<std::string> read_to_eof(int fd, Clock::time_point deadline) {
+// Reads until `complete` says the answer is whole (if given), EOF, or the deadline.
+std::optional<std::string> read_until(int fd, Clock::time_point deadline,
+                                      const std::function<bool(const std::string&)>& complete) {
   std::string out;
   char buf[4096];
   for (;;) {
+    if (complete && complete(out)) return out;
     if (!wait_for(fd, POLLIN, deadline)) return std::nullopt;
     ssize_t n = ::recv(fd, buf, sizeof buf, 0);
     if (n == 0) return out;
@@ -119,28 +117,6 @@ std::vector<std::string> full_args(const std::vector<std::string>& args, std::ui
   return all;
 }
 
-pid_t spawn(const std::string& binary, const std::vector<std::string>& args) {
-  // Build argv before fork: only async-signal-safe calls are allowed in the child.
-  std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(binary.c_str()));
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
-    ::execv(binary.c_str(), argv.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-bool exited(pid_t pid, int* status) {
-  return ::waitpid(pid, status, WNOHANG) == pid;
-}
-
 }  // namespace
 
 std::uint16_t pick_free_port() {
@@ -154,15 +130,21 @@ std::uint16_t pick_free_port() {
   return ntohs(addr.sin_port);
 }
 
-std::optional<HttpReply> http_get(std::uint16_t port, const std::string& path,
-                                  std::chrono::milliseconds timeout) {
+std::optional<std::string> tcp_request(std::uint16_t port, const std::string& request,
+                                       std::chrono::milliseconds timeout,
+                                       const std::function<bool(const std::string&)>& complete) {
   auto deadline = Clock::now() + timeout;
   Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (fd.get() < 0 || !connect_with_deadline(fd.get(), port, deadline)) return std::nullopt;
+  if (!send_all(fd.get(), request, deadline)) return std::nullopt;
+  return read_until(fd.get(), deadline, complete);
+}
+
+std::optional<HttpReply> http_get(std::uint16_t port, const std::string& path,
+                                  std::chrono::milliseconds timeout) {
   std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
                         "\r\nConnection: close\r\n\r\n";
-  if (!send_all(fd.get(), request, deadline)) return std::nullopt;
-  auto raw = read_to_eof(fd.get(), deadline);
+  auto raw = tcp_request(port, request, timeout);  // Connection: close: the answer ends at EOF
   if (!raw) return std::nullopt;
   return parse_reply(*raw);
 }
@@ -181,7 +163,7 @@ ServerProcess ServerProcess::start(const std::string& binary, const std::vector<
   auto deadline = Clock::now() + ready_timeout;
   for (int attempt = 0; attempt < kStartAttempts; ++attempt) {
     std::uint16_t port = pick_free_port();
-    ServerProcess server(spawn(binary, full_args(args, port)), port);
+    ServerProcess server(ChildProcess::spawn(binary, full_args(args, port)), port);
     while (Clock::now() < deadline) {
       if (!server.running()) break;  // exited early: likely lost the port race; retry
       auto reply = http_get(port, "/health", std::chrono::milliseconds(500));
@@ -193,45 +175,12 @@ ServerProcess ServerProcess::start(const std::string& binary, const std::vector<
   throw std::runtime_error("server did not become healthy: " + binary);
 }
 
-ServerProcess::ServerProcess(ServerProcess&& other) noexcept
-    : pid_(std::exchange(other.pid_, -1)), port_(other.port_) {}
-
-ServerProcess& ServerProcess::operator=(ServerProcess&& other) noexcept {
-  if (this != &other) {
-    stop();
-    pid_ = std::exchange(other.pid_, -1);
-    port_ = other.port_;
-  }
-  return *this;
-}
-
-ServerProcess::~ServerProcess() {
-  stop();
-}
-
 bool ServerProcess::running() {
-  if (pid_ < 0) return false;
-  int status = 0;
-  if (exited(pid_, &status)) {
-    pid_ = -1;
-    return false;
-  }
-  return true;
+  return child_.running();
 }
 
 std::optional<int> ServerProcess::stop(std::chrono::milliseconds grace) {
-  if (pid_ < 0) return std::nullopt;
-  pid_t pid = std::exchange(pid_, -1);
-  int status = 0;
-  ::kill(pid, SIGTERM);
-  auto deadline = Clock::now() + grace;
-  while (Clock::now() < deadline) {
-    if (exited(pid, &status)) return status;
-    std::this_thread::sleep_for(kPollStep);  // no portable way to wait on a pid with a timeout
-  }
-  ::kill(pid, SIGKILL);
-  ::waitpid(pid, &status, 0);
-  return status;
+  return child_.stop(grace);
 }
 
 }  // namespace switchboard::test

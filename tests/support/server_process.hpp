@@ -8,9 +8,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "child_process.hpp"
 
 namespace switchboard::test {
 
@@ -23,6 +27,13 @@ struct HttpReply {
 // Asks the kernel for a currently free loopback TCP port (bind to port 0, read it, close). Another
 // process may take it before the caller binds it; ServerProcess retries for that reason.
 std::uint16_t pick_free_port();
+
+// Connects to 127.0.0.1:port, sends `request`, and reads the answer until `complete(received)`
+// is true (when given) or the peer closes. Returns nullopt when the connection fails or
+// `timeout` passes first.
+std::optional<std::string> tcp_request(
+    std::uint16_t port, const std::string& request, std::chrono::milliseconds timeout,
+    const std::function<bool(const std::string&)>& complete = {});
 
 // One `GET path` to 127.0.0.1:port with `Connection: close`. Returns nullopt when the connection
 // fails, the reply is not HTTP, or `timeout` passes first.
@@ -43,11 +54,7 @@ class ServerProcess {
   static ServerProcess start(const std::string& binary, const std::vector<std::string>& args,
                              std::chrono::milliseconds ready_timeout = std::chrono::seconds(10));
 
-  ServerProcess(ServerProcess&& other) noexcept;
-  ServerProcess& operator=(ServerProcess&& other) noexcept;
-  ServerProcess(const ServerProcess&) = delete;
-  ServerProcess& operator=(const ServerProcess&) = delete;
-  ~ServerProcess();  // stop()
+  // Movable, not copyable (it owns the child); destruction stops the server (stop()).
 
   // Sends SIGTERM, waits up to `grace` for exit, then SIGKILLs. Returns the raw wait status
   // (see WIFEXITED), or nullopt if the process was already reaped/never started. Idempotent.
@@ -57,12 +64,12 @@ class ServerProcess {
   bool running();
 
   std::uint16_t port() const { return port_; }
-  pid_t pid() const { return pid_; }
+  pid_t pid() const { return child_.pid(); }
 
  private:
-  ServerProcess(pid_t pid, std::uint16_t port) : pid_(pid), port_(port) {}
+  ServerProcess(ChildProcess child, std::uint16_t port) : child_(std::move(child)), port_(port) {}
 
-  pid_t pid_ = -1;
+  ChildProcess child_;
   std::uint16_t port_ = 0;
 };
 
