@@ -39,8 +39,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ $status -eq 0 ] || exit $status
 fi
 
-# Node packages for interoperability tests and benchmark peers (lockfile pinned).
-if [ -f package.json ] && { [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; }; then
+# Node packages for interoperability tests and benchmark peers (lockfile pinned). A
+# node_modules that is a link (a second work tree borrowing another's) is left alone: npm ci
+# would empty the tree it points to.
+if [ -f package.json ] && [ ! -L node_modules ] &&
+   { [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; }; then
   npm ci --no-audit --no-fund --loglevel=error || npm install --no-audit --no-fund --loglevel=error
   touch node_modules
 fi

@@ -134,8 +134,11 @@ void RedisConnection::begin_attempt() {
   const auto& ep = options_.endpoint;
   resolver_.async_resolve(
       ep.host, std::to_string(ep.port),
-      [this](const boost::system::error_code& ec, asio::ip::tcp::resolver::results_type results) {
-        if (ec == asio::error::operation_aborted) return;  // destroyed
+      [this, guard = std::weak_ptr<char>(guard_)](const boost::system::error_code& ec,
+                                                   asio::ip::tcp::resolver::results_type results) {
+        // Destroyed meanwhile: a resolution that had already finished is not aborted by the
+        // resolver's cancel, so the guard, not the error code, tells.
+        if (guard.expired() || ec == asio::error::operation_aborted) return;
         if (ec || results.empty()) {
           fail_attempt(RedisErrc::resolve_failed,
                        "cannot resolve '" + options_.endpoint.host + "': " + ec.message());
@@ -269,8 +272,11 @@ void RedisConnection::fail_attempt(std::error_code reason, std::string message) 
   watchdog_armed_ = false;
   set_state(RedisState::down);
   retry_timer_.expires_after(backoff_.next());
-  retry_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec == asio::error::operation_aborted) return;
+  // A timer that had already expired runs its handler even after a cancel or the
+  // connection's destruction: the guard tells whether `this` is still there.
+  retry_timer_.async_wait([this, guard = std::weak_ptr<char>(guard_)](
+                              const boost::system::error_code& ec) {
+    if (guard.expired() || ec == asio::error::operation_aborted) return;
     begin_attempt();
   });
 }
@@ -360,8 +366,10 @@ void RedisConnection::arm_watchdog() {
   watchdog_armed_ = true;
   watchdog_at_ = *at;
   watchdog_.expires_at(*at);
-  watchdog_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec == asio::error::operation_aborted) return;  // re-armed, cancelled, or destroyed
+  watchdog_.async_wait([this, guard = std::weak_ptr<char>(guard_)](
+                           const boost::system::error_code& ec) {
+    if (guard.expired()) return;                       // destroyed (see retry_timer_)
+    if (ec == asio::error::operation_aborted) return;  // re-armed or cancelled
     watchdog_armed_ = false;
     on_watchdog();
   });

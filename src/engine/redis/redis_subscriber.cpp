@@ -246,8 +246,8 @@ void RedisSubscriber::arm_timer() {
   if (timer_armed_ || deadlines_.empty()) return;
   timer_armed_ = true;
   timer_.expires_at(deadlines_.front());
-  timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec == asio::error::operation_aborted) return;
+  timer_.async_wait([this, guard = std::weak_ptr<char>(guard_)](const boost::system::error_code& ec) {
+    if (guard.expired() || ec == asio::error::operation_aborted) return;
     timer_armed_ = false;
     on_timer();
   });

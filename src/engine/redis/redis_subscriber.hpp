@@ -41,6 +41,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -150,6 +151,8 @@ class RedisSubscriber : private RedisConnection::LinkObserver {
   Kind patterns_{"PSUBSCRIBE", "PUNSUBSCRIBE", true, {}};
   std::deque<Clock::time_point> deadlines_;  // one per confirmation expected, in order
   boost::asio::steady_timer timer_;
+  // Checked by the timer's handler: one that already expired runs even after destruction.
+  std::shared_ptr<char> guard_ = std::make_shared<char>();
   bool timer_armed_ = false;
   SubscriberStats stats_;
   MessageHandler on_message_;
