@@ -63,8 +63,14 @@ void add_gateway_metrics(Node& node) {
       out.sample("switchboard_gateway_auth_failures_total", total,
                  {{"code", auth::to_string(static_cast<auth::AuthError>(e))}});
     }
-    out.family("switchboard_gateway_users", "gauge", "Distinct users connected to this node.");
-    out.sample("switchboard_gateway_users", static_cast<std::uint64_t>(node.user_count()));
+    // Node-wide values: one sample per family.
+    auto single = [&out](const char* name, const char* type, const char* help,
+                         std::uint64_t value) {
+      out.family(name, type, help);
+      out.sample(name, value);
+    };
+    single("switchboard_gateway_users", "gauge", "Distinct users connected to this node.",
+           static_cast<std::uint64_t>(node.user_count()));
     out.family("switchboard_gateway_engine_errors_total", "counter",
                "Engine calls that failed (backend unreachable or too slow), by operation.");
     for (std::size_t op = 0; op < kEngineOps; ++op) {
@@ -72,31 +78,28 @@ void add_gateway_metrics(Node& node) {
       out.sample("switchboard_gateway_engine_errors_total", node.engine_errors_total(which),
                  {{"op", to_string(which)}});
     }
-    out.family("switchboard_gateway_registry_refreshes_total", "counter",
-               "User registry entries this node refreshed (live users, every registry_ttl / 3).");
-    out.sample("switchboard_gateway_registry_refreshes_total", node.registry_refreshes_total());
-    out.family("switchboard_gateway_offline_dropped_total", "counter",
-               "Acknowledged messages dropped from a full offline store (oldest first).");
-    out.sample("switchboard_gateway_offline_dropped_total", node.offline_dropped_total());
+    single("switchboard_gateway_registry_refreshes_total", "counter",
+           "User registry entries this node refreshed (live users, every registry_ttl / 3).",
+           node.registry_refreshes_total());
+    single("switchboard_gateway_offline_dropped_total", "counter",
+           "Acknowledged messages dropped from a full offline store (oldest first).",
+           node.offline_dropped_total());
     const Upstream& upstream = node.upstream();
-    out.family("switchboard_gateway_upstream_flushed_total", "counter",
-               "Client events the upstream sink or webhook accepted.");
-    out.sample("switchboard_gateway_upstream_flushed_total", upstream.flushed_total());
-    out.family("switchboard_gateway_upstream_failed_total", "counter",
-               "Client events dropped: the webhook failed every attempt at their batch.");
-    out.sample("switchboard_gateway_upstream_failed_total", upstream.failed_total());
-    out.family("switchboard_gateway_upstream_retries_total", "counter",
-               "Upstream webhook POSTs that failed and were retried.");
-    out.sample("switchboard_gateway_upstream_retries_total", upstream.retried_total());
+    single("switchboard_gateway_upstream_flushed_total", "counter",
+           "Client events the upstream sink or webhook accepted.", upstream.flushed_total());
+    single("switchboard_gateway_upstream_failed_total", "counter",
+           "Client events dropped: the webhook failed every attempt at their batch.",
+           upstream.failed_total());
+    single("switchboard_gateway_upstream_retries_total", "counter",
+           "Upstream webhook POSTs that failed and were retried.", upstream.retried_total());
     out.family("switchboard_gateway_callout_rejected_total", "counter",
                "HTTP call-outs refused at once: callout_max_queued calls were waiting.");
     out.sample("switchboard_gateway_callout_rejected_total",
                node.auth_callout_stats()->rejected_total.load(), {{"callout", "auth_service"}});
     out.sample("switchboard_gateway_callout_rejected_total", upstream.callout_rejected_total(),
                {{"callout", "webhook"}});
-    out.family("switchboard_gateway_snapshot_bytes", "gauge", "Compressed snapshot bytes held.");
-    out.sample("switchboard_gateway_snapshot_bytes",
-               static_cast<std::uint64_t>(node.snapshots().stored_bytes()));
+    single("switchboard_gateway_snapshot_bytes", "gauge", "Compressed snapshot bytes held.",
+           static_cast<std::uint64_t>(node.snapshots().stored_bytes()));
   });
 }
 

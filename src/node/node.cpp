@@ -55,7 +55,13 @@ Node::Node(net::Server& server, engine::Engine engine)
   endpoints_.resize(server.worker_count(), nullptr);
 }
 
-Node::~Node() { stop(); }
+Node::~Node() {
+  stop();
+  // Pending presence.leave timers belong to housekeeping_, which is destroyed before the map
+  // that holds them (it is declared after it): destroy them while their io_context exists.
+  std::lock_guard lock(mutex_);
+  presence_.clear();
+}
 
 CalloutLimits Node::callout_limits() const {
   CalloutLimits limits;
