@@ -6,6 +6,8 @@
 //
 // Thread safety: every interface method may be called from any worker thread concurrently.
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "switchboard/engine/broker.hpp"
 #include "switchboard/engine/clock.hpp"
@@ -17,6 +19,27 @@
 
 namespace switchboard::engine {
 
+// The health of one server an engine depends on, for /health and /ready.
+struct BackendHealth {
+  std::string name;  // "redis 127.0.0.1:6379"
+  bool up = true;
+  std::string detail;  // why it is down ("Connection refused"), empty when up
+};
+
+// The life of an engine that talks to servers of its own (Redis): the node starts it before
+// the broker and stops it after its workers, and reads its health. The memory engine has none.
+class EngineBackend {
+ public:
+  virtual ~EngineBackend() = default;
+  // Begins connecting, asynchronously: a server that is down only makes health() say so, and
+  // the engine's calls fail with `unavailable` until it is reachable. Once.
+  virtual void start() = 0;
+  // Closes the connections; calls still pending complete with an error. Idempotent.
+  virtual void stop() = 0;
+  // Any thread.
+  virtual std::vector<BackendHealth> health() const = 0;
+};
+
 struct Engine {
   std::unique_ptr<Broker> broker;
   std::unique_ptr<HistoryStore> history;
@@ -27,6 +50,8 @@ struct Engine {
   // The clock the stores' TTLs run on: whoever keeps entries alive (the node refreshing its
   // registry entries) reads the same one.
   NowFn now = system_now();
+  // Null for an engine without servers of its own (memory): always healthy.
+  std::shared_ptr<EngineBackend> backend;
 };
 
 // The in-memory engine (src/engine/memory/, docs/engine.md). `now` drives every TTL; the

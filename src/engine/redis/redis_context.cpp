@@ -1,0 +1,188 @@
+// The Redis engine's shared I/O thread, shard connections and readiness. See redis_context.hpp.
+#include "redis_context.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <random>
+
+#include "redis_error.hpp"
+#include "shard_hash.hpp"
+#include "switchboard/engine/error.hpp"
+
+namespace switchboard::engine::redis {
+namespace {
+
+// "run_id:<40 hex>" from INFO server's text; empty when absent.
+std::string parse_run_id(std::string_view info) {
+  constexpr std::string_view kField = "run_id:";
+  const auto at = info.find(kField);
+  if (at == std::string_view::npos) return {};
+  const auto begin = at + kField.size();
+  const auto end = info.find_first_of("\r\n", begin);
+  return std::string(info.substr(begin, end == std::string_view::npos ? end : end - begin));
+}
+
+}  // namespace
+
+RedisContext::RedisContext(RedisEngineOptions options, NowFn now)
+    : options_(std::move(options)), now_(std::move(now)) {
+  if (options_.shards.empty()) throw std::invalid_argument("the Redis engine needs a server");
+  steady_anchor_ = now_();
+  wall_anchor_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+  for (std::size_t i = 0; i < options_.shards.size(); ++i) {
+    auto shard = std::make_unique<Shard>();
+    shard->address = options_.shards[i].address();
+    shard->status = "not started";
+    shard->connection = std::make_unique<RedisConnection>(io_.get_executor(), connection_options(i));
+    shard->connection->on_connected([this, i] { on_connected(i); });
+    shard->connection->on_state_change([this, i](RedisState state) { on_state(i, state); });
+    shards_.push_back(std::move(shard));
+  }
+  work_ = std::make_unique<
+      boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(io_.get_executor());
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+RedisContext::~RedisContext() { stop(); }
+
+void RedisContext::start() {
+  post([this] {
+    for (auto& shard : shards_) shard->connection->start();
+  });
+}
+
+void RedisContext::stop() {
+  {
+    std::lock_guard lock(accepting_mutex_);
+    if (!accepting_) return;
+    accepting_ = false;
+    // Work posted before runs first (its commands fail with shut_down below, posted).
+    boost::asio::post(io_, [this] {
+      for (auto& shard : shards_) {
+        shard->ready = false;
+        shard->connection.reset();
+      }
+      work_.reset();
+    });
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+std::size_t RedisContext::shard_for(std::string_view name) const noexcept {
+  return shard_of(name, shards_.size());
+}
+
+RedisOptions RedisContext::connection_options(std::size_t shard) const {
+  RedisOptions o;
+  o.endpoint = options_.shards[shard];
+  o.max_in_flight = options_.max_in_flight;
+  o.command_timeout = options_.command_timeout;
+  o.connect_timeout = options_.connect_timeout;
+  o.reconnect_min = options_.reconnect_min;
+  o.reconnect_max = options_.reconnect_max;
+  return o;
+}
+
+void RedisContext::command(std::size_t shard, std::span<const std::string_view> args,
+                           RedisConnection::Callback done) {
+  Shard& s = *shards_[shard];
+  if (!s.connection || !s.ready) {
+    boost::asio::post(io_, [done = std::move(done)] {
+      if (done) done(RedisErrc::not_connected, RedisReply{});
+    });
+    return;
+  }
+  s.connection->command(args, std::move(done));
+}
+
+void RedisContext::on_connected(std::size_t index) {
+  Shard& shard = *shards_[index];
+  if (!shard.connection) return;
+  // Ready only once the run_id is known: the history scripts compare it with the one their
+  // stream was written under.
+  shard.connection->command({"INFO", "server"}, [this, index](std::error_code ec, RedisReply reply) {
+    Shard& s = *shards_[index];
+    if (!s.connection || s.connection->state() != RedisState::connected) return;
+    if (ec) {
+      set_status(s, "INFO server failed: " + ec.message());
+      return;  // the connection resets on a timeout, and on_connected comes again
+    }
+    s.run_id = parse_run_id(reply.str);
+    if (s.run_id.empty()) s.run_id = "unknown";
+    set_status(s, {});
+    s.ready = true;
+    spdlog::info("redis: {} ready (run_id {})", s.address, s.run_id.substr(0, 8));
+  });
+}
+
+void RedisContext::on_state(std::size_t index, RedisState state) {
+  Shard& shard = *shards_[index];
+  if (state == RedisState::connected || !shard.connection) return;
+  const bool was_ready = shard.ready.exchange(false);
+  shard.run_id.clear();
+  std::string why = shard.connection->last_error_message();
+  if (why.empty()) why = to_string(state);
+  if (was_ready) spdlog::warn("redis: {} lost: {}", shard.address, why);
+  set_status(shard, std::move(why));
+}
+
+void RedisContext::set_status(Shard& shard, std::string status) {
+  std::lock_guard lock(shard.status_mutex);
+  shard.status = std::move(status);
+}
+
+std::error_code RedisContext::engine_error(std::error_code ec, const RedisReply& reply,
+                                           std::string_view what) const {
+  if (ec == RedisErrc::error_reply) {
+    spdlog::error("redis: {} refused: {}", what, reply.str);
+  }
+  return to_engine_error(ec);
+}
+
+std::string RedisContext::key(std::string_view tag, std::string_view name) const {
+  std::string k;
+  k.reserve(options_.prefix.size() + tag.size() + 1 + name.size());
+  k.append(options_.prefix).append(tag).push_back(':');
+  k.append(name);
+  return k;
+}
+
+std::int64_t RedisContext::now_ms() const {
+  return wall_anchor_ms_ +
+         std::chrono::duration_cast<std::chrono::milliseconds>(now_() - steady_anchor_).count();
+}
+
+std::string RedisContext::gc_ttl_text(std::chrono::milliseconds ttl) const {
+  return std::to_string(std::max<std::int64_t>(1, (ttl + options_.gc_slack).count()));
+}
+
+std::string RedisContext::new_epoch() {
+  thread_local std::mt19937 rng{std::random_device{}()};
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::uint32_t bits = static_cast<std::uint32_t>(rng());
+  std::string epoch(8, '0');
+  for (char& c : epoch) {
+    c = kHex[bits & 0xf];
+    bits >>= 4;
+  }
+  return epoch;
+}
+
+std::vector<BackendHealth> RedisContext::health() const {
+  std::vector<BackendHealth> out;
+  for (const auto& shard : shards_) {
+    BackendHealth h;
+    h.name = "redis " + shard->address;
+    h.up = shard->ready.load();
+    if (!h.up) {
+      std::lock_guard lock(shard->status_mutex);
+      h.detail = shard->status;
+    }
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+}  // namespace switchboard::engine::redis

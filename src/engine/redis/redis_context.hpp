@@ -1,0 +1,145 @@
+#pragma once
+// RedisContext: what every store of the Redis engine shares — one I/O thread, one command
+// connection per shard (Redis server of redis_url), key names under the prefix, the logical
+// clock scripts compare expiries with, and the health of the shards.
+//
+// Threading. Engine interfaces are called from any worker thread; RedisConnection is
+// single-threaded. So each engine call is post()ed to the context's one I/O thread, issues its
+// commands there (every command of one loop turn leaves in one write per shard: pipelining),
+// and completes there: callbacks of the Redis engine run on the I/O thread, never on the
+// caller's. One thread and one connection per shard also give the contract's per-caller
+// order: calls posted by one thread run in that order, and one connection answers in order.
+//
+// Readiness. A shard is ready once its connection is logged in *and* has answered INFO server
+// (its run_id: a Redis restart, or a failover to another server, changes it, and the history
+// scripts start a new epoch when the run_id they stored differs — a restored snapshot may be
+// older than what clients saw). Calls to a shard that is not ready fail at once with
+// `unavailable`: nothing is queued while Redis is away.
+//
+// Time. Expiries are decided by the injected NowFn, as on the memory engine: now_ms() is the
+// wall-clock millisecond at construction plus the NowFn's progress since, so a ManualClock
+// moves it in tests, and nodes on different hosts agree within their clock skew. Redis's own
+// key TTLs are only garbage collection: logical expiry + gc_slack.
+//
+// Stop: stop() (or the destructor) refuses new work, closes the connections (their pending
+// commands complete with shut_down, i.e. `unavailable`) and joins the thread. A post() after
+// stop returns false: the caller completes its call itself.
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "redis_connection.hpp"
+#include "redis_endpoint.hpp"
+#include "switchboard/engine/clock.hpp"
+#include "switchboard/engine/engine.hpp"
+
+namespace switchboard::engine::redis {
+
+struct RedisEngineOptions {
+  std::vector<RedisEndpoint> shards;  // at least one; every node lists the same, in order
+  std::string prefix = "switchboard:";
+  std::chrono::milliseconds command_timeout{4000};
+  std::chrono::milliseconds connect_timeout{1000};
+  std::size_t max_in_flight = 10000;  // per shard connection
+  std::chrono::milliseconds reconnect_min{100};
+  std::chrono::milliseconds reconnect_max{5000};
+  // Added to every key's Redis TTL beyond the logical expiry it stands for, so that Redis
+  // never removes what the logical clock still calls live (clock skew, a ManualClock).
+  std::chrono::milliseconds gc_slack{std::chrono::minutes(1)};
+};
+
+class RedisContext {
+ public:
+  // Starts the I/O thread; connects at start().
+  RedisContext(RedisEngineOptions options, NowFn now);
+  ~RedisContext();
+  RedisContext(const RedisContext&) = delete;
+  RedisContext& operator=(const RedisContext&) = delete;
+
+  void start();  // once
+  void stop();   // idempotent
+
+  const RedisEngineOptions& options() const noexcept { return options_; }
+  std::size_t shards() const noexcept { return options_.shards.size(); }
+  // The shard holding `name`'s keys (a channel, a user, a limiter key, a node id).
+  std::size_t shard_for(std::string_view name) const noexcept;
+  // Options for another connection to `shard` (the broker's subscribers).
+  RedisOptions connection_options(std::size_t shard) const;
+  boost::asio::any_io_executor executor() noexcept { return io_.get_executor(); }
+
+  // Runs `fn` on the I/O thread; false (fn dropped) after stop().
+  template <class Fn>
+  bool post(Fn&& fn) {
+    std::lock_guard lock(accepting_mutex_);
+    if (!accepting_) return false;
+    boost::asio::post(io_, std::forward<Fn>(fn));
+    return true;
+  }
+
+  // --- I/O thread only --------------------------------------------------------------------
+  RedisConnection& connection(std::size_t shard) { return *shards_[shard]->connection; }
+  // The run_id INFO reported on the current connection (empty while not ready).
+  const std::string& run_id(std::size_t shard) const { return shards_[shard]->run_id; }
+  // Sends a command to `shard`; `done` runs on the I/O thread. When the shard is not ready
+  // it completes (posted) with RedisErrc::not_connected and nothing is sent.
+  void command(std::size_t shard, std::span<const std::string_view> args,
+               RedisConnection::Callback done);
+  void command(std::size_t shard, std::initializer_list<std::string_view> args,
+               RedisConnection::Callback done) {
+    command(shard, std::span<const std::string_view>(args.begin(), args.size()), std::move(done));
+  }
+
+  // --- Any thread -------------------------------------------------------------------------
+  bool ready(std::size_t shard) const noexcept { return shards_[shard]->ready.load(); }
+  // The EngineErrc an engine caller gets for a client-layer failure; error replies (a bug or
+  // Redis out of memory) are logged with Redis's text.
+  std::error_code engine_error(std::error_code ec, const RedisReply& reply,
+                               std::string_view what) const;
+  // prefix + tag + ":" + name ("switchboard:hs:conv:42"): the tag first, so names containing
+  // ':' never collide across kinds.
+  std::string key(std::string_view tag, std::string_view name) const;
+  // The logical wall-clock time in milliseconds (see "Time" above), as a number and as text.
+  std::int64_t now_ms() const;
+  std::string now_ms_text() const { return std::to_string(now_ms()); }
+  // A Redis TTL (ms, as text) for something logically live for `ttl`: ttl + gc_slack.
+  std::string gc_ttl_text(std::chrono::milliseconds ttl) const;
+  // 8 random hex digits: the epoch of a stream a script creates.
+  static std::string new_epoch();
+  // One entry per shard ("redis 127.0.0.1:6379"), down with the reason when not ready.
+  std::vector<BackendHealth> health() const;
+
+ private:
+  struct Shard {
+    std::unique_ptr<RedisConnection> connection;
+    std::string run_id;              // I/O thread
+    std::atomic<bool> ready{false};  // written on the I/O thread, read anywhere
+    std::string address;             // host:port, for health
+    mutable std::mutex status_mutex;
+    std::string status;  // why not ready ("Connection refused"), for health
+  };
+  void on_connected(std::size_t shard);
+  void on_state(std::size_t shard, RedisState state);
+  void set_status(Shard& shard, std::string status);
+
+  RedisEngineOptions options_;
+  NowFn now_;
+  TimePoint steady_anchor_;
+  std::int64_t wall_anchor_ms_ = 0;
+  boost::asio::io_context io_{1};
+  std::vector<std::unique_ptr<Shard>> shards_;
+  std::mutex accepting_mutex_;
+  bool accepting_ = true;
+  std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::thread thread_;
+};
+
+}  // namespace switchboard::engine::redis
