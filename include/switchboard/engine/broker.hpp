@@ -38,6 +38,12 @@ class BrokerHandler {
   virtual void on_publication(const PublicationPtr& publication) = 0;
   // A message addressed to this node by publish_to_node(). Same threading as above.
   virtual void on_node_message(const PublicationPtr& publication) = 0;
+  // The broker had lost its subscription to `channel` (its connection to the backend dropped)
+  // and has it again: publications made meanwhile did not reach this node, and Pub/Sub does
+  // not replay them. The node recovers them from history for its subscribers (or tells them
+  // `not_recovered`). Same threading as above. A broker that never loses subscriptions (the
+  // memory broker) never calls it.
+  virtual void on_subscription_restored(std::string_view /*channel*/) {}
 };
 
 class Broker {

@@ -1,0 +1,71 @@
+// The Redis engine's publication format: every field round-trips, binary safe, and anything
+// truncated or foreign is refused rather than half-read.
+#include "publication_codec.hpp"
+
+#include <gtest/gtest.h>
+
+namespace switchboard::engine::redis {
+namespace {
+
+Publication sample() {
+  Publication p;
+  p.channel = "conv:4:2";
+  p.type = "message.new";
+  p.payload = std::string("{\"text\":\"a:b\\u0000\"}") + '\0' + "tail";
+  p.id = "m-1";
+  p.requires_ack = true;
+  p.publisher_user = "u:7";
+  p.skip_publisher = true;
+  p.ephemeral = false;
+  return p;
+}
+
+TEST(PublicationCodec, EveryFieldRoundTrips) {
+  const Publication p = sample();
+  auto back = decode_body(encode_body(p));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->channel, p.channel);
+  EXPECT_EQ(back->type, p.type);
+  EXPECT_EQ(back->payload, p.payload);
+  EXPECT_EQ(back->id, p.id);
+  EXPECT_TRUE(back->requires_ack);
+  EXPECT_EQ(back->publisher_user, p.publisher_user);
+  EXPECT_TRUE(back->skip_publisher);
+  EXPECT_FALSE(back->ephemeral);
+  EXPECT_EQ(back->offset, 0u);
+}
+
+TEST(PublicationCodec, ThePositionTravelsInFront) {
+  Publication p = sample();
+  p.offset = 151;
+  p.epoch = "a1b2c3d4";
+  const std::string text = encode_positioned(p);
+  EXPECT_EQ(text.rfind("151:a1b2c3d4:", 0), 0u);
+  auto back = decode_positioned(text);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->offset, 151u);
+  EXPECT_EQ(back->epoch, "a1b2c3d4");
+  EXPECT_EQ(back->payload, p.payload);
+  Publication ephemeral = sample();
+  ephemeral.ephemeral = true;
+  auto eph = decode_positioned(encode_positioned(ephemeral));
+  ASSERT_TRUE(eph);
+  EXPECT_EQ(eph->offset, 0u);
+  EXPECT_TRUE(eph->epoch.empty());
+  EXPECT_TRUE(eph->ephemeral);
+}
+
+TEST(PublicationCodec, RefusesTruncatedAndForeignText) {
+  const std::string body = encode_body(sample());
+  for (std::size_t cut = 0; cut < body.size(); ++cut) {
+    EXPECT_FALSE(decode_body(std::string_view(body).substr(0, cut))) << "cut at " << cut;
+  }
+  EXPECT_FALSE(decode_body(body + "x")) << "trailing bytes";
+  EXPECT_FALSE(decode_body("2" + body.substr(1))) << "another version";
+  EXPECT_FALSE(decode_positioned("x:e:" + body));
+  EXPECT_FALSE(decode_positioned("12" + body));
+  EXPECT_FALSE(decode_body("10" "99999999999999999999999:x"));
+}
+
+}  // namespace
+}  // namespace switchboard::engine::redis
