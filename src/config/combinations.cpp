@@ -2,6 +2,8 @@
 
 #include <string_view>
 
+#include "redis_url.hpp"
+
 namespace switchboard::config {
 namespace {
 
@@ -37,6 +39,14 @@ void check_combinations(const Config& config, std::vector<std::string>& errors) 
   if (ping.count() > 0 && idle.count() > 0 && idle <= ping) {
     errors.push_back("idle_timeout (" + millis(idle) + ") must be longer than ping_interval (" +
                      millis(ping) + "): idle clients would be closed before the server pings them");
+  }
+  // The Redis address is checked here, not when the engine first connects: a typo stops the
+  // server with the reason (exit 2) instead of a node that is never ready.
+  if (config.uses_redis()) {
+    const auto shards = engine::redis::resolve_redis_shards(
+        config.redis_url, config.redis_host, config.redis_password,
+        static_cast<int>(config.redis_database));
+    if (!shards.ok()) errors.push_back(shards.error);
   }
 }
 

@@ -99,6 +99,15 @@ std::vector<OptionSpec> build_table() {
   t.push_back(option("max_connections_per_user", T::uint, &Config::max_connections_per_user, "Connections one user may hold at once.").range(1, 1000000));
   t.push_back(option("max_connections_per_ip", T::uint, &Config::max_connections_per_ip, "Connections one IP address may hold at once.").range(1, 10000000));
   t.push_back(option("max_violations", T::uint, &Config::max_violations, "Errors (bad requests, rate limiting) a connection may cause before it is closed.").range(1, 100000));
+  // Engine
+  t.push_back(choice("engine", &Config::engine, {"auto", "memory", "redis"}, "Where the state nodes share lives: memory (one node, nothing external) or redis (any number of nodes on the same Redis); auto picks redis when a Redis address is configured."));
+  t.push_back(option("redis_url", T::string, &Config::redis_url, "Redis server(s) of the redis engine: redis://[[user]:password@]host[:port][/db]; several, comma-separated, are shards (every node must list the same, in the same order).").env("REDIS_URL"));
+  t.push_back(option("redis_host", T::string, &Config::redis_host, "Redis server as host[:port], instead of redis_url.").env("REDIS_HOST"));
+  t.push_back(option("redis_password", T::string, &Config::redis_password, "Password for every Redis server whose URL gives none.").env("REDIS_PASSWORD"));
+  t.push_back(option("redis_database", T::uint, &Config::redis_database, "Database number for every Redis server whose URL gives none.").range(0, 1000000).env("REDIS_DATABASE"));
+  t.push_back(option("redis_prefix", T::string, &Config::redis_prefix, "Prefix of every Redis key and Pub/Sub channel (several gateways can share one Redis under different prefixes)."));
+  t.push_back(option("redis_command_timeout", T::duration, &Config::redis_command_timeout, "Time Redis has to answer a command; a late answer resets the connection and the call fails.").range(10, kMinute));
+  t.push_back(option("node_id", T::string, &Config::node_id, "This node's name in the cluster (unique among running nodes); empty: the host name plus a random suffix."));
   // Logging
   t.push_back(choice("log_level", &Config::log_level, {"trace", "debug", "info", "warn", "error", "critical", "off"}, "Least severe level logged.").env("LOGGER_LEVEL"));
   t.push_back(choice("log_format", &Config::log_format, {{"console", LogFormat::console}, {"json", LogFormat::json}}, "Log line format: human-readable console, or one JSON object per line.").env("LOGGER_ENCODING"));

@@ -35,26 +35,56 @@ std::uint64_t resident_bytes() {
   return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
+// {"name":…, "status":"up"|"down", "error":…} per dependency; `all_up` tells whether all are.
+boost::json::array describe(const std::vector<Dependency>& deps, bool& all_up) {
+  boost::json::array out;
+  all_up = true;
+  for (const auto& d : deps) {
+    boost::json::object o{{"name", d.name}, {"status", d.up ? "up" : "down"}};
+    if (!d.up) {
+      all_up = false;
+      o["error"] = d.detail;
+    }
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
 }  // namespace
 
-void add_ops_routes(Server& server, std::function<std::size_t()> users) {
+void add_ops_routes(Server& server, OpsHooks hooks) {
   auto& router = server.router();
   router.add("GET", "/", [](const http::Request&, http::Respond respond) {
     boost::json::object body{
         {"service", "switchboard"}, {"status", "ok"}, {"version", SWITCHBOARD_VERSION}};
     respond(http::Response::json(200, boost::json::serialize(body)));
   });
-  router.add("GET", "/health", [&server, users](const http::Request&, http::Respond respond) {
-    boost::json::object body{{"status", "ok"},
+  // /health is the liveness answer: 200 while the process serves, "degraded" and the
+  // dependencies that are down when one is (restarting the node would not bring Redis back).
+  router.add("GET", "/health", [&server, hooks](const http::Request&, http::Respond respond) {
+    bool all_up = true;
+    boost::json::array deps = describe(hooks.dependencies ? hooks.dependencies()
+                                                          : std::vector<Dependency>{},
+                                       all_up);
+    boost::json::object body{{"status", all_up ? "ok" : "degraded"},
                              {"connections", server.ws_connections()},
-                             {"users", users ? users() : 0},
+                             {"users", hooks.users ? hooks.users() : 0},
                              {"timestamp", iso8601_now()}};
+    if (!deps.empty()) body["dependencies"] = std::move(deps);
     respond(http::Response::json(200, boost::json::serialize(body)));
   });
-  router.add("GET", "/ready", [&server](const http::Request&, http::Respond respond) {
+  // /ready is the load balancer's: 503 while draining, and while a dependency is down (the
+  // node could not publish, recover or route).
+  router.add("GET", "/ready", [&server, hooks](const http::Request&, http::Respond respond) {
     const bool draining = server.draining();
-    boost::json::object body{{"status", draining ? "draining" : "ready"}};
-    respond(http::Response::json(draining ? 503 : 200, boost::json::serialize(body)));
+    bool all_up = true;
+    boost::json::array deps = describe(hooks.dependencies ? hooks.dependencies()
+                                                          : std::vector<Dependency>{},
+                                       all_up);
+    const char* status = draining ? "draining" : all_up ? "ready" : "unavailable";
+    boost::json::object body{{"status", status}};
+    if (!deps.empty()) body["dependencies"] = std::move(deps);
+    respond(http::Response::json(draining || !all_up ? 503 : 200, boost::json::serialize(body)));
   });
   router.add("GET", "/metrics", [&server](const http::Request&, http::Respond respond) {
     http::PrometheusWriter out;

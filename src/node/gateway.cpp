@@ -68,7 +68,16 @@ Gateway::Gateway(config::Config config, engine::Engine engine)
                  "(JWT_SECRET), jwt_public_key_file or auth_service_url is set, or "
                  "allow_anonymous is on");
   }
-  net::add_ops_routes(*server_, [n = node_.get()] { return n->user_count(); });
+  net::OpsHooks ops;
+  ops.users = [n = node_.get()] { return n->user_count(); };
+  if (auto backend = node_->engine().backend) {
+    ops.dependencies = [backend] {
+      std::vector<net::Dependency> deps;
+      for (auto& h : backend->health()) deps.push_back({h.name, h.up, h.detail});
+      return deps;
+    };
+  }
+  net::add_ops_routes(*server_, std::move(ops));
   node::add_api_routes(*node_);
   node::add_gateway_metrics(*node_);
   server_->add_endpoint(server_->config().ws_path, [n = node_.get()](net::Worker& worker) {

@@ -46,7 +46,7 @@ engine::Publication make_publication(std::string channel, Message message) {
 Node::Node(net::Server& server, engine::Engine engine)
     : server_(server),
       engine_(std::move(engine)),
-      id_(make_node_id()),
+      id_(server.config().node_id.empty() ? make_node_id() : server.config().node_id),
       upstream_(std::make_unique<Upstream>(*this)),
       snapshots_(server.config().snapshot_types, server.config().snapshot_interval,
                  [&config = server.config()](std::string_view channel) {
@@ -88,6 +88,9 @@ void Node::register_endpoint(unsigned worker, GatewayEndpoint* endpoint) {
 }
 
 void Node::start() {
+  // Connecting is asynchronous: with its servers down the node starts, serves HTTP, and /ready
+  // says 503 until they answer.
+  if (engine_.backend) engine_.backend->start();
   engine_.broker->start(id_, *this);
   engine_.broker->subscribe(kBroadcastChannel, [](std::error_code ec) {
     if (ec) spdlog::error("broker: cannot subscribe to broadcasts: {}", ec.message());
@@ -134,17 +137,20 @@ void Node::refresh_registry() {
 }
 
 void Node::stop() {
-  if (!housekeeping_thread_.joinable()) return;
-  boost::asio::post(housekeeping_, [this] {
-    tick_timer_.cancel();
-    upstream_->stop();
-    std::lock_guard lock(mutex_);
-    for (auto& [key, presence] : presence_) {
-      if (presence.pending_leave) presence.pending_leave->cancel();
-    }
-  });
-  work_.reset();
-  housekeeping_thread_.join();
+  if (housekeeping_thread_.joinable()) {
+    boost::asio::post(housekeeping_, [this] {
+      tick_timer_.cancel();
+      upstream_->stop();
+      std::lock_guard lock(mutex_);
+      for (auto& [key, presence] : presence_) {
+        if (presence.pending_leave) presence.pending_leave->cancel();
+      }
+    });
+    work_.reset();
+    housekeeping_thread_.join();
+  }
+  // Last: the housekeeping thread's final calls have been made (their completions fail).
+  if (engine_.backend) engine_.backend->stop();
 }
 
 // ---------------------------------------------------------------------------------------

@@ -116,6 +116,20 @@ struct Config {
   std::size_t max_connections_per_ip = 1000;
   std::size_t max_violations = 10;            // errors before close 1008 / rate-limit close
 
+  // Engine: where the state shared by nodes lives
+  std::string engine = "auto";                // auto | memory | redis
+  std::string redis_url;                      // redis://[:password@]host:port[/db], comma: shards
+  std::string redis_host;                     // seed 001's REDIS_HOST: host[:port]
+  std::string redis_password;                 // REDIS_PASSWORD, for shards whose URL has none
+  unsigned redis_database = 0;                // REDIS_DATABASE, for shards whose URL has none
+  std::string redis_prefix = "switchboard:";  // every Redis key and Pub/Sub channel
+  std::chrono::milliseconds redis_command_timeout{4000};
+  std::string node_id;                        // empty: host name plus a random suffix
+  // True when the Redis engine is configured: engine = redis, or auto with a Redis address.
+  bool uses_redis() const noexcept {
+    return engine == "redis" || (engine == "auto" && (!redis_url.empty() || !redis_host.empty()));
+  }
+
   // Logging
   std::string log_level = "info";             // LOGGER_LEVEL
   LogFormat log_format = LogFormat::console;  // LOGGER_ENCODING: console | json

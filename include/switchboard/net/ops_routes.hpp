@@ -1,14 +1,29 @@
 #pragma once
-// The operational HTTP routes: GET / (service info), /health, /ready (503 while draining) and
-// /metrics (Prometheus text).
+// The operational HTTP routes: GET / (service info), /health, /ready (503 while draining or
+// while a server the node depends on is down) and /metrics (Prometheus text).
 #include <cstddef>
 #include <functional>
+#include <string>
+#include <vector>
 
 namespace switchboard::net {
 
 class Server;
 
-// `users` reports the number of distinct users connected (0 when not given).
-void add_ops_routes(Server& server, std::function<std::size_t()> users = {});
+// A server the node depends on (a Redis shard), as /health and /ready report it.
+struct Dependency {
+  std::string name;  // "redis 127.0.0.1:6379"
+  bool up = true;
+  std::string detail;  // why it is down
+};
+
+struct OpsHooks {
+  // The number of distinct users connected (0 when not given).
+  std::function<std::size_t()> users;
+  // The node's dependencies, any thread (none when not given).
+  std::function<std::vector<Dependency>()> dependencies;
+};
+
+void add_ops_routes(Server& server, OpsHooks hooks = {});
 
 }  // namespace switchboard::net

@@ -193,4 +193,20 @@ RedisUrlResult parse_redis_host(std::string_view text) {
   return {{std::move(ep)}, {}};
 }
 
+RedisUrlResult resolve_redis_shards(std::string_view url, std::string_view host,
+                                    std::string_view password, int database) {
+  if (!url.empty() && !host.empty()) {
+    return failure("redis_url and redis_host (REDIS_HOST) are both set: set one of them");
+  }
+  if (url.empty() && host.empty()) {
+    return failure("the Redis engine needs redis_url (REDIS_URL) or redis_host (REDIS_HOST)");
+  }
+  RedisUrlResult result = url.empty() ? parse_redis_host(host) : parse_redis_url(url);
+  for (auto& shard : result.shards) {
+    if (shard.password.empty()) shard.password = std::string(password);
+    if (shard.database == 0) shard.database = database;
+  }
+  return result;
+}
+
 }  // namespace switchboard::engine::redis

@@ -34,4 +34,11 @@ RedisUrlResult parse_redis_url(std::string_view text);
 // seed 001's REDIS_HOST: "host", "host:port" or "[v6]:port".
 RedisUrlResult parse_redis_host(std::string_view text);
 
+// Where the configuration points: `url` (redis_url) or, when it is empty, `host`
+// (REDIS_HOST); `password` (REDIS_PASSWORD) and a non-zero `database` (REDIS_DATABASE) apply
+// to every shard whose URL names none. Both `url` and `host` set is refused (which one was
+// meant?); neither gives an error too.
+RedisUrlResult resolve_redis_shards(std::string_view url, std::string_view host,
+                                    std::string_view password, int database);
+
 }  // namespace switchboard::engine::redis

@@ -199,6 +199,42 @@ TEST_F(LoadTest, TlsFilesGoTogether) {
   EXPECT_EQ(both.config->tls_key_file, "k.pem");
 }
 
+TEST_F(LoadTest, ARedisAddressSelectsTheRedisEngine) {
+  const auto none = run_load({});
+  ASSERT_TRUE(none.config) << none.message;
+  EXPECT_FALSE(none.config->uses_redis()) << "the embedded default needs no server";
+  // Seed 002's REDIS_URL, seed 001's REDIS_HOST / REDIS_PASSWORD / REDIS_DATABASE.
+  const auto seed002 = run_load({}, {"REDIS_URL=redis://:pw@cache:6380/2"});
+  ASSERT_TRUE(seed002.config) << seed002.message;
+  EXPECT_TRUE(seed002.config->uses_redis());
+  EXPECT_EQ(seed002.config->redis_url, "redis://:pw@cache:6380/2");
+  const auto seed001 =
+      run_load({}, {"REDIS_HOST=cache:6379", "REDIS_PASSWORD=pw", "REDIS_DATABASE=3"});
+  ASSERT_TRUE(seed001.config) << seed001.message;
+  EXPECT_TRUE(seed001.config->uses_redis());
+  EXPECT_EQ(seed001.config->redis_password, "pw");
+  EXPECT_EQ(seed001.config->redis_database, 3u);
+  // An explicit memory engine wins over an address in the environment.
+  const auto memory = run_load({"--engine", "memory"}, {"REDIS_URL=redis://cache"});
+  ASSERT_TRUE(memory.config) << memory.message;
+  EXPECT_FALSE(memory.config->uses_redis());
+}
+
+TEST_F(LoadTest, ARedisAddressThatCannotBeUsedStopsTheServer) {
+  const auto bad = run_load({"--redis-url", "redis://:secret@cache:99999"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.message.find("redis_url entry 1"), std::string::npos) << bad.message;
+  EXPECT_EQ(bad.message.find("secret"), std::string::npos) << "never print the password";
+  const auto tls = run_load({"--redis-url", "rediss://cache:6380"});
+  EXPECT_EQ(tls.exit_code, 2) << "no TLS in Debian 12's hiredis";
+  const auto both = run_load({"--redis-url", "redis://a", "--redis-host", "b:6379"});
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_NE(both.message.find("set one of them"), std::string::npos) << both.message;
+  const auto nowhere = run_load({"--engine", "redis"});
+  EXPECT_EQ(nowhere.exit_code, 2);
+  EXPECT_NE(nowhere.message.find("needs redis_url"), std::string::npos) << nowhere.message;
+}
+
 TEST_F(LoadTest, AllowedOriginsMustBeOriginsBrowsersSend) {
   const auto slash = run_load({"--allowed-origins", "https://app.example.com/"});
   EXPECT_EQ(slash.exit_code, 2);
@@ -346,6 +382,14 @@ TEST(OptionTable, OptionsAreTheConfigFields) {
       "max_connections_per_user",
       "max_connections_per_ip",
       "max_violations",
+      "engine",
+      "redis_url",
+      "redis_host",
+      "redis_password",
+      "redis_database",
+      "redis_prefix",
+      "redis_command_timeout",
+      "node_id",
       "log_level",
       "log_format",
       "config"};

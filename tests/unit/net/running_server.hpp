@@ -17,12 +17,14 @@ namespace switchboard::net::testing {
 class RunningServer {
  public:
   // `configure` adds to the server (routes) before it starts.
+  // `hooks` feed the operational routes (users, dependencies).
   explicit RunningServer(config::Config config,
-                         const std::function<void(Server&)>& configure = {}) {
+                         const std::function<void(Server&)>& configure = {},
+                         OpsHooks hooks = {}) {
     config.bind_address = "127.0.0.1";
     config.port = free_port();
     server_ = std::make_unique<Server>(std::move(config));
-    add_ops_routes(*server_);
+    add_ops_routes(*server_, std::move(hooks));
     server_->add_endpoint("/echo", make_echo_endpoint());
     server_->add_endpoint("/broadcast", make_broadcast_endpoint(*server_));
     if (configure) configure(*server_);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -210,6 +211,35 @@ TEST(Server, DrainRefusesUpgradesWith503AndRetryAfterClosesEveryConnectionWith10
   server->wait();  // returns once every worker has stopped by itself
   EXPECT_NE(server.metrics().find("switchboard_handshakes_total{result=\"unavailable\"} 1\n"),
             std::string::npos);
+}
+
+TEST(Server, ReadyIs503AndHealthNamesTheDependencyWhileOneIsDown) {
+  // The dependency's state is flipped by the test; the routes read it on every request.
+  auto redis_up = std::make_shared<std::atomic<bool>>(false);
+  OpsHooks hooks;
+  hooks.dependencies = [redis_up] {
+    return std::vector<Dependency>{{"redis 127.0.0.1:6379", redis_up->load(),
+                                    redis_up->load() ? "" : "Connection refused"}};
+  };
+  RunningServer server(two_workers(), {}, hooks);
+  auto get = [&](const char* path, std::string& body) {
+    TestClient client(server.port(), 3000);
+    client.send_raw(std::string("GET ") + path + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    return client.read_http_response(&body);
+  };
+  std::string body;
+  EXPECT_EQ(get("/ready", body), 503);
+  EXPECT_EQ(body, R"({"status":"unavailable","dependencies":[{"name":"redis 127.0.0.1:6379","status":"down","error":"Connection refused"}]})");
+  EXPECT_EQ(get("/health", body), 200) << "alive: restarting the node would not bring Redis back";
+  EXPECT_NE(body.find(R"("status":"degraded")"), std::string::npos) << body;
+  EXPECT_NE(body.find(R"("name":"redis 127.0.0.1:6379","status":"down","error":"Connection refused")"),
+            std::string::npos)
+      << body;
+  redis_up->store(true);
+  EXPECT_EQ(get("/ready", body), 200);
+  EXPECT_EQ(body, R"({"status":"ready","dependencies":[{"name":"redis 127.0.0.1:6379","status":"up"}]})");
+  EXPECT_EQ(get("/health", body), 200);
+  EXPECT_NE(body.find(R"("status":"ok")"), std::string::npos) << body;
 }
 
 }  // namespace
