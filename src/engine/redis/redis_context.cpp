@@ -60,6 +60,7 @@ void RedisContext::stop() {
     accepting_ = false;
     // Work posted before runs first (its commands fail with shut_down below, posted).
     boost::asio::post(io_, [this] {
+      for (auto& hook : stop_hooks_) hook();
       for (auto& shard : shards_) {
         shard->ready = false;
         shard->connection.reset();

@@ -29,6 +29,7 @@
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -67,6 +68,10 @@ class RedisContext {
 
   void start();  // once
   void stop();   // idempotent
+  // Runs `hook` on the I/O thread at stop(), before the command connections close: a store
+  // with connections of its own (the broker's subscribers) closes them there, or the thread
+  // would never run out of work. Before start().
+  void on_stop(std::function<void()> hook) { stop_hooks_.push_back(std::move(hook)); }
 
   const RedisEngineOptions& options() const noexcept { return options_; }
   std::size_t shards() const noexcept { return options_.shards.size(); }
@@ -136,6 +141,7 @@ class RedisContext {
   std::int64_t wall_anchor_ms_ = 0;
   boost::asio::io_context io_{1};
   std::vector<std::unique_ptr<Shard>> shards_;
+  std::vector<std::function<void()>> stop_hooks_;
   std::mutex accepting_mutex_;
   bool accepting_ = true;
   std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
