@@ -78,6 +78,13 @@ void add_gateway_metrics(Node& node) {
       out.sample("switchboard_gateway_engine_errors_total", node.engine_errors_total(which),
                  {{"op", to_string(which)}});
     }
+    out.family("switchboard_gateway_broker_received_total", "counter",
+               "Publications the broker delivered to this node: for a channel it subscribed to, "
+               "or addressed to the node (control messages).");
+    out.sample("switchboard_gateway_broker_received_total", node.broker_received_total(false),
+               {{"kind", "channel"}});
+    out.sample("switchboard_gateway_broker_received_total", node.broker_received_total(true),
+               {{"kind", "node"}});
     single("switchboard_gateway_registry_refreshes_total", "counter",
            "User registry entries this node refreshed (live users, every registry_ttl / 3).",
            node.registry_refreshes_total());

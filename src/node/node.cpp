@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
+#include <boost/json.hpp>
 #include <random>
 
 #include "gateway_endpoint.hpp"
@@ -270,6 +271,32 @@ void Node::emit(const std::string& channel, std::string type, std::string payloa
 
 void Node::disconnect_user(const std::string& user_id, std::uint16_t code,
                            const std::string& reason) {
+  disconnect_local(user_id, code, reason);
+  // The user's connections on other nodes: where the registry says they are.
+  engine_.registry->nodes_of(user_id, [this, user_id, code, reason](
+                                          std::error_code ec, std::vector<std::string> nodes) {
+    if (ec) return engine_failed(EngineOp::registry, ec);
+    for (const auto& node : nodes) {
+      if (node == id_) continue;
+      auto control = std::make_shared<engine::Publication>();
+      control->channel = kControlChannel;
+      control->type = "disconnect";
+      protocol::JsonObject(control->payload)
+          .string("user_id", user_id)
+          .number("code", code)
+          .string("reason", reason)
+          .close();
+      control->ephemeral = true;
+      engine_.broker->publish_to_node(node, control, [this, node](std::error_code e) {
+        // unknown_node: that node is gone, and its connections with it.
+        if (e && e != engine::EngineErrc::unknown_node) engine_failed(EngineOp::publish, e);
+      });
+    }
+  });
+}
+
+void Node::disconnect_local(const std::string& user_id, std::uint16_t code,
+                            const std::string& reason) {
   for (std::size_t i = 0; i < endpoints_.size(); ++i) {
     GatewayEndpoint* endpoint = endpoints_[i];
     if (endpoint == nullptr) continue;
@@ -282,11 +309,31 @@ void Node::disconnect_user(const std::string& user_id, std::uint16_t code,
 // Delivery: frame once here, then one post per worker.
 
 void Node::on_publication(const engine::PublicationPtr& publication) {
+  publications_received_.fetch_add(1, std::memory_order_relaxed);
   fan_out(frame(publication));
 }
 
 void Node::on_node_message(const engine::PublicationPtr& publication) {
+  node_messages_received_.fetch_add(1, std::memory_order_relaxed);
+  if (publication->channel == kControlChannel) return on_control(*publication);
   fan_out(frame(publication));
+}
+
+void Node::on_control(const engine::Publication& control) {
+  boost::system::error_code ec;
+  const boost::json::value v = boost::json::parse(control.payload, ec);
+  const boost::json::object* o = ec ? nullptr : v.if_object();
+  if (control.type == "disconnect" && o != nullptr) {
+    const auto* user = o->if_contains("user_id");
+    const auto* code = o->if_contains("code");
+    const auto* reason = o->if_contains("reason");
+    if (user && user->is_string() && code && code->is_int64() && reason && reason->is_string()) {
+      return disconnect_local(std::string(user->as_string()),
+                              static_cast<std::uint16_t>(code->as_int64()),
+                              std::string(reason->as_string()));
+    }
+  }
+  spdlog::warn("broker: control message {} not understood: {}", control.type, control.payload);
 }
 
 DeliveryPtr Node::frame(const engine::PublicationPtr& publication) const {

@@ -48,6 +48,9 @@ engine::Publication make_publication(std::string channel, Message message);
 
 // The channel every node subscribes to for broadcasts to everyone.
 inline constexpr std::string_view kBroadcastChannel = "$broadcast";
+// The channel of control messages one node addresses to another (publish_to_node): never a
+// client's; the type says what to do ("disconnect").
+inline constexpr std::string_view kControlChannel = "$control";
 
 class Node final : public engine::BrokerHandler {
  public:
@@ -117,7 +120,12 @@ class Node final : public engine::BrokerHandler {
   }
   std::uint64_t offline_dropped_total() const noexcept { return offline_dropped_.load(); }
   std::uint64_t registry_refreshes_total() const noexcept { return registry_refreshes_.load(); }
-  // Closes every connection of `user_id` on every worker of this node with `code`.
+  // Publications the broker delivered: for channels (false) or addressed to this node (true).
+  std::uint64_t broker_received_total(bool to_node) const noexcept {
+    return (to_node ? node_messages_received_ : publications_received_).load();
+  }
+  // Closes every connection of `user_id` with `code`: on this node's workers, and on every
+  // other node the registry lists for the user (a control message through the broker).
   void disconnect_user(const std::string& user_id, std::uint16_t code, const std::string& reason);
 
   // --- Worker-side bookkeeping (any worker thread) ---------------------------------------
@@ -153,6 +161,9 @@ class Node final : public engine::BrokerHandler {
 
  private:
   void fan_out(const DeliveryPtr& delivery);
+  // This node's part of disconnect_user().
+  void disconnect_local(const std::string& user_id, std::uint16_t code, const std::string& reason);
+  void on_control(const engine::Publication& control);
   // On the housekeeping thread, every second: snapshot expiry, and every third of
   // registry_ttl (by the engine's clock) the registry entries of this node's users.
   void tick();
@@ -173,6 +184,8 @@ class Node final : public engine::BrokerHandler {
   Snapshots snapshots_;
   std::atomic<std::uint64_t> offline_dropped_{0};
   std::atomic<std::uint64_t> registry_refreshes_{0};
+  std::atomic<std::uint64_t> publications_received_{0};
+  std::atomic<std::uint64_t> node_messages_received_{0};
   std::array<std::atomic<std::uint64_t>, kEngineOps> engine_errors_{};
 
   mutable std::mutex mutex_;  // guards the maps below (never held on the per-message path)

@@ -1,0 +1,148 @@
+// Faults of the Redis engine, against real private redis-server processes killed, restarted
+// and frozen while nodes run. What each fault does is documented in docs/cluster.md; these
+// tests assert it: the node keeps serving HTTP and its client connections, the server API
+// answers 503 (never a 2xx for something not published) while Redis is away, and afterwards
+// live publications flow again and a client either recovers what it missed or is told
+// `not_recovered`.
+'use strict';
+
+const { test, afterEach } = require('node:test');
+const assert = require('node:assert/strict');
+const { Server, Client, eventually } = require('./support');
+const { RedisServer } = require('./redis_support');
+
+afterEach(() => Client.closeAll());
+
+function nodeArgs(redis, id, extra = []) {
+  return ['--redis-url', redis.url, '--node-id', id, '--public-channels', 'room:*',
+    '--history-size', '50', '--registry-ttl', '3s', '--redis-command-timeout', '500ms', ...extra];
+}
+
+async function ready(node, expected) {
+  await eventually(async () => assert.equal((await node.get('/ready')).status, expected),
+    { what: `/ready ${expected} on ${node.port}`, timeoutMs: 15000 });
+}
+
+async function ping(client) {
+  client.send({ type: 'ping' });
+  await client.next('pong');
+}
+
+test('Redis down at start: the node serves HTTP, /ready is 503 naming Redis, and it connects by itself once Redis is up', async (t) => {
+  const redis = await RedisServer.start();
+  await redis.kill();
+  const node = await Server.start({ args: nodeArgs(redis, 'start-down') });
+  t.after(async () => { await node.stop(); await redis.stop(); });
+  const notReady = await node.get('/ready');
+  assert.equal(notReady.status, 503);
+  assert.equal(notReady.json.status, 'unavailable');
+  assert.equal(notReady.json.dependencies[0].name, `redis 127.0.0.1:${redis.port}`);
+  assert.equal(notReady.json.dependencies[0].status, 'down');
+  assert.ok(notReady.json.dependencies[0].error, 'says why');
+  const health = await node.health();
+  assert.equal(health.status, 'degraded');
+  const refused = await node.api('POST', '/api/publish', { channel: 'room:a', type: 'msg', payload: {} });
+  assert.equal(refused.status, 503, refused.text);
+  await redis.restart();
+  await ready(node, 200);
+  const ok = await node.api('POST', '/api/publish', { channel: 'room:a', type: 'msg', payload: {} });
+  assert.equal(ok.status, 200, ok.text);
+  assert.equal(ok.json.offset, 1);
+});
+
+test('Redis restarted while nodes run: 503 meanwhile, connections stay open, live events flow again, and the lost history is reported as not_recovered', async (t) => {
+  const redis = await RedisServer.start();
+  const [a, b] = await Promise.all([
+    Server.start({ args: nodeArgs(redis, 'restart-a') }),
+    Server.start({ args: nodeArgs(redis, 'restart-b') })]);
+  t.after(async () => { await Promise.all([a.stop(), b.stop()]); await redis.stop(); });
+  await Promise.all([ready(a, 200), ready(b, 200)]);
+  const channel = 'room:restart';
+  const watcher = await Client.authed(a, 'watcher');
+  await watcher.subscribe([channel]);
+  const before = await b.api('POST', '/api/publish', { channel, type: 'msg', payload: { n: 1 } });
+  assert.equal(before.status, 200, before.text);
+  assert.equal((await watcher.next('msg')).offset, before.json.offset);
+
+  await redis.kill();
+  await ready(b, 503);
+  const during = await b.api('POST', '/api/publish', { channel, type: 'msg', payload: { n: 2 } });
+  assert.equal(during.status, 503, `never a 2xx for something not published: ${during.text}`);
+  await ping(watcher);  // the client connection stays open and served
+
+  await redis.restart();
+  await Promise.all([ready(a, 200), ready(b, 200)]);
+  // The node resubscribed and recovered for its subscriber: the history died with Redis.
+  const told = await watcher.next((m) => m.type === 'not_recovered' && m.payload.channel === channel, 15000);
+  assert.notEqual(told.payload.position.epoch, before.json.epoch, 'a new epoch');
+  const after = await eventually(async () => {
+    const res = await b.api('POST', '/api/publish', { channel, type: 'msg', payload: { n: 3 } });
+    assert.equal(res.status, 200, res.text);
+    return res.json;
+  }, { what: 'publish after the restart' });
+  const live = await watcher.next((m) => m.type === 'msg' && m.payload.n === 3);
+  assert.equal(live.epoch, after.epoch);
+  // A client that names its old position is told too.
+  const back = await Client.authed(b, 'returning');
+  back.send({ type: 'subscribe', payload: { channel, offset: before.json.offset, epoch: before.json.epoch } });
+  const position = await back.next(['recovered', 'not_recovered']);
+  assert.equal(position.type, 'not_recovered');
+});
+
+test('a node killed with SIGKILL: its clients reconnect to another node and recover every event published meanwhile; its users leave the registry', async (t) => {
+  const redis = await RedisServer.start();
+  const [survivor, victim] = await Promise.all([
+    Server.start({ args: nodeArgs(redis, 'survivor') }),
+    Server.start({ args: nodeArgs(redis, 'victim') })]);
+  t.after(async () => { await survivor.stop(); await victim.stop(); await redis.stop(); });
+  await Promise.all([ready(survivor, 200), ready(victim, 200)]);
+  const channel = 'room:failover';
+  const c = await Client.authed(victim, 'mover');
+  await c.subscribe([channel]);
+  const e1 = await survivor.api('POST', '/api/publish', { channel, type: 'msg', payload: { n: 1 } });
+  assert.equal((await c.next('msg')).offset, e1.json.offset);
+  assert.equal((await survivor.api('GET', '/api/users/mover')).json.online, true);
+
+  victim.child.kill('SIGKILL');
+  await c.waitClose();
+  const published = [];
+  for (let n = 2; n <= 4; n++) {
+    const res = await survivor.api('POST', '/api/publish', { channel, type: 'msg', payload: { n } });
+    assert.equal(res.status, 200, 'the other node never stops serving');
+    published.push(res.json.offset);
+  }
+  const again = await Client.authed(survivor, 'mover');
+  again.send({ type: 'subscribe', payload: { channel, offset: e1.json.offset, epoch: e1.json.epoch } });
+  assert.equal((await again.next(['recovered', 'not_recovered'])).type, 'recovered');
+  const got = [];
+  for (let i = 0; i < 3; i++) got.push((await again.next('msg')).offset);
+  assert.deepEqual(got, published);
+  await again.close();
+  // The dead node's registry entry expires within registry_ttl (3 s).
+  await eventually(async () => {
+    assert.equal((await survivor.api('GET', '/api/users/mover')).json.online, false);
+  }, { what: 'mover offline after the dead node\'s entry expired', timeoutMs: 10000 });
+});
+
+test('Redis frozen: calls time out within the command timeout and are counted, the worker loops keep serving, and all is well once it thaws', async (t) => {
+  const redis = await RedisServer.start();
+  const node = await Server.start({ args: nodeArgs(redis, 'frozen') });
+  t.after(async () => { redis.resume(); await node.stop(); await redis.stop(); });
+  await ready(node, 200);
+  const client = await Client.authed(node, 'patient');
+  redis.pause();
+  const started = Date.now();
+  const res = await node.api('POST', '/api/publish', { channel: 'room:slow', type: 'msg', payload: {} });
+  assert.equal(res.status, 503, res.text);
+  // 500 ms command timeout; the bound leaves room for a loaded machine.
+  assert.ok(Date.now() - started < 4000, `answered after ${Date.now() - started} ms`);
+  await ping(client);  // pings are the worker's, not Redis's
+  const metrics = (await node.get('/metrics')).text;
+  assert.match(metrics, /^switchboard_gateway_engine_errors_total\{op="publish"\} [1-9]/m);
+  redis.resume();
+  await ready(node, 200);
+  await eventually(async () => {
+    const ok = await node.api('POST', '/api/publish', { channel: 'room:slow', type: 'msg', payload: {} });
+    assert.equal(ok.status, 200, ok.text);
+  }, { what: 'publish after the thaw', timeoutMs: 10000 });
+});
