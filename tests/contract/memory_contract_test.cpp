@@ -10,12 +10,14 @@
 #include "offline_contract.hpp"
 #include "presence_contract.hpp"
 #include "rate_limiter_contract.hpp"
+#include "snapshot_contract.hpp"
 #include "switchboard/engine/memory/memory_broker.hpp"
 #include "switchboard/engine/memory/memory_history.hpp"
 #include "switchboard/engine/memory/memory_node_registry.hpp"
 #include "switchboard/engine/memory/memory_offline_store.hpp"
 #include "switchboard/engine/memory/memory_presence.hpp"
 #include "switchboard/engine/memory/memory_rate_limiter.hpp"
+#include "switchboard/engine/memory/memory_snapshot_store.hpp"
 
 namespace switchboard::engine::contract {
 namespace {
@@ -51,6 +53,10 @@ INSTANTIATE_TEST_SUITE_P(Memory, RateLimiterContract,
 INSTANTIATE_TEST_SUITE_P(Memory, OfflineContract,
                          ::testing::Values(OfflineFactory{"Memory",
                                                           make_memory<MemoryOfflineStore>()}),
+                         FactoryName{});
+INSTANTIATE_TEST_SUITE_P(Memory, SnapshotContract,
+                         ::testing::Values(SnapshotFactory{"Memory",
+                                                           make_memory<MemorySnapshotStore>()}),
                          FactoryName{});
 
 }  // namespace

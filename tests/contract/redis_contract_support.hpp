@@ -55,8 +55,7 @@ inline void wait_ready(const redis::RedisContext& context) {
 
 // A started, ready context on the shared server with a fresh prefix, on `now`.
 inline std::shared_ptr<redis::RedisContext> make_context(NowFn now) {
-  auto context =
-      std::make_shared<redis::RedisContext>(options_for(shared_server().port()), std::move(now));
+  auto context = redis::RedisContext::make(options_for(shared_server().port()), std::move(now));
   context->start();
   wait_ready(*context);
   return context;

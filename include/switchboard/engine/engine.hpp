@@ -16,6 +16,7 @@
 #include "switchboard/engine/offline_store.hpp"
 #include "switchboard/engine/presence_store.hpp"
 #include "switchboard/engine/rate_limiter.hpp"
+#include "switchboard/engine/snapshot_store.hpp"
 
 namespace switchboard::engine {
 
@@ -47,6 +48,7 @@ struct Engine {
   std::unique_ptr<NodeRegistry> registry;
   std::unique_ptr<RateLimiter> rate_limiter;
   std::unique_ptr<OfflineStore> offline;
+  std::unique_ptr<SnapshotStore> snapshots;
   // The clock the stores' TTLs run on: whoever keeps entries alive (the node refreshing its
   // registry entries) reads the same one.
   NowFn now = system_now();

@@ -5,6 +5,7 @@
 #include "switchboard/engine/memory/memory_broker.hpp"
 #include "switchboard/engine/memory/memory_node_registry.hpp"
 #include "switchboard/engine/memory/memory_offline_store.hpp"
+#include "switchboard/engine/memory/memory_snapshot_store.hpp"
 #include "switchboard/engine/memory/memory_presence.hpp"
 #include "switchboard/engine/memory/memory_rate_limiter.hpp"
 
@@ -42,6 +43,7 @@ Engine make_memory_engine(NowFn now) {
   engine.registry = std::make_unique<MemoryNodeRegistry>(now);
   engine.rate_limiter = std::make_unique<MemoryRateLimiter>(now);
   engine.offline = std::make_unique<MemoryOfflineStore>(now);
+  engine.snapshots = std::make_unique<MemorySnapshotStore>(now);
   engine.now = std::move(now);
   return engine;
 }

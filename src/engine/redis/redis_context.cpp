@@ -45,6 +45,16 @@ RedisContext::RedisContext(RedisEngineOptions options, NowFn now)
   thread_ = std::thread([this] { io_.run(); });
 }
 
+std::shared_ptr<RedisContext> RedisContext::make(RedisEngineOptions options, NowFn now) {
+  return std::shared_ptr<RedisContext>(
+      new RedisContext(std::move(options), std::move(now)), [](RedisContext* context) {
+        if (!context->on_io_thread()) return delete context;
+        // Released by a completion on the I/O thread: that thread must finish the handler it
+        // is in before it can be joined, so another thread waits for it and deletes.
+        std::thread([context] { delete context; }).detach();
+      });
+}
+
 RedisContext::~RedisContext() { stop(); }
 
 void RedisContext::start() {

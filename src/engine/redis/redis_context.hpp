@@ -60,7 +60,10 @@ struct RedisEngineOptions {
 
 class RedisContext {
  public:
-  // Starts the I/O thread; connects at start().
+  // Starts the I/O thread; connects at start(). Stores share the context through make():
+  // their completions hold it, so the last owner may let go on the I/O thread itself, where
+  // the destructor could not join that thread; make()'s deleter then destroys it elsewhere.
+  static std::shared_ptr<RedisContext> make(RedisEngineOptions options, NowFn now);
   RedisContext(RedisEngineOptions options, NowFn now);
   ~RedisContext();
   RedisContext(const RedisContext&) = delete;
@@ -80,6 +83,7 @@ class RedisContext {
   // Options for another connection to `shard` (the broker's subscribers).
   RedisOptions connection_options(std::size_t shard) const;
   boost::asio::any_io_executor executor() noexcept { return io_.get_executor(); }
+  bool on_io_thread() const noexcept { return std::this_thread::get_id() == thread_.get_id(); }
 
   // Runs `fn` on the I/O thread; false (fn dropped) after stop().
   template <class Fn>

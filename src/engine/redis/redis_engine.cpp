@@ -38,7 +38,7 @@ Engine make_redis_engine(const RedisEngineConfig& config, NowFn now) {
   options.shards = std::move(shards.shards);
   options.prefix = config.prefix;
   options.command_timeout = config.command_timeout;
-  auto context = std::make_shared<redis::RedisContext>(std::move(options), now);
+  auto context = redis::RedisContext::make(std::move(options), now);
   Engine engine;
   engine.broker = std::make_unique<redis::RedisBroker>(context);
   engine.history = std::make_unique<redis::RedisHistory>(context);
