@@ -16,7 +16,7 @@ class ConnectRun final : public PayloadHandler {
   explicit ConnectRun(Run& run) : run_(run), options_(run.options), timer_(run.io) {}
 
   void start() {
-    if (options_.server_pid) rss_before_kib_ = read_rss_kib(*options_.server_pid);
+    if (!options_.server_pids.empty()) rss_before_kib_ = read_rss_kib(options_.server_pids);
     const std::size_t count = options_.shard_connections();
     run_.fleet.set_payload_handler(this);
     opening_progress_ = open_progress(run_, count);
@@ -57,8 +57,8 @@ class ConnectRun final : public PayloadHandler {
     timer_.expires_after(seconds_to_ms(options_.settle_s));
     timer_.async_wait([this](const boost::system::error_code& error) {
       if (error) return;
-      if (options_.server_pid) {
-        rss_after_kib_ = read_rss_kib(*options_.server_pid);
+      if (!options_.server_pids.empty()) {
+        rss_after_kib_ = read_rss_kib(options_.server_pids);
         if (rss_before_kib_ && rss_after_kib_ && open_result_.ready > 0) {
           std::fprintf(
               stderr, "server RSS: %llu KiB -> %llu KiB, %.2f KiB per connection\n",

@@ -90,7 +90,7 @@ class FanoutRun final : public PayloadHandler {
       return;
     }
     start_ns_ = monotonic_ns();
-    if (options_.server_pid) server_cpu_start_ = read_cpu_seconds(*options_.server_pid);
+    if (!options_.server_pids.empty()) server_cpu_start_ = read_cpu_seconds(options_.server_pids);
     measuring_ = true;
     publishing_ = has_publisher_;
     refill();
@@ -192,8 +192,8 @@ class FanoutRun final : public PayloadHandler {
   // The server's CPU time over the measured window only: connection set-up and teardown,
   // which cost an authenticating gateway far more than a bare transport, stay out of it.
   void sample_server_cpu() {
-    if (!options_.server_pid || !server_cpu_start_) return;
-    if (const auto end = read_cpu_seconds(*options_.server_pid)) {
+    if (options_.server_pids.empty() || !server_cpu_start_) return;
+    if (const auto end = read_cpu_seconds(options_.server_pids)) {
       server_cpu_seconds_ = *end - *server_cpu_start_;
     }
   }

@@ -52,7 +52,7 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   app.add_option("-w,--window", o.window, "publishes in flight (fanout)");
   app.add_option("--rate", o.rate, "publishes per second (latency)");
   app.add_option("--payload-size", o.payload_size, "payload bytes (>= 34)");
-  app.add_option("--server-pid", o.server_pid, "server pid: RSS per connection (connect), server CPU per delivery (fanout)");
+  app.add_option("--server-pid", o.server_pids, "server pid(s), comma-separated and summed: RSS per connection (connect), server CPU per delivery (fanout)")->delimiter(',');
   app.add_option("--settle", o.settle_s, "seconds between the last connection and the RSS sample");
   app.add_option("--hold", o.hold_s, "seconds to hold the connections idle after measuring");
   app.add_option("--connect-timeout", o.connect_timeout_s, "seconds allowed to open them all");

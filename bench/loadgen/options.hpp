@@ -25,7 +25,7 @@ struct Options {
   std::size_t window = 32;
   double rate = 10;
   std::size_t payload_size = 100;
-  std::optional<int> server_pid;
+  std::vector<int> server_pids;  // summed: several nodes of a cluster, and their Redis
   double settle_s = 1;
   double hold_s = 0;
   double connect_timeout_s = 60;

@@ -45,6 +45,26 @@ std::optional<double> read_cpu_seconds(pid_t pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(ticks);
 }
 
+std::optional<std::uint64_t> read_rss_kib(const std::vector<int>& pids) {
+  std::uint64_t total = 0;
+  for (const int pid : pids) {
+    const auto one = read_rss_kib(static_cast<pid_t>(pid));
+    if (!one) return std::nullopt;
+    total += *one;
+  }
+  return total;
+}
+
+std::optional<double> read_cpu_seconds(const std::vector<int>& pids) {
+  double total = 0;
+  for (const int pid : pids) {
+    const auto one = read_cpu_seconds(static_cast<pid_t>(pid));
+    if (!one) return std::nullopt;
+    total += *one;
+  }
+  return total;
+}
+
 std::uint64_t raise_open_file_limit() {
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
