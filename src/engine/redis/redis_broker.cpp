@@ -80,6 +80,11 @@ void RedisBroker::State::begin(std::string id, BrokerHandler& h, std::shared_ptr
   node_shard = context.shard_for(node_id);
   startup = std::move(waiting);
   seen_connected.assign(context.shards(), false);
+  // The subscribers live on the context's executor: they must close when it stops, or its
+  // thread would never run out of work.
+  context.on_stop([weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->shutdown();
+  });
   for (std::size_t i = 0; i < context.shards(); ++i) {
     auto sub = std::make_unique<RedisSubscriber>(context.executor(), context.connection_options(i));
     // `this`: the subscribers are ours, and shutdown() closes them before the state goes.
@@ -189,6 +194,7 @@ void RedisBroker::State::on_resubscribed(std::string_view pubsub_channel) {
 }
 
 void RedisBroker::State::shutdown() {
+  if (closed) return;
   closed = true;
   handler = nullptr;
   if (lease) lease->release();
@@ -211,7 +217,9 @@ RedisBroker::~RedisBroker() {
     future.wait();
     return;
   }
-  state_->shutdown();  // the context stopped: its thread runs nothing any more
+  // The context stopped (its on_stop hook already closed what start() opened) and its thread
+  // is gone: nothing else touches the state any more.
+  state_->shutdown();
 }
 
 const RedisBrokerStats& RedisBroker::stats() const noexcept {

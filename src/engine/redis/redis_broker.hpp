@@ -29,11 +29,11 @@
 //
 // Thread safety: every method may be called from any thread after start(); completions and
 // handler calls run on the context's I/O thread (or `unavailable` at once on the caller's
-// thread once the context stopped). Destroy the broker on another thread than the I/O thread;
-// the destructor waits for the I/O thread to close its subscriptions (their pending completions
-// then run with `unavailable`). Destroyed after the context stopped, the broker closes its
-// connections on the destroying thread, and subscribes still awaiting confirmation are not
-// completed (nothing runs on a stopped context): stop the context after the workers.
+// thread once the context stopped). Destroy the broker on another thread than the I/O thread:
+// the destructor waits for the I/O thread to close its subscriptions (pending completions then
+// run with `unavailable`). Stopping the context closes them too (an on_stop hook), so the
+// broker may also be destroyed after the context stopped — but not while stop() runs on
+// another thread.
 #include <atomic>
 #include <cstdint>
 #include <memory>
