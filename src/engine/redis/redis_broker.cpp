@@ -227,6 +227,7 @@ const RedisBrokerStats& RedisBroker::stats() const noexcept {
 }
 
 void RedisBroker::start(std::string node_id, BrokerHandler& handler) {
+  if (started_.exchange(true)) throw std::logic_error("redis broker: started twice");
   RedisContext& context = *context_;
   bool reachable = true;
   for (std::size_t i = 0; i < context.shards(); ++i) reachable = reachable && context.ready(i);

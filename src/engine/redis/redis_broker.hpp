@@ -75,6 +75,7 @@ class RedisBroker final : public Broker {
   // Shared with the calls posted to the I/O thread; its I/O objects are closed there by the
   // destructor.
   std::shared_ptr<State> state_;
+  std::atomic<bool> started_{false};
 };
 
 }  // namespace switchboard::engine::redis
