@@ -70,7 +70,8 @@ void RedisContext::stop() {
     accepting_ = false;
     // Work posted before runs first (its commands fail with shut_down below, posted).
     boost::asio::post(io_, [this] {
-      for (auto& hook : stop_hooks_) hook();
+      auto hooks = std::move(stop_hooks_);
+      for (auto& hook : hooks) hook();
       for (auto& shard : shards_) {
         shard->ready = false;
         shard->connection.reset();
@@ -122,8 +123,8 @@ void RedisContext::on_connected(std::size_t index) {
     }
     s.run_id = parse_run_id(reply.str);
     if (s.run_id.empty()) s.run_id = "unknown";
-    set_status(s, {});
     s.ready = true;
+    set_status(s, {});  // after: a reader that sees "not ready" always finds a reason
     spdlog::info("redis: {} ready (run_id {})", s.address, s.run_id.substr(0, 8));
   });
 }
@@ -131,12 +132,13 @@ void RedisContext::on_connected(std::size_t index) {
 void RedisContext::on_state(std::size_t index, RedisState state) {
   Shard& shard = *shards_[index];
   if (state == RedisState::connected || !shard.connection) return;
-  const bool was_ready = shard.ready.exchange(false);
-  shard.run_id.clear();
   std::string why = shard.connection->last_error_message();
   if (why.empty()) why = to_string(state);
+  // The reason first: health() reads the status once it sees the shard not ready.
+  set_status(shard, why);
+  const bool was_ready = shard.ready.exchange(false);
+  shard.run_id.clear();
   if (was_ready) spdlog::warn("redis: {} lost: {}", shard.address, why);
-  set_status(shard, std::move(why));
 }
 
 void RedisContext::set_status(Shard& shard, std::string status) {

@@ -21,9 +21,12 @@
 // moves it in tests, and nodes on different hosts agree within their clock skew. Redis's own
 // key TTLs are only garbage collection: logical expiry + gc_slack.
 //
-// Stop: stop() (or the destructor) refuses new work, closes the connections (their pending
-// commands complete with shut_down, i.e. `unavailable`) and joins the thread. A post() after
-// stop returns false: the caller completes its call itself.
+// Stop: stop() (or the destructor) refuses new work, runs the on_stop() hooks, closes the
+// connections (their pending commands complete with shut_down, i.e. `unavailable`) and joins
+// the thread. A post() after stop returns false: the caller completes its call itself.
+// Connections other than the shards' command connections (the broker's subscribers) live on
+// the same executor and must be closed by an on_stop() hook: the thread only ends once nothing
+// waits on it any more.
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -71,11 +74,6 @@ class RedisContext {
 
   void start();  // once
   void stop();   // idempotent
-  // Runs `hook` on the I/O thread at stop(), before the command connections close: a store
-  // with connections of its own (the broker's subscribers) closes them there, or the thread
-  // would never run out of work. Before start().
-  void on_stop(std::function<void()> hook) { stop_hooks_.push_back(std::move(hook)); }
-
   const RedisEngineOptions& options() const noexcept { return options_; }
   std::size_t shards() const noexcept { return options_.shards.size(); }
   // The shard holding `name`'s keys (a channel, a user, a limiter key, a node id).
@@ -96,6 +94,9 @@ class RedisContext {
 
   // --- I/O thread only --------------------------------------------------------------------
   RedisConnection& connection(std::size_t shard) { return *shards_[shard]->connection; }
+  // `hook` runs on the I/O thread when stop() begins, before the command connections close:
+  // the owner of other I/O objects on this executor closes them there.
+  void on_stop(std::function<void()> hook) { stop_hooks_.push_back(std::move(hook)); }
   // The run_id INFO reported on the current connection (empty while not ready).
   const std::string& run_id(std::size_t shard) const { return shards_[shard]->run_id; }
   // Sends a command to `shard`; `done` runs on the I/O thread. When the shard is not ready
@@ -145,7 +146,7 @@ class RedisContext {
   std::int64_t wall_anchor_ms_ = 0;
   boost::asio::io_context io_{1};
   std::vector<std::unique_ptr<Shard>> shards_;
-  std::vector<std::function<void()>> stop_hooks_;
+  std::vector<std::function<void()>> stop_hooks_;  // I/O thread
   std::mutex accepting_mutex_;
   bool accepting_ = true;
   std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;

@@ -1,0 +1,33 @@
+#pragma once
+// The Lua scripts of the channel streams (docs/redis-engine-plan.md 2.1, 2.2; docs/engine.md
+// "Redis engine: Broker and History").
+//
+// Keys of a channel: KEYS[1] = `P hs:<ch>`, a STREAM whose entry IDs are the offsets
+// ("<offset>-0") with one field `d` = encode_body(publication); KEYS[2] = `P hm:<ch>`, a HASH
+// with `e` epoch, `s` top offset, `x` logical expiry (ms, from the caller's clock) and `r` the
+// run_id of the Redis server that wrote it.
+//
+// Both scripts start with the same ARGV: [1] now_ms, [2] a new epoch (used only when a new
+// stream starts: no randomness in Lua), [3] the server's run_id. A stream is live when its
+// meta hash exists, `x > now` and `r` is this server's run_id; otherwise the scripts start a
+// new one (DEL the stream, new epoch, offset 0). That one rule covers the TTL, remove(),
+// eviction of either key, and a Redis restart or failover (a restored snapshot may be older
+// than what clients saw, so its offsets must not be trusted under the old epoch).
+//
+// append_script(), ARGV [4] ttl_ms, [5] size, [6] Redis TTL of both keys (ms, ttl + gc_slack),
+//   [7] body, [8] Pub/Sub channel or "" → {offset, epoch}. Offset + 1, `x = now + ttl`;
+//   size > 0: XADD with that ID, MAXLEN size (exact trim); size 0: nothing kept (DEL). With a
+//   channel, PUBLISHes "<offset>:<epoch>:" + body in the same step: Pub/Sub order is offset
+//   order, whoever published.
+// read_script(), ARGV [4] since offset or "" (none), [5] since epoch, [6] limit (> 0 or 0),
+//   [7] logical TTL of a stream it starts (ms), [8] that stream's Redis TTL (ms)
+//   → {top, epoch, recovered 0|1, id1, body1, id2, body2, ...} oldest first. Touches no TTL of
+//   a live stream: a read never extends its life.
+#include <string>
+
+namespace switchboard::engine::redis {
+
+std::string append_script();
+std::string read_script();
+
+}  // namespace switchboard::engine::redis
