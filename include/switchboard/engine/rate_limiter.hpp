@@ -44,9 +44,10 @@ class TokenBucket {
  public:
   // Starts full at its first take().
   TokenBucket() = default;
-  // Holds `burst` tokens at `now`.
-  TokenBucket(double burst, std::chrono::steady_clock::time_point now)
-      : tokens_(burst), last_(now), fresh_(false) {}
+  // Holds `tokens` at `at`: a full bucket (tokens = burst), or a state learnt elsewhere (the
+  // Redis limiter sets its local bucket to the shared bucket's state this way).
+  TokenBucket(double tokens, std::chrono::steady_clock::time_point at)
+      : tokens_(tokens), last_(at), fresh_(false) {}
   RateDecision take(const RateLimit& limit, std::chrono::steady_clock::time_point now,
                     double cost = 1) noexcept;
   // True when the bucket would hold `limit.burst` tokens at `now`: forgetting it then and

@@ -39,6 +39,7 @@
 
 #include "redis_connection.hpp"
 #include "redis_endpoint.hpp"
+#include "redis_script.hpp"
 #include "switchboard/engine/clock.hpp"
 #include "switchboard/engine/engine.hpp"
 
@@ -76,7 +77,8 @@ class RedisContext {
   RedisOptions connection_options(std::size_t shard) const;
   boost::asio::any_io_executor executor() noexcept { return io_.get_executor(); }
 
-  // Runs `fn` on the I/O thread; false (fn dropped) after stop().
+  // Runs `fn` on the I/O thread; false after stop(): then `fn` is neither run nor moved from,
+  // so the caller can still complete the call it carries (with `unavailable`).
   template <class Fn>
   bool post(Fn&& fn) {
     std::lock_guard lock(accepting_mutex_);
@@ -97,8 +99,24 @@ class RedisContext {
                RedisConnection::Callback done) {
     command(shard, std::span<const std::string_view>(args.begin(), args.size()), std::move(done));
   }
+  // Runs `script` (EVALSHA, see redis_script.hpp) on `shard`, as command() does.
+  void run_script(std::size_t shard, const RedisScript& script,
+                  std::span<const std::string_view> keys, std::span<const std::string_view> args,
+                  RedisConnection::Callback done);
+  void run_script(std::size_t shard, const RedisScript& script,
+                  std::initializer_list<std::string_view> keys,
+                  std::initializer_list<std::string_view> args, RedisConnection::Callback done) {
+    run_script(shard, script, std::span<const std::string_view>(keys.begin(), keys.size()),
+               std::span<const std::string_view>(args.begin(), args.size()), std::move(done));
+  }
 
   // --- Any thread -------------------------------------------------------------------------
+  // Scripts every shard loads (SCRIPT LOAD, pipelined before INFO) on each (re)connect, before
+  // it is ready, and at once on the shards connected now; the load runs before any call
+  // posted after preload(). So calls meet NOSCRIPT only if Redis forgets its scripts while
+  // connected (SCRIPT FLUSH): NOSCRIPT makes RedisScript retry a call behind later ones,
+  // breaking per-caller order. Stores preload their scripts at construction.
+  void preload(std::vector<RedisScript> scripts);
   bool ready(std::size_t shard) const noexcept { return shards_[shard]->ready.load(); }
   // The EngineErrc an engine caller gets for a client-layer failure; error replies (a bug or
   // Redis out of memory) are logged with Redis's text.
@@ -127,6 +145,8 @@ class RedisContext {
     std::string status;  // why not ready ("Connection refused"), for health
   };
   void on_connected(std::size_t shard);
+  // Completes `done` (posted) with not_connected when `shard` is not ready; false then.
+  bool accepts(Shard& shard, RedisConnection::Callback& done);
   void on_state(std::size_t shard, RedisState state);
   void set_status(Shard& shard, std::string status);
 
@@ -136,6 +156,7 @@ class RedisContext {
   std::int64_t wall_anchor_ms_ = 0;
   boost::asio::io_context io_{1};
   std::vector<std::unique_ptr<Shard>> shards_;
+  std::vector<RedisScript> scripts_;  // preloaded on every connect (I/O thread)
   std::mutex accepting_mutex_;
   bool accepting_ = true;
   std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
