@@ -50,6 +50,11 @@ class TokenBucket {
       : tokens_(tokens), last_(at), fresh_(false) {}
   RateDecision take(const RateLimit& limit, std::chrono::steady_clock::time_point now,
                     double cost = 1) noexcept;
+  // take(), except that a take the bucket cannot cover removes its cost all the same, leaving
+  // a debt that later refills pay first: for a take already admitted elsewhere (the Redis
+  // limiter's shared bucket, charged for what a node admitted on a stale view).
+  void charge(const RateLimit& limit, std::chrono::steady_clock::time_point now,
+              double cost) noexcept;
   // True when the bucket would hold `limit.burst` tokens at `now`: forgetting it then and
   // starting a new full one changes nothing (how the shared limiter drops idle keys).
   bool full(const RateLimit& limit, std::chrono::steady_clock::time_point now) const noexcept;

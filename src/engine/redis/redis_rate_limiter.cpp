@@ -10,26 +10,15 @@
 #include <utility>
 #include <vector>
 
+// The memory engine's key map, shards and sweeper: the local buckets are kept as its are.
 #include "../memory/string_map.hpp"
 #include "../memory/sweeper.hpp"
+#include "bucket_sync.hpp"
 #include "store_call.hpp"
 #include "store_scripts.hpp"
 
 namespace switchboard::engine::redis {
 namespace {
-
-// The local buckets' time line: the context's logical milliseconds, the clock Redis sees.
-TimePoint logical(std::int64_t ms) {
-  return TimePoint(std::chrono::milliseconds(ms));
-}
-
-// An allowed take sent (or about to be) to the shared bucket, not answered yet.
-struct SentTake {
-  std::uint64_t seq = 0;
-  std::int64_t at_ms = 0;
-  double cost = 0;
-  RateLimit limit;
-};
 
 struct LocalBucket {
   TokenBucket bucket;
@@ -49,26 +38,26 @@ std::string number_text(double value) {
   return std::string(buf, result.ptr);
 }
 
-// The shared bucket after a take: [allowed, tokens as text, last refill ms].
+// The shared bucket after a charge: [covered, tokens as text, last refill ms].
 struct SharedState {
-  bool allowed = false;
+  bool covered = false;  // the shared bucket had the tokens
   double tokens = 0;
   std::int64_t last_ms = 0;
 };
 
 bool parse_reply(const RedisReply& reply, SharedState& out) {
   if (reply.type != RedisReply::Type::array || reply.elements.size() != 3) return false;
-  const RedisReply& allowed = reply.elements[0];
+  const RedisReply& covered = reply.elements[0];
   const RedisReply& tokens = reply.elements[1];
   const RedisReply& last = reply.elements[2];
-  if (allowed.type != RedisReply::Type::integer || tokens.type != RedisReply::Type::string ||
+  if (covered.type != RedisReply::Type::integer || tokens.type != RedisReply::Type::string ||
       last.type != RedisReply::Type::integer) {
     return false;
   }
   const char* end = tokens.str.data() + tokens.str.size();
   const auto [ptr, ec] = std::from_chars(tokens.str.data(), end, out.tokens);
   if (ec != std::errc{} || ptr != end) return false;
-  out.allowed = allowed.integer != 0;
+  out.covered = covered.integer != 0;
   out.last_ms = last.integer;
   return true;
 }
@@ -98,7 +87,7 @@ struct RedisRateLimiter::State {
 
   std::atomic<std::uint64_t> next_seq{0};
   std::atomic<std::size_t> pending{0};
-  std::atomic<std::uint64_t> synced{0}, local_only{0}, sync_failures{0}, shared_refusals{0};
+  std::atomic<std::uint64_t> synced{0}, local_only{0}, sync_failures{0}, over_admitted{0};
 
   // Under the key's shard lock: records the take as unanswered and queues it; true when the
   // caller must post a flush.
@@ -126,12 +115,15 @@ struct RedisRateLimiter::State {
     const std::string max_ttl = std::to_string(options.max_key_ttl.count());
     for (Sync& sync : sending) {
       const SentTake& t = sync.take;
+      // Key and shard first: the callback takes the name over.
+      const std::string key = context->key("rl", sync.key);
+      const std::size_t shard = context->shard_for(sync.key);
       context->run_script(
-          context->shard_for(sync.key), script, {context->key("rl", sync.key)},
+          shard, script, {key},
           {number_text(t.limit.rate_per_second), number_text(t.limit.burst), number_text(t.cost),
            std::to_string(t.at_ms), slack, max_ttl},
-          [self, key = std::move(sync.key), seq = t.seq](std::error_code ec, RedisReply reply) {
-            self->on_reply(key, seq, ec, reply);
+          [self, name = std::move(sync.key), seq = t.seq](std::error_code ec, RedisReply reply) {
+            self->on_reply(name, seq, ec, reply);
           });
     }
     sending.clear();
@@ -165,10 +157,8 @@ struct RedisRateLimiter::State {
     std::erase_if(local.unanswered, [seq](const SentTake& t) { return t.seq == seq; });
     if (!usable) return;  // the local bucket keeps its own count
     synced.fetch_add(1, std::memory_order_relaxed);
-    if (!shared.allowed) shared_refusals.fetch_add(1, std::memory_order_relaxed);
-    // The shared bucket now, then what this node took since, as Redis will apply it.
-    local.bucket = TokenBucket(shared.tokens, logical(shared.last_ms));
-    for (const SentTake& t : local.unanswered) local.bucket.take(t.limit, logical(t.at_ms), t.cost);
+    if (!shared.covered) over_admitted.fetch_add(1, std::memory_order_relaxed);
+    local.bucket = follow_shared(shared.tokens, shared.last_ms, local.unanswered);
   }
 
   // The context stopped before a flush could be posted: nothing queued will be sent.
@@ -203,7 +193,7 @@ RedisRateLimiter::~RedisRateLimiter() = default;
 RateDecision RedisRateLimiter::take(std::string_view key, const RateLimit& limit, double cost) {
   State& s = *state_;
   const std::int64_t at_ms = context_->now_ms();
-  const TimePoint at = logical(at_ms);
+  const TimePoint at = logical_time(at_ms);
   RateDecision decision;
   bool post_flush = false;
   {
@@ -246,7 +236,7 @@ RedisRateLimiterStats RedisRateLimiter::stats() const noexcept {
   out.synced = s.synced.load(std::memory_order_relaxed);
   out.local_only = s.local_only.load(std::memory_order_relaxed);
   out.sync_failures = s.sync_failures.load(std::memory_order_relaxed);
-  out.shared_refusals = s.shared_refusals.load(std::memory_order_relaxed);
+  out.over_admitted = s.over_admitted.load(std::memory_order_relaxed);
   return out;
 }
 

@@ -3,22 +3,26 @@
 //
 // RateLimiter::take() is synchronous and runs on workers, which must never wait for Redis. So
 // each node keeps a local TokenBucket per key (the arithmetic of MemoryRateLimiter) that
-// answers at once, and every take it allows is also applied to the key's shared bucket in
-// Redis, asynchronously (script `rate_take`, store_scripts.hpp: the same arithmetic on the
-// same doubles; key rl:<key> on shard(key), HASH t tokens, l last refill ms). Redis's reply —
-// the shared bucket's tokens at its time — replaces the local bucket, after which the takes
-// this node sent since and that Redis has not answered yet are replayed on it (they will
-// reach the shared bucket next, in that order). Several nodes thus converge on the shared
-// bucket: each node's view is the shared bucket as of its last reply plus its own takes since.
+// answers at once, and every take it allows is also charged to the key's shared bucket in
+// Redis, asynchronously (script `rate_take`, store_scripts.hpp: TokenBucket::charge's
+// arithmetic on the same doubles; key rl:<key> on shard(key), HASH t tokens, l last refill
+// ms). Redis's reply — the shared bucket's tokens at its time — replaces the local bucket,
+// and the takes this node sent since, not answered yet, are charged to it again (Redis
+// charges them next, in that order: bucket_sync.hpp). Each node's view is thus the shared
+// bucket as of its last reply, plus its own takes since, plus the refill since.
 //
-// The approximation. What other nodes take is seen one round trip late, so a key can be
-// over-admitted: a node whose view is stale (idle, or its bucket was forgotten as full) lets
-// through what its local bucket holds until the reply to its first take arrives — at most one
-// burst per node, and with steady traffic about what the other nodes take within one round
-// trip. The shared bucket itself never goes below zero: a take it cannot cover is refused
-// there (counted in stats().shared_refusals: over-admissions detected), removes nothing, and
-// its reply corrects the node. With one node the local bucket and Redis agree exactly (same
-// operations, same order), so the RateLimiter contract holds unchanged.
+// The approximation. A node learns what the others took only from the replies to its own
+// takes; in between its bucket refills as if it were alone, so it may admit tokens another
+// node already took: at most what its stale view holds — up to one burst for a node new to a
+// key (or whose bucket was forgotten as full), and with steady traffic about what the others
+// took since its previous reply, i.e. within its own round trip and take interval. The
+// shared bucket charges every admitted take, even one it cannot cover (stats().over_admitted
+// counts those): the debt is paid by later refills before anybody is admitted again, each
+// node learning it with its next reply. So over any period all nodes together admit at most
+// burst + rate × period, plus the over-admissions not yet paid back at its end. (Without the
+// debt, N nodes taking in turn would each get the full rate.) With one node the local bucket
+// and Redis agree exactly — same operations in the same order, no debt ever — so the
+// RateLimiter contract holds unchanged.
 //
 // Time: local buckets run on the context's logical milliseconds (RedisContext::now_ms()), the
 // clock the script sees, so local and shared arithmetic match to the bit; nodes disagree by
@@ -54,10 +58,11 @@ struct RedisRateLimiterOptions {
 };
 
 struct RedisRateLimiterStats {
-  std::uint64_t synced = 0;           // replies applied to a local bucket
-  std::uint64_t local_only = 0;       // allowed takes not sent (Redis not ready, queue full)
-  std::uint64_t sync_failures = 0;    // sent, but no usable reply (timeout, lost, refused)
-  std::uint64_t shared_refusals = 0;  // allowed locally, refused by the shared bucket
+  std::uint64_t synced = 0;         // replies applied to a local bucket
+  std::uint64_t local_only = 0;     // allowed takes not sent (Redis not ready, queue full)
+  std::uint64_t sync_failures = 0;  // sent, but no usable reply (timeout, lost, refused)
+  std::uint64_t over_admitted = 0;  // allowed on a stale view: charged to the shared bucket
+                                    // as a debt
 };
 
 class RedisRateLimiter final : public RateLimiter {

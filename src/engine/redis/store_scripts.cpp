@@ -130,9 +130,10 @@ return live
 }
 
 std::string rate_take() {
-  // Line by line TokenBucket::take (token_bucket.cpp): the same operations on the same
+  // Line by line TokenBucket::charge (token_bucket.cpp): the same operations on the same
   // doubles give the same results. Elapsed seconds are exact integers divided once, as
-  // duration<double> does with nanoseconds; kSlack is 1e-9 there too.
+  // duration<double> does with nanoseconds; kSlack is 1e-9 there too. A take the bucket
+  // cannot cover was admitted by a node on a stale view: it is charged as a debt.
   return R"lua(
 local rate, burst, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local now = tonumber(ARGV[4])
@@ -149,6 +150,8 @@ local allowed = 0
 if tokens + 1e-9 >= cost then
   tokens = math.max(tokens - cost, 0)
   allowed = 1
+else
+  tokens = tokens - cost
 end
 local text = string.format('%.17g', tokens)
 redis.call('HSET', KEYS[1], 't', text, 'l', string.format('%d', last))

@@ -34,9 +34,11 @@ std::string zset_refresh();
 std::string offline_push();
 // KEYS of:<user>; ARGV now_ms. Deletes the list, returns its live entries oldest first.
 std::string offline_take();
-// KEYS rl:<key>; ARGV rate_per_second, burst, cost, now_ms, gc_slack_ms, max_ttl_ms. The
-// TokenBucket arithmetic of src/engine/token_bucket.cpp, in the same doubles; HASH t (tokens,
-// "%.17g"), l (last refill ms). Returns [allowed 0/1, tokens as text, l].
+// KEYS rl:<key>; ARGV rate_per_second, burst, cost, now_ms, gc_slack_ms, max_ttl_ms. A take a
+// node already admitted, charged to the shared bucket: TokenBucket::charge of
+// src/engine/token_bucket.cpp, in the same doubles (a take the bucket cannot cover leaves a
+// debt). HASH t (tokens, "%.17g"), l (last refill ms). Returns [covered 0/1, tokens as text,
+// l].
 std::string rate_take();
 
 }  // namespace switchboard::engine::redis::scripts

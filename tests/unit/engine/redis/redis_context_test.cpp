@@ -5,10 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <future>
 #include <set>
 #include <thread>
 
+#include "redis_context_test_support.hpp"
 #include "redis_server_process.hpp"
 #include "shard_hash.hpp"
 
@@ -17,44 +17,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using test::RedisServerProcess;
-
-RedisEngineOptions options_for(std::initializer_list<std::uint16_t> ports) {
-  RedisEngineOptions options;
-  for (auto port : ports) {
-    RedisEndpoint e;
-    e.host = "127.0.0.1";
-    e.port = port;
-    options.shards.push_back(e);
-  }
-  options.reconnect_min = 20ms;
-  options.reconnect_max = 200ms;
-  return options;
-}
-
-// Polls `pred` (any thread state) for up to 10 s: the context connects on its own thread.
-template <class Pred>
-bool eventually(Pred pred) {
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
-}
-
-// Runs a command on the context's thread and waits for its reply.
-std::pair<std::error_code, RedisReply> run(RedisContext& ctx, std::size_t shard,
-                                           std::vector<std::string> args) {
-  std::promise<std::pair<std::error_code, RedisReply>> done;
-  auto future = done.get_future();
-  ctx.post([&ctx, shard, args = std::move(args), &done] {
-    std::vector<std::string_view> views(args.begin(), args.end());
-    ctx.command(shard, views, [&done](std::error_code ec, RedisReply reply) {
-      done.set_value({ec, std::move(reply)});
-    });
-  });
-  return future.get();
-}
+using testing::context_options;
+using testing::eventually;
 
 TEST(ShardHash, IsStableSpreadsAndMovesLittleWhenAShardIsAdded) {
   EXPECT_EQ(shard_of("conv:42", 1), 0u);
@@ -84,7 +48,7 @@ TEST(ShardHash, IsStableSpreadsAndMovesLittleWhenAShardIsAdded) {
 TEST(RedisContext, BecomesReadyWithTheServersRunIdAndReportsHealth) {
   auto server = RedisServerProcess::start();
   ManualClock clock;
-  RedisContext ctx(options_for({server.port()}), clock.fn());
+  RedisContext ctx(context_options({server.port()}), clock.fn());
   ASSERT_EQ(ctx.health().size(), 1u);
   EXPECT_FALSE(ctx.health()[0].up) << "not started";
   ctx.start();
@@ -92,7 +56,7 @@ TEST(RedisContext, BecomesReadyWithTheServersRunIdAndReportsHealth) {
   const auto health = ctx.health();
   EXPECT_TRUE(health[0].up);
   EXPECT_EQ(health[0].name, "redis 127.0.0.1:" + std::to_string(server.port()));
-  auto [ec, reply] = run(ctx, 0, {"PING"});
+  auto [ec, reply] = testing::run_command(ctx, 0, {"PING"});
   EXPECT_FALSE(ec);
   EXPECT_TRUE(reply.is_text("PONG"));
 }
@@ -100,14 +64,14 @@ TEST(RedisContext, BecomesReadyWithTheServersRunIdAndReportsHealth) {
 TEST(RedisContext, IsNotReadyWhileTheServerIsDownAndRecoversByItself) {
   auto server = RedisServerProcess::start();
   ManualClock clock;
-  RedisContext ctx(options_for({server.port()}), clock.fn());
+  RedisContext ctx(context_options({server.port()}), clock.fn());
   ctx.start();
   ASSERT_TRUE(eventually([&] { return ctx.ready(0); }));
   server.kill();
   ASSERT_TRUE(eventually([&] { return !ctx.ready(0); }));
   EXPECT_FALSE(ctx.health()[0].up);
   EXPECT_FALSE(ctx.health()[0].detail.empty()) << "health says why";
-  auto [ec, reply] = run(ctx, 0, {"PING"});
+  auto [ec, reply] = testing::run_command(ctx, 0, {"PING"});
   EXPECT_EQ(ec, RedisErrc::not_connected) << "nothing is queued while Redis is away";
   EXPECT_EQ(ctx.engine_error(ec, reply, "PING"), EngineErrc::unavailable);
   server.restart();
@@ -119,7 +83,7 @@ TEST(RedisContext, StartsWithTheServerDownAndConnectsWhenItComes) {
   auto server = RedisServerProcess::start();
   server.kill();
   ManualClock clock;
-  RedisContext ctx(options_for({server.port()}), clock.fn());
+  RedisContext ctx(context_options({server.port()}), clock.fn());
   ctx.start();
   EXPECT_FALSE(ctx.ready(0));
   server.restart();
@@ -129,7 +93,7 @@ TEST(RedisContext, StartsWithTheServerDownAndConnectsWhenItComes) {
 TEST(RedisContext, LogicalTimeFollowsTheInjectedClock) {
   auto server = RedisServerProcess::start();
   ManualClock clock;
-  RedisContext ctx(options_for({server.port()}), clock.fn());
+  RedisContext ctx(context_options({server.port()}), clock.fn());
   const auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
                         std::chrono::system_clock::now().time_since_epoch())
                         .count();
@@ -146,7 +110,7 @@ TEST(RedisContext, SpreadsNamesOverShardsAndReportsEachShard) {
   auto a = RedisServerProcess::start();
   auto b = RedisServerProcess::start();
   ManualClock clock;
-  RedisContext ctx(options_for({a.port(), b.port()}), clock.fn());
+  RedisContext ctx(context_options({a.port(), b.port()}), clock.fn());
   ctx.start();
   ASSERT_TRUE(eventually([&] { return ctx.ready(0) && ctx.ready(1); }));
   std::set<std::size_t> used;
