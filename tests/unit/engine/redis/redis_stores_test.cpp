@@ -1,7 +1,8 @@
 // The Redis presence store, node registry, offline store and rate limiter beyond their
 // contract suites: every key they write has a Redis TTL, every call completes once with
-// `unavailable` when Redis is down or the context stopped, presence spans shards, an offline
-// take is atomic across nodes, and a store may be destroyed with calls pending.
+// `unavailable` when Redis is down or the context stopped, scripts are loaded before the first
+// call, presence spans shards, an offline take is atomic across nodes, and a store may be
+// destroyed with calls pending.
 #include <gtest/gtest.h>
 
 #include <condition_variable>
@@ -234,6 +235,25 @@ TEST_F(RedisStoresTest, AUsersPresenceSpansShards) {
   });
   answered.get_future().wait();
   EXPECT_EQ(nobody.first, EngineErrc::unavailable) << "no entry found, one shard unknown";
+}
+
+TEST_F(RedisStoresTest, ScriptsAreLoadedBeforeTheFirstCallAndAfterARestart) {
+  // A script Redis does not know is retried behind later commands (NOSCRIPT): the add would
+  // land after the user_online (plain commands) issued after it. Preloaded, it cannot.
+  auto context = started(context_options({server_.port()}), clock_.fn());
+  RedisPresence redis_presence(context);
+  PresenceStore& presence = redis_presence;
+  auto online = [&](const std::string& user) {
+    return await_ok<bool>([&](auto done) { presence.user_online(user, done); });
+  };
+  presence.add("room", {"c1", "alice", "n1"}, kTtl);
+  EXPECT_TRUE(online("alice")) << "the server's first script call";
+  server_.kill();  // a new server process knows no script
+  ASSERT_TRUE(eventually([&] { return !context->ready(0); }));
+  server_.restart();
+  ASSERT_TRUE(eventually([&] { return context->ready(0); }));
+  presence.add("room", {"c2", "bob", "n1"}, kTtl);
+  EXPECT_TRUE(online("bob")) << "the first call after the restart";
 }
 
 TEST_F(RedisStoresTest, TwoNodesTakingAtOnceNeverBothGetAMessage) {
