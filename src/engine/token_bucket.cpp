@@ -44,6 +44,11 @@ RateDecision TokenBucket::take(const RateLimit& limit, std::chrono::steady_clock
   return {false, wait_for(cost - tokens_, limit.rate_per_second)};
 }
 
+void TokenBucket::charge(const RateLimit& limit, std::chrono::steady_clock::time_point now,
+                         double cost) noexcept {
+  if (!take(limit, now, cost).allowed) tokens_ -= cost;  // take() refilled and kept the rest
+}
+
 bool TokenBucket::full(const RateLimit& limit,
                        std::chrono::steady_clock::time_point now) const noexcept {
   if (fresh_) return true;

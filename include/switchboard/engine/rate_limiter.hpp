@@ -44,11 +44,17 @@ class TokenBucket {
  public:
   // Starts full at its first take().
   TokenBucket() = default;
-  // Holds `burst` tokens at `now`.
-  TokenBucket(double burst, std::chrono::steady_clock::time_point now)
-      : tokens_(burst), last_(now), fresh_(false) {}
+  // Holds `tokens` at `at`: a full bucket (tokens = burst), or a state learnt elsewhere (the
+  // Redis limiter sets its local bucket to the shared bucket's state this way).
+  TokenBucket(double tokens, std::chrono::steady_clock::time_point at)
+      : tokens_(tokens), last_(at), fresh_(false) {}
   RateDecision take(const RateLimit& limit, std::chrono::steady_clock::time_point now,
                     double cost = 1) noexcept;
+  // take(), except that a take the bucket cannot cover removes its cost all the same, leaving
+  // a debt that later refills pay first: for a take already admitted elsewhere (the Redis
+  // limiter's shared bucket, charged for what a node admitted on a stale view).
+  void charge(const RateLimit& limit, std::chrono::steady_clock::time_point now,
+              double cost) noexcept;
   // True when the bucket would hold `limit.burst` tokens at `now`: forgetting it then and
   // starting a new full one changes nothing (how the shared limiter drops idle keys).
   bool full(const RateLimit& limit, std::chrono::steady_clock::time_point now) const noexcept;

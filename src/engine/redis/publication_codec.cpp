@@ -4,14 +4,12 @@
 #include <charconv>
 
 namespace switchboard::engine::redis {
-namespace {
 
 void put_field(std::string& out, std::string_view value) {
   out.append(std::to_string(value.size())).push_back(':');
   out.append(value);
 }
 
-// Reads "<len>:<bytes>" from the front of `in`.
 bool take_field(std::string_view& in, std::string& value) {
   const auto colon = in.find(':');
   if (colon == std::string_view::npos || colon == 0) return false;
@@ -22,8 +20,6 @@ bool take_field(std::string_view& in, std::string& value) {
   in.remove_prefix(colon + 1 + len);
   return true;
 }
-
-}  // namespace
 
 std::string encode_body(const Publication& p) {
   std::string out;

@@ -18,6 +18,11 @@
 
 namespace switchboard::engine::redis {
 
+// One `field` (above): appends "<len>:<bytes>" to `out`; takes one from the front of `in`
+// (false when `in` does not start with a whole field). Other stored values use it too.
+void put_field(std::string& out, std::string_view value);
+bool take_field(std::string_view& in, std::string& value);
+
 std::string encode_body(const Publication& publication);
 // nullopt when `body` is not a body of this version (truncated, foreign).
 std::optional<Publication> decode_body(std::string_view body);

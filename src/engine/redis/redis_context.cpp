@@ -3,6 +3,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <random>
 
 #include "redis_error.hpp"
@@ -97,21 +98,51 @@ RedisOptions RedisContext::connection_options(std::size_t shard) const {
   return o;
 }
 
+bool RedisContext::accepts(Shard& shard, RedisConnection::Callback& done) {
+  if (shard.connection && shard.ready) return true;
+  boost::asio::post(io_, [done = std::move(done)] {
+    if (done) done(RedisErrc::not_connected, RedisReply{});
+  });
+  return false;
+}
+
 void RedisContext::command(std::size_t shard, std::span<const std::string_view> args,
                            RedisConnection::Callback done) {
   Shard& s = *shards_[shard];
-  if (!s.connection || !s.ready) {
-    boost::asio::post(io_, [done = std::move(done)] {
-      if (done) done(RedisErrc::not_connected, RedisReply{});
-    });
-    return;
-  }
-  s.connection->command(args, std::move(done));
+  if (accepts(s, done)) s.connection->command(args, std::move(done));
+}
+
+void RedisContext::run_script(std::size_t shard, const RedisScript& script,
+                              std::span<const std::string_view> keys,
+                              std::span<const std::string_view> args,
+                              RedisConnection::Callback done) {
+  Shard& s = *shards_[shard];
+  if (accepts(s, done)) script.run(*s.connection, keys, args, std::move(done));
+}
+
+void RedisContext::preload(std::vector<RedisScript> scripts) {
+  post([this, scripts = std::move(scripts)] {
+    for (const RedisScript& script : scripts) {
+      const bool known = std::any_of(scripts_.begin(), scripts_.end(), [&](const RedisScript& s) {
+        return s.sha1() == script.sha1();
+      });
+      if (known) continue;
+      scripts_.push_back(script);
+      // A shard still connecting loads it in on_connected().
+      for (auto& shard : shards_) {
+        if (shard->connection && shard->connection->state() == RedisState::connected) {
+          script.load(*shard->connection, nullptr);
+        }
+      }
+    }
+  });
 }
 
 void RedisContext::on_connected(std::size_t index) {
   Shard& shard = *shards_[index];
   if (!shard.connection) return;
+  // Scripts first: a call sent once the shard is ready then finds them (see preload()).
+  for (const RedisScript& script : scripts_) script.load(*shard.connection, nullptr);
   // Ready only once the run_id is known: the history scripts compare it with the one their
   // stream was written under.
   shard.connection->command({"INFO", "server"}, [this, index](std::error_code ec, RedisReply reply) {

@@ -43,6 +43,7 @@
 
 #include "redis_connection.hpp"
 #include "redis_endpoint.hpp"
+#include "redis_script.hpp"
 #include "switchboard/engine/clock.hpp"
 #include "switchboard/engine/engine.hpp"
 
@@ -83,7 +84,8 @@ class RedisContext {
   boost::asio::any_io_executor executor() noexcept { return io_.get_executor(); }
   bool on_io_thread() const noexcept { return std::this_thread::get_id() == thread_.get_id(); }
 
-  // Runs `fn` on the I/O thread; false (fn dropped) after stop().
+  // Runs `fn` on the I/O thread; false after stop(): then `fn` is neither run nor moved from,
+  // so the caller can still complete the call it carries (with `unavailable`).
   template <class Fn>
   bool post(Fn&& fn) {
     std::lock_guard lock(accepting_mutex_);
@@ -107,8 +109,24 @@ class RedisContext {
                RedisConnection::Callback done) {
     command(shard, std::span<const std::string_view>(args.begin(), args.size()), std::move(done));
   }
+  // Runs `script` (EVALSHA, see redis_script.hpp) on `shard`, as command() does.
+  void run_script(std::size_t shard, const RedisScript& script,
+                  std::span<const std::string_view> keys, std::span<const std::string_view> args,
+                  RedisConnection::Callback done);
+  void run_script(std::size_t shard, const RedisScript& script,
+                  std::initializer_list<std::string_view> keys,
+                  std::initializer_list<std::string_view> args, RedisConnection::Callback done) {
+    run_script(shard, script, std::span<const std::string_view>(keys.begin(), keys.size()),
+               std::span<const std::string_view>(args.begin(), args.size()), std::move(done));
+  }
 
   // --- Any thread -------------------------------------------------------------------------
+  // Scripts every shard loads (SCRIPT LOAD, pipelined before INFO) on each (re)connect, before
+  // it is ready, and at once on the shards connected now; the load runs before any call
+  // posted after preload(). So calls meet NOSCRIPT only if Redis forgets its scripts while
+  // connected (SCRIPT FLUSH): NOSCRIPT makes RedisScript retry a call behind later ones,
+  // breaking per-caller order. Stores preload their scripts at construction.
+  void preload(std::vector<RedisScript> scripts);
   bool ready(std::size_t shard) const noexcept { return shards_[shard]->ready.load(); }
   // The EngineErrc an engine caller gets for a client-layer failure; error replies (a bug or
   // Redis out of memory) are logged with Redis's text.
@@ -137,6 +155,8 @@ class RedisContext {
     std::string status;  // why not ready ("Connection refused"), for health
   };
   void on_connected(std::size_t shard);
+  // Completes `done` (posted) with not_connected when `shard` is not ready; false then.
+  bool accepts(Shard& shard, RedisConnection::Callback& done);
   void on_state(std::size_t shard, RedisState state);
   void set_status(Shard& shard, std::string status);
 
@@ -147,6 +167,7 @@ class RedisContext {
   boost::asio::io_context io_{1};
   std::vector<std::unique_ptr<Shard>> shards_;
   std::vector<std::function<void()>> stop_hooks_;  // I/O thread
+  std::vector<RedisScript> scripts_;  // preloaded on every connect (I/O thread)
   std::mutex accepting_mutex_;
   bool accepting_ = true;
   std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;

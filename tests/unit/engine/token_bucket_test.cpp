@@ -25,6 +25,18 @@ TEST_F(TokenBucketTest, StartsWithBurstTokens) {
   EXPECT_EQ(refused.retry_after, milliseconds(1000));
 }
 
+TEST_F(TokenBucketTest, ChargeTakesWhatTheBucketCannotCoverAsADebt) {
+  TokenBucket bucket(2, t0_);
+  const RateLimit limit{10, 2};  // 100 ms per token
+  bucket.charge(limit, t0_, 1);  // covered: as take()
+  bucket.charge(limit, t0_, 3);  // 1 left, 3 charged: 2 owed
+  const RateDecision refused = bucket.take(limit, t0_ + milliseconds(100));
+  EXPECT_FALSE(refused.allowed) << "the refill pays the debt first";
+  EXPECT_EQ(refused.retry_after, milliseconds(200)) << "-1 tokens: 2 missing";
+  EXPECT_TRUE(bucket.take(limit, t0_ + milliseconds(300)).allowed);
+  EXPECT_FALSE(bucket.take(limit, t0_ + milliseconds(300)).allowed);
+}
+
 TEST_F(TokenBucketTest, DefaultConstructedStartsFullAtFirstUse) {
   TokenBucket bucket;
   const RateLimit limit{1, 2};

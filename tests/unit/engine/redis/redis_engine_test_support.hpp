@@ -38,6 +38,8 @@ inline RedisEngineOptions engine_options(std::initializer_list<std::uint16_t> po
   }
   options.reconnect_min = std::chrono::milliseconds(20);
   options.reconnect_max = std::chrono::milliseconds(200);
+  // Long enough for a sanitizer build on a loaded 2-core machine.
+  options.command_timeout = std::chrono::milliseconds(5000);
   return options;
 }
 
