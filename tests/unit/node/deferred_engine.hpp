@@ -143,22 +143,24 @@ class DeferredBroker final : public engine::Broker, public engine::BrokerHandler
       std::lock_guard lock(mutex_);
       fail = fail_subscribes_;
     }
-    subscription_call([this, channel = std::string(channel), done = std::move(done), fail] {
-      if (!fail) return inner_->subscribe(channel, done);
-      if (done) done(engine::EngineErrc::unavailable);
-    }, true);
+    subscription_call(
+        [this, channel = std::string(channel), done = std::move(done), fail] {
+          if (!fail) return inner_->subscribe(channel, done);
+          if (done) done(engine::EngineErrc::unavailable);
+        },
+        true);
   }
   void unsubscribe(std::string_view channel, engine::Completion done) override {
-    subscription_call([this, channel = std::string(channel), done = std::move(done)] {
-      inner_->unsubscribe(channel, done);
-    }, false);
+    subscription_call([this, channel = std::string(channel),
+                       done = std::move(done)] { inner_->unsubscribe(channel, done); },
+                      false);
   }
   void publish(engine::Publication publication, const engine::HistoryOptions& history,
                engine::ResultCallback<engine::PublicationPtr> done) override {
-    thread_->post([this, publication = std::move(publication), history,
-                   done = std::move(done)]() mutable {
-      inner_->publish(std::move(publication), history, done);
-    });
+    thread_->post(
+        [this, publication = std::move(publication), history, done = std::move(done)]() mutable {
+          inner_->publish(std::move(publication), history, done);
+        });
   }
   void publish_to_node(std::string_view node_id, const engine::PublicationPtr& publication,
                        engine::Completion done) override {
@@ -236,10 +238,9 @@ class DeferredPresence final : public engine::PresenceStore {
       : inner_(std::move(inner)), thread_(std::move(thread)) {}
   void add(std::string_view channel, engine::PresenceEntry entry, std::chrono::milliseconds ttl,
            engine::Completion done) override {
-    thread_->post([this, channel = std::string(channel), entry = std::move(entry), ttl,
-                   done = std::move(done)]() mutable {
-      inner_->add(channel, std::move(entry), ttl, done);
-    });
+    thread_->post(
+        [this, channel = std::string(channel), entry = std::move(entry), ttl,
+         done = std::move(done)]() mutable { inner_->add(channel, std::move(entry), ttl, done); });
   }
   void remove(std::string_view channel, std::string_view client, engine::Completion done) override {
     thread_->post([this, channel = std::string(channel), client = std::string(client),
@@ -284,9 +285,8 @@ class DeferredRegistry final : public engine::NodeRegistry {
   }
   void nodes_of(std::string_view user,
                 engine::ResultCallback<std::vector<std::string>> done) override {
-    thread_->post([this, user = std::string(user), done = std::move(done)] {
-      inner_->nodes_of(user, done);
-    });
+    thread_->post(
+        [this, user = std::string(user), done = std::move(done)] { inner_->nodes_of(user, done); });
   }
 
  private:
@@ -299,15 +299,15 @@ class DeferredOffline final : public engine::OfflineStore {
   DeferredOffline(std::unique_ptr<engine::OfflineStore> inner, EngineThreadPtr thread)
       : inner_(std::move(inner)), thread_(std::move(thread)) {}
   void push(std::string_view user, engine::PublicationPtr publication,
-            const engine::OfflineLimits& limits, engine::ResultCallback<std::size_t> done) override {
+            const engine::OfflineLimits& limits,
+            engine::ResultCallback<std::size_t> done) override {
     thread_->post([this, user = std::string(user), publication = std::move(publication), limits,
                    done = std::move(done)] { inner_->push(user, publication, limits, done); });
   }
   void take(std::string_view user,
             engine::ResultCallback<std::vector<engine::PublicationPtr>> done) override {
-    thread_->post([this, user = std::string(user), done = std::move(done)] {
-      inner_->take(user, done);
-    });
+    thread_->post(
+        [this, user = std::string(user), done = std::move(done)] { inner_->take(user, done); });
   }
 
  private:

@@ -46,13 +46,14 @@ std::vector<json::value> read_until(TestClient& client,
 std::function<bool(const json::value&)> event_n(const std::string& channel, int n) {
   return [channel, n](const json::value& m) {
     const json::object& o = m.as_object();
-    return o.contains("channel") && o.at("channel") == channel.c_str() &&
-           o.contains("offset") && o.at("payload") == json::value{{"n", n}};
+    return o.contains("channel") && o.at("channel") == channel.c_str() && o.contains("offset") &&
+           o.at("payload") == json::value{{"n", n}};
   };
 }
 
 // The payloads' n of the channel events (those with an offset) in `messages`, in order.
-std::vector<std::int64_t> ns_on(const std::vector<json::value>& messages, const std::string& channel) {
+std::vector<std::int64_t> ns_on(const std::vector<json::value>& messages,
+                                const std::string& channel) {
   std::vector<std::int64_t> out;
   for (const auto& m : messages) {
     const json::object& o = m.as_object();
@@ -88,9 +89,9 @@ class GatewayOnEngine : public ::testing::Test {
   }
   // Publishes {"n": n} on `channel` through the server API; false unless it is stored (200).
   bool publish(const std::string& channel, int n) {
-    const auto [status, body] = api(c_.port, "POST", "/api/publish",
-                                    R"({"channel":")" + channel + R"(","payload":{"n":)" +
-                                        std::to_string(n) + "}}");
+    const auto [status, body] =
+        api(c_.port, "POST", "/api/publish",
+            R"({"channel":")" + channel + R"(","payload":{"n":)" + std::to_string(n) + "}}");
     EXPECT_EQ(status, 200) << body;
     return status == 200;
   }
@@ -105,7 +106,8 @@ class GatewayOnEngine : public ::testing::Test {
   // Subscribes (no replay) and waits for the answer.
   static void subscribe(TestClient& client, const std::string& channel) {
     client.send_text(R"({"type":"subscribe","payload":{"channels":[")" + channel + R"("]}})");
-    EXPECT_EQ(next_of_type(client, "subscribed").at("payload").at("channels").at(0), channel.c_str());
+    EXPECT_EQ(next_of_type(client, "subscribed").at("payload").at("channels").at(0),
+              channel.c_str());
   }
   // Waits until the connection has handled everything sent before (a ping's pong); returns
   // what came meanwhile, the pong included.
@@ -127,14 +129,14 @@ class Scenarios : public GatewayOnEngine, public ::testing::WithParamInterface<b
   Scenarios() { start(GetParam()); }
 };
 
-INSTANTIATE_TEST_SUITE_P(Engines, Scenarios, ::testing::Values(false, true),
-                         testing::engine_name);
+INSTANTIATE_TEST_SUITE_P(Engines, Scenarios, ::testing::Values(false, true), testing::engine_name);
 
 TEST_P(Scenarios, ALateJoinerGetsSubscribedThenTheHistoryThenLiveEvents) {
   ASSERT_TRUE(publish("room:late", 1));
   ASSERT_TRUE(publish("room:late", 2));
   auto bob = connect("bob");
-  bob->send_text(R"({"type":"subscribe","id":"s1","payload":{"channels":["room:late"],"replay":true}})");
+  bob->send_text(
+      R"({"type":"subscribe","id":"s1","payload":{"channels":["room:late"],"replay":true}})");
   const auto replayed = read_until(*bob, event_n("room:late", 2));
   ASSERT_GE(replayed.size(), 4u);
   EXPECT_EQ(replayed[0].at("type"), "subscribed");
@@ -212,10 +214,168 @@ TEST_P(Scenarios, AClientPublishIsAcknowledgedAndReachesTheOtherSubscribers) {
   auto frank = connect("frank");
   auto grace = connect("grace");
   for (auto* client : {frank.get(), grace.get()}) subscribe(*client, "room:pub");
-  frank->send_text(R"({"type":"publish","id":"p1","payload":{"channel":"room:pub","data":{"n":1}}})");
+  frank->send_text(
+      R"({"type":"publish","id":"p1","payload":{"channel":"room:pub","data":{"n":1}}})");
   EXPECT_EQ(next_of_type(*frank, "ack").at("id"), "p1");
   const json::value m = read_until(*grace, event_n("room:pub", 1)).back();
   EXPECT_EQ(m.at("publisher"), "frank");
+}
+
+// --- What only an engine that answers later can do ---------------------------------------
+
+class DeferredEngine : public GatewayOnEngine {
+ protected:
+  DeferredEngine() { start(true); }
+  // A client whose session has asked the broker for its user's room (so that what the test
+  // holds or fails next is not that).
+  std::unique_ptr<TestClient> connect_settled(const std::string& user) {
+    auto client = connect(user);
+    until_pong(*client);
+    return client;
+  }
+};
+
+class DeferredEngineShortHistory : public GatewayOnEngine {
+ protected:
+  DeferredEngineShortHistory() {
+    c_.history_size = 2;
+    start(true);
+  }
+};
+
+// The bug: the replay's history read ran before the broker had confirmed the subscription,
+// so an event published in between was neither in the replay nor delivered live.
+TEST_F(DeferredEngine, AnEventPublishedBeforeTheBrokerConfirmsIsReplayedOnceInOrder) {
+  ASSERT_TRUE(publish("room:gap", 1));
+  ASSERT_TRUE(publish("room:gap", 2));
+  auto bob = connect_settled("bob");
+  broker_->hold_subscription_calls();
+  bob->send_text(R"({"type":"subscribe","payload":{"channels":["room:gap"],"replay":true}})");
+  ASSERT_TRUE(net::testing::wait_until([&] { return broker_->held_subscription_calls() == 1; }));
+  ASSERT_TRUE(publish("room:gap", 3));  // stored; not delivered here (not subscribed yet)
+  broker_->release_subscription_calls();
+  const auto replayed = read_until(*bob, event_n("room:gap", 3));
+  ASSERT_TRUE(publish("room:gap", 4));
+  auto all = replayed;
+  for (auto& m : read_until(*bob, event_n("room:gap", 4))) all.push_back(m);
+  EXPECT_EQ(ns_on(all, "room:gap"), (std::vector<std::int64_t>{1, 2, 3, 4}));
+  const auto types = types_of(all);
+  EXPECT_EQ(types.front(), "subscribed");
+  EXPECT_EQ(std::count(types.begin(), types.end(), "recovered"), 1);
+}
+
+// `subscribed` promises that nothing is missed from then on: it waits for the broker.
+TEST_F(DeferredEngine, SubscribedIsSentOnceTheBrokerConfirmed) {
+  auto bob = connect_settled("bob");
+  broker_->hold_subscription_calls();
+  bob->send_text(R"({"type":"subscribe","id":"s1","payload":{"channels":["room:wait"]}})");
+  const auto before = until_pong(*bob);
+  EXPECT_EQ(types_of(before), (std::vector<std::string>{"pong"}));
+  broker_->release_subscription_calls();
+  const json::value subscribed = next_of_type(*bob, "subscribed");
+  ASSERT_TRUE(subscribed.is_object());
+  EXPECT_EQ(subscribed.at("id"), "s1");
+  EXPECT_EQ(subscribed.at("payload"), json::parse(R"({"channels":["room:wait"]})"));
+  ASSERT_TRUE(publish("room:wait", 1));
+  read_until(*bob, event_n("room:wait", 1));
+}
+
+TEST_F(DeferredEngine, ASubscribeTheBrokerCannotConfirmIsRefusedAndTriedAgainLater) {
+  auto bob = connect_settled("bob");
+  broker_->fail_subscribes(true);
+  bob->send_text(
+      R"({"type":"subscribe","id":"s1","payload":{"channels":["room:down"],"replay":true}})");
+  const auto refused =
+      read_until(*bob, [](const json::value& m) { return has_type(m, "subscribed"); });
+  EXPECT_EQ(types_of(refused), (std::vector<std::string>{"error", "unsubscribed", "subscribed"}));
+  EXPECT_EQ(refused[0].at("payload").at("code"), "unavailable");
+  EXPECT_EQ(refused[0].at("payload").at("ref"), "s1");
+  EXPECT_NE(std::string(refused[0].at("payload").at("message").as_string()).find("room:down"),
+            std::string::npos);
+  EXPECT_EQ(refused[1].at("payload"),
+            json::parse(R"({"channel":"room:down","reason":"unavailable"})"));
+  EXPECT_EQ(refused[2].at("payload"), json::parse(R"({"channels":[]})"));
+  EXPECT_EQ(testing::engine_errors(c_.port, "subscribe"), 1u);
+
+  // The node kept no trace of the failure: the next subscribe asks the broker again.
+  broker_->fail_subscribes(false);
+  bob->send_text(R"({"type":"subscribe","payload":{"channels":["room:down"]}})");
+  EXPECT_EQ(next_of_type(*bob, "subscribed").at("payload"),
+            json::parse(R"({"channels":["room:down"]})"));
+  ASSERT_TRUE(publish("room:down", 1));
+  read_until(*bob, event_n("room:down", 1));
+}
+
+TEST_F(DeferredEngine, AUsersRoomTheBrokerCannotConfirmIsDroppedVisibly) {
+  broker_->fail_subscribes(true);
+  auto bob = connect("bob");
+  const auto dropped =
+      read_until(*bob, [](const json::value& m) { return has_type(m, "unsubscribed"); });
+  ASSERT_GE(dropped.size(), 2u);
+  EXPECT_EQ(dropped[dropped.size() - 2].at("payload").at("code"), "unavailable");
+  EXPECT_EQ(dropped.back().at("payload"),
+            json::parse(R"({"channel":"user:bob","reason":"unavailable"})"));
+  // The room may be joined again.
+  broker_->fail_subscribes(false);
+  bob->send_text(R"({"type":"subscribe","payload":{"channel":"user:bob"}})");
+  EXPECT_EQ(next_of_type(*bob, "subscribed").at("payload"),
+            json::parse(R"({"channel":"user:bob"})"));
+  EXPECT_EQ(api(c_.port, "POST", "/api/send", R"({"user_id":"bob","payload":{"n":1}})").first, 200);
+  read_until(*bob, event_n("user:bob", 1));
+}
+
+// An unsubscribe and the resubscribe right after it, answered by the broker in the other
+// order: the node must end subscribed.
+TEST_F(DeferredEngine, UnsubscribeAndResubscribeAnsweredOutOfOrderStaySubscribed) {
+  auto bob = connect_settled("bob");
+  subscribe(*bob, "room:flip");
+  broker_->hold_subscription_calls();
+  bob->send_text(R"({"type":"unsubscribe","payload":{"channels":["room:flip"]}})");
+  bob->send_text(R"({"type":"subscribe","payload":{"channels":["room:flip"]}})");
+  const auto handled = until_pong(*bob);  // both handled: what the node asked the broker is held
+  broker_->release_subscription_calls(/*reversed=*/true);
+  const auto types = types_of(handled);
+  if (std::count(types.begin(), types.end(), "subscribed") == 0) next_of_type(*bob, "subscribed");
+  ASSERT_TRUE(publish("room:flip", 1));
+  read_until(*bob, event_n("room:flip", 1));
+}
+
+// A broker that lost its subscription and has it again: what was published meanwhile comes
+// from history, once, in order, before what follows.
+TEST_F(DeferredEngine, ARestoredSubscriptionRecoversWhatWasLost) {
+  auto bob = connect("bob");
+  subscribe(*bob, "room:lost");
+  ASSERT_TRUE(publish("room:lost", 1));
+  read_until(*bob, event_n("room:lost", 1));
+  broker_->lose_publications("room:lost", true);
+  ASSERT_TRUE(publish("room:lost", 2));
+  ASSERT_TRUE(publish("room:lost", 3));
+  broker_->lose_publications("room:lost", false);
+  broker_->restore_subscription("room:lost");
+  ASSERT_TRUE(publish("room:lost", 4));  // races the recovery: delivered once either way
+  const auto after = read_until(*bob, event_n("room:lost", 4));
+  EXPECT_EQ(ns_on(after, "room:lost"), (std::vector<std::int64_t>{2, 3, 4}));
+  const auto types = types_of(after);
+  ASSERT_FALSE(types.empty());
+  EXPECT_EQ(types.front(), "recovered");
+  EXPECT_EQ(after.front().at("payload").at("channel"), "room:lost");
+  expect_next_live(*bob, "room:lost", 5);
+}
+
+TEST_F(DeferredEngineShortHistory, ARestoredSubscriptionBeyondTheHistoryIsNotRecovered) {
+  auto bob = connect("bob");
+  subscribe(*bob, "room:far");
+  ASSERT_TRUE(publish("room:far", 1));
+  read_until(*bob, event_n("room:far", 1));
+  broker_->lose_publications("room:far", true);
+  for (int n = 2; n <= 5; ++n) ASSERT_TRUE(publish("room:far", n));
+  broker_->lose_publications("room:far", false);
+  broker_->restore_subscription("room:far");
+  const auto after = read_until(*bob, event_n("room:far", 5));
+  ASSERT_FALSE(after.empty());
+  EXPECT_EQ(after.front().at("type"), "not_recovered");
+  EXPECT_EQ(after.front().at("payload").at("position").at("offset"), 5);
+  EXPECT_EQ(ns_on(after, "room:far"), (std::vector<std::int64_t>{4, 5}));
 }
 
 }  // namespace
