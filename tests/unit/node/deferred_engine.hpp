@@ -209,6 +209,27 @@ class DeferredHistory final : public engine::HistoryStore {
  public:
   DeferredHistory(std::unique_ptr<engine::HistoryStore> inner, EngineThreadPtr thread)
       : inner_(std::move(inner)), thread_(std::move(thread)) {}
+
+  // Reads take effect (the store is read then) but their answers wait until released: a
+  // reply slow to come back.
+  void hold_read_answers() {
+    std::lock_guard lock(mutex_);
+    holding_ = true;
+  }
+  void release_read_answers() {
+    std::vector<std::function<void()>> answers;
+    {
+      std::lock_guard lock(mutex_);
+      holding_ = false;
+      answers.swap(held_);
+    }
+    for (auto& answer : answers) thread_->post(std::move(answer));
+  }
+  std::size_t held_read_answers() const {
+    std::lock_guard lock(mutex_);
+    return held_.size();
+  }
+
   void append(engine::Publication p, const engine::HistoryOptions& options,
               engine::ResultCallback<engine::PublicationPtr> done) override {
     thread_->post([this, p = std::move(p), options, done = std::move(done)]() mutable {
@@ -218,7 +239,17 @@ class DeferredHistory final : public engine::HistoryStore {
   void read(std::string_view channel, std::optional<engine::StreamPosition> since,
             std::size_t limit, engine::ResultCallback<engine::HistoryResult> done) override {
     thread_->post([this, channel = std::string(channel), since, limit, done = std::move(done)] {
-      inner_->read(channel, since, limit, done);
+      inner_->read(channel, since, limit,
+                   [this, done](std::error_code ec, engine::HistoryResult r) {
+                     {
+                       std::lock_guard lock(mutex_);
+                       if (holding_) {
+                         held_.push_back([done, ec, r = std::move(r)] { done(ec, r); });
+                         return;
+                       }
+                     }
+                     done(ec, std::move(r));
+                   });
     });
   }
   void remove(std::string_view channel, engine::Completion done) override {
@@ -230,6 +261,9 @@ class DeferredHistory final : public engine::HistoryStore {
  private:
   std::unique_ptr<engine::HistoryStore> inner_;
   EngineThreadPtr thread_;
+  mutable std::mutex mutex_;
+  bool holding_ = false;
+  std::vector<std::function<void()>> held_;
 };
 
 class DeferredPresence final : public engine::PresenceStore {
@@ -315,15 +349,19 @@ class DeferredOffline final : public engine::OfflineStore {
   EngineThreadPtr thread_;
 };
 
-// `inner` with every call deferred to `thread`; `broker` (optional) receives the broker's
-// decorator for the test to control. The rate limiter stays synchronous (as every backend's).
+// `inner` with every call deferred to `thread`; `broker` and `history` (optional) receive
+// the decorators for the test to control. The rate limiter stays synchronous (as every
+// backend's).
 inline engine::Engine make_deferred_engine(engine::Engine inner, EngineThreadPtr thread,
-                                           DeferredBroker** broker = nullptr) {
+                                           DeferredBroker** broker = nullptr,
+                                           DeferredHistory** history = nullptr) {
   engine::Engine e;
   auto deferred_broker = std::make_unique<DeferredBroker>(std::move(inner.broker), thread);
   if (broker != nullptr) *broker = deferred_broker.get();
   e.broker = std::move(deferred_broker);
-  e.history = std::make_unique<DeferredHistory>(std::move(inner.history), thread);
+  auto deferred_history = std::make_unique<DeferredHistory>(std::move(inner.history), thread);
+  if (history != nullptr) *history = deferred_history.get();
+  e.history = std::move(deferred_history);
   e.presence = std::make_unique<DeferredPresence>(std::move(inner.presence), thread);
   e.registry = std::make_unique<DeferredRegistry>(std::move(inner.registry), thread);
   e.offline = std::make_unique<DeferredOffline>(std::move(inner.offline), thread);

@@ -83,7 +83,7 @@ class GatewayOnEngine : public ::testing::Test {
     engine::Engine engine = engine::make_memory_engine();
     if (deferred) {
       thread_ = std::make_shared<testing::EngineThread>();
-      engine = testing::make_deferred_engine(std::move(engine), thread_, &broker_);
+      engine = testing::make_deferred_engine(std::move(engine), thread_, &broker_, &history_);
     }
     running_.emplace(std::make_unique<Gateway>(c_, std::move(engine)), thread_);
   }
@@ -119,6 +119,7 @@ class GatewayOnEngine : public ::testing::Test {
   config::Config c_ = testing::local_config();
   testing::EngineThreadPtr thread_;
   testing::DeferredBroker* broker_ = nullptr;  // deferred only
+  testing::DeferredHistory* history_ = nullptr;
   std::optional<testing::Running> running_;
 };
 
@@ -359,7 +360,29 @@ TEST_F(DeferredEngine, ARestoredSubscriptionRecoversWhatWasLost) {
   ASSERT_FALSE(types.empty());
   EXPECT_EQ(types.front(), "recovered");
   EXPECT_EQ(after.front().at("payload").at("channel"), "room:lost");
+  EXPECT_EQ(testing::metric(c_.port, "switchboard_gateway_subscription_recoveries_total"), 1u);
   expect_next_live(*bob, "room:lost", 5);
+}
+
+// The broker restores its subscription while a replay's answer is still on its way: the
+// replay is merged first, then the recovery starts from where it ended.
+TEST_F(DeferredEngine, ARestoreDuringAReplayRecoversOnceTheReplayIsMerged) {
+  auto bob = connect_settled("bob");
+  history_->hold_read_answers();
+  bob->send_text(R"({"type":"subscribe","payload":{"channels":["room:mid"],"replay":true}})");
+  // The replay has read the (empty) history; its answer waits.
+  ASSERT_TRUE(net::testing::wait_until([&] { return history_->held_read_answers() == 1; }));
+  broker_->lose_publications("room:mid", true);
+  ASSERT_TRUE(publish("room:mid", 1));  // after the replay's read, lost by the broker
+  broker_->lose_publications("room:mid", false);
+  broker_->restore_subscription("room:mid");
+  // Released after the restore was queued: the worker hears of the restore first.
+  history_->release_read_answers();
+  const auto after = read_until(*bob, event_n("room:mid", 1));
+  EXPECT_EQ(types_of(after),
+            (std::vector<std::string>{"subscribed", "recovered", "recovered", "message.new"}));
+  EXPECT_EQ(ns_on(after, "room:mid"), (std::vector<std::int64_t>{1}));
+  expect_next_live(*bob, "room:mid", 2);
 }
 
 TEST_F(DeferredEngineShortHistory, ARestoredSubscriptionBeyondTheHistoryIsNotRecovered) {
