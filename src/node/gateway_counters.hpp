@@ -23,6 +23,8 @@ struct GatewayCounters {
   net::Counter acks_requeued_total;      // unacknowledged at close: back to the offline store
   net::Counter recovered_total;          // subscriptions that recovered missed messages
   net::Counter not_recovered_total;
+  // subscriptions recovering from history after the broker restored a lost subscription
+  net::Counter subscription_recoveries_total;
   net::Counter upstream_rejected_total;  // client events refused: buffer full
 };
 

@@ -125,8 +125,15 @@ void GatewayEndpoint::deliver(const DeliveryPtr& delivery) {
   // go straight to the connection the hub holds, one object touched per recipient.
   const engine::Publication& p = *delivery->publication;
   const bool plain = !p.requires_ack && !p.skip_publisher;
-  const hub::Channel* subscribed = hub_.find(channel);
+  hub::Channel* subscribed = hub_.find(channel);
   if (subscribed == nullptr) return;
+  // Where this worker's subscribers stand in the stream (offsets arrive in order): where they
+  // recover from if the broker loses its subscription. The epoch is copied only when it
+  // changes.
+  if (p.offset != 0) {
+    subscribed->last_offset = p.offset;
+    if (subscribed->last_epoch != p.epoch) subscribed->last_epoch = p.epoch;
+  }
   const ws::OutboundMessage message = delivery->message.for_recipients(subscribed->slots.size());
   std::uint64_t direct_count = 0;
   hub_.for_each_subscriber(channel, [&](hub::Subscriber& s, const hub::Channel& ch, void* direct) {
@@ -138,6 +145,12 @@ void GatewayEndpoint::deliver(const DeliveryPtr& delivery) {
     }
   });
   counters_.deliveries_total.add(direct_count);
+}
+
+void GatewayEndpoint::subscription_restored(const std::string& channel) {
+  hub_.for_each_subscriber(channel, [](hub::Subscriber& s, const hub::Channel& ch) {
+    static_cast<Session&>(s).subscription_restored(ch);
+  });
 }
 
 void GatewayEndpoint::disconnect_user(const std::string& user_id, std::uint16_t code,

@@ -35,6 +35,9 @@ class GatewayEndpoint final : public net::Endpoint {
 
   // Posted by the node.
   void deliver(const DeliveryPtr& delivery);
+  // The broker lost its subscription to `channel` and has it again: every local subscriber
+  // recovers what did not arrive meanwhile.
+  void subscription_restored(const std::string& channel);
   void disconnect_user(const std::string& user_id, std::uint16_t code, const std::string& reason);
 
   Node& node() noexcept { return node_; }

@@ -45,6 +45,10 @@ void add_gateway_metrics(Node& node) {
          &C::recovered_total},
         {"switchboard_gateway_not_recovered_total", "counter",
          "Subscriptions told not_recovered (the client must reload).", &C::not_recovered_total},
+        {"switchboard_gateway_subscription_recoveries_total", "counter",
+         "Subscriptions that read history again because the broker had lost and restored its "
+         "subscription to their channel.",
+         &C::subscription_recoveries_total},
         {"switchboard_gateway_upstream_rejected_total", "counter",
          "Client events refused because the upstream buffer was full.", &C::upstream_rejected_total},
     };

@@ -246,6 +246,7 @@ const char* to_string(EngineOp op) noexcept {
     case EngineOp::presence: return "presence";
     case EngineOp::registry: return "registry";
     case EngineOp::offline: return "offline";
+    case EngineOp::subscribe: return "subscribe";
   }
   return "unknown";
 }
@@ -336,6 +337,19 @@ void Node::on_control(const engine::Publication& control) {
   spdlog::warn("broker: control message {} not understood: {}", control.type, control.payload);
 }
 
+void Node::on_subscription_restored(std::string_view channel) {
+  // Broadcasts keep no history: there is nothing to recover.
+  if (channel == kBroadcastChannel) return;
+  spdlog::info("broker: subscription to {} restored; its subscribers recover from history",
+               channel);
+  for (std::size_t i = 0; i < endpoints_.size(); ++i) {
+    GatewayEndpoint* endpoint = endpoints_[i];
+    if (endpoint == nullptr) continue;
+    server_.worker(i).post(
+        [endpoint, name = std::string(channel)] { endpoint->subscription_restored(name); });
+  }
+}
+
 DeliveryPtr Node::frame(const engine::PublicationPtr& publication) const {
   const engine::Publication& p = *publication;
   std::string json;
@@ -356,7 +370,7 @@ DeliveryPtr Node::frame(const engine::PublicationPtr& publication) const {
   if (config().deflate && !deflater) deflater = std::make_unique<ws::Deflater>();
   auto delivery = std::make_shared<Delivery>();
   delivery->publication = publication;
-  delivery->epoch_hash = static_cast<std::uint32_t>(std::hash<std::string>{}(p.epoch));
+  delivery->epoch_hash = epoch_hash(p.epoch);
   delivery->message = ws::build_message(ws::Opcode::text, json,
                                         config().deflate ? deflater.get() : nullptr,
                                         config().deflate_min_size);
@@ -372,24 +386,118 @@ void Node::fan_out(const DeliveryPtr& delivery) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Node-wide bookkeeping
+// Broker subscriptions
+//
+// One small state machine per channel. The broker is asked to deliver a channel here while
+// some worker has local subscribers (`workers` > 0) and told to stop once none has. Its
+// answers may come later and from another thread, and a remote broker may apply two calls in
+// flight in either order (an unsubscribe overtaking the resubscribe right after it would leave
+// the node deaf): so at most one call per channel is in flight, and when it is answered the
+// next one is chosen from the state at that moment, the latest wish. Sessions that need the
+// subscription (the history read of a replay must come after it, or an event published in
+// between falls through) wait in `waiters` and hear the answer on their worker.
+//
+//   workers > 0, not subscribed ──subscribe──▶ answered ok: subscribed, waiters told ok
+//                                              failed: `failed`, waiters told why (they drop
+//                                              the channel); asked again by the next waiter
+//   workers == 0, subscribed ──unsubscribe──▶ not subscribed; forgotten once nobody waits
 
-void Node::channel_active_on_worker(const std::string& channel) {
-  std::lock_guard lock(mutex_);
-  if (++channel_workers_[channel] == 1) {
-    engine_.broker->subscribe(channel, [channel](std::error_code ec) {
-      if (ec) spdlog::error("broker: subscribe {} failed: {}", channel, ec.message());
+Node::BrokerCall Node::next_broker_call_locked(
+    std::unordered_map<std::string, BrokerSubscription>::iterator it) {
+  BrokerSubscription& s = it->second;
+  if (s.in_flight) return BrokerCall::none;  // decided again when it is answered
+  const bool wanted = s.workers > 0;
+  if (wanted && !s.subscribed && !s.failed) {
+    s.in_flight = true;
+    return BrokerCall::subscribe;
+  }
+  if (!wanted && s.subscribed) {
+    s.in_flight = true;
+    return BrokerCall::unsubscribe;
+  }
+  // Whoever still waits left the channel (no worker has a subscriber): nobody to tell.
+  if (!wanted) broker_subscriptions_.erase(it);
+  return BrokerCall::none;
+}
+
+void Node::make_broker_call(const std::string& channel, BrokerCall call) {
+  // Never under mutex_: the memory broker answers before returning, and the answer takes it.
+  if (call == BrokerCall::subscribe) {
+    engine_.broker->subscribe(channel, [this, channel](std::error_code ec) {
+      broker_answered(channel, BrokerCall::subscribe, ec);
+    });
+  } else if (call == BrokerCall::unsubscribe) {
+    engine_.broker->unsubscribe(channel, [this, channel](std::error_code ec) {
+      broker_answered(channel, BrokerCall::unsubscribe, ec);
     });
   }
 }
 
-void Node::channel_idle_on_worker(const std::string& channel) {
-  std::lock_guard lock(mutex_);
-  auto it = channel_workers_.find(channel);
-  if (it == channel_workers_.end() || --it->second > 0) return;
-  channel_workers_.erase(it);
-  engine_.broker->unsubscribe(channel, [](std::error_code) {});
+void Node::broker_answered(const std::string& channel, BrokerCall call, std::error_code ec) {
+  if (ec) {
+    engine_errors_[static_cast<std::size_t>(EngineOp::subscribe)] += 1;
+    spdlog::warn("engine: broker {} {} failed: {}",
+                 call == BrokerCall::subscribe ? "subscribe" : "unsubscribe", channel,
+                 ec.message());
+  }
+  std::vector<BrokerSubscription::Waiter> waiters;
+  BrokerCall next = BrokerCall::none;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = broker_subscriptions_.find(channel);
+    if (it == broker_subscriptions_.end()) return;  // cannot happen: in flight keeps it
+    BrokerSubscription& s = it->second;
+    s.in_flight = false;
+    if (call == BrokerCall::subscribe) {
+      s.subscribed = !ec;
+      s.failed = static_cast<bool>(ec);
+      waiters.swap(s.waiters);
+    } else {
+      // A failed unsubscribe is taken as done: at worst the broker still delivers the channel
+      // here, where no worker has a subscriber for it and it is dropped; the next subscribe
+      // of a set is harmless. (The same holds for a subscribe that timed out and took effect
+      // after all: nobody unsubscribes it once its waiters left.)
+      s.subscribed = false;
+    }
+    next = next_broker_call_locked(it);
+  }
+  for (auto& waiter : waiters) {
+    waiter.worker->post([done = std::move(waiter.done), ec] { done(ec); });
+  }
+  make_broker_call(channel, next);
 }
+
+void Node::channel_idle_on_worker(const std::string& channel) {
+  BrokerCall call = BrokerCall::none;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = broker_subscriptions_.find(channel);
+    if (it == broker_subscriptions_.end() || it->second.workers == 0) return;
+    --it->second.workers;
+    call = next_broker_call_locked(it);
+  }
+  make_broker_call(channel, call);
+}
+
+bool Node::when_subscribed(const std::string& channel, bool first_on_worker, net::Worker& worker,
+                           std::function<void(std::error_code)> done) {
+  BrokerCall call = BrokerCall::none;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = broker_subscriptions_.try_emplace(channel).first;
+    BrokerSubscription& s = it->second;
+    if (first_on_worker) ++s.workers;
+    if (s.subscribed && !s.in_flight) return true;
+    s.failed = false;  // a new subscriber after a failure: the broker is asked again
+    s.waiters.push_back({&worker, std::move(done)});
+    call = next_broker_call_locked(it);
+  }
+  make_broker_call(channel, call);
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------
+// Node-wide bookkeeping
 
 bool Node::user_connected(const std::string& user_id) {
   std::lock_guard lock(mutex_);
@@ -434,8 +542,10 @@ std::size_t Node::user_count() const {
 std::vector<std::string> Node::active_channels() const {
   std::lock_guard lock(mutex_);
   std::vector<std::string> names;
-  names.reserve(channel_workers_.size());
-  for (const auto& [name, workers] : channel_workers_) names.push_back(name);
+  names.reserve(broker_subscriptions_.size());
+  for (const auto& [name, subscription] : broker_subscriptions_) {
+    if (subscription.workers > 0) names.push_back(name);
+  }
   return names;
 }
 

@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <array>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -39,9 +40,15 @@ struct Delivery {
 using DeliveryPtr = std::shared_ptr<const Delivery>;
 
 // The engine calls whose failures the node counts (switchboard_gateway_engine_errors_total).
-enum class EngineOp : std::uint8_t { publish, history_read, presence, registry, offline };
-inline constexpr std::size_t kEngineOps = 5;
+// `subscribe`: a broker subscribe or unsubscribe call.
+enum class EngineOp : std::uint8_t { publish, history_read, presence, registry, offline, subscribe };
+inline constexpr std::size_t kEngineOps = 6;
 const char* to_string(EngineOp op) noexcept;
+
+// What deliveries carry to compare epochs without comparing strings (Delivery::epoch_hash).
+inline std::uint32_t epoch_hash(std::string_view epoch) noexcept {
+  return static_cast<std::uint32_t>(std::hash<std::string_view>{}(epoch));
+}
 
 // A publication of `message` on `channel`.
 engine::Publication make_publication(std::string channel, Message message);
@@ -129,8 +136,16 @@ class Node final : public engine::BrokerHandler {
   void disconnect_user(const std::string& user_id, std::uint16_t code, const std::string& reason);
 
   // --- Worker-side bookkeeping (any worker thread) ---------------------------------------
-  // A worker's first local subscriber to `channel` appeared / its last one left.
-  void channel_active_on_worker(const std::string& channel);
+  // A session on `worker` subscribed to `channel`; `first_on_worker`: the worker had no
+  // local subscriber to it before. The broker is asked to deliver the channel here while some
+  // worker has subscribers. True when the broker has confirmed this node's subscription
+  // (deliveries have started); `done` is then not called. Otherwise `done` runs later on
+  // `worker`, once the broker answered: an empty error_code when subscribed, else why not (the
+  // failure is counted; the next subscriber asks the broker again). Never calls `done` before
+  // returning.
+  bool when_subscribed(const std::string& channel, bool first_on_worker, net::Worker& worker,
+                       std::function<void(std::error_code)> done);
+  // The worker's last local subscriber to `channel` left.
   void channel_idle_on_worker(const std::string& channel);
   // Per-user connection accounting; false when the user is at max_connections_per_user.
   bool user_connected(const std::string& user_id);
@@ -152,6 +167,8 @@ class Node final : public engine::BrokerHandler {
   // BrokerHandler
   void on_publication(const engine::PublicationPtr& publication) override;
   void on_node_message(const engine::PublicationPtr& publication) override;
+  // Every session subscribed to the channel here recovers what it missed (on its worker).
+  void on_subscription_restored(std::string_view channel) override;
 
   // Builds the client frame for a publication once (with the worker-independent deflater of
   // the calling thread).
@@ -164,6 +181,26 @@ class Node final : public engine::BrokerHandler {
   // This node's part of disconnect_user().
   void disconnect_local(const std::string& user_id, std::uint16_t code, const std::string& reason);
   void on_control(const engine::Publication& control);
+  // The broker subscription of one channel (node.cpp, "Broker subscriptions", says how it
+  // moves). Guarded by mutex_.
+  struct BrokerSubscription {
+    int workers = 0;          // workers with local subscribers: wanted while > 0
+    bool subscribed = false;  // the broker's last answer
+    bool in_flight = false;   // a subscribe or unsubscribe has not been answered yet
+    bool failed = false;      // the last subscribe failed: not retried until asked again
+    struct Waiter {
+      net::Worker* worker;
+      std::function<void(std::error_code)> done;
+    };
+    std::vector<Waiter> waiters;  // for the subscribe in flight or due
+  };
+  enum class BrokerCall : std::uint8_t { none, subscribe, unsubscribe };
+  // Under mutex_: the call that brings the broker to what the workers want, if one is due
+  // (none while another is in flight); forgets a channel nobody wants any more.
+  BrokerCall next_broker_call_locked(
+      std::unordered_map<std::string, BrokerSubscription>::iterator it);
+  void make_broker_call(const std::string& channel, BrokerCall call);  // without mutex_
+  void broker_answered(const std::string& channel, BrokerCall call, std::error_code ec);
   // On the housekeeping thread, every second: snapshot expiry, and every third of
   // registry_ttl (by the engine's clock) the registry entries of this node's users.
   void tick();
@@ -189,7 +226,7 @@ class Node final : public engine::BrokerHandler {
   std::array<std::atomic<std::uint64_t>, kEngineOps> engine_errors_{};
 
   mutable std::mutex mutex_;  // guards the maps below (never held on the per-message path)
-  std::unordered_map<std::string, int> channel_workers_;    // workers with local subscribers
+  std::unordered_map<std::string, BrokerSubscription> broker_subscriptions_;
   std::unordered_map<std::string, std::size_t> user_connections_;
   std::unordered_map<std::string, std::size_t> ip_connections_;
   struct PresenceCount {

@@ -156,27 +156,35 @@ void Session::start_session() {
   endpoint_.counters().sessions.add();
   if (!info_.user_id.empty()) {
     // Every device of a user joins the user's own channel: send-to-user is a publish there.
-    std::string ignored;
-    subscribe_one("user:" + info_.user_id, false, nullptr, ignored);
-    // Messages kept while the user was offline.
-    std::weak_ptr<Session> weak = weak_from_this();
-    net::Worker& worker = endpoint_.worker();
-    node.engine().offline->take(info_.user_id, [weak, &node, &worker, user = info_.user_id](
-                                                   std::error_code ec,
-                                                   std::vector<engine::PublicationPtr> kept) {
-      // A failed take forgot nothing: the messages wait for a later connection.
-      if (ec) return node.engine_failed(EngineOp::offline, ec);
-      if (kept.empty()) return;
-      worker.post([weak, &node, user, kept = std::move(kept)]() mutable {
-        auto self = weak.lock();
-        // Gone before they could be sent: they wait for the next connection again.
-        if (!self || self->closed_) return node.keep_offline(user, std::move(kept));
-        for (const auto& publication : kept) self->deliver(node.frame(publication));
-      });
-    });
+    // Once the broker confirmed it, the messages kept while the user was offline follow.
+    const std::string room = "user:" + info_.user_id;
+    PendingSubscribe joined;
+    joined.own_room = true;
+    joined.entries.push_back({room, room, subscribe_one(room), false, std::nullopt});
+    pending_subscribes_.push_back(std::move(joined));
+    answer_ready_subscribes();
   }
   next_presence_refresh_ = endpoint_.worker().now();
   if (const auto& hook = node.connect_hook()) hook(info_);
+}
+
+void Session::take_offline() {
+  Node& node = endpoint_.node();
+  std::weak_ptr<Session> weak = weak_from_this();
+  net::Worker& worker = endpoint_.worker();
+  node.engine().offline->take(info_.user_id, [weak, &node, &worker, user = info_.user_id](
+                                                 std::error_code ec,
+                                                 std::vector<engine::PublicationPtr> kept) {
+    // A failed take forgot nothing: the messages wait for a later connection.
+    if (ec) return node.engine_failed(EngineOp::offline, ec);
+    if (kept.empty()) return;
+    worker.post([weak, &node, user, kept = std::move(kept)]() mutable {
+      auto self = weak.lock();
+      // Gone before they could be sent: they wait for the next connection again.
+      if (!self || self->closed_) return node.keep_offline(user, std::move(kept));
+      for (const auto& publication : kept) self->deliver(node.frame(publication));
+    });
+  });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -329,6 +337,7 @@ void Session::on_closed(std::uint16_t code) {
   }
   while (!subscriptions_.empty()) unsubscribe_one(subscriptions_.size() - 1);
   buffered_.clear();
+  pending_subscribes_.clear();
   if (auth_state_ == AuthState::authenticated) {
     endpoint_.counters().sessions.sub();
     if (counted_user_) node.user_disconnected(info_.user_id);

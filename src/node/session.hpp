@@ -5,6 +5,7 @@
 #include <boost/json/object.hpp>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,9 @@ namespace switchboard::node {
 class GatewayEndpoint;
 struct AckTracker;  // defined in session_delivery.cpp
 
+// {"offset","epoch","recovered"}: a stream position as replies carry it.
+void append_position(std::string& out, const engine::StreamPosition& position, bool recovered);
+
 class Session final : public hub::Subscriber,
                       public Client,
                       public std::enable_shared_from_this<Session> {
@@ -45,6 +49,9 @@ class Session final : public hub::Subscriber,
   // replays, which look the channel up by name).
   void deliver(const DeliveryPtr& delivery, const hub::Channel* channel = nullptr);
   void on_sweep(std::uint32_t now);
+  // The broker had lost its subscription to `channel` and has it again: recover from history
+  // what did not arrive meanwhile (or say not_recovered).
+  void subscription_restored(const hub::Channel& channel);
 
   bool authenticated() const noexcept { return auth_state_ == AuthState::authenticated; }
   bool closed() const noexcept { return closed_; }
@@ -67,11 +74,38 @@ class Session final : public hub::Subscriber,
     hub::Subscription subscription;
     std::uint64_t delivered_offset = 0;  // highest offset sent (drops duplicates after replay)
     std::uint32_t epoch_hash = 0;        // of the stream delivered_offset belongs to
+    // Tells this subscription from an earlier one to the same channel (a broker answer meant
+    // for that one is stale).
+    std::uint32_t id = 0;
     bool presence_joined = false;
-    bool recovering = false;  // live deliveries are buffered until history arrives
+    bool confirmed = false;   // the broker confirmed the node's subscription
+    // Live deliveries are buffered: until the subscribe is answered (the broker confirmed and
+    // `subscribed` went out) and, with a replay, until the history arrived.
+    bool recovering = false;
     // After a replay, live deliveries the replay already covered are dropped until the live
     // stream overtakes it; only then is the channel looked up per delivery at all.
     bool guarded = false;
+    // The broker restored its subscription while this one was recovering: recover again
+    // once that is done.
+    bool restore_pending = false;
+    std::string epoch;  // of the stream the last replay read (where a recovery starts from)
+  };
+  // A subscribe request, answered once the broker confirmed or refused each of its channels
+  // (so that after `subscribed` no event is missed); then, per channel it added, the snapshot
+  // and the replay. Answered in request order.
+  struct PendingSubscribe {
+    struct Entry {
+      std::string channel;
+      std::string as_given;  // as the client named it (a conversation id)
+      std::uint32_t added = 0;  // the id of the subscription this request made; 0: held before
+      bool replay = false;
+      std::optional<engine::StreamPosition> since;
+    };
+    std::string id;                   // the request's, echoed
+    std::string ref;                  // for errors about it
+    const char* list_key = nullptr;   // "channels" or "conversation_ids"; null: {channel}
+    bool own_room = false;  // the user's room, joined at authentication: no reply
+    std::vector<Entry> entries;
   };
 
   // Dispatch
@@ -102,13 +136,32 @@ class Session final : public hub::Subscriber,
 
   // Channels
   bool may_subscribe(std::string_view channel) const;
-  bool subscribe_one(const std::string& channel, bool replay,
-                     const engine::StreamPosition* since, std::string& positions_json);
+  // Adds the subscription (its live deliveries buffered until it is opened) and asks for the
+  // broker's confirmation; returns its id, or 0 when the channel was subscribed already.
+  std::uint32_t subscribe_one(const std::string& channel);
   void unsubscribe_one(std::size_t index);
+  // The broker answered for the subscription `id` to `channel` (posted by the node).
+  void on_broker_answer(const std::string& channel, std::uint32_t id, std::error_code ec);
+  // Sends the answers of the pending subscribe requests whose channels are all settled.
+  void answer_ready_subscribes();
+  void answer_subscribe(const PendingSubscribe& request);
+  // `unsubscribed` {channel, conversation_id?, reason} for a subscription the server ended.
+  void send_unsubscribed(const std::string& channel, std::string_view reason);
+  // The user's room is open: acknowledged messages kept while the user was offline follow.
+  void take_offline();
   ChannelState* find_channel(std::string_view channel) noexcept;
   ChannelState* find_channel(const hub::Channel* channel) noexcept;
   // Ends a channel's post-replay filtering and lets the hub deliver to the connection directly.
   void unguard(ChannelState& ch) noexcept;
+  // Deliveries go through the session again (buffered while recovering, filtered after).
+  void guard(ChannelState& ch) noexcept;
+  // A subscription without replay starts its live stream (what was buffered first).
+  void open_live(ChannelState& ch);
+  // Live deliveries resume after the buffering (a replay merged, or none): what was buffered
+  // follows, then a recovery the broker asked for meanwhile.
+  void resume_live(const std::string& channel);
+  // Reads what the live stream lost since the last position delivered, as a replay does.
+  void recover_lost(ChannelState& ch);
   void replay(const std::string& channel, const engine::StreamPosition* since, std::size_t limit);
   void send_history(const std::string& channel, const engine::HistoryResult& result);
   void bad_position(std::string_view ref);  // answers bad_request (a violation)
@@ -150,6 +203,8 @@ class Session final : public hub::Subscriber,
   std::vector<std::string> channel_patterns_;  // from the token
   std::vector<ChannelState> subscriptions_;
   std::vector<DeliveryPtr> buffered_;          // live deliveries during recovery
+  std::vector<PendingSubscribe> pending_subscribes_;  // waiting for the broker, in order
+  std::uint32_t last_subscription_id_ = 0;
   std::unique_ptr<AckTracker> acks_;           // null until an acknowledged message is sent
   engine::TokenBucket bucket_;
   engine::TokenBucket ping_bucket_;

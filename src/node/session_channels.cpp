@@ -1,5 +1,5 @@
-// Session: subscribe, unsubscribe, recovery and replay, client publish, typing, presence and
-// history requests.
+// Session: subscribe (answered once the broker confirmed), unsubscribe, client publish,
+// typing, presence and history requests. Replay and recovery are in session_recovery.cpp.
 #include <boost/json.hpp>
 
 #include "channel_name.hpp"
@@ -63,14 +63,6 @@ std::string unavailable_error(std::error_code ec, std::string_view ref) {
                               ref);
 }
 
-void append_position(std::string& out, const engine::StreamPosition& position, bool recovered) {
-  protocol::JsonObject(out)
-      .number("offset", position.offset)
-      .string("epoch", position.epoch)
-      .boolean("recovered", recovered)
-      .close();
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -109,6 +101,13 @@ void Session::unguard(ChannelState& ch) noexcept {
   ch.guarded = false;
   --guarded_channels_;
   hub::Hub::set_direct(ch.subscription, &connection_);
+}
+
+void Session::guard(ChannelState& ch) noexcept {
+  if (ch.guarded) return;
+  ch.guarded = true;
+  ++guarded_channels_;
+  hub::Hub::set_direct(ch.subscription, nullptr);
 }
 
 hub::Subscription* Session::find_subscription(const hub::Channel& channel) noexcept {
@@ -201,78 +200,53 @@ void Session::handle_subscribe(const protocol::Envelope& e) {
   }
   if (closed_) return;
 
-  std::string positions;
-  protocol::JsonObject pos(positions);
-  std::vector<const Wanted*> subscribed;
+  PendingSubscribe request;
+  request.id = std::string(e.id);
+  request.ref = ref;
+  request.list_key = list_key;
+  const std::string own_room = info_.user_id.empty() ? std::string() : "user:" + info_.user_id;
   for (const Wanted* w : accepted) {
-    // The user's own room is joined automatically and does not count against the limit.
-    const std::size_t own_room = info_.user_id.empty() ? 0 : 1;
+    // The user's own room is joined automatically and does not count against the limit (when
+    // held: the broker may have refused it).
+    const std::size_t own_held = !own_room.empty() && find_channel(own_room) != nullptr ? 1 : 0;
     if (find_channel(w->channel) == nullptr &&
-        subscriptions_.size() - own_room >= endpoint_.node().config().max_subscriptions) {
+        subscriptions_.size() - own_held >= endpoint_.node().config().max_subscriptions) {
       send_error("too_many_subscriptions", "subscription limit reached at " + w->channel, ref);
       continue;
     }
-    std::string position;
-    subscribe_one(w->channel, replay_wanted, w->has_since ? &w->since : nullptr, position);
-    if (!position.empty()) pos.raw(w->channel, position);
-    subscribed.push_back(w);
+    const std::uint32_t added = subscribe_one(w->channel);
+    const bool replay = added != 0 && (replay_wanted || w->has_since) &&
+                        endpoint_.node().config().history_size_for(w->channel) > 0;
+    request.entries.push_back({w->channel, w->as_given, added, replay,
+                               w->has_since ? std::optional(w->since) : std::nullopt});
   }
-  pos.close();
-
-  // The reply echoes the shape the client used (seed 001 expects conversation_ids back).
-  std::string payload;
-  protocol::JsonObject reply(payload);
-  if (list_key != nullptr) {
-    std::string list = "[";
-    for (std::size_t i = 0; i < subscribed.size(); ++i) {
-      if (i) list.push_back(',');
-      protocol::append_json_string(list, subscribed[i]->as_given);
-    }
-    list.push_back(']');
-    reply.raw(list_key, list);
-    if (positions.size() > 2) reply.raw("positions", positions);
-  } else if (!subscribed.empty()) {
-    reply.string("channel", subscribed.front()->channel);
-  }
-  reply.close();
-  send_json(protocol::make_envelope("subscribed", payload, e.id));
-
-  // Then, per channel: snapshot, then missed or retained events, then live ones.
-  for (const Wanted* w : subscribed) {
-    if (auto snapshot = endpoint_.node().snapshots().get(w->channel)) {
-      std::string state;
-      protocol::JsonObject(state)
-          .string("type", "snapshot")
-          .string("channel", w->channel)
-          .raw("payload", *snapshot)
-          .close();
-      send_json(std::move(state));
-    }
-    ChannelState* ch = find_channel(w->channel);
-    if (ch == nullptr || !ch->recovering) continue;
-    replay(w->channel, w->has_since ? &w->since : nullptr,
-           endpoint_.node().config().history_size_for(w->channel));
-  }
+  pending_subscribes_.push_back(std::move(request));
+  answer_ready_subscribes();
 }
 
-bool Session::subscribe_one(const std::string& channel, bool replay_wanted,
-                            const engine::StreamPosition* since, std::string& /*position*/) {
-  if (find_channel(channel) != nullptr) return false;  // idempotent
+std::uint32_t Session::subscribe_one(const std::string& channel) {
+  if (find_channel(channel) != nullptr) return 0;  // idempotent
   Node& node = endpoint_.node();
-  const bool recovering =
-      (replay_wanted || since != nullptr) && node.config().history_size_for(channel) > 0;
-  // While a replay is pending, deliveries must pass through the session (buffering, dropping
-  // duplicates); otherwise the hub may hand them straight to the connection.
-  hub::Hub::AddResult added =
-      endpoint_.hub().add(channel, *this, recovering ? nullptr : &connection_);
+  // Until the subscription is open, deliveries must pass through the session (buffering,
+  // then dropping what a replay covered); afterwards the hub may hand them straight to the
+  // connection.
+  hub::Hub::AddResult added = endpoint_.hub().add(channel, *this, nullptr);
   ChannelState state;
   state.subscription = added.subscription;
-  state.recovering = recovering;
-  state.guarded = recovering;
-  if (state.guarded) ++guarded_channels_;
+  state.id = ++last_subscription_id_ == 0 ? ++last_subscription_id_ : last_subscription_id_;
+  state.recovering = true;
+  state.guarded = true;
+  ++guarded_channels_;
   subscriptions_.push_back(state);
   endpoint_.counters().subscriptions.add();
-  if (added.first_on_worker) node.channel_active_on_worker(channel);
+  // The broker's confirmation: at once when the node has it already, else on this worker
+  // later (never before when_subscribed returns, so the state pushed above is still there).
+  std::weak_ptr<Session> weak = weak_from_this();
+  subscriptions_.back().confirmed =
+      node.when_subscribed(channel, added.first_on_worker, endpoint_.worker(),
+                           [weak, channel, id = state.id](std::error_code ec) {
+                             if (auto self = weak.lock()) self->on_broker_answer(channel, id, ec);
+                           });
   // Presence: every channel but the user's own room.
   if (!info_.user_id.empty() && channel.compare(0, 5, "user:") != 0) {
     subscriptions_.back().presence_joined = true;
@@ -281,15 +255,113 @@ bool Session::subscribe_one(const std::string& channel, bool replay_wanted,
         node.config().presence_ttl, node.count_failures(EngineOp::presence));
     node.presence_joined(channel, info_.user_id, info_.session_id);
   }
-  return true;
+  return state.id;
+}
+
+void Session::on_broker_answer(const std::string& channel, std::uint32_t id, std::error_code ec) {
+  if (closed_) return;
+  ChannelState* ch = find_channel(channel);
+  if (ch == nullptr || ch->id != id) return;  // unsubscribed meanwhile: nobody waits for it
+  if (!ec) {
+    ch->confirmed = true;
+    return answer_ready_subscribes();
+  }
+  // The broker will not deliver the channel here: the client is told, the subscription ends
+  // (the node asks the broker again when the client subscribes again).
+  std::string ref;
+  for (const auto& request : pending_subscribes_) {
+    for (const auto& entry : request.entries) {
+      if (entry.added == id) ref = request.ref;
+    }
+  }
+  unsubscribe_one(static_cast<std::size_t>(ch - subscriptions_.data()));
+  send_error("unavailable",
+             "cannot subscribe to " + channel + ": the broker did not confirm (" + ec.message() +
+                 "); subscribe again later",
+             ref);
+  send_unsubscribed(channel, "unavailable");
+  answer_ready_subscribes();
+}
+
+void Session::answer_ready_subscribes() {
+  // In request order: a later request waits for the answer of an earlier one.
+  while (!pending_subscribes_.empty() && !closed_) {
+    for (const auto& entry : pending_subscribes_.front().entries) {
+      const ChannelState* ch = find_channel(entry.channel);
+      if (ch != nullptr && !ch->confirmed) return;  // the broker has not answered yet
+    }
+    const PendingSubscribe request = std::move(pending_subscribes_.front());
+    pending_subscribes_.erase(pending_subscribes_.begin());
+    answer_subscribe(request);
+  }
+}
+
+void Session::answer_subscribe(const PendingSubscribe& request) {
+  if (!request.own_room) {
+    // The reply echoes the shape the client used (seed 001 expects conversation_ids back),
+    // and names what is subscribed now (not what the broker refused, or the client left).
+    std::string payload;
+    protocol::JsonObject reply(payload);
+    if (request.list_key != nullptr) {
+      std::string list = "[";
+      for (const auto& entry : request.entries) {
+        if (find_channel(entry.channel) == nullptr) continue;
+        if (list.size() > 1) list.push_back(',');
+        protocol::append_json_string(list, entry.as_given);
+      }
+      list.push_back(']');
+      reply.raw(request.list_key, list);
+    } else if (!request.entries.empty() && find_channel(request.entries.front().channel)) {
+      reply.string("channel", request.entries.front().channel);
+    }
+    reply.close();
+    send_json(protocol::make_envelope("subscribed", payload, request.id));
+  }
+  // Then, per channel: snapshot, then missed or retained events, then live ones (a channel
+  // subscribed before gets its snapshot again, and nothing else).
+  for (const auto& entry : request.entries) {
+    if (closed_) return;
+    ChannelState* ch = find_channel(entry.channel);
+    if (ch == nullptr) continue;
+    const bool added_here = entry.added != 0 && ch->id == entry.added;
+    if (request.own_room) {
+      if (!added_here) continue;
+      open_live(*ch);
+      if (!closed_ && find_channel(entry.channel) != nullptr) take_offline();
+      continue;
+    }
+    if (auto snapshot = endpoint_.node().snapshots().get(entry.channel)) {
+      std::string state;
+      protocol::JsonObject(state)
+          .string("type", "snapshot")
+          .string("channel", entry.channel)
+          .raw("payload", *snapshot)
+          .close();
+      send_json(std::move(state));
+      if (closed_) return;
+      ch = find_channel(entry.channel);
+    }
+    if (!added_here) continue;
+    if (!entry.replay) {
+      open_live(*ch);
+      continue;
+    }
+    replay(entry.channel, entry.since ? &*entry.since : nullptr,
+           endpoint_.node().config().history_size_for(entry.channel));
+  }
 }
 
 void Session::unsubscribe_one(std::size_t index) {
-  ChannelState state = subscriptions_[index];
-  subscriptions_[index] = subscriptions_.back();
+  ChannelState state = std::move(subscriptions_[index]);
+  if (index + 1 != subscriptions_.size()) subscriptions_[index] = std::move(subscriptions_.back());
   subscriptions_.pop_back();
   if (state.guarded) --guarded_channels_;
   const std::string channel = state.subscription.channel->name;
+  if (state.recovering) {
+    // What was held back for it will not be sent.
+    std::erase_if(buffered_,
+                  [&](const DeliveryPtr& d) { return d->publication->channel == channel; });
+  }
   Node& node = endpoint_.node();
   const bool last = endpoint_.hub().remove(state.subscription);
   endpoint_.counters().subscriptions.sub();
@@ -312,14 +384,18 @@ void Session::revoke_lost_channels() {
     const std::string channel = subscriptions_[i].subscription.channel->name;
     if (may_subscribe(channel)) continue;
     unsubscribe_one(i);
-    std::string payload;
-    protocol::JsonObject o(payload);
-    o.string("channel", channel);
-    if (channel.compare(0, 5, "conv:") == 0) o.string("conversation_id", channel.substr(5));
-    o.string("reason", "permission_revoked");
-    o.close();
-    send_json(protocol::make_envelope("unsubscribed", payload));
+    send_unsubscribed(channel, "permission_revoked");
   }
+}
+
+void Session::send_unsubscribed(const std::string& channel, std::string_view reason) {
+  std::string payload;
+  protocol::JsonObject o(payload);
+  o.string("channel", channel);
+  if (channel.compare(0, 5, "conv:") == 0) o.string("conversation_id", channel.substr(5));
+  o.string("reason", reason);
+  o.close();
+  send_json(protocol::make_envelope("unsubscribed", payload));
 }
 
 void Session::bad_position(std::string_view ref) {
@@ -379,84 +455,6 @@ void Session::handle_unsubscribe(const protocol::Envelope& e) {
   }
   reply.close();
   send_json(protocol::make_envelope("unsubscribed", payload, e.id));
-}
-
-// ---------------------------------------------------------------------------------------
-// Replay and recovery
-
-void Session::replay(const std::string& channel, const engine::StreamPosition* since,
-                     std::size_t limit) {
-  std::optional<engine::StreamPosition> from;
-  if (since != nullptr) from = *since;
-  std::weak_ptr<Session> weak = weak_from_this();
-  net::Worker& worker = endpoint_.worker();
-  endpoint_.node().engine().history->read(
-      channel, from, limit,
-      [weak, channel, &worker](std::error_code ec, engine::HistoryResult result) {
-        // Back on the session's worker (the memory engine answers inline, already there).
-        auto finish = [weak, channel, ec, result = std::move(result)]() {
-          auto self = weak.lock();
-          if (!self || self->closed_) return;
-          if (ec) return self->history_unavailable(channel, ec);
-          self->send_history(channel, result);
-        };
-        if (worker.io().get_executor().running_in_this_thread()) {
-          finish();
-        } else {
-          worker.post(std::move(finish));
-        }
-      });
-}
-
-void Session::history_unavailable(const std::string& channel, std::error_code ec) {
-  ChannelState* ch = find_channel(channel);
-  if (ch == nullptr) return;
-  endpoint_.node().engine_failed(EngineOp::history_read, ec);
-  // The client asked for what it missed and cannot have it now: it is told, and gets the live
-  // stream from here on (what was buffered meanwhile included).
-  send_error("unavailable", "the history of " + channel + " is unavailable (" + ec.message() +
-                                "); live events follow",
-             {});
-  ch->recovering = false;
-  unguard(*ch);
-  flush_buffered(channel);
-}
-
-void Session::send_history(const std::string& channel, const engine::HistoryResult& result) {
-  ChannelState* ch = find_channel(channel);
-  if (ch == nullptr) return;  // unsubscribed meanwhile
-  Node& node = endpoint_.node();
-  auto& counters = endpoint_.counters();
-  (result.recovered ? counters.recovered_total : counters.not_recovered_total).add();
-  // The position: tells the client where the stream is, and whether anything was lost.
-  std::string position;
-  append_position(position, result.position, result.recovered);
-  std::string payload;
-  protocol::JsonObject(payload).string("channel", channel).raw("position", position).close();
-  send_json(protocol::make_envelope(result.recovered ? "recovered" : "not_recovered", payload));
-  ch->recovering = false;
-  for (const auto& publication : result.publications) {
-    if (publication->offset <= ch->delivered_offset) continue;
-    DeliveryPtr replayed = node.frame(publication);
-    ch->delivered_offset = publication->offset;
-    ch->epoch_hash = replayed->epoch_hash;
-    send_delivery(replayed);
-  }
-  if (ch->delivered_offset == 0) unguard(*ch);  // nothing replayed: nothing to filter
-  flush_buffered(channel);
-}
-
-void Session::flush_buffered(const std::string& channel) {
-  // Live deliveries that arrived meanwhile, minus those the history already covered.
-  std::vector<DeliveryPtr> pending;
-  pending.swap(buffered_);
-  for (auto& d : pending) {
-    if (d->publication->channel == channel) {
-      deliver(d);
-    } else {
-      buffered_.push_back(std::move(d));
-    }
-  }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -11,7 +11,9 @@
 
 namespace switchboard::http {
 
-// Must be called exactly once, on the worker thread that received the request.
+// Must be called exactly once, from any thread: an answer given on another thread (an engine
+// completion) is posted back to the worker that received the request, which writes it (or
+// drops it, if the connection is gone by then). Copies may be destroyed on any thread.
 using Respond = std::function<void(Response)>;
 using Handler = std::function<void(const Request&, Respond)>;
 

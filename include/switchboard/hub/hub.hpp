@@ -26,6 +26,11 @@ struct Channel {
   std::string name;
   std::vector<Slot> slots;  // one vector, one allocation: a user's own channel has one slot
   std::size_t removed_in_walk = 0;  // how many null slots
+  // Where the channel's stream stands for this shard: the offset and epoch of the last
+  // publication delivered here (offset 0: none yet). Kept by the hub's owner (the gateway
+  // recovers from there when its broker lost the subscription); the hub only stores it.
+  std::uint64_t last_offset = 0;
+  std::string last_epoch;
 };
 
 // What a subscriber holds for one of its subscriptions (for O(1) removal).
@@ -63,6 +68,9 @@ class Hub {
   // The channel's local subscribers, or nullptr. Calling add/remove while iterating is not
   // allowed: deliveries that may unsubscribe collect first (see for_each_subscriber).
   const Channel* find(std::string_view channel) const noexcept;
+  Channel* find(std::string_view channel) noexcept {
+    return const_cast<Channel*>(static_cast<const Hub&>(*this).find(channel));
+  }
 
   // Calls f(Subscriber&, const Channel&, void* direct) — or f(Subscriber&, const Channel&) —
   // for each local subscriber of `channel`. Safe against f causing unsubscribes (of any

@@ -2,26 +2,33 @@
 // documented codes it leads to are seen on the wire: an engine whose broker refuses publishes
 // (a distributed backend that is down: error publish_failed), and an authenticator whose keys
 // carry key ids (auth.error unknown_key). With the embedded memory engine and the binary's
-// single unnamed key, neither can happen.
+// single unnamed key, neither can happen. The engine failure tests run twice: against the
+// failing stores as they are (answering on the caller's thread), and behind the deferred
+// engine (answering later, on the engine's thread, as a network backend does).
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 #include <memory>
 #include <string>
 
+#include "gateway_test_support.hpp"
 #include "switchboard/auth/authenticator.hpp"
 #include "switchboard/auth/jwt_verifier.hpp"
 #include "switchboard/engine/engine.hpp"
 #include "switchboard/gateway.hpp"
-#include "test_client.hpp"
 #include "wait_until.hpp"
 
 namespace switchboard {
 namespace {
 
 namespace json = boost::json;
-using net::testing::Frame;
-using net::testing::TestClient;
+using testing::api;
+using testing::Frame;
+using testing::local_config;
+using testing::metric;
+using testing::next_of_type;
+using testing::Running;
+using testing::TestClient;
 
 // The memory broker, except that publications to channels starting with "down:" fail the way
 // an unreachable backend's do.
@@ -133,48 +140,6 @@ class RegistryDownFor : public engine::NodeRegistry {
   std::unique_ptr<engine::NodeRegistry> inner_;
 };
 
-config::Config local_config() {
-  config::Config c;
-  c.bind_address = "127.0.0.1";
-  c.port = net::testing::free_port();
-  c.workers = 1;
-  return c;
-}
-
-// A started gateway, stopped at the end of the test.
-class Running {
- public:
-  explicit Running(std::unique_ptr<Gateway> gateway) : gateway_(std::move(gateway)) {
-    gateway_->start();
-  }
-  ~Running() {
-    gateway_->stop();
-    gateway_->wait();
-  }
-  Gateway& operator*() { return *gateway_; }
-
- private:
-  std::unique_ptr<Gateway> gateway_;
-};
-
-// The next text frame as JSON (a null value when the connection ended or timed out).
-json::value next_message(TestClient& client) {
-  const std::optional<Frame> frame = client.read_frame();
-  if (!frame || frame->opcode != 0x1) return nullptr;
-  return json::parse(frame->payload);
-}
-
-// The next message of `type`, skipping others (bounded by the client's receive timeout).
-json::value next_of_type(TestClient& client, std::string_view type) {
-  for (int i = 0; i < 20; ++i) {
-    json::value m = next_message(client);
-    if (m.is_null()) break;
-    if (m.as_object().at("type").as_string() == type) return m;
-  }
-  ADD_FAILURE() << "no " << type << " message";
-  return nullptr;
-}
-
 TEST(LibraryGateway, PublishTheBrokerRefusesIsAnsweredWithPublishFailed) {
   config::Config c = local_config();
   c.allow_anonymous = true;
@@ -235,34 +200,10 @@ TEST(LibraryGateway, TokenNamingAnUnknownKeyIdIsRefusedWithUnknownKey) {
   EXPECT_EQ(close->close_code(), 4001);
 }
 
-// The node's own metric, read over HTTP from the running gateway.
-std::uint64_t metric(std::uint16_t port, const std::string& name) {
-  TestClient http(port);
-  http.send_raw("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-  std::string body;
-  if (http.read_http_response(&body) != 200) return 0;
-  const std::string prefix = std::string(name) + " ";
-  const std::size_t at = body.find("\n" + prefix);
-  return at == std::string::npos ? 0 : std::stoull(body.substr(at + 1 + prefix.size()));
-}
-
-// An HTTP exchange with the running gateway's server API: status and body.
-std::pair<int, std::string> api(std::uint16_t port, std::string_view method, std::string_view path,
-                                std::string_view body = {}) {
-  TestClient http(port);
-  std::string request = std::string(method) + " " + std::string(path) +
-                        " HTTP/1.1\r\nHost: x\r\nAuthorization: apikey k\r\nConnection: close\r\n";
-  if (!body.empty()) request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
-  http.send_raw(request + "\r\n" + std::string(body));
-  std::string answer;
-  const int status = http.read_http_response(&answer);
-  return {status, answer};
-}
-
 // Every engine call can fail (a distributed backend down or slow): what the API and the client
 // see is an explicit 503 or `error unavailable`, and /metrics counts it; nothing is answered as
 // if it had worked.
-class EngineFailures : public ::testing::Test {
+class EngineFailures : public ::testing::TestWithParam<bool> {
  protected:
   EngineFailures() {
     c_.jwt_secret = "s";
@@ -273,28 +214,27 @@ class EngineFailures : public ::testing::Test {
     engine.history = std::make_unique<HistoryDownFor>(std::move(engine.history));
     engine.presence = std::make_unique<PresenceDownFor>(std::move(engine.presence));
     engine.registry = std::make_unique<RegistryDownFor>(std::move(engine.registry));
-    running_.emplace(std::make_unique<Gateway>(c_, std::move(engine)));
+    testing::EngineThreadPtr thread;
+    if (GetParam()) {
+      thread = std::make_shared<testing::EngineThread>();
+      engine = testing::make_deferred_engine(std::move(engine), thread);
+    }
+    running_.emplace(std::make_unique<Gateway>(c_, std::move(engine)), thread);
   }
   // A client authenticated as `user`.
   std::unique_ptr<TestClient> connect(const std::string& user) {
-    auto client = std::make_unique<TestClient>(c_.port);
-    EXPECT_EQ(client->upgrade(c_.ws_path), 101);
-    client->send_text(R"({"type":"auth","payload":{"token":")" +
-                      auth::sign_jwt(auth::Algorithm::HS256, "s",
-                                     R"({"sub":")" + user + R"(","exp":4102444800})") +
-                      R"("}})");
-    next_of_type(*client, "auth.success");
-    return client;
+    return testing::connect_as(c_, user);
   }
-  std::uint64_t errors(std::string_view op) {
-    return metric(c_.port, "switchboard_gateway_engine_errors_total{op=\"" + std::string(op) + "\"}");
-  }
+  std::uint64_t errors(std::string_view op) { return testing::engine_errors(c_.port, op); }
 
   config::Config c_ = local_config();
   std::optional<Running> running_;
 };
 
-TEST_F(EngineFailures, APublishTheEngineCannotStoreIs503AndCounted) {
+INSTANTIATE_TEST_SUITE_P(Engines, EngineFailures, ::testing::Values(false, true),
+                         testing::engine_name);
+
+TEST_P(EngineFailures, APublishTheEngineCannotStoreIs503AndCounted) {
   const auto [status, body] = api(c_.port, "POST", "/api/publish",
                                   R"({"channel":"down:a","payload":{"n":1}})");
   EXPECT_EQ(status, 503) << body;
@@ -303,7 +243,7 @@ TEST_F(EngineFailures, APublishTheEngineCannotStoreIs503AndCounted) {
   EXPECT_EQ(api(c_.port, "POST", "/api/publish", R"({"channel":"up:a","payload":{}})").first, 200);
 }
 
-TEST_F(EngineFailures, HistoryAndPresenceRequestsGetErrorUnavailable) {
+TEST_P(EngineFailures, HistoryAndPresenceRequestsGetErrorUnavailable) {
   auto client = connect("alice");
   client->send_text(R"({"type":"history","id":"h1","payload":{"channel":"down:a"}})");
   json::value error = next_of_type(*client, "error");
@@ -322,7 +262,7 @@ TEST_F(EngineFailures, HistoryAndPresenceRequestsGetErrorUnavailable) {
   EXPECT_NE(body.find("\"unavailable\""), std::string::npos) << body;
 }
 
-TEST_F(EngineFailures, AReplayWhoseHistoryCannotBeReadSaysSoAndLiveEventsFollow) {
+TEST_P(EngineFailures, AReplayWhoseHistoryCannotBeReadSaysSoAndLiveEventsFollow) {
   auto client = connect("bob");
   client->send_text(R"({"type":"subscribe","payload":{"channels":["noread:a"],"replay":true}})");
   next_of_type(*client, "subscribed");
@@ -336,7 +276,7 @@ TEST_F(EngineFailures, AReplayWhoseHistoryCannotBeReadSaysSoAndLiveEventsFollow)
   EXPECT_EQ(live.at("payload"), json::parse(R"({"n":2})"));
 }
 
-TEST_F(EngineFailures, SendToAUserWhoseRegistryIsDownIs503NeitherSentNorKept) {
+TEST_P(EngineFailures, SendToAUserWhoseRegistryIsDownIs503NeitherSentNorKept) {
   const auto [status, body] = api(c_.port, "POST", "/api/send",
                                   R"({"user_id":"down-carol","requires_ack":true,"payload":{}})");
   EXPECT_EQ(status, 503) << body;
