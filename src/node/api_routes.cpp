@@ -116,8 +116,11 @@ void add_api_routes(Node& node) {
     if (!f) return;
     Message message;
     if (auto error = read_message(*f, message); !error.empty()) return respond(bad_request(error));
-    node.broadcast(std::move(message));
-    respond(Response::json(202, R"({"status":"accepted"})"));
+    // Answered once the broker took it: never a 2xx for a broadcast that went nowhere.
+    node.broadcast(std::move(message), [respond](std::error_code ec) {
+      if (ec) return respond(Response::error(503, "publish_failed", ec.message()));
+      respond(Response::json(202, R"({"status":"accepted"})"));
+    });
   }));
 
   router.add("POST", "/api/send", with_key(node, [&node](const Request& request, Respond respond) {

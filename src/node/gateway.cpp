@@ -13,6 +13,7 @@
 #include "node.hpp"
 #include "switchboard/auth/jwt_verifier.hpp"
 #include "switchboard/engine/engine.hpp"
+#include "switchboard/engine/redis/redis_engine.hpp"
 #include "switchboard/net/ops_routes.hpp"
 #include "switchboard/net/server.hpp"
 #include "upstream.hpp"
@@ -55,9 +56,29 @@ std::unique_ptr<auth::Authenticator> configured_authenticator(const node::Node& 
   return auth::make_jwt_authenticator(std::make_shared<const auth::JwtVerifier>(std::move(jwt)));
 }
 
+// The engine the configuration names: Redis when a Redis address is configured (or engine =
+// redis), else the embedded memory engine.
+engine::Engine configured_engine(const config::Config& c) {
+  if (!c.uses_redis()) {
+    if (!c.redis_url.empty() || !c.redis_host.empty()) {
+      spdlog::warn("engine = memory: the Redis address configured is not used");
+    }
+    return engine::make_memory_engine();
+  }
+  engine::RedisEngineConfig redis;
+  redis.url = c.redis_url;
+  redis.host = c.redis_host;
+  redis.password = c.redis_password;
+  redis.database = static_cast<int>(c.redis_database);
+  redis.prefix = c.redis_prefix;
+  redis.command_timeout = c.redis_command_timeout;
+  redis.empty_stream_ttl = c.history_ttl;
+  return engine::make_redis_engine(redis);
+}
+
 }  // namespace
 
-Gateway::Gateway(config::Config config) : Gateway(std::move(config), engine::make_memory_engine()) {}
+Gateway::Gateway(config::Config config) : Gateway(config, configured_engine(config)) {}
 
 Gateway::Gateway(config::Config config, engine::Engine engine)
     : server_(std::make_unique<net::Server>(std::move(config))) {

@@ -93,9 +93,7 @@ void Node::start() {
   // says 503 until they answer.
   if (engine_.backend) engine_.backend->start();
   engine_.broker->start(id_, *this);
-  engine_.broker->subscribe(kBroadcastChannel, [](std::error_code ec) {
-    if (ec) spdlog::error("broker: cannot subscribe to broadcasts: {}", ec.message());
-  });
+  subscribe_broadcasts();
   work_ = std::make_unique<
       boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(
       housekeeping_.get_executor());
@@ -112,12 +110,26 @@ void Node::tick() {
   tick_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     snapshots_.expire();
+    // A broker that was unreachable at start (or refused) is asked again every second.
+    if (!broadcasts_subscribed_.load() && !broadcasts_pending_.load()) subscribe_broadcasts();
     // The engine's clock, not the timer's: registry entries expire by it.
     if (const auto now = engine_.now(); now >= next_registry_refresh_) {
       next_registry_refresh_ = now + config().registry_ttl / 3;
       refresh_registry();
     }
     tick();
+  });
+}
+
+void Node::subscribe_broadcasts() {
+  broadcasts_pending_ = true;
+  engine_.broker->subscribe(kBroadcastChannel, [this](std::error_code ec) {
+    if (ec) {
+      engine_failed(EngineOp::subscribe, ec);
+      spdlog::error("broker: cannot subscribe to broadcasts ({}): trying again", ec.message());
+    }
+    broadcasts_subscribed_ = !ec;
+    broadcasts_pending_ = false;
   });
 }
 
@@ -251,11 +263,13 @@ const char* to_string(EngineOp op) noexcept {
   return "unknown";
 }
 
-void Node::broadcast(Message message) {
+void Node::broadcast(Message message, engine::Completion done) {
   engine::Publication publication =
       make_publication(std::string(kBroadcastChannel), std::move(message));
   publication.ephemeral = true;
-  publish(std::move(publication));
+  publish(std::move(publication), [done = std::move(done)](std::error_code ec, engine::PublicationPtr) {
+    if (done) done(ec);
+  });
 }
 
 void Node::emit(const std::string& channel, std::string type, std::string payload,

@@ -107,7 +107,8 @@ class Node final : public engine::BrokerHandler {
   // connection anywhere, kept in the offline store for the user's next connection.
   void send_to_user(std::string user_id, Message message,
                     std::function<void(std::error_code, bool delivered_now)> done = {});
-  void broadcast(Message message);
+  // `done` (optional) once the broker took it, or with the error.
+  void broadcast(Message message, engine::Completion done = {});
   // Puts acknowledged messages in `user_id`'s offline store, in order, for their next
   // connection (`done`, optional, after the last, with the last push's error). What the
   // store's bound drops, and what a failing store could not keep, is counted.
@@ -205,6 +206,9 @@ class Node final : public engine::BrokerHandler {
   // registry_ttl (by the engine's clock) the registry entries of this node's users.
   void tick();
   void refresh_registry();
+  // The broadcast channel, every node's: subscribed at start and, until that succeeds, again
+  // by every tick.
+  void subscribe_broadcasts();
   void register_user(const std::string& user_id);  // this node holds a connection of the user
   engine::HistoryOptions history_options(std::string_view channel) const;
 
@@ -221,6 +225,8 @@ class Node final : public engine::BrokerHandler {
   Snapshots snapshots_;
   std::atomic<std::uint64_t> offline_dropped_{0};
   std::atomic<std::uint64_t> registry_refreshes_{0};
+  std::atomic<bool> broadcasts_subscribed_{false};
+  std::atomic<bool> broadcasts_pending_{false};
   std::atomic<std::uint64_t> publications_received_{0};
   std::atomic<std::uint64_t> node_messages_received_{0};
   std::array<std::atomic<std::uint64_t>, kEngineOps> engine_errors_{};

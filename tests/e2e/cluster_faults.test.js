@@ -48,6 +48,13 @@ test('Redis down at start: the node serves HTTP, /ready is 503 naming Redis, and
   const ok = await node.api('POST', '/api/publish', { channel: 'room:a', type: 'msg', payload: {} });
   assert.equal(ok.status, 200, ok.text);
   assert.equal(ok.json.offset, 1);
+  // The broadcast channel, which the node could not subscribe to at start, was asked for again.
+  const everyone = await Client.authed(node, 'anyone');
+  await eventually(async () => {
+    const res = await node.api('POST', '/api/broadcast', { type: 'notice', payload: { n: 1 } });
+    assert.equal(res.status, 202, res.text);
+    await everyone.next('notice', 300);
+  }, { what: 'a broadcast reaching the client', timeoutMs: 10000 });
 });
 
 test('Redis restarted while nodes run: 503 meanwhile, connections stay open, live events flow again, and the lost history is reported as not_recovered', async (t) => {
@@ -68,6 +75,10 @@ test('Redis restarted while nodes run: 503 meanwhile, connections stay open, liv
   await ready(b, 503);
   const during = await b.api('POST', '/api/publish', { channel, type: 'msg', payload: { n: 2 } });
   assert.equal(during.status, 503, `never a 2xx for something not published: ${during.text}`);
+  const broadcast = await b.api('POST', '/api/broadcast', { type: 'notice', payload: {} });
+  assert.equal(broadcast.status, 503, broadcast.text);
+  const send = await b.api('POST', '/api/send', { user_id: 'watcher', type: 'dm', payload: {} });
+  assert.equal(send.status, 503, send.text);
   await ping(watcher);  // the client connection stays open and served
 
   await redis.restart();

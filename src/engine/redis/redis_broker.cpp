@@ -189,8 +189,16 @@ void RedisBroker::State::on_resubscribed(std::string_view pubsub_channel) {
   // The node channel has nothing to recover: node messages sent meanwhile are lost, and
   // their senders saw unknown_node while this node was not subscribed.
   if (handler == nullptr || !pubsub_channel.starts_with(channel_prefix)) return;
-  ++stats.subscriptions_restored;
-  handler->on_subscription_restored(pubsub_channel.substr(channel_prefix.size()));
+  // Reported once the channel's command connection is ready too: the node answers with
+  // history reads, which would fail while the shard is still logging in.
+  std::string channel(pubsub_channel.substr(channel_prefix.size()));
+  const std::size_t shard = context.shard_for(channel);
+  context.when_ready(shard, [weak = weak_from_this(), channel = std::move(channel)] {
+    auto self = weak.lock();
+    if (!self || self->handler == nullptr) return;
+    ++self->stats.subscriptions_restored;
+    self->handler->on_subscription_restored(channel);
+  });
 }
 
 void RedisBroker::State::shutdown() {

@@ -157,7 +157,19 @@ void RedisContext::on_connected(std::size_t index) {
     s.ready = true;
     set_status(s, {});  // after: a reader that sees "not ready" always finds a reason
     spdlog::info("redis: {} ready (run_id {})", s.address, s.run_id.substr(0, 8));
+    auto waiting = std::move(s.when_ready);
+    s.when_ready.clear();
+    for (auto& fn : waiting) fn();
   });
+}
+
+void RedisContext::when_ready(std::size_t index, std::function<void()> fn) {
+  Shard& shard = *shards_[index];
+  if (shard.ready) {
+    boost::asio::post(io_, std::move(fn));
+  } else {
+    shard.when_ready.push_back(std::move(fn));
+  }
 }
 
 void RedisContext::on_state(std::size_t index, RedisState state) {

@@ -99,6 +99,10 @@ class RedisContext {
   // `hook` runs on the I/O thread when stop() begins, before the command connections close:
   // the owner of other I/O objects on this executor closes them there.
   void on_stop(std::function<void()> hook) { stop_hooks_.push_back(std::move(hook)); }
+  // Runs `fn` on the I/O thread once `shard` is ready: at once (posted) when it is, else when
+  // it becomes ready (dropped at stop()). The broker reports a restored subscription only
+  // then, so that the recovery reads it causes find the shard ready.
+  void when_ready(std::size_t shard, std::function<void()> fn);
   // The run_id INFO reported on the current connection (empty while not ready).
   const std::string& run_id(std::size_t shard) const { return shards_[shard]->run_id; }
   // Sends a command to `shard`; `done` runs on the I/O thread. When the shard is not ready
@@ -149,6 +153,7 @@ class RedisContext {
   struct Shard {
     std::unique_ptr<RedisConnection> connection;
     std::string run_id;              // I/O thread
+    std::vector<std::function<void()>> when_ready;  // I/O thread
     std::atomic<bool> ready{false};  // written on the I/O thread, read anywhere
     std::string address;             // host:port, for health
     mutable std::mutex status_mutex;

@@ -10,6 +10,7 @@
 #include "redis_offline_store.hpp"
 #include "redis_presence.hpp"
 #include "redis_rate_limiter.hpp"
+#include "redis_snapshot_store.hpp"
 #include "redis_url.hpp"
 
 namespace switchboard::engine {
@@ -41,11 +42,12 @@ Engine make_redis_engine(const RedisEngineConfig& config, NowFn now) {
   auto context = redis::RedisContext::make(std::move(options), now);
   Engine engine;
   engine.broker = std::make_unique<redis::RedisBroker>(context);
-  engine.history = std::make_unique<redis::RedisHistory>(context);
+  engine.history = std::make_unique<redis::RedisHistory>(context, config.empty_stream_ttl);
   engine.presence = std::make_unique<redis::RedisPresence>(context);
   engine.registry = std::make_unique<redis::RedisNodeRegistry>(context);
   engine.rate_limiter = std::make_unique<redis::RedisRateLimiter>(context);
   engine.offline = std::make_unique<redis::RedisOfflineStore>(context);
+  engine.snapshots = std::make_unique<redis::RedisSnapshotStore>(context);
   engine.now = std::move(now);
   engine.backend = std::make_shared<RedisBackend>(std::move(context));
   return engine;
