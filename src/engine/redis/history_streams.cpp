@@ -84,7 +84,11 @@ HistoryStreams::HistoryStreams(RedisContext& context, std::chrono::milliseconds 
     : context_(context),
       empty_stream_ttl_(empty_stream_ttl),
       append_script_(append_script()),
-      read_script_(read_script()) {}
+      read_script_(read_script()) {
+  // Loaded on every (re)connect before the shard is ready: a first call never meets NOSCRIPT,
+  // whose retry would run after the calls made behind it.
+  context_.preload({append_script_, read_script_});
+}
 
 void HistoryStreams::append(AppendRequest request, ResultCallback<PublicationPtr> done) {
   const std::string& channel = request.publication.channel;
@@ -100,8 +104,8 @@ void HistoryStreams::append(AppendRequest request, ResultCallback<PublicationPtr
   const std::string_view args[] = {now,  epoch,  context_.run_id(shard), ttl,
                                    size, gc_ttl, request.body,           request.pubsub_channel};
   auto stored = std::make_shared<Publication>(std::move(request.publication));
-  append_script_.run(
-      context_, shard, keys, args,
+  context_.run_script(
+      shard, append_script_, keys, args,
       [context = &context_, stored, done = std::move(done)](std::error_code ec, RedisReply reply) {
         if (!done) return;
         if (ec) return done(context->engine_error(ec, reply, "history append"), nullptr);
@@ -135,7 +139,7 @@ void HistoryStreams::read(const std::string& channel, const std::optional<Stream
                                    limit_text,
                                    empty_ttl,
                                    empty_gc_ttl};
-  read_script_.run(context_, shard, keys, args,
+  context_.run_script(shard, read_script_, keys, args,
                    [context = &context_, stats = stats_, channel, done = std::move(done)](
                        std::error_code ec, RedisReply reply) {
                      if (!done) return;

@@ -20,7 +20,7 @@
 #include <string>
 
 #include "redis_context.hpp"
-#include "shard_script.hpp"
+#include "redis_script.hpp"
 #include "switchboard/engine/history_store.hpp"
 
 namespace switchboard::engine::redis {
@@ -58,8 +58,8 @@ class HistoryStreams {
  private:
   RedisContext& context_;
   std::chrono::milliseconds empty_stream_ttl_;
-  ShardScript append_script_;
-  ShardScript read_script_;
+  RedisScript append_script_;
+  RedisScript read_script_;
   std::shared_ptr<HistoryStreamStats> stats_ = std::make_shared<HistoryStreamStats>();
 };
 

@@ -18,11 +18,13 @@
 
 namespace switchboard::engine::redis {
 
-// Completes `done` (a Completion or a ResultCallback) with `ec` and default values; an empty
-// `done` is allowed.
-template <class... Values>
-void fail(const std::function<void(std::error_code, Values...)>& done, std::error_code ec) {
-  if (done) done(ec, Values{}...);
+// Completes `done` (which may be empty) with `ec` and, for a result, `value` (default on error).
+inline void complete(const Completion& done, std::error_code ec) {
+  if (done) done(ec);
+}
+template <class T>
+void complete(const ResultCallback<T>& done, std::error_code ec, T value = T{}) {
+  if (done) done(ec, std::move(value));
 }
 
 template <class Done, class Work>
@@ -32,15 +34,13 @@ struct IoCall {
   void operator()() { work(std::move(done)); }
 };
 
-template <class... Values, class Work>
-void post_call(RedisContext& context, std::function<void(std::error_code, Values...)> done,
-               Work work) {
-  using Done = std::function<void(std::error_code, Values...)>;
+// Runs `work(std::move(done))` on the I/O thread, or completes `done` with `unavailable` now.
+template <class Done, class Work>
+void post_call(RedisContext& context, Done done, Work work) {
   IoCall<Done, Work> call{std::move(done), std::move(work)};
   // post() takes the call by reference and moves from it only when it accepts it: refused,
   // `call.done` is still ours to complete.
-  if (context.post(std::move(call))) return;
-  fail(call.done, EngineErrc::unavailable);
+  if (!context.post(std::move(call))) complete(call.done, EngineErrc::unavailable);
 }
 
 }  // namespace switchboard::engine::redis

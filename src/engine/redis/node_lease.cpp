@@ -35,14 +35,16 @@ NodeLease::NodeLease(RedisContext& context, std::string node_id,
       claim_script_(kClaimScript),
       release_script_(kReleaseScript),
       timer_(context.executor()),
-      conflicts_(conflicts) {}
+      conflicts_(conflicts) {
+  context_.preload({claim_script_, release_script_});
+}
 
 void NodeLease::claim(std::function<void(Claim)> done) {
   const std::string ttl = std::to_string(kTtl.count());
   const std::string_view keys[] = {key_};
   const std::string_view args[] = {token_, ttl};
-  claim_script_.run(
-      context_, shard_, keys, args,
+  context_.run_script(
+      shard_, claim_script_, keys, args,
       [self = shared_from_this(), done = std::move(done)](std::error_code ec, RedisReply reply) {
         if (self->released_) return;
         if (ec || reply.type != RedisReply::Type::integer) {
@@ -80,7 +82,7 @@ void NodeLease::release() {
   timer_.cancel();
   const std::string_view keys[] = {key_};
   const std::string_view args[] = {token_};
-  release_script_.run(context_, shard_, keys, args, nullptr);
+  context_.run_script(shard_, release_script_, keys, args, nullptr);
 }
 
 }  // namespace switchboard::engine::redis

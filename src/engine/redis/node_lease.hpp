@@ -23,7 +23,7 @@
 #include <string>
 
 #include "redis_context.hpp"
-#include "shard_script.hpp"
+#include "redis_script.hpp"
 
 namespace switchboard::engine::redis {
 
@@ -53,8 +53,8 @@ class NodeLease : public std::enable_shared_from_this<NodeLease> {
   std::string key_;
   std::string token_;
   std::size_t shard_;
-  ShardScript claim_script_;
-  ShardScript release_script_;
+  RedisScript claim_script_;
+  RedisScript release_script_;
   boost::asio::steady_timer timer_;
   bool released_ = false;
   std::atomic<std::uint64_t>& conflicts_;

@@ -143,7 +143,7 @@ void RedisBroker::State::subscribe_node_channel() {
 }
 
 void RedisBroker::State::subscription(const std::string& channel, bool subscribe, Completion done) {
-  if (handler == nullptr) return fail(done, EngineErrc::not_started);
+  if (handler == nullptr) return complete(done, EngineErrc::not_started);
   RedisSubscriber& sub = *subscribers[context.shard_for(channel)];
   auto complete = [ctx = &context, subscribe, done = std::move(done)](std::error_code ec) {
     if (done) done(ctx->engine_error(ec, RedisReply{}, subscribe ? "SUBSCRIBE" : "UNSUBSCRIBE"));
@@ -289,7 +289,7 @@ void RedisBroker::publish(Publication publication, const HistoryOptions& history
               [state = state_, request = AppendRequest::make(std::move(publication), history,
                                                              std::move(pubsub_channel))](
                   ResultCallback<PublicationPtr> completion) mutable {
-                if (state->handler == nullptr) return fail(completion, EngineErrc::not_started);
+                if (state->handler == nullptr) return complete(completion, EngineErrc::not_started);
                 state->streams.append(std::move(request), std::move(completion));
               });
     return;
@@ -300,7 +300,7 @@ void RedisBroker::publish(Publication publication, const HistoryOptions& history
       *context_, std::move(done),
       [state = state_, pubsub_channel = std::move(pubsub_channel), payload = encode_positioned(*p),
        p](ResultCallback<PublicationPtr> completion) mutable {
-        if (state->handler == nullptr) return fail(completion, EngineErrc::not_started);
+        if (state->handler == nullptr) return complete(completion, EngineErrc::not_started);
         state->publish_raw(
             p->channel, pubsub_channel, payload,
             [p, completion = std::move(completion)](std::error_code ec, std::int64_t) {
@@ -315,7 +315,7 @@ void RedisBroker::publish_to_node(std::string_view node_id, const PublicationPtr
       *context_, std::move(done),
       [state = state_, node_id = std::string(node_id), pubsub_channel = context_->key("n", node_id),
        payload = encode_positioned(*publication)](Completion completion) mutable {
-        if (state->handler == nullptr) return fail(completion, EngineErrc::not_started);
+        if (state->handler == nullptr) return complete(completion, EngineErrc::not_started);
         state->publish_raw(
             node_id, pubsub_channel, payload,
             [completion = std::move(completion)](std::error_code ec, std::int64_t n) {

@@ -11,7 +11,6 @@
 
 namespace switchboard::engine::redis {
 
-using store_detail::post_call;
 
 namespace {
 

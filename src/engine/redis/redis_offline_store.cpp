@@ -14,8 +14,6 @@
 namespace switchboard::engine::redis {
 namespace {
 
-using store_detail::complete;
-using store_detail::post_call;
 
 // "<expiry ms>:" put_field(id) positioned: the scripts read the expiry and the id, nothing else.
 std::string encode_entry(std::int64_t expiry_ms, const Publication& p) {

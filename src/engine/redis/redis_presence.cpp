@@ -14,9 +14,7 @@
 namespace switchboard::engine::redis {
 namespace {
 
-using store_detail::complete;
 using store_detail::mutation_done;
-using store_detail::post_call;
 
 constexpr std::string_view kTouchMember = "touch";  // never starts with a digit, as entries do
 

@@ -3,6 +3,9 @@
 
 #include <charconv>
 
+#include "io_call.hpp"
+#include "store_call.hpp"
+
 namespace switchboard::engine::redis {
 namespace {
 
@@ -23,46 +26,47 @@ RedisSnapshotStore::RedisSnapshotStore(std::shared_ptr<RedisContext> context)
 
 void RedisSnapshotStore::set(std::string_view channel, std::string bytes,
                              std::chrono::milliseconds ttl, Completion done) {
-  auto ctx = context_;
-  const bool posted = ctx->post([ctx, channel = std::string(channel), bytes = std::move(bytes),
-                                 ttl, done]() mutable {
-    std::string value = std::to_string(ctx->now_ms() + ttl.count());
-    value.push_back(':');
-    value.append(bytes);
-    const std::string key = ctx->key("sn", channel);
-    const std::string px = ctx->gc_ttl_text(ttl);
-    ctx->command(ctx->shard_for(channel), {"SET", key, value, "PX", px},
-                 [ctx, done](std::error_code ec, const RedisReply& reply) {
-                   if (done) done(ctx->engine_error(ec, reply, "snapshot SET"));
-                 });
-  });
-  if (!posted && done) done(EngineErrc::unavailable);
+  // The expiry from the caller's moment: a ManualClock advanced right after the call does not
+  // move it.
+  std::string value = std::to_string(context_->now_ms() + ttl.count());
+  value.push_back(':');
+  value.append(bytes);
+  post_call(*context_, std::move(done),
+            [ctx = context_, channel = std::string(channel), value = std::move(value),
+             ttl](Completion on_done) {
+              ctx->command(ctx->shard_for(channel),
+                           {"SET", ctx->key("sn", channel), value, "PX", ctx->gc_ttl_text(ttl)},
+                           store_detail::mutation_done(*ctx, std::move(on_done), "snapshot set"));
+            });
 }
 
 void RedisSnapshotStore::get(std::string_view channel,
                              ResultCallback<std::optional<std::string>> done) {
-  auto ctx = context_;
-  const bool posted = ctx->post([ctx, channel = std::string(channel), done] {
-    ctx->command(ctx->shard_for(channel), {"GET", ctx->key("sn", channel)},
-                 [ctx, done](std::error_code ec, const RedisReply& reply) {
-                   if (!done) return;
-                   if (ec) return done(ctx->engine_error(ec, reply, "snapshot GET"), std::nullopt);
-                   if (reply.type != RedisReply::Type::string) return done({}, std::nullopt);
-                   done({}, live_bytes(reply.str, ctx->now_ms()));
-                 });
-  });
-  if (!posted && done) done(EngineErrc::unavailable, std::nullopt);
+  const std::int64_t now = context_->now_ms();
+  post_call(*context_, std::move(done),
+            [ctx = context_, channel = std::string(channel),
+             now](ResultCallback<std::optional<std::string>> on_done) {
+              ctx->command(ctx->shard_for(channel), {"GET", ctx->key("sn", channel)},
+                           [ctx, on_done = std::move(on_done), now](std::error_code ec,
+                                                                    const RedisReply& reply) {
+                             if (ec) {
+                               return complete(on_done, ctx->engine_error(ec, reply, "snapshot get"));
+                             }
+                             std::optional<std::string> bytes;
+                             if (reply.type == RedisReply::Type::string) {
+                               bytes = live_bytes(reply.str, now);
+                             }
+                             complete(on_done, {}, std::move(bytes));
+                           });
+            });
 }
 
 void RedisSnapshotStore::remove(std::string_view channel, Completion done) {
-  auto ctx = context_;
-  const bool posted = ctx->post([ctx, channel = std::string(channel), done] {
-    ctx->command(ctx->shard_for(channel), {"DEL", ctx->key("sn", channel)},
-                 [ctx, done](std::error_code ec, const RedisReply& reply) {
-                   if (done) done(ctx->engine_error(ec, reply, "snapshot DEL"));
-                 });
-  });
-  if (!posted && done) done(EngineErrc::unavailable);
+  post_call(*context_, std::move(done),
+            [ctx = context_, channel = std::string(channel)](Completion on_done) {
+              ctx->command(ctx->shard_for(channel), {"DEL", ctx->key("sn", channel)},
+                           store_detail::mutation_done(*ctx, std::move(on_done), "snapshot remove"));
+            });
 }
 
 }  // namespace switchboard::engine::redis

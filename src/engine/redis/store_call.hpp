@@ -19,34 +19,11 @@
 #include <system_error>
 #include <utility>
 
+#include "io_call.hpp"
 #include "redis_context.hpp"
 #include "switchboard/engine/error.hpp"
 
 namespace switchboard::engine::redis::store_detail {
-
-// Completes `done` (which may be empty) with `ec` and, for a result, `value` (default on error).
-inline void complete(const Completion& done, std::error_code ec) {
-  if (done) done(ec);
-}
-template <class T>
-void complete(const ResultCallback<T>& done, std::error_code ec, T value = T{}) {
-  if (done) done(ec, std::move(value));
-}
-
-template <class Done, class Work>
-struct PostedCall {
-  Work work;
-  Done done;
-  void operator()() { work(std::move(done)); }
-};
-
-// Runs `work(std::move(done))` on the I/O thread, or completes `done` with `unavailable` now.
-template <class Done, class Work>
-void post_call(RedisContext& context, Done done, Work work) {
-  PostedCall<Done, Work> call{std::move(work), std::move(done)};
-  // A refused post leaves `call` untouched (redis_context.hpp): its `done` is still here.
-  if (!context.post(std::move(call))) complete(call.done, EngineErrc::unavailable);
-}
 
 // The callback of a mutation's last command: completes `done` with the engine's error for
 // what the command got (`what` names the call in logs).
