@@ -43,6 +43,15 @@ test('Redis down at start: the node serves HTTP, /ready is 503 naming Redis, and
   assert.equal(health.status, 'degraded');
   const refused = await node.api('POST', '/api/publish', { channel: 'room:a', type: 'msg', payload: {} });
   assert.equal(refused.status, 503, refused.text);
+  // A client still connects and authenticates (JWT needs no Redis); a subscribe is refused
+  // visibly, not left waiting.
+  const early = await Client.authed(node, 'early');
+  early.send({ type: 'subscribe', payload: { channel: 'room:a' } });
+  const err = await early.next((m) => m.type === 'error' && m.payload.code === 'unavailable' &&
+    JSON.stringify(m.payload).includes('room:a'));
+  assert.ok(err);
+  const dropped = await early.next((m) => m.type === 'unsubscribed' && m.payload.channel === 'room:a');
+  assert.equal(dropped.payload.reason, 'unavailable');
   await redis.restart();
   await ready(node, 200);
   const ok = await node.api('POST', '/api/publish', { channel: 'room:a', type: 'msg', payload: {} });
