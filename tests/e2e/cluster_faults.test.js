@@ -166,3 +166,63 @@ test('Redis frozen: calls time out within the command timeout and are counted, t
     assert.equal(ok.status, 200, ok.text);
   }, { what: 'publish after the thaw', timeoutMs: 10000 });
 });
+
+test('the promise: through a Redis crash, every publication answered 2xx reaches the subscriber once and in order, or the subscriber is told not_recovered', async (t) => {
+  const redis = await RedisServer.start();
+  const [sub, pub] = await Promise.all([
+    Server.start({ args: nodeArgs(redis, 'promise-sub') }),
+    Server.start({ args: nodeArgs(redis, 'promise-pub') })]);
+  t.after(async () => { await Promise.all([sub.stop(), pub.stop()]); await redis.stop(); });
+  await Promise.all([ready(sub, 200), ready(pub, 200)]);
+  const channel = 'room:promise';
+  const client = await Client.authed(sub, 'promised');
+  await client.subscribe([channel]);
+
+  const accepted = [];  // {n, offset, epoch} of every 2xx
+  let refused = 0;
+  const N = 240;
+  for (let n = 1; n <= N; n++) {
+    if (n === 80) await redis.kill();
+    if (n === 120) await redis.restart();
+    const res = await pub.api('POST', '/api/publish', { channel, type: 'msg', payload: { n } });
+    if (res.status === 200) {
+      accepted.push({ n, offset: res.json.offset, epoch: res.json.epoch });
+    } else {
+      assert.equal(res.status, 503, res.text);
+      refused++;
+    }
+  }
+  assert.ok(refused > 0, 'the crash was felt');
+  assert.ok(accepted.some((a) => a.n > 120), 'publications were accepted again after the restart');
+  // A marker after everything: once it arrived, everything before it that will arrive has.
+  await eventually(async () => {
+    const res = await pub.api('POST', '/api/publish', { channel, type: 'msg', payload: { n: 'end' } });
+    assert.equal(res.status, 200, res.text);
+  }, { what: 'the marker published' });
+  await client.next((m) => m.type === 'msg' && m.payload.n === 'end', 15000);
+
+  const got = client.messages.filter((m) => m.type === 'msg' && m.channel === channel &&
+    m.payload.n !== 'end');
+  const ns = got.map((m) => m.payload.n);
+  assert.equal(new Set(ns).size, ns.length, `no publication twice: ${ns}`);
+  for (let i = 1; i < got.length; i++) {
+    const [a, b] = [got[i - 1], got[i]];
+    assert.ok(a.epoch !== b.epoch || b.offset === a.offset + 1, `in order, no gap without notice: ${a.offset}@${a.epoch} then ${b.offset}@${b.epoch}`);
+  }
+  const told = client.messages.filter((m) => m.type === 'not_recovered' && m.payload.channel === channel);
+  const received = new Set(ns);
+  const missing = accepted.filter((a) => !received.has(a.n));
+  if (missing.length > 0) {
+    // Each one lost belongs to an epoch the subscriber was told it lost.
+    assert.ok(told.length > 0, `lost ${missing.map((m) => m.n)} without being told`);
+    for (const m of missing) {
+      assert.ok(told.some((x) => x.payload.position.epoch !== m.epoch),
+        `publication ${m.n} (${m.offset}@${m.epoch}) lost without a not_recovered for its epoch`);
+    }
+  }
+  // Every event of the new epoch arrived: its history was there to recover from.
+  const lastEpoch = accepted[accepted.length - 1].epoch;
+  for (const a of accepted.filter((x) => x.epoch === lastEpoch)) {
+    assert.ok(received.has(a.n), `publication ${a.n} of the current epoch missing`);
+  }
+});
