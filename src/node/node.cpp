@@ -247,8 +247,20 @@ void Node::keep_offline(const std::string& user_id, std::vector<engine::Publicat
 }
 
 void Node::engine_failed(EngineOp op, std::error_code ec) {
-  engine_errors_[static_cast<std::size_t>(op)] += 1;
-  spdlog::warn("engine: {} failed: {}", to_string(op), ec.message());
+  const auto index = static_cast<std::size_t>(op);
+  const std::uint64_t total = ++engine_errors_[index];
+  // While a backend is down every session's calls fail at once: one line per operation and
+  // second (with the count since the last line) instead of thousands; the metric counts all.
+  const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  auto& last = engine_error_logged_at_[index];
+  auto seen = last.load(std::memory_order_relaxed);
+  const auto second = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                          std::chrono::seconds(1))
+                          .count();
+  if (now - seen < second || !last.compare_exchange_strong(seen, now)) return;
+  const std::uint64_t before = engine_errors_logged_[index].exchange(total);
+  spdlog::warn("engine: {} failed: {} ({} failure(s) since the last report)", to_string(op),
+               ec.message(), total - before);
 }
 
 const char* to_string(EngineOp op) noexcept {

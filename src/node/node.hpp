@@ -230,6 +230,9 @@ class Node final : public engine::BrokerHandler {
   std::atomic<std::uint64_t> publications_received_{0};
   std::atomic<std::uint64_t> node_messages_received_{0};
   std::array<std::atomic<std::uint64_t>, kEngineOps> engine_errors_{};
+  // When engine_failed() last logged each operation (steady clock ticks), and its total then.
+  std::array<std::atomic<std::int64_t>, kEngineOps> engine_error_logged_at_{};
+  std::array<std::atomic<std::uint64_t>, kEngineOps> engine_errors_logged_{};
 
   mutable std::mutex mutex_;  // guards the maps below (never held on the per-message path)
   std::unordered_map<std::string, BrokerSubscription> broker_subscriptions_;

@@ -237,8 +237,10 @@ const RedisBrokerStats& RedisBroker::stats() const noexcept {
 void RedisBroker::start(std::string node_id, BrokerHandler& handler) {
   if (started_.exchange(true)) throw std::logic_error("redis broker: started twice");
   RedisContext& context = *context_;
-  bool reachable = true;
-  for (std::size_t i = 0; i < context.shards(); ++i) reachable = reachable && context.ready(i);
+  // The node started the context just before: give it one connect to find Redis, so that the
+  // id is checked whenever Redis is up (and a Redis that is down costs one refused connect).
+  const bool reachable =
+      context.wait_ready(context.options().connect_timeout + context.options().command_timeout);
   auto startup = reachable ? std::make_shared<Startup>() : nullptr;
   if (!context.post([state = state_, node_id, &handler, startup] {
         state->begin(node_id, handler, startup);

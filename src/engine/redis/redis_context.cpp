@@ -163,6 +163,21 @@ void RedisContext::on_connected(std::size_t index) {
   });
 }
 
+bool RedisContext::wait_ready(std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    bool all_ready = true;
+    bool settled = true;
+    for (const auto& shard : shards_) {
+      all_ready = all_ready && shard->ready;
+      settled = settled && (shard->ready || shard->attempt_failed);
+    }
+    if (settled || std::chrono::steady_clock::now() >= deadline) return all_ready;
+    // Start-up only (a connect on loopback takes well under a millisecond).
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
 void RedisContext::when_ready(std::size_t index, std::function<void()> fn) {
   Shard& shard = *shards_[index];
   if (shard.ready) {
@@ -179,6 +194,7 @@ void RedisContext::on_state(std::size_t index, RedisState state) {
   if (why.empty()) why = to_string(state);
   // The reason first: health() reads the status once it sees the shard not ready.
   set_status(shard, why);
+  if (state == RedisState::down) shard.attempt_failed = true;
   const bool was_ready = shard.ready.exchange(false);
   shard.run_id.clear();
   if (was_ready) spdlog::warn("redis: {} lost: {}", shard.address, why);

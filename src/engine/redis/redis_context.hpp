@@ -132,6 +132,10 @@ class RedisContext {
   // breaking per-caller order. Stores preload their scripts at construction.
   void preload(std::vector<RedisScript> scripts);
   bool ready(std::size_t shard) const noexcept { return shards_[shard]->ready.load(); }
+  // After start(): waits (at most `timeout`) until every shard is ready or its first attempt
+  // failed; true when all are ready. For start-up decisions that are better taken with Redis
+  // known (the broker's node id check), never on a worker thread.
+  bool wait_ready(std::chrono::milliseconds timeout) const;
   // The EngineErrc an engine caller gets for a client-layer failure; error replies (a bug or
   // Redis out of memory) are logged with Redis's text.
   std::error_code engine_error(std::error_code ec, const RedisReply& reply,
@@ -155,6 +159,7 @@ class RedisContext {
     std::string run_id;              // I/O thread
     std::vector<std::function<void()>> when_ready;  // I/O thread
     std::atomic<bool> ready{false};  // written on the I/O thread, read anywhere
+    std::atomic<bool> attempt_failed{false};  // a connection attempt failed since start
     std::string address;             // host:port, for health
     mutable std::mutex status_mutex;
     std::string status;  // why not ready ("Connection refused"), for health
