@@ -163,7 +163,7 @@ void RedisSubscriber::on_confirmation(Kind& kind, std::string_view name, bool su
   if (it == kind.names.end() || it->second.ops.empty()) return;
   Subscription& sub = it->second;
   Op op = std::move(sub.ops.front());
-  sub.ops.pop_front();
+  sub.ops.erase(sub.ops.begin());
   sub.confirmed = subscribe;
   const bool report = subscribe && op.resubscribe && sub.wanted;
   if (subscribe && sub.wanted) sub.acknowledged = true;
