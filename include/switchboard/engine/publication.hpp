@@ -18,6 +18,11 @@ struct StreamPosition {
 // "<offset>@<epoch>", for logs and test failure messages.
 std::string to_string(const StreamPosition& position);
 
+// The epoch of a stream that starts anew: 8 random hex digits, so that a position from a
+// stream that was lost (expired, removed, a restart) is recognised as foreign, with 2^-32 odds
+// of a repeat. Any thread.
+std::string new_epoch();
+
 struct Publication {
   std::string channel;  // e.g. "conv:42", "user:7", "news"
   std::string type;     // the event type clients see, e.g. "message.new"

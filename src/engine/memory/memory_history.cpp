@@ -8,7 +8,6 @@
 #include <string>
 #include <utility>
 
-#include "epoch.hpp"
 #include "complete_on_exit.hpp"
 #include "string_map.hpp"
 #include "sweeper.hpp"
@@ -41,7 +40,6 @@ struct MemoryHistory::Impl {
     mutable std::mutex mu;
     memory_detail::StringMap<Stream> streams;
     memory_detail::Sweeper sweeper;
-    memory_detail::EpochSource epochs;
   };
 
   NowFn now;
@@ -58,7 +56,7 @@ struct MemoryHistory::Impl {
     } else if (at < it->second.expires) {
       return it->second;
     }
-    it->second = Stream{shard.epochs.next(), 0, {}, expires};
+    it->second = Stream{new_epoch(), 0, {}, expires};
     return it->second;
   }
 

@@ -96,7 +96,7 @@ void HistoryStreams::append(AppendRequest request, ResultCallback<PublicationPtr
   const std::string stream = context_.key("hs", channel);
   const std::string meta = context_.key("hm", channel);
   const std::string now = context_.now_ms_text();
-  const std::string epoch = RedisContext::new_epoch();
+  const std::string epoch = new_epoch();
   const std::string ttl = std::to_string(request.options.ttl.count());
   const std::string size = count_text(request.options.size);
   const std::string gc_ttl = context_.gc_ttl_text(request.options.ttl);
@@ -125,7 +125,7 @@ void HistoryStreams::read(const std::string& channel, const std::optional<Stream
   const std::string stream = context_.key("hs", channel);
   const std::string meta = context_.key("hm", channel);
   const std::string now = context_.now_ms_text();
-  const std::string epoch = RedisContext::new_epoch();
+  const std::string epoch = new_epoch();
   const std::string since_offset = since ? std::to_string(since->offset) : std::string();
   const std::string limit_text = count_text(limit);
   const std::string empty_ttl = std::to_string(empty_stream_ttl_.count());

@@ -230,17 +230,6 @@ std::string RedisContext::gc_ttl_text(std::chrono::milliseconds ttl) const {
   return std::to_string(std::max<std::int64_t>(1, (ttl + options_.gc_slack).count()));
 }
 
-std::string RedisContext::new_epoch() {
-  thread_local std::mt19937 rng{std::random_device{}()};
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::uint32_t bits = static_cast<std::uint32_t>(rng());
-  std::string epoch(8, '0');
-  for (char& c : epoch) {
-    c = kHex[bits & 0xf];
-    bits >>= 4;
-  }
-  return epoch;
-}
 
 std::vector<BackendHealth> RedisContext::health() const {
   std::vector<BackendHealth> out;

@@ -148,8 +148,6 @@ class RedisContext {
   std::string now_ms_text() const { return std::to_string(now_ms()); }
   // A Redis TTL (ms, as text) for something logically live for `ttl`: ttl + gc_slack.
   std::string gc_ttl_text(std::chrono::milliseconds ttl) const;
-  // 8 random hex digits: the epoch of a stream a script creates.
-  static std::string new_epoch();
   // One entry per shard ("redis 127.0.0.1:6379"), down with the reason when not ready.
   std::vector<BackendHealth> health() const;
 
