@@ -5,6 +5,8 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
+#include <algorithm>
+#include <optional>
 #include <random>
 
 #include "gateway_endpoint.hpp"
@@ -52,17 +54,31 @@ Node::Node(net::Server& server, engine::Engine engine)
       snapshots_(server.config().snapshot_types, server.config().snapshot_interval,
                  [&config = server.config()](std::string_view channel) {
                    return config.snapshot_ttl_for(channel);
-                 }) {
+                 }),
+      presence_announcer_(
+          housekeeping_, server.config().presence_leave_delay,
+          [this](const std::string& channel, const std::string& user,
+                 std::function<void(std::optional<bool>)> answer) {
+            engine_.presence->members(
+                channel, [this, user, answer = std::move(answer)](
+                             std::error_code ec, std::vector<engine::PresenceEntry> members) {
+                  if (ec) {
+                    engine_failed(EngineOp::presence, ec);
+                    return answer(std::nullopt);
+                  }
+                  answer(std::any_of(members.begin(), members.end(),
+                                     [&](const auto& m) { return m.user_id == user; }));
+                });
+          },
+          [this](const std::string& channel, const std::string& user, bool joined) {
+            std::string payload;
+            protocol::JsonObject(payload).string("channel", channel).string("user_id", user).close();
+            emit(channel, joined ? "presence.join" : "presence.leave", std::move(payload), user);
+          }) {
   endpoints_.resize(server.worker_count(), nullptr);
 }
 
-Node::~Node() {
-  stop();
-  // Pending presence.leave timers belong to housekeeping_, which is destroyed before the map
-  // that holds them (it is declared after it): destroy them while their io_context exists.
-  std::lock_guard lock(mutex_);
-  presence_.clear();
-}
+Node::~Node() { stop(); }
 
 CalloutLimits Node::callout_limits() const {
   CalloutLimits limits;
@@ -154,10 +170,7 @@ void Node::stop() {
     boost::asio::post(housekeeping_, [this] {
       tick_timer_.cancel();
       upstream_->stop();
-      std::lock_guard lock(mutex_);
-      for (auto& [key, presence] : presence_) {
-        if (presence.pending_leave) presence.pending_leave->cancel();
-      }
+      presence_announcer_.stop();
     });
     work_.reset();
     housekeeping_thread_.join();
@@ -569,53 +582,31 @@ std::size_t Node::user_connection_count(const std::string& user_id) const {
   return it == user_connections_.end() ? 0 : it->second;
 }
 
-// Presence join/leave are per user and channel: a user's second tab joins silently, and a
-// leave is announced only if the user has not come back within presence_leave_delay (a page
-// reload does not flap).
-void Node::presence_joined(const std::string& channel, const std::string& user_id,
-                           const std::string&) {
-  if (!config().join_leave_events_for(channel)) return;
-  bool announce = false;
-  {
-    std::lock_guard lock(mutex_);
-    PresenceCount& entry = presence_[channel + '\n' + user_id];
-    if (++entry.connections == 1) {
-      if (entry.pending_leave) {
-        entry.pending_leave->cancel();  // came back in time: neither leave nor join
-        entry.pending_leave.reset();
-      } else {
-        announce = true;
-      }
-    }
-  }
-  if (!announce) return;
-  std::string payload;
-  protocol::JsonObject(payload).string("channel", channel).string("user_id", user_id).close();
-  emit(channel, "presence.join", std::move(payload), user_id);
+// Presence join/leave are per user and channel, for the whole cluster: the store's answers say
+// whether an entry was the user's first or last anywhere, and the announcer debounces leaves
+// (a page reload does not flap).
+void Node::presence_add(const std::string& channel, engine::PresenceEntry entry) {
+  std::string user = entry.user_id;
+  engine_.presence->add(channel, std::move(entry), config().presence_ttl,
+                        [this, channel, user = std::move(user)](std::error_code ec,
+                                                                std::size_t others) {
+                          if (ec) return engine_failed(EngineOp::presence, ec);
+                          if (config().join_leave_events_for(channel)) {
+                            presence_announcer_.added(channel, user, others);
+                          }
+                        });
 }
 
-void Node::presence_left(const std::string& channel, const std::string& user_id,
-                         const std::string&) {
-  if (!config().join_leave_events_for(channel)) return;
-  const std::string key = channel + '\n' + user_id;
-  std::lock_guard lock(mutex_);
-  auto it = presence_.find(key);
-  if (it == presence_.end() || --it->second.connections > 0) return;
-  auto timer = std::make_unique<boost::asio::steady_timer>(housekeeping_);
-  timer->expires_after(config().presence_leave_delay);
-  timer->async_wait([this, key, channel, user_id](const boost::system::error_code& ec) {
-    if (ec) return;
-    {
-      std::lock_guard inner(mutex_);
-      auto found = presence_.find(key);
-      if (found == presence_.end() || found->second.connections > 0) return;
-      presence_.erase(found);
-    }
-    std::string payload;
-    protocol::JsonObject(payload).string("channel", channel).string("user_id", user_id).close();
-    emit(channel, "presence.leave", std::move(payload), user_id);
-  });
-  it->second.pending_leave = std::move(timer);
+void Node::presence_remove(const std::string& channel, const std::string& user_id,
+                           const std::string& client_id) {
+  // On failure the entry expires at presence_ttl, and no leave is announced.
+  engine_.presence->remove(channel, client_id,
+                           [this, channel, user_id](std::error_code ec, std::size_t remaining) {
+                             if (ec) return engine_failed(EngineOp::presence, ec);
+                             if (config().join_leave_events_for(channel)) {
+                               presence_announcer_.removed(channel, user_id, remaining);
+                             }
+                           });
 }
 
 }  // namespace switchboard::node

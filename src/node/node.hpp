@@ -22,6 +22,7 @@
 #include "switchboard/engine/engine.hpp"
 #include "switchboard/gateway.hpp"
 #include "switchboard/net/server.hpp"
+#include "presence_announcer.hpp"
 #include "snapshots.hpp"
 #include "switchboard/ws/frame_builder.hpp"
 #include "webhook_client.hpp"
@@ -117,9 +118,11 @@ class Node final : public engine::BrokerHandler {
   // Counts and logs a failed engine call (any thread).
   void engine_failed(EngineOp op, std::error_code ec);
   // A completion for calls nobody waits on (presence entries, registry leases): a failure is
-  // counted and logged, and the next refresh tries again.
-  engine::Completion count_failures(EngineOp op) {
-    return [this, op](std::error_code ec) {
+  // counted and logged, and the next refresh tries again. `Value`: what the call answers
+  // (ignored).
+  template <class... Value>
+  std::function<void(std::error_code, Value...)> count_failures(EngineOp op) {
+    return [this, op](std::error_code ec, Value...) {
       if (ec) engine_failed(op, ec);
     };
   }
@@ -156,11 +159,14 @@ class Node final : public engine::BrokerHandler {
   std::size_t user_count() const;
   std::vector<std::string> active_channels() const;  // channels with subscribers on this node
   std::size_t user_connection_count(const std::string& user_id) const;
-  // Presence: join/leave events with a debounced leave.
-  void presence_joined(const std::string& channel, const std::string& user_id,
+  // Presence: a session's entry in `channel` is added to (removed from) the presence store,
+  // and presence.join (presence.leave, debounced) announced when the store's answer says it
+  // was the user's first (last) anywhere (presence_announcer.hpp). A failure is counted and
+  // announces nothing: an entry not added is by the session's next refresh (silently), one not
+  // removed expires after presence_ttl.
+  void presence_add(const std::string& channel, engine::PresenceEntry entry);
+  void presence_remove(const std::string& channel, const std::string& user_id,
                        const std::string& client_id);
-  void presence_left(const std::string& channel, const std::string& user_id,
-                     const std::string& client_id);
   // Ephemeral event (typing, presence) to a channel's subscribers, not to `from_user`.
   void emit(const std::string& channel, std::string type, std::string payload,
             const std::string& from_user);
@@ -235,15 +241,12 @@ class Node final : public engine::BrokerHandler {
   std::unordered_map<std::string, BrokerSubscription> broker_subscriptions_;
   std::unordered_map<std::string, std::size_t> user_connections_;
   std::unordered_map<std::string, std::size_t> ip_connections_;
-  struct PresenceCount {
-    std::size_t connections = 0;
-    std::unique_ptr<boost::asio::steady_timer> pending_leave;
-  };
-  std::unordered_map<std::string, PresenceCount> presence_;  // channel + '\n' + user
 
   boost::asio::io_context housekeeping_{1};
   boost::asio::steady_timer tick_timer_{housekeeping_};
   engine::TimePoint next_registry_refresh_{};  // housekeeping thread only
+  // After housekeeping_, which its timers run on: destroyed before it.
+  PresenceAnnouncer presence_announcer_;
   std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::thread housekeeping_thread_;
 };

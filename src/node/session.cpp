@@ -369,7 +369,8 @@ void Session::on_sweep(std::uint32_t now) {
       if (!ch.presence_joined) continue;
       presence.add(ch.subscription.channel->name,
                    engine::PresenceEntry{info_.session_id, info_.user_id, endpoint_.node().id()},
-                   cfg.presence_ttl, endpoint_.node().count_failures(EngineOp::presence));
+                   cfg.presence_ttl,
+                   endpoint_.node().count_failures<std::size_t>(EngineOp::presence));
     }
     if (!info_.user_id.empty()) {
       presence.touch_user(info_.user_id, cfg.presence_ttl,

@@ -271,12 +271,13 @@ class DeferredPresence final : public engine::PresenceStore {
   DeferredPresence(std::unique_ptr<engine::PresenceStore> inner, EngineThreadPtr thread)
       : inner_(std::move(inner)), thread_(std::move(thread)) {}
   void add(std::string_view channel, engine::PresenceEntry entry, std::chrono::milliseconds ttl,
-           engine::Completion done) override {
+           engine::ResultCallback<std::size_t> done) override {
     thread_->post(
         [this, channel = std::string(channel), entry = std::move(entry), ttl,
          done = std::move(done)]() mutable { inner_->add(channel, std::move(entry), ttl, done); });
   }
-  void remove(std::string_view channel, std::string_view client, engine::Completion done) override {
+  void remove(std::string_view channel, std::string_view client,
+              engine::ResultCallback<std::size_t> done) override {
     thread_->post([this, channel = std::string(channel), client = std::string(client),
                    done = std::move(done)] { inner_->remove(channel, client, done); });
   }

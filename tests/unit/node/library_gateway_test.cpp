@@ -94,11 +94,12 @@ class PresenceDownFor : public engine::PresenceStore {
  public:
   explicit PresenceDownFor(std::unique_ptr<engine::PresenceStore> inner) : inner_(std::move(inner)) {}
   void add(std::string_view channel, engine::PresenceEntry entry, std::chrono::milliseconds ttl,
-           engine::Completion done) override {
-    if (down(channel)) return done(engine::EngineErrc::unavailable);
+           engine::ResultCallback<std::size_t> done) override {
+    if (down(channel)) return done(engine::EngineErrc::unavailable, 0);
     inner_->add(channel, std::move(entry), ttl, std::move(done));
   }
-  void remove(std::string_view channel, std::string_view client, engine::Completion done) override {
+  void remove(std::string_view channel, std::string_view client,
+              engine::ResultCallback<std::size_t> done) override {
     inner_->remove(channel, client, std::move(done));
   }
   void members(std::string_view channel,

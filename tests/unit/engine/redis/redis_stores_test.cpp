@@ -96,8 +96,8 @@ class Completions {
 // One of every call of the three asynchronous stores, each completion named.
 void call_everything(PresenceStore& presence, NodeRegistry& registry, OfflineStore& offline,
                      Completions& c) {
-  presence.add("room", {"c1", "alice", "n1"}, kTtl, c.completion("presence.add"));
-  presence.remove("room", "c1", c.completion("presence.remove"));
+  presence.add("room", {"c1", "alice", "n1"}, kTtl, c.result<std::size_t>("presence.add"));
+  presence.remove("room", "c1", c.result<std::size_t>("presence.remove"));
   presence.members("room", c.result<std::vector<PresenceEntry>>("presence.members"));
   presence.touch_user("alice", kTtl, c.completion("presence.touch_user"));
   presence.user_online("alice", c.result<bool>("presence.user_online"));
@@ -132,9 +132,9 @@ TEST_F(RedisStoresTest, EveryKeyWrittenHasATtl) {
   RedisNodeRegistry registry(context);
   RedisOfflineStore offline(context);
   RedisRateLimiter limiter(context);
-  await_done([&](Completion done) { presence.add("room", {"c1", "alice", "n1"}, kTtl, done); });
+  await_ok<std::size_t>([&](auto done) { presence.add("room", {"c1", "alice", "n1"}, kTtl, done); });
   // c1 now speaks for bob: alice's online key loses its member (and goes), bob's is new.
-  await_done([&](Completion done) { presence.add("room", {"c1", "bob", "n1"}, kTtl, done); });
+  await_ok<std::size_t>([&](auto done) { presence.add("room", {"c1", "bob", "n1"}, kTtl, done); });
   await_done([&](Completion done) { presence.touch_user("carol", kTtl, done); });
   await_done([&](Completion done) { registry.register_user("alice", "n1", kTtl, done); });
   for (int i = 0; i < 3; ++i) {
@@ -161,7 +161,7 @@ TEST_F(RedisStoresTest, EveryKeyWrittenHasATtl) {
     EXPECT_LE(pttl.integer, (std::chrono::hours(24) + context->options().gc_slack).count())
         << key.str;
   }
-  EXPECT_EQ(kinds, (std::set<std::string>{"pz", "pi", "uo", "ru", "of", "rl"}));
+  EXPECT_EQ(kinds, (std::set<std::string>{"pz", "pi", "pn", "uo", "ru", "of", "rl"}));
 }
 
 TEST_F(RedisStoresTest, WithRedisDownEveryCallCompletesOnceAsUnavailable) {
