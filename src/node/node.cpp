@@ -149,20 +149,31 @@ void Node::subscribe_broadcasts() {
   });
 }
 
-void Node::register_user(const std::string& user_id) {
-  engine_.registry->register_user(user_id, id_, config().registry_ttl,
-                                  count_failures(EngineOp::registry));
-}
-
 void Node::refresh_registry() {
   std::vector<std::string> users;
   {
     std::lock_guard lock(mutex_);
     users.reserve(user_connections_.size());
-    for (const auto& [user, count] : user_connections_) users.push_back(user);
+    for (const auto& [user, connections] : user_connections_) users.push_back(user);
   }
-  for (const auto& user : users) register_user(user);
-  registry_refreshes_ += users.size();
+  // Each user's leases under mutex_, as connection_closed() removes one: a refresh cannot
+  // write back a lease removed before it (the registry applies calls in the order a lock gives
+  // them). Without a limit: these connections were admitted, and a lease the registry lost
+  // (a Redis restart) is written again.
+  std::size_t refreshed = 0;
+  for (const auto& user : users) {
+    std::lock_guard lock(mutex_);
+    const auto it = user_connections_.find(user);
+    if (it == user_connections_.end() || it->second.admitted.empty()) continue;
+    for (const auto& connection : it->second.admitted) {
+      // Its completion takes no lock (the memory registry runs it here, under mutex_).
+      engine_.registry->add_connection(user, lease(connection), config().registry_ttl,
+                                       engine::kNoConnectionLimit,
+                                       count_failures<engine::Admission>(EngineOp::registry));
+    }
+    ++refreshed;
+  }
+  registry_refreshes_ += refreshed;
 }
 
 void Node::stop() {
@@ -526,23 +537,56 @@ bool Node::when_subscribed(const std::string& channel, bool first_on_worker, net
 // ---------------------------------------------------------------------------------------
 // Node-wide bookkeeping
 
-bool Node::user_connected(const std::string& user_id) {
-  std::lock_guard lock(mutex_);
-  std::size_t& count = user_connections_[user_id];
-  if (count >= config().max_connections_per_user) return false;
-  if (++count == 1) register_user(user_id);
-  return true;
+void Node::admit_connection(const std::string& user_id, const std::string& connection_id,
+                            std::function<void(bool)> done) {
+  const std::size_t limit = config().max_connections_per_user;
+  bool full_here = false;
+  {
+    std::lock_guard lock(mutex_);
+    UserConnections& here = user_connections_[user_id];
+    // At the limit on this node (counting those being admitted): at the limit anywhere.
+    full_here = here.admitted.size() + here.admitting >= limit;
+    if (!full_here) {
+      ++here.admitting;
+    } else if (here.admitted.empty() && here.admitting == 0) {
+      user_connections_.erase(user_id);
+    }
+  }
+  if (full_here) return done(false);
+  engine_.registry->add_connection(
+      user_id, lease(connection_id), config().registry_ttl, limit,
+      [this, user_id, connection_id, done = std::move(done)](std::error_code ec,
+                                                             engine::Admission admission) {
+        // An unreachable registry does not lock users out: the node's own count held.
+        if (ec) engine_failed(EngineOp::registry, ec);
+        const bool admitted = ec || admission.admitted;
+        {
+          std::lock_guard lock(mutex_);
+          UserConnections& here = user_connections_[user_id];
+          --here.admitting;
+          if (admitted) {
+            here.admitted.push_back(connection_id);
+          } else if (here.admitted.empty() && here.admitting == 0) {
+            user_connections_.erase(user_id);
+          }
+        }
+        done(admitted);
+      });
 }
 
-void Node::user_disconnected(const std::string& user_id) {
+void Node::connection_closed(const std::string& user_id, const std::string& connection_id) {
   std::lock_guard lock(mutex_);
-  auto it = user_connections_.find(user_id);
+  const auto it = user_connections_.find(user_id);
   if (it == user_connections_.end()) return;
-  if (--it->second == 0) {
-    user_connections_.erase(it);
-    // On failure the entry expires at registry_ttl.
-    engine_.registry->unregister_user(user_id, id_, count_failures(EngineOp::registry));
-  }
+  auto& admitted = it->second.admitted;
+  const auto pos = std::find(admitted.begin(), admitted.end(), connection_id);
+  if (pos == admitted.end()) return;
+  admitted.erase(pos);
+  if (admitted.empty() && it->second.admitting == 0) user_connections_.erase(it);
+  // Under mutex_ (see refresh_registry); the completion takes no lock. On failure the lease
+  // expires at registry_ttl.
+  engine_.registry->remove_connection(user_id, lease(connection_id),
+                                      count_failures(EngineOp::registry));
 }
 
 bool Node::ip_connected(const std::string& ip) {
@@ -563,7 +607,9 @@ void Node::ip_disconnected(const std::string& ip) {
 
 std::size_t Node::user_count() const {
   std::lock_guard lock(mutex_);
-  return user_connections_.size();
+  return static_cast<std::size_t>(
+      std::count_if(user_connections_.begin(), user_connections_.end(),
+                    [](const auto& user) { return !user.second.admitted.empty(); }));
 }
 
 std::vector<std::string> Node::active_channels() const {
@@ -579,7 +625,7 @@ std::vector<std::string> Node::active_channels() const {
 std::size_t Node::user_connection_count(const std::string& user_id) const {
   std::lock_guard lock(mutex_);
   auto it = user_connections_.find(user_id);
-  return it == user_connections_.end() ? 0 : it->second;
+  return it == user_connections_.end() ? 0 : it->second.admitted.size();
 }
 
 // Presence join/leave are per user and channel, for the whole cluster: the store's answers say

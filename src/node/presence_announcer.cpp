@@ -67,10 +67,10 @@ void PresenceAnnouncer::arm_locked(const std::string& key, Pending& p, const std
   p.generation = ++next_generation_;
   if (!p.timer) p.timer = std::make_unique<boost::asio::steady_timer>(timers_);
   p.timer->expires_after(leave_delay_);
-  p.timer->async_wait([this, key, generation = p.generation, channel,
-                       user](const boost::system::error_code& ec) {
-    if (!ec) fire(key, generation, channel, user);
-  });
+  p.timer->async_wait(
+      [this, key, generation = p.generation, channel, user](const boost::system::error_code& ec) {
+        if (!ec) fire(key, generation, channel, user);
+      });
 }
 
 void PresenceAnnouncer::fire(const std::string& key, std::uint64_t generation,

@@ -57,12 +57,6 @@ std::optional<std::vector<PresenceEntry>> parse_members(RedisReply& reply,
   return live;
 }
 
-// The counts add and remove answer.
-std::optional<std::size_t> parse_count(RedisReply& reply) {
-  if (reply.integer < 0) return std::nullopt;
-  return static_cast<std::size_t>(reply.integer);
-}
-
 }  // namespace
 
 struct RedisPresence::Shared {
@@ -97,7 +91,8 @@ void RedisPresence::add(std::string_view channel, PresenceEntry entry,
                         ctx.gc_ttl_text(ttl), online_member(channel, entry.client_id),
                         ctx.key("uo", ""), entry.user_id, std::to_string(now)},
                        store_detail::result_done(ctx, std::move(on_done), "presence add",
-                                                 RedisReply::Type::integer, parse_count));
+                                                 RedisReply::Type::integer,
+                                                 store_detail::parse_count));
       });
 }
 
@@ -114,7 +109,7 @@ void RedisPresence::remove(std::string_view channel, std::string_view client_id,
                   {client, online_member(channel, client), ctx.key("uo", ""),
                    std::to_string(now)},
                   store_detail::result_done(ctx, std::move(on_done), "presence remove",
-                                            RedisReply::Type::integer, parse_count));
+                                            RedisReply::Type::integer, store_detail::parse_count));
             });
 }
 

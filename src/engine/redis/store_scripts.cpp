@@ -106,6 +106,20 @@ return 1
 )lua";
 }
 
+std::string registry_add() {
+  return std::string(kRaiseTtl) + R"lua(
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[4])
+local n = redis.call('ZCARD', KEYS[1])
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  if n >= tonumber(ARGV[5]) then return {0, n} end
+  n = n + 1
+end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+raise_ttl(KEYS[1], ARGV[3])
+return {1, n}
+)lua";
+}
+
 std::string offline_push() {
   return R"lua(
 local now, max = tonumber(ARGV[1]), tonumber(ARGV[2])

@@ -30,8 +30,12 @@ std::string presence_remove();
 // ...] of the live ones.
 std::string presence_members();
 // KEYS a ZSET; ARGV expiry_ms, member, gc_ttl_ms: ZADD and raise the TTL (touch_user in
-// uo:<user>, register_user in ru:<user>). Returns 1.
+// uo:<user>). Returns 1.
 std::string zset_refresh();
+// KEYS rc:<user>; ARGV member (put_field node, then the connection id), expiry_ms, gc_ttl_ms,
+// now_ms, limit. Drops the expired leases; adds the member if fewer than `limit` are live, or
+// refreshes it if it is one of them. Returns [admitted 0/1, live leases after].
+std::string registry_add();
 // KEYS of:<user>; ARGV now_ms, max_messages (> 0), id, entry, expiry_ms, gc_slack_ms. Entries
 // are "<expiry_ms>:" put_field(id) positioned-publication. Returns how many live messages
 // were dropped; 0 without change when a live entry has the same non-empty id.
