@@ -64,12 +64,12 @@ std::vector<OptionSpec> build_table() {
   t.push_back(option("history_size", T::uint, &Config::history_size, "Events kept per channel for late joiners and recovery; 0 disables history.").range(0, 100000));
   t.push_back(option("history_ttl", T::duration, &Config::history_ttl, "A channel's history is forgotten this long after its last event.").range(1, 30 * 24 * kHour));
   t.push_back(option("presence_ttl", T::duration, &Config::presence_ttl, "Presence entries expire unless refreshed within this time (refreshed while connected).").range(1000, kHour));
-  t.push_back(option("presence_leave_delay", T::duration, &Config::presence_leave_delay, "presence.leave is sent only if the user has not rejoined within this time.").range(0, 10 * kMinute));
+  t.push_back(option("presence_leave_delay", T::duration, &Config::presence_leave_delay, "presence.leave is sent only if the user has not rejoined (on any node) within this time.").range(0, 10 * kMinute));
   t.push_back(option("join_leave_events", T::boolean, &Config::join_leave_events, "Send presence.join/presence.leave to a channel's other subscribers (off for very large rooms: each join reaches everyone)."));
   t.push_back(option("typing_ttl", T::duration, &Config::typing_ttl, "typing.stop is sent this long after the last typing event.").range(100, 10 * kMinute));
   t.push_back(option("snapshot_types", T::string_list, &Config::snapshot_types, "Event types whose payload becomes the channel's snapshot (e.g. BoardUpdate)."));
   t.push_back(option("snapshot_ttl", T::duration, &Config::snapshot_ttl, "A channel's snapshot is forgotten this long after it was last set.").range(1000, 30 * 24 * kHour));
-  t.push_back(option("registry_ttl", T::duration, &Config::registry_ttl, "A node's user registry entries (send-to-user routing) outlive it by at most this long; live nodes refresh them every third of it.").range(3000, kHour));
+  t.push_back(option("registry_ttl", T::duration, &Config::registry_ttl, "A node's connection leases in the registry (send-to-user routing, the per-user connection limit) outlive it by at most this long; live nodes refresh them every third of it.").range(3000, kHour));
   t.push_back(option("snapshot_interval", T::duration, &Config::snapshot_interval, "A channel's snapshot is refreshed at most this often.").range(0, kHour));
   t.push_back(option("replay_on_subscribe", T::boolean, &Config::replay_on_subscribe, "Every subscribe replays the channel's retained events to the joiner (clients can also ask per subscribe with \"replay\": true)."));
   t.push_back(option("send_connected", T::boolean, &Config::send_connected, "Send a `connected` event when a connection opens."));
@@ -96,7 +96,7 @@ std::vector<OptionSpec> build_table() {
   t.push_back(option("client_burst", T::uint, &Config::client_burst, "Messages one connection may send in a burst.").range(1, 1000000));
   t.push_back(option("user_rate", T::uint, &Config::user_rate, "Messages per second all connections of a user may send (sustained).").range(1, 1000000));
   t.push_back(option("user_burst", T::uint, &Config::user_burst, "Messages all connections of a user may send in a burst.").range(1, 1000000));
-  t.push_back(option("max_connections_per_user", T::uint, &Config::max_connections_per_user, "Connections one user may hold at once.").range(1, 1000000));
+  t.push_back(option("max_connections_per_user", T::uint, &Config::max_connections_per_user, "Connections one user may hold at once, on every node together (counted by the engine's registry).").range(1, 1000000));
   t.push_back(option("max_connections_per_ip", T::uint, &Config::max_connections_per_ip, "Connections one IP address may hold at once.").range(1, 10000000));
   t.push_back(option("max_violations", T::uint, &Config::max_violations, "Errors (bad requests, rate limiting) a connection may cause before it is closed.").range(1, 100000));
   // Engine

@@ -1,5 +1,6 @@
 #include "api_routes.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "channel_name.hpp"
@@ -177,20 +178,22 @@ void add_api_routes(Node& node) {
     const std::string_view path = request.path();
     const std::string user = http::percent_decode(path.substr(std::string_view("/api/users/").size()));
     if (user.empty()) return respond(bad_request("user id missing from the path"));
-    const std::size_t connections = node.user_connection_count(user);
-    // Online means connected somewhere: the node registry drops a node's entry for the user
-    // when the user's last connection there closes (presence entries linger for presence_ttl).
-    node.engine().registry->nodes_of(user, [respond, user, connections](
-                                               std::error_code ec, std::vector<std::string> nodes) {
-      if (ec) return respond(unavailable(ec));
-      std::string body;
-      protocol::JsonObject(body)
-          .string("user_id", user)
-          .boolean("online", connections > 0 || !nodes.empty())
-          .number("connections", connections)
-          .close();
-      respond(Response::json(200, std::move(body)));
-    });
+    const std::size_t here = node.user_connection_count(user);
+    // Connected means a live registry lease on some node (presence entries linger for
+    // presence_ttl after a connection closes). This node's own connections are counted even if
+    // their leases could not be written yet (the registry was unreachable when they came).
+    node.engine().registry->connection_count(
+        user, [respond, user, here](std::error_code ec, std::size_t everywhere) {
+          if (ec) return respond(unavailable(ec));
+          const std::size_t connections = std::max(everywhere, here);
+          std::string body;
+          protocol::JsonObject(body)
+              .string("user_id", user)
+              .boolean("online", connections > 0)
+              .number("connections", connections)
+              .close();
+          respond(Response::json(200, std::move(body)));
+        });
   }));
 
   router.add("POST", "/api/disconnect", with_key(node, [&node](const Request& request, Respond respond) {

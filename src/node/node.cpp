@@ -5,6 +5,8 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
+#include <algorithm>
+#include <optional>
 #include <random>
 
 #include "gateway_endpoint.hpp"
@@ -52,17 +54,31 @@ Node::Node(net::Server& server, engine::Engine engine)
       snapshots_(server.config().snapshot_types, server.config().snapshot_interval,
                  [&config = server.config()](std::string_view channel) {
                    return config.snapshot_ttl_for(channel);
-                 }) {
+                 }),
+      presence_announcer_(
+          housekeeping_, server.config().presence_leave_delay,
+          [this](const std::string& channel, const std::string& user,
+                 std::function<void(std::optional<bool>)> answer) {
+            engine_.presence->members(
+                channel, [this, user, answer = std::move(answer)](
+                             std::error_code ec, std::vector<engine::PresenceEntry> members) {
+                  if (ec) {
+                    engine_failed(EngineOp::presence, ec);
+                    return answer(std::nullopt);
+                  }
+                  answer(std::any_of(members.begin(), members.end(),
+                                     [&](const auto& m) { return m.user_id == user; }));
+                });
+          },
+          [this](const std::string& channel, const std::string& user, bool joined) {
+            std::string payload;
+            protocol::JsonObject(payload).string("channel", channel).string("user_id", user).close();
+            emit(channel, joined ? "presence.join" : "presence.leave", std::move(payload), user);
+          }) {
   endpoints_.resize(server.worker_count(), nullptr);
 }
 
-Node::~Node() {
-  stop();
-  // Pending presence.leave timers belong to housekeeping_, which is destroyed before the map
-  // that holds them (it is declared after it): destroy them while their io_context exists.
-  std::lock_guard lock(mutex_);
-  presence_.clear();
-}
+Node::~Node() { stop(); }
 
 CalloutLimits Node::callout_limits() const {
   CalloutLimits limits;
@@ -133,20 +149,31 @@ void Node::subscribe_broadcasts() {
   });
 }
 
-void Node::register_user(const std::string& user_id) {
-  engine_.registry->register_user(user_id, id_, config().registry_ttl,
-                                  count_failures(EngineOp::registry));
-}
-
 void Node::refresh_registry() {
   std::vector<std::string> users;
   {
     std::lock_guard lock(mutex_);
     users.reserve(user_connections_.size());
-    for (const auto& [user, count] : user_connections_) users.push_back(user);
+    for (const auto& [user, connections] : user_connections_) users.push_back(user);
   }
-  for (const auto& user : users) register_user(user);
-  registry_refreshes_ += users.size();
+  // Each user's leases under mutex_, as connection_closed() removes one: a refresh cannot
+  // write back a lease removed before it (the registry applies calls in the order a lock gives
+  // them). Without a limit: these connections were admitted, and a lease the registry lost
+  // (a Redis restart) is written again.
+  std::size_t refreshed = 0;
+  for (const auto& user : users) {
+    std::lock_guard lock(mutex_);
+    const auto it = user_connections_.find(user);
+    if (it == user_connections_.end() || it->second.admitted.empty()) continue;
+    for (const auto& connection : it->second.admitted) {
+      // Its completion takes no lock (the memory registry runs it here, under mutex_).
+      engine_.registry->add_connection(user, lease(connection), config().registry_ttl,
+                                       engine::kNoConnectionLimit,
+                                       count_failures<engine::Admission>(EngineOp::registry));
+    }
+    ++refreshed;
+  }
+  registry_refreshes_ += refreshed;
 }
 
 void Node::stop() {
@@ -154,10 +181,7 @@ void Node::stop() {
     boost::asio::post(housekeeping_, [this] {
       tick_timer_.cancel();
       upstream_->stop();
-      std::lock_guard lock(mutex_);
-      for (auto& [key, presence] : presence_) {
-        if (presence.pending_leave) presence.pending_leave->cancel();
-      }
+      presence_announcer_.stop();
     });
     work_.reset();
     housekeeping_thread_.join();
@@ -525,23 +549,56 @@ bool Node::when_subscribed(const std::string& channel, bool first_on_worker, net
 // ---------------------------------------------------------------------------------------
 // Node-wide bookkeeping
 
-bool Node::user_connected(const std::string& user_id) {
-  std::lock_guard lock(mutex_);
-  std::size_t& count = user_connections_[user_id];
-  if (count >= config().max_connections_per_user) return false;
-  if (++count == 1) register_user(user_id);
-  return true;
+void Node::admit_connection(const std::string& user_id, const std::string& connection_id,
+                            std::function<void(bool)> done) {
+  const std::size_t limit = config().max_connections_per_user;
+  bool full_here = false;
+  {
+    std::lock_guard lock(mutex_);
+    UserConnections& here = user_connections_[user_id];
+    // At the limit on this node (counting those being admitted): at the limit anywhere.
+    full_here = here.admitted.size() + here.admitting >= limit;
+    if (!full_here) {
+      ++here.admitting;
+    } else if (here.admitted.empty() && here.admitting == 0) {
+      user_connections_.erase(user_id);
+    }
+  }
+  if (full_here) return done(false);
+  engine_.registry->add_connection(
+      user_id, lease(connection_id), config().registry_ttl, limit,
+      [this, user_id, connection_id, done = std::move(done)](std::error_code ec,
+                                                             engine::Admission admission) {
+        // An unreachable registry does not lock users out: the node's own count held.
+        if (ec) engine_failed(EngineOp::registry, ec);
+        const bool admitted = ec || admission.admitted;
+        {
+          std::lock_guard lock(mutex_);
+          UserConnections& here = user_connections_[user_id];
+          --here.admitting;
+          if (admitted) {
+            here.admitted.push_back(connection_id);
+          } else if (here.admitted.empty() && here.admitting == 0) {
+            user_connections_.erase(user_id);
+          }
+        }
+        done(admitted);
+      });
 }
 
-void Node::user_disconnected(const std::string& user_id) {
+void Node::connection_closed(const std::string& user_id, const std::string& connection_id) {
   std::lock_guard lock(mutex_);
-  auto it = user_connections_.find(user_id);
+  const auto it = user_connections_.find(user_id);
   if (it == user_connections_.end()) return;
-  if (--it->second == 0) {
-    user_connections_.erase(it);
-    // On failure the entry expires at registry_ttl.
-    engine_.registry->unregister_user(user_id, id_, count_failures(EngineOp::registry));
-  }
+  auto& admitted = it->second.admitted;
+  const auto pos = std::find(admitted.begin(), admitted.end(), connection_id);
+  if (pos == admitted.end()) return;
+  admitted.erase(pos);
+  if (admitted.empty() && it->second.admitting == 0) user_connections_.erase(it);
+  // Under mutex_ (see refresh_registry); the completion takes no lock. On failure the lease
+  // expires at registry_ttl.
+  engine_.registry->remove_connection(user_id, lease(connection_id),
+                                      count_failures(EngineOp::registry));
 }
 
 bool Node::ip_connected(const std::string& ip) {
@@ -562,7 +619,9 @@ void Node::ip_disconnected(const std::string& ip) {
 
 std::size_t Node::user_count() const {
   std::lock_guard lock(mutex_);
-  return user_connections_.size();
+  return static_cast<std::size_t>(
+      std::count_if(user_connections_.begin(), user_connections_.end(),
+                    [](const auto& user) { return !user.second.admitted.empty(); }));
 }
 
 std::vector<std::string> Node::active_channels() const {
@@ -578,56 +637,34 @@ std::vector<std::string> Node::active_channels() const {
 std::size_t Node::user_connection_count(const std::string& user_id) const {
   std::lock_guard lock(mutex_);
   auto it = user_connections_.find(user_id);
-  return it == user_connections_.end() ? 0 : it->second;
+  return it == user_connections_.end() ? 0 : it->second.admitted.size();
 }
 
-// Presence join/leave are per user and channel: a user's second tab joins silently, and a
-// leave is announced only if the user has not come back within presence_leave_delay (a page
-// reload does not flap).
-void Node::presence_joined(const std::string& channel, const std::string& user_id,
-                           const std::string&) {
-  if (!config().join_leave_events_for(channel)) return;
-  bool announce = false;
-  {
-    std::lock_guard lock(mutex_);
-    PresenceCount& entry = presence_[channel + '\n' + user_id];
-    if (++entry.connections == 1) {
-      if (entry.pending_leave) {
-        entry.pending_leave->cancel();  // came back in time: neither leave nor join
-        entry.pending_leave.reset();
-      } else {
-        announce = true;
-      }
-    }
-  }
-  if (!announce) return;
-  std::string payload;
-  protocol::JsonObject(payload).string("channel", channel).string("user_id", user_id).close();
-  emit(channel, "presence.join", std::move(payload), user_id);
+// Presence join/leave are per user and channel, for the whole cluster: the store's answers say
+// whether an entry was the user's first or last anywhere, and the announcer debounces leaves
+// (a page reload does not flap).
+void Node::presence_add(const std::string& channel, engine::PresenceEntry entry) {
+  std::string user = entry.user_id;
+  engine_.presence->add(channel, std::move(entry), config().presence_ttl,
+                        [this, channel, user = std::move(user)](std::error_code ec,
+                                                                std::size_t others) {
+                          if (ec) return engine_failed(EngineOp::presence, ec);
+                          if (config().join_leave_events_for(channel)) {
+                            presence_announcer_.added(channel, user, others);
+                          }
+                        });
 }
 
-void Node::presence_left(const std::string& channel, const std::string& user_id,
-                         const std::string&) {
-  if (!config().join_leave_events_for(channel)) return;
-  const std::string key = channel + '\n' + user_id;
-  std::lock_guard lock(mutex_);
-  auto it = presence_.find(key);
-  if (it == presence_.end() || --it->second.connections > 0) return;
-  auto timer = std::make_unique<boost::asio::steady_timer>(housekeeping_);
-  timer->expires_after(config().presence_leave_delay);
-  timer->async_wait([this, key, channel, user_id](const boost::system::error_code& ec) {
-    if (ec) return;
-    {
-      std::lock_guard inner(mutex_);
-      auto found = presence_.find(key);
-      if (found == presence_.end() || found->second.connections > 0) return;
-      presence_.erase(found);
-    }
-    std::string payload;
-    protocol::JsonObject(payload).string("channel", channel).string("user_id", user_id).close();
-    emit(channel, "presence.leave", std::move(payload), user_id);
-  });
-  it->second.pending_leave = std::move(timer);
+void Node::presence_remove(const std::string& channel, const std::string& user_id,
+                           const std::string& client_id) {
+  // On failure the entry expires at presence_ttl, and no leave is announced.
+  engine_.presence->remove(channel, client_id,
+                           [this, channel, user_id](std::error_code ec, std::size_t remaining) {
+                             if (ec) return engine_failed(EngineOp::presence, ec);
+                             if (config().join_leave_events_for(channel)) {
+                               presence_announcer_.removed(channel, user_id, remaining);
+                             }
+                           });
 }
 
 }  // namespace switchboard::node

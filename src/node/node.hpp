@@ -22,6 +22,7 @@
 #include "switchboard/engine/engine.hpp"
 #include "switchboard/gateway.hpp"
 #include "switchboard/net/server.hpp"
+#include "presence_announcer.hpp"
 #include "snapshots.hpp"
 #include "switchboard/ws/frame_builder.hpp"
 #include "webhook_client.hpp"
@@ -117,9 +118,11 @@ class Node final : public engine::BrokerHandler {
   // Counts and logs a failed engine call (any thread).
   void engine_failed(EngineOp op, std::error_code ec);
   // A completion for calls nobody waits on (presence entries, registry leases): a failure is
-  // counted and logged, and the next refresh tries again.
-  engine::Completion count_failures(EngineOp op) {
-    return [this, op](std::error_code ec) {
+  // counted and logged, and the next refresh tries again. `Value`: what the call answers
+  // (ignored).
+  template <class... Value>
+  std::function<void(std::error_code, Value...)> count_failures(EngineOp op) {
+    return [this, op](std::error_code ec, Value...) {
       if (ec) engine_failed(op, ec);
     };
   }
@@ -148,19 +151,29 @@ class Node final : public engine::BrokerHandler {
                        std::function<void(std::error_code)> done);
   // The worker's last local subscriber to `channel` left.
   void channel_idle_on_worker(const std::string& channel);
-  // Per-user connection accounting; false when the user is at max_connections_per_user.
-  bool user_connected(const std::string& user_id);
-  void user_disconnected(const std::string& user_id);
+  // Admits connection `connection_id` of `user_id` under max_connections_per_user, counted
+  // across the cluster: the registry adds its lease in one atomic step unless the user holds
+  // that many live connections on all nodes together (a user at the limit on this node alone
+  // is refused without asking). `done(admitted)` runs once, on any thread, maybe before this
+  // returns. When the registry cannot be asked the connection is admitted within this node's
+  // own count (the failure counted; its lease is written by the next refresh). An admitted
+  // connection is refreshed in the registry until connection_closed().
+  void admit_connection(const std::string& user_id, const std::string& connection_id,
+                        std::function<void(bool admitted)> done);
+  void connection_closed(const std::string& user_id, const std::string& connection_id);
   bool ip_connected(const std::string& ip);
   void ip_disconnected(const std::string& ip);
-  std::size_t user_count() const;
+  std::size_t user_count() const;  // users with admitted connections on this node
   std::vector<std::string> active_channels() const;  // channels with subscribers on this node
-  std::size_t user_connection_count(const std::string& user_id) const;
-  // Presence: join/leave events with a debounced leave.
-  void presence_joined(const std::string& channel, const std::string& user_id,
+  std::size_t user_connection_count(const std::string& user_id) const;  // on this node
+  // Presence: a session's entry in `channel` is added to (removed from) the presence store,
+  // and presence.join (presence.leave, debounced) announced when the store's answer says it
+  // was the user's first (last) anywhere (presence_announcer.hpp). A failure is counted and
+  // announces nothing: an entry not added is by the session's next refresh (silently), one not
+  // removed expires after presence_ttl.
+  void presence_add(const std::string& channel, engine::PresenceEntry entry);
+  void presence_remove(const std::string& channel, const std::string& user_id,
                        const std::string& client_id);
-  void presence_left(const std::string& channel, const std::string& user_id,
-                     const std::string& client_id);
   // Ephemeral event (typing, presence) to a channel's subscribers, not to `from_user`.
   void emit(const std::string& channel, std::string type, std::string payload,
             const std::string& from_user);
@@ -209,7 +222,10 @@ class Node final : public engine::BrokerHandler {
   // The broadcast channel, every node's: subscribed at start and, until that succeeds, again
   // by every tick.
   void subscribe_broadcasts();
-  void register_user(const std::string& user_id);  // this node holds a connection of the user
+  // The registry lease of this node's connection `connection_id` of `user_id`.
+  engine::ConnectionLease lease(const std::string& connection_id) const {
+    return {id_, connection_id};
+  }
   engine::HistoryOptions history_options(std::string_view channel) const;
 
   net::Server& server_;
@@ -236,17 +252,20 @@ class Node final : public engine::BrokerHandler {
 
   mutable std::mutex mutex_;  // guards the maps below (never held on the per-message path)
   std::unordered_map<std::string, BrokerSubscription> broker_subscriptions_;
-  std::unordered_map<std::string, std::size_t> user_connections_;
-  std::unordered_map<std::string, std::size_t> ip_connections_;
-  struct PresenceCount {
-    std::size_t connections = 0;
-    std::unique_ptr<boost::asio::steady_timer> pending_leave;
+  // A user's connections on this node: the admitted ones, whose leases refresh_registry()
+  // refreshes, and those waiting for the registry's answer.
+  struct UserConnections {
+    std::vector<std::string> admitted;
+    std::size_t admitting = 0;
   };
-  std::unordered_map<std::string, PresenceCount> presence_;  // channel + '\n' + user
+  std::unordered_map<std::string, UserConnections> user_connections_;
+  std::unordered_map<std::string, std::size_t> ip_connections_;
 
   boost::asio::io_context housekeeping_{1};
   boost::asio::steady_timer tick_timer_{housekeeping_};
   engine::TimePoint next_registry_refresh_{};  // housekeeping thread only
+  // After housekeeping_, which its timers run on: destroyed before it.
+  PresenceAnnouncer presence_announcer_;
   std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::thread housekeeping_thread_;
 };

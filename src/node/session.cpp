@@ -102,8 +102,8 @@ void Session::send_auth_error(std::string_view code, std::string_view message,
 
 void Session::on_authenticated(auth::AuthResult result, const std::string& ref) {
   auto& counters = endpoint_.counters();
-  auth_in_flight_ = false;
   if (!result.identity) {
+    auth_in_flight_ = false;
     counters.auth_failure_total[static_cast<std::size_t>(result.error) % 16].add();
     send_auth_error(auth::to_string(result.error), result.message, ref);
     if (auth_state_ == AuthState::authenticated) {
@@ -117,21 +117,54 @@ void Session::on_authenticated(auth::AuthResult result, const std::string& ref) 
   auth::Identity& identity = *result.identity;
   const bool first = auth_state_ != AuthState::authenticated;
   if (!first) {
+    auth_in_flight_ = false;
     // A refresh: same user only; it extends the expiry and replaces the channel grants.
     if (identity.user_id != info_.user_id) {
       send_error("user_mismatch", "a refreshed token must name the same user", ref);
       return close(close_code::kAuthFailed, "user mismatch");
     }
-  } else if (!identity.user_id.empty()) {
-    // Over max_connections_per_user the connection is refused before it is told it succeeded.
-    if (!endpoint_.node().user_connected(identity.user_id)) {
-      send_auth_error("too_many_connections", "this user has too many connections", ref);
-      auth_state_ = AuthState::failed;
-      return close(close_code::kTooManyConnections, "too many connections");
-    }
-    counted_user_ = true;
-    info_.user_id = std::move(identity.user_id);
+    return accept_identity(std::move(identity), false);
   }
+  if (identity.user_id.empty()) {
+    auth_in_flight_ = false;
+    return accept_identity(std::move(identity), true);
+  }
+  // Over max_connections_per_user (on every node together) the connection is refused before it
+  // is told it succeeded. The registry answers later, on any thread: the authentication stays
+  // in flight until then.
+  std::weak_ptr<Session> weak = weak_from_this();
+  net::Worker& worker = endpoint_.worker();
+  Node& node = endpoint_.node();
+  const std::string user = identity.user_id;
+  node.admit_connection(
+      user, info_.session_id,
+      [weak, &worker, &node, user, session_id = info_.session_id, identity = std::move(identity),
+       ref](bool admitted) {
+        worker.post([weak, &node, user, session_id, identity, ref, admitted]() mutable {
+          auto self = weak.lock();
+          if (!self || self->closed_) {
+            // Gone while the registry answered: its connection is not held.
+            if (admitted) node.connection_closed(user, session_id);
+            return;
+          }
+          self->on_admitted(std::move(identity), ref, admitted);
+        });
+      });
+}
+
+void Session::on_admitted(auth::Identity identity, const std::string& ref, bool admitted) {
+  auth_in_flight_ = false;
+  if (!admitted) {
+    send_auth_error("too_many_connections", "this user has too many connections", ref);
+    auth_state_ = AuthState::failed;
+    return close(close_code::kTooManyConnections, "too many connections");
+  }
+  counted_user_ = true;
+  accept_identity(std::move(identity), true);
+}
+
+void Session::accept_identity(auth::Identity identity, bool first) {
+  if (first) info_.user_id = std::move(identity.user_id);
   channel_patterns_ = std::move(identity.channels);
   expires_at_s_ = identity.expires_at
                       ? std::chrono::duration_cast<std::chrono::seconds>(
@@ -140,7 +173,7 @@ void Session::on_authenticated(auth::AuthResult result, const std::string& ref) 
                       : 0;
   auth_state_ = AuthState::authenticated;
   auth_deadline_ = 0;
-  counters.auth_success_total.add();
+  endpoint_.counters().auth_success_total.add();
   std::string payload;
   protocol::JsonObject(payload)
       .string("user_id", info_.user_id)
@@ -340,7 +373,7 @@ void Session::on_closed(std::uint16_t code) {
   pending_subscribes_.clear();
   if (auth_state_ == AuthState::authenticated) {
     endpoint_.counters().sessions.sub();
-    if (counted_user_) node.user_disconnected(info_.user_id);
+    if (counted_user_) node.connection_closed(info_.user_id, info_.session_id);
     if (const auto& hook = node.disconnect_hook()) hook(info_, code);
   }
 }
@@ -369,7 +402,8 @@ void Session::on_sweep(std::uint32_t now) {
       if (!ch.presence_joined) continue;
       presence.add(ch.subscription.channel->name,
                    engine::PresenceEntry{info_.session_id, info_.user_id, endpoint_.node().id()},
-                   cfg.presence_ttl, endpoint_.node().count_failures(EngineOp::presence));
+                   cfg.presence_ttl,
+                   endpoint_.node().count_failures<std::size_t>(EngineOp::presence));
     }
     if (!info_.user_id.empty()) {
       presence.touch_user(info_.user_id, cfg.presence_ttl,

@@ -128,6 +128,10 @@ class Session final : public hub::Subscriber,
   // Authentication
   void authenticate(std::string token, std::string ref);
   void on_authenticated(auth::AuthResult result, const std::string& ref);
+  // The node's answer to admitting the first authentication's user (max_connections_per_user).
+  void on_admitted(auth::Identity identity, const std::string& ref, bool admitted);
+  // Takes the identity (the first authentication or a refresh) and answers auth.success.
+  void accept_identity(auth::Identity identity, bool first);
   void start_session();  // first successful authentication (or anonymous)
   void send_auth_error(std::string_view code, std::string_view message, std::string_view ref);
   // After a refresh: subscriptions the new token no longer permits end with `unsubscribed`
@@ -213,7 +217,7 @@ class Session final : public hub::Subscriber,
   std::uint32_t next_presence_refresh_ = 0;
   std::uint16_t violations_ = 0;
   AuthState auth_state_ = AuthState::pending;
-  bool counted_user_ = false;
+  bool counted_user_ = false;  // admitted: the node holds the connection in its user count
   bool auth_in_flight_ = false;  // an authenticate() call has not answered yet
 };
 

@@ -250,10 +250,7 @@ std::uint32_t Session::subscribe_one(const std::string& channel) {
   // Presence: every channel but the user's own room.
   if (!info_.user_id.empty() && channel.compare(0, 5, "user:") != 0) {
     subscriptions_.back().presence_joined = true;
-    node.engine().presence->add(
-        channel, engine::PresenceEntry{info_.session_id, info_.user_id, node.id()},
-        node.config().presence_ttl, node.count_failures(EngineOp::presence));
-    node.presence_joined(channel, info_.user_id, info_.session_id);
+    node.presence_add(channel, engine::PresenceEntry{info_.session_id, info_.user_id, node.id()});
   }
   return state.id;
 }
@@ -366,12 +363,7 @@ void Session::unsubscribe_one(std::size_t index) {
   const bool last = endpoint_.hub().remove(state.subscription);
   endpoint_.counters().subscriptions.sub();
   if (last) node.channel_idle_on_worker(channel);
-  if (state.presence_joined) {
-    // On failure the entry expires at presence_ttl.
-    node.engine().presence->remove(channel, info_.session_id,
-                                   node.count_failures(EngineOp::presence));
-    node.presence_left(channel, info_.user_id, info_.session_id);
-  }
+  if (state.presence_joined) node.presence_remove(channel, info_.user_id, info_.session_id);
   if (endpoint_.typing().stop(channel, info_.user_id)) {
     std::string payload;
     protocol::JsonObject(payload).string("channel", channel).string("user_id", info_.user_id).close();

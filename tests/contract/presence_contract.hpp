@@ -9,6 +9,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +32,15 @@ class PresenceContract : public StoreContract<PresenceStore> {
     std::sort(list.begin(), list.end(),
               [](const auto& a, const auto& b) { return a.client_id < b.client_id; });
     return list;
+  }
+  // add() and remove() with their answers (the counts of the user's other live entries).
+  std::size_t add(const std::string& channel, PresenceEntry entry, std::chrono::milliseconds ttl) {
+    return await_ok<std::size_t>(
+        [&](auto done) { store_->add(channel, std::move(entry), ttl, std::move(done)); });
+  }
+  std::size_t remove(const std::string& channel, const std::string& client) {
+    return await_ok<std::size_t>(
+        [&](auto done) { store_->remove(channel, client, std::move(done)); });
   }
   bool online(const std::string& user) {
     return await_ok<bool>([&](auto done) { store_->user_online(user, std::move(done)); });

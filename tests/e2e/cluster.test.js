@@ -2,7 +2,9 @@
 // node and sees what it would see on a single node — channel fan-out, send-to-user to devices on
 // two nodes (and nothing reaching the third), history, late-joiner replay and recovery on another
 // node, presence, typing, online status, acknowledged messages kept offline and delivered on
-// another node, /api/disconnect across nodes.
+// another node, /api/disconnect across nodes, presence.join and presence.leave once per user
+// however many nodes hold their connections, and the per-user connection limit counted on
+// every node (a pair of nodes of their own).
 'use strict';
 
 const { test, before, after, afterEach } = require('node:test');
@@ -156,4 +158,79 @@ test('/api/disconnect through one node closes the user\'s connections on every n
   const [ca, cb] = await Promise.all([a.waitClose(), b.waitClose()]);
   assert.equal(ca.code, cb.code);
   assert.equal(ca.code, 4010, 'disconnected by the server');
+});
+
+// The presence entries of `user` in `channel`, as `node` lists them.
+async function entriesOf(node, channel, user) {
+  const res = await node.api('GET', `/api/presence?channel=${encodeURIComponent(channel)}`);
+  assert.equal(res.status, 200, res.text);
+  return res.json.members.filter((m) => m.user_id === user).length;
+}
+
+test('a user connected to two nodes joins once, and leaves once their last connection anywhere closed', async () => {
+  const channel = 'room:twice';
+  const isJoin = (m) => m.type === 'presence.join' && m.payload.user_id === 'pia';
+  const isLeave = (m) => m.type === 'presence.leave' && m.payload.user_id === 'pia';
+  const watcher = await Client.authed(nodes[2], 'watcher');
+  await watcher.subscribe([channel]);
+  const first = await Client.authed(nodes[0], 'pia');
+  await first.subscribe([channel]);
+  await watcher.next(isJoin);
+  const second = await Client.authed(nodes[1], 'pia');
+  await second.subscribe([channel]);
+  await eventually(async () => assert.equal(await entriesOf(nodes[2], channel, 'pia'), 2),
+    { what: 'both of pia\'s entries in the store' });
+  await watcher.expectNone(isJoin);
+
+  await first.close();  // she is still connected to node 1
+  await eventually(async () => assert.equal(await entriesOf(nodes[2], channel, 'pia'), 1),
+    { what: 'node 0\'s entry removed' });
+  await watcher.expectNone(isLeave);
+
+  await second.close();  // her last connection (--presence-leave-delay 0)
+  await watcher.next(isLeave);
+  await watcher.expectNone(isLeave);
+  await watcher.expectNone(isJoin);
+});
+
+test('the per-user connection limit counts the user\'s connections on every node', async () => {
+  // Two nodes of their own (another prefix: another cluster on the same Redis), so that the
+  // limit of 2 does not touch the other tests' users.
+  const pair = await Promise.all([0, 1].map((i) => Server.start({
+    args: ['--redis-url', redis.url, '--redis-prefix', 'e2e-cluster-limit:', '--node-id',
+      `limit-${i}`, '--max-connections-per-user', '2'],
+  })));
+  try {
+    for (const n of pair) {
+      await eventually(async () => assert.equal((await n.get('/ready')).status, 200),
+        { what: `node on ${n.port} ready`, timeoutMs: 10000 });
+    }
+    const connectionsOf = async (node) => {
+      const res = await node.api('GET', '/api/users/lim');
+      assert.equal(res.status, 200, res.text);
+      return res.json.connections;
+    };
+    const refused = async (node) => {
+      const c = await Client.connect(node, { token: node.token('lim') });
+      const reply = await c.next(['auth.success', 'auth.error']);
+      assert.equal(reply.type, 'auth.error', JSON.stringify(reply));
+      assert.equal(reply.payload.code, 'too_many_connections');
+      assert.equal((await c.waitClose()).code, 4003);
+    };
+    const onFirst = await Client.authed(pair[0], 'lim');
+    await Client.authed(pair[1], 'lim');  // at the limit: one connection on each node
+    await refused(pair[0]);
+    await refused(pair[1]);
+    assert.equal(await connectionsOf(pair[0]), 2, 'every node reports the cluster\'s count');
+    assert.equal(await connectionsOf(pair[1]), 2, 'a refused connection holds nothing');
+
+    await onFirst.close();
+    await eventually(async () => assert.equal(await connectionsOf(pair[1]), 1),
+      { what: 'the closed connection\'s lease removed' });
+    await Client.authed(pair[1], 'lim');  // room again
+    await refused(pair[0]);
+  } finally {
+    await Client.closeAll();
+    await Promise.all(pair.map((n) => n.stop()));
+  }
 });

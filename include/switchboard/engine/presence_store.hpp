@@ -8,6 +8,13 @@
 // - entries past their expiry are not returned (whether or not a sweep removed them yet);
 // - remove() deletes at once (an unknown client is a no-op); members() lists each live client
 //   once, in no particular order;
+// - add() answers how many OTHER live entries of the entry's user the channel holds after it
+//   (0: the user's first live entry in the channel, on any node); remove() answers how many
+//   live entries of the removed client's user the channel still holds (0: its last one left;
+//   a client without a live entry — unknown or expired — answers 0). Each is one atomic step:
+//   of several adds of one user's clients racing on any nodes, exactly one answers 0 (unless
+//   removes come between), and of several removes of its last clients, exactly one answers 0.
+//   The node announces presence.join / presence.leave from these answers;
 // - user_online() is true while any live entry in any channel, or a live touch_user(), names
 //   the user;
 // - calls from one thread take effect in the order they were made (a members() after an add()
@@ -17,6 +24,7 @@
 // Thread safety: every method may be called from any thread concurrently. Callbacks may run
 // on any thread (the memory store runs them on the caller's thread before returning).
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -37,10 +45,12 @@ class PresenceStore {
  public:
   virtual ~PresenceStore() = default;
   // (Default arguments on this interface bind through the interface: call it through one.)
+  // Answers the other live entries of entry.user_id in the channel (the contract above).
   virtual void add(std::string_view channel, PresenceEntry entry, std::chrono::milliseconds ttl,
-                   Completion done = {}) = 0;
+                   ResultCallback<std::size_t> done = {}) = 0;
+  // Answers the live entries of the removed client's user left in the channel.
   virtual void remove(std::string_view channel, std::string_view client_id,
-                      Completion done = {}) = 0;
+                      ResultCallback<std::size_t> done = {}) = 0;
   virtual void members(std::string_view channel,
                        ResultCallback<std::vector<PresenceEntry>> done) = 0;
   // Marks a user online for `ttl` independently of channels (refreshed by live connections).

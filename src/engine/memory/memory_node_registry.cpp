@@ -1,4 +1,4 @@
-// MemoryNodeRegistry: user → (node, expiry) pairs.
+// MemoryNodeRegistry: user → connection leases (node, connection, expiry).
 #include "switchboard/engine/memory/memory_node_registry.hpp"
 
 #include <algorithm>
@@ -14,16 +14,17 @@
 namespace switchboard::engine {
 namespace {
 
-struct NodeLease {
-  std::string node_id;
+struct Lease {
+  ConnectionLease key;
   TimePoint expires;  // live while now < expires
 };
 
-// A user is on a handful of nodes at most: a vector beats a map.
-using Leases = std::vector<NodeLease>;
+// A user holds a handful of connections (max_connections_per_user): a vector beats a map, and
+// each call walks it once.
+using Leases = std::vector<Lease>;
 
 bool prune(Leases& leases, TimePoint at) {
-  std::erase_if(leases, [at](const NodeLease& l) { return at >= l.expires; });
+  std::erase_if(leases, [at](const Lease& l) { return at >= l.expires; });
   return leases.empty();
 }
 
@@ -34,6 +35,17 @@ struct MemoryNodeRegistry::Impl {
   mutable std::mutex mu;
   memory_detail::StringMap<Leases> users;
   memory_detail::Sweeper sweeper;
+
+  // Under mu: the user's live leases, expired ones dropped (and the user when none is left).
+  const Leases* live(std::string_view user_id, TimePoint at) {
+    const auto it = users.find(user_id);
+    if (it == users.end()) return nullptr;
+    if (prune(it->second, at)) {
+      users.erase(it);
+      return nullptr;
+    }
+    return &it->second;
+  }
 };
 
 MemoryNodeRegistry::MemoryNodeRegistry(NowFn now) : impl_(std::make_unique<Impl>()) {
@@ -42,50 +54,66 @@ MemoryNodeRegistry::MemoryNodeRegistry(NowFn now) : impl_(std::make_unique<Impl>
 
 MemoryNodeRegistry::~MemoryNodeRegistry() = default;
 
-void MemoryNodeRegistry::register_user(std::string_view user_id, std::string_view node_id,
-                                       std::chrono::milliseconds ttl, Completion done) {
-  const memory_detail::CompleteOnExit complete(std::move(done));  // after the lock
+void MemoryNodeRegistry::add_connection(std::string_view user_id, const ConnectionLease& lease,
+                                        std::chrono::milliseconds ttl, std::size_t limit,
+                                        ResultCallback<Admission> done) {
+  memory_detail::AnswerOnExit<Admission> answer(std::move(done));  // after the lock
   const TimePoint at = impl_->now();
   std::lock_guard lock(impl_->mu);
-  Leases& leases = memory_detail::find_or_add(impl_->users, user_id)->second;
-  const auto lease = std::find_if(leases.begin(), leases.end(),
-                                  [&](const NodeLease& l) { return l.node_id == node_id; });
-  if (lease != leases.end()) {
-    lease->expires = at + ttl;
+  const auto user = memory_detail::find_or_add(impl_->users, user_id);
+  Leases& leases = user->second;
+  prune(leases, at);
+  const auto it =
+      std::find_if(leases.begin(), leases.end(), [&](const Lease& l) { return l.key == lease; });
+  if (it != leases.end()) {
+    it->expires = at + ttl;
+    answer.value = {true, leases.size()};
+  } else if (leases.size() < limit) {
+    leases.push_back({lease, at + ttl});
+    answer.value = {true, leases.size()};
   } else {
-    leases.push_back({std::string(node_id), at + ttl});
+    answer.value = {false, leases.size()};
+    if (leases.empty()) impl_->users.erase(user);  // limit 0
   }
   if (impl_->sweeper.tick()) {
     impl_->sweeper.sweep(impl_->users, [at](Leases& l) { return prune(l, at); });
   }
 }
 
-void MemoryNodeRegistry::unregister_user(std::string_view user_id, std::string_view node_id,
-                                         Completion done) {
+void MemoryNodeRegistry::remove_connection(std::string_view user_id, const ConnectionLease& lease,
+                                           Completion done) {
   const memory_detail::CompleteOnExit complete(std::move(done));  // after the lock
   std::lock_guard lock(impl_->mu);
   const auto it = impl_->users.find(user_id);
   if (it == impl_->users.end()) return;
-  std::erase_if(it->second, [&](const NodeLease& l) { return l.node_id == node_id; });
+  std::erase_if(it->second, [&](const Lease& l) { return l.key == lease; });
   if (it->second.empty()) impl_->users.erase(it);
 }
 
 void MemoryNodeRegistry::nodes_of(std::string_view user_id,
                                   ResultCallback<std::vector<std::string>> done) {
   std::vector<std::string> nodes;
-  const TimePoint at = impl_->now();
   {
     std::lock_guard lock(impl_->mu);
-    const auto it = impl_->users.find(user_id);
-    if (it != impl_->users.end()) {
-      if (prune(it->second, at)) {
-        impl_->users.erase(it);
-      } else {
-        for (const NodeLease& l : it->second) nodes.push_back(l.node_id);
+    if (const Leases* leases = impl_->live(user_id, impl_->now())) {
+      for (const Lease& l : *leases) {
+        if (std::find(nodes.begin(), nodes.end(), l.key.node_id) == nodes.end()) {
+          nodes.push_back(l.key.node_id);
+        }
       }
     }
   }
   if (done) done({}, std::move(nodes));
+}
+
+void MemoryNodeRegistry::connection_count(std::string_view user_id,
+                                          ResultCallback<std::size_t> done) {
+  std::size_t count = 0;
+  {
+    std::lock_guard lock(impl_->mu);
+    if (const Leases* leases = impl_->live(user_id, impl_->now())) count = leases->size();
+  }
+  if (done) done({}, count);
 }
 
 std::size_t MemoryNodeRegistry::user_count() const {

@@ -1,16 +1,20 @@
 #pragma once
 // RedisNodeRegistry: the NodeRegistry on Redis, shared by every node (docs/engine.md, "The
 // Redis stores"). One key per user, on shard(user):
-//   ru:<user>  ZSET node_id → expiry ms (the logical clock decides which nodes are live)
-// register_user is a script (ZADD, TTL raised to ttl + gc slack, never lowered), one round
-// trip; unregister_user a ZREM; nodes_of drops the expired nodes and lists the live ones (two
-// pipelined commands, one round trip). Node heartbeats (which nodes are alive) belong to the
-// broker, not here.
+//   rc:<user>  ZSET put_field(node) + connection_id → expiry ms (one lease per connection; the
+//              logical clock decides which are live)
+// add_connection is a script (expired leases dropped, the limit checked against ZCARD, ZADD, TTL
+// raised to ttl + gc slack, never lowered): one round trip, atomic, so nodes admitting at once
+// never pass the limit. remove_connection is a ZREM; nodes_of and connection_count drop the
+// expired leases and read the live ones (two pipelined commands, one round trip).
 //
 // Thread safety: every method may be called from any thread concurrently. Callbacks run on the
-// context's I/O thread, exactly once; calls from one thread take effect in call order. The
-// registry may be destroyed with calls pending (they complete all the same).
+// context's I/O thread, exactly once; calls from one thread take effect in call order (and calls
+// a lock orders: post order is execution order). The registry may be destroyed with calls
+// pending (they complete all the same).
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 
 #include "redis_context.hpp"
@@ -23,11 +27,16 @@ class RedisNodeRegistry final : public NodeRegistry {
   explicit RedisNodeRegistry(std::shared_ptr<RedisContext> context);
   ~RedisNodeRegistry() override;
 
-  void register_user(std::string_view user_id, std::string_view node_id,
-                     std::chrono::milliseconds ttl, Completion done) override;
-  void unregister_user(std::string_view user_id, std::string_view node_id,
-                       Completion done) override;
+  void add_connection(std::string_view user_id, const ConnectionLease& lease,
+                      std::chrono::milliseconds ttl, std::size_t limit,
+                      ResultCallback<Admission> done) override;
+  void remove_connection(std::string_view user_id, const ConnectionLease& lease,
+                         Completion done) override;
   void nodes_of(std::string_view user_id, ResultCallback<std::vector<std::string>> done) override;
+  void connection_count(std::string_view user_id, ResultCallback<std::size_t> done) override;
+
+  // Stored leases nodes_of() could not decode (skipped; written by another version).
+  std::uint64_t undecodable() const noexcept;
 
  private:
   struct Shared;

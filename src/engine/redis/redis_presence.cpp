@@ -14,7 +14,6 @@
 namespace switchboard::engine::redis {
 namespace {
 
-using store_detail::mutation_done;
 
 constexpr std::string_view kTouchMember = "touch";  // never starts with a digit, as entries do
 
@@ -76,31 +75,39 @@ RedisPresence::RedisPresence(std::shared_ptr<RedisContext> context)
 RedisPresence::~RedisPresence() = default;
 
 void RedisPresence::add(std::string_view channel, PresenceEntry entry,
-                        std::chrono::milliseconds ttl, Completion done) {
-  const std::int64_t expiry = context_->now_ms() + ttl.count();
+                        std::chrono::milliseconds ttl, ResultCallback<std::size_t> done) {
+  const std::int64_t now = context_->now_ms();
   post_call(
       *context_, std::move(done),
-      [s = shared_, channel = std::string(channel), entry = std::move(entry), expiry,
-       ttl](Completion on_done) {
+      [s = shared_, channel = std::string(channel), entry = std::move(entry), now,
+       ttl](ResultCallback<std::size_t> on_done) {
         RedisContext& ctx = *s->context;
-        ctx.run_script(
-            ctx.shard_for(channel), s->add,
-            {ctx.key("pz", channel), ctx.key("pi", channel), ctx.key("uo", entry.user_id)},
-            {entry.client_id, encode_entry(entry), std::to_string(expiry), ctx.gc_ttl_text(ttl),
-             online_member(channel, entry.client_id), ctx.key("uo", ""), entry.user_id},
-            mutation_done(ctx, std::move(on_done), "presence add"));
+        ctx.run_script(ctx.shard_for(channel), s->add,
+                       {ctx.key("pz", channel), ctx.key("pi", channel), ctx.key("pn", channel),
+                        ctx.key("uo", entry.user_id)},
+                       {entry.client_id, encode_entry(entry), std::to_string(now + ttl.count()),
+                        ctx.gc_ttl_text(ttl), online_member(channel, entry.client_id),
+                        ctx.key("uo", ""), entry.user_id, std::to_string(now)},
+                       store_detail::result_done(ctx, std::move(on_done), "presence add",
+                                                 RedisReply::Type::integer,
+                                                 store_detail::parse_count));
       });
 }
 
-void RedisPresence::remove(std::string_view channel, std::string_view client_id, Completion done) {
+void RedisPresence::remove(std::string_view channel, std::string_view client_id,
+                           ResultCallback<std::size_t> done) {
+  const std::int64_t now = context_->now_ms();
   post_call(*context_, std::move(done),
-            [s = shared_, channel = std::string(channel),
-             client = std::string(client_id)](Completion on_done) {
+            [s = shared_, channel = std::string(channel), client = std::string(client_id),
+             now](ResultCallback<std::size_t> on_done) {
               RedisContext& ctx = *s->context;
-              ctx.run_script(ctx.shard_for(channel), s->remove,
-                             {ctx.key("pz", channel), ctx.key("pi", channel)},
-                             {client, online_member(channel, client), ctx.key("uo", "")},
-                             mutation_done(ctx, std::move(on_done), "presence remove"));
+              ctx.run_script(
+                  ctx.shard_for(channel), s->remove,
+                  {ctx.key("pz", channel), ctx.key("pi", channel), ctx.key("pn", channel)},
+                  {client, online_member(channel, client), ctx.key("uo", ""),
+                   std::to_string(now)},
+                  store_detail::result_done(ctx, std::move(on_done), "presence remove",
+                                            RedisReply::Type::integer, store_detail::parse_count));
             });
 }
 
@@ -113,7 +120,8 @@ void RedisPresence::members(std::string_view channel,
               RedisContext& ctx = *s->context;
               ctx.run_script(
                   ctx.shard_for(channel), s->members,
-                  {ctx.key("pz", channel), ctx.key("pi", channel)}, {std::to_string(now)},
+                  {ctx.key("pz", channel), ctx.key("pi", channel), ctx.key("pn", channel)},
+                  {std::to_string(now)},
                   store_detail::result_done(
                       ctx, std::move(on_done), "presence members", RedisReply::Type::array,
                       [s](RedisReply& reply) { return parse_members(reply, s->undecodable); }));

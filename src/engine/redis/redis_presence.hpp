@@ -3,6 +3,9 @@
 // stores"). Keys, on shard(channel) unless said otherwise:
 //   pz:<ch>    ZSET client_id → expiry ms (the logical clock decides who is live)
 //   pi:<ch>    HASH client_id → put_field(user) put_field(node)
+//   pn:<ch>    HASH user_id → how many of the channel's entries name the user (expired entries
+//              are dropped and uncounted first by every script: the counts add and remove
+//              answer are of live entries)
 //   uo:<user>  ZSET "<len>:<ch><client>" → expiry ms, one member per presence entry of the
 //              user in a channel of this shard; on shard(user) also "touch" (touch_user()).
 // add, remove and members are one script each (store_scripts.hpp), one round trip, atomic on
@@ -30,8 +33,9 @@ class RedisPresence final : public PresenceStore {
   ~RedisPresence() override;
 
   void add(std::string_view channel, PresenceEntry entry, std::chrono::milliseconds ttl,
-           Completion done) override;
-  void remove(std::string_view channel, std::string_view client_id, Completion done) override;
+           ResultCallback<std::size_t> done) override;
+  void remove(std::string_view channel, std::string_view client_id,
+              ResultCallback<std::size_t> done) override;
   void members(std::string_view channel, ResultCallback<std::vector<PresenceEntry>> done) override;
   void touch_user(std::string_view user_id, std::chrono::milliseconds ttl,
                   Completion done) override;

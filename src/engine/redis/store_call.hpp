@@ -57,8 +57,14 @@ RedisConnection::Callback result_done(const RedisContext& context, ResultCallbac
   };
 }
 
+// A reply that is a count (a `parse` for result_done with RedisReply::Type::integer).
+inline std::optional<std::size_t> parse_count(RedisReply& reply) {
+  if (reply.integer < 0) return std::nullopt;
+  return static_cast<std::size_t>(reply.integer);
+}
+
 // On the I/O thread: `member` of the ZSET `key` lives until `expiry_ms` (ZADD, and the key's
-// TTL raised to ttl + gc slack). touch_user() and register_user().
+// TTL raised to ttl + gc slack). touch_user().
 inline void refresh_member(RedisContext& context, const RedisScript& zset_refresh,
                            std::size_t shard, const std::string& key, const std::string& member,
                            std::int64_t expiry_ms, std::chrono::milliseconds ttl, Completion done,

@@ -21,44 +21,71 @@ local function user_of(entry)
 end
 )lua";
 
+// A channel's per-user entry counts (pn:<ch>) count the entries pz:<ch> and pi:<ch> hold, so
+// every script that reads or changes them first drops the expired entries, uncounting each:
+// the counts are then of live entries. Each entry is pruned once, so this is amortised O(1).
+constexpr const char* kPresencePrune = R"lua(
+local function uncount(pn, user)
+  if redis.call('HINCRBY', pn, user, -1) <= 0 then redis.call('HDEL', pn, user) end
+end
+local function prune(pz, pi, pn, now)
+  local expired = redis.call('ZRANGEBYSCORE', pz, '-inf', now)
+  if #expired == 0 then return end
+  for _, client in ipairs(expired) do
+    local entry = redis.call('HGET', pi, client)
+    if entry then
+      local user = user_of(entry)
+      if user then uncount(pn, user) end
+      redis.call('HDEL', pi, client)
+    end
+  end
+  redis.call('ZREMRANGEBYSCORE', pz, '-inf', now)
+end
+)lua";
+
 }  // namespace
 
 std::string presence_add() {
-  return std::string(kRaiseTtl) + kUserOf + R"lua(
+  return std::string(kRaiseTtl) + kUserOf + kPresencePrune + R"lua(
+prune(KEYS[1], KEYS[2], KEYS[3], ARGV[8])
 local old = redis.call('HGET', KEYS[2], ARGV[1])
-if old then
-  local old_user = user_of(old)
-  if old_user and old_user ~= ARGV[7] then redis.call('ZREM', ARGV[6] .. old_user, ARGV[5]) end
+local old_user = old and user_of(old)
+if old_user ~= ARGV[7] then
+  if old_user then
+    redis.call('ZREM', ARGV[6] .. old_user, ARGV[5])
+    uncount(KEYS[3], old_user)
+  end
+  redis.call('HINCRBY', KEYS[3], ARGV[7], 1)
 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
-redis.call('ZADD', KEYS[3], ARGV[3], ARGV[5])
+redis.call('ZADD', KEYS[4], ARGV[3], ARGV[5])
 raise_ttl(KEYS[1], ARGV[4])
 raise_ttl(KEYS[2], ARGV[4])
 raise_ttl(KEYS[3], ARGV[4])
-return 1
+raise_ttl(KEYS[4], ARGV[4])
+return tonumber(redis.call('HGET', KEYS[3], ARGV[7])) - 1
 )lua";
 }
 
 std::string presence_remove() {
-  return std::string(kUserOf) + R"lua(
+  return std::string(kUserOf) + kPresencePrune + R"lua(
+prune(KEYS[1], KEYS[2], KEYS[3], ARGV[4])
 redis.call('ZREM', KEYS[1], ARGV[1])
 local old = redis.call('HGET', KEYS[2], ARGV[1])
 if not old then return 0 end
 redis.call('HDEL', KEYS[2], ARGV[1])
 local old_user = user_of(old)
-if old_user then redis.call('ZREM', ARGV[3] .. old_user, ARGV[2]) end
-return 1
+if not old_user then return 0 end
+redis.call('ZREM', ARGV[3] .. old_user, ARGV[2])
+uncount(KEYS[3], old_user)
+return tonumber(redis.call('HGET', KEYS[3], old_user) or 0)
 )lua";
 }
 
 std::string presence_members() {
-  return R"lua(
-local expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-if #expired > 0 then
-  for _, client in ipairs(expired) do redis.call('HDEL', KEYS[2], client) end
-  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-end
+  return std::string(kUserOf) + kPresencePrune + R"lua(
+prune(KEYS[1], KEYS[2], KEYS[3], ARGV[1])
 local out = {}
 for _, client in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf')) do
   local entry = redis.call('HGET', KEYS[2], client)
@@ -76,6 +103,20 @@ std::string zset_refresh() {
 redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
 raise_ttl(KEYS[1], ARGV[3])
 return 1
+)lua";
+}
+
+std::string registry_add() {
+  return std::string(kRaiseTtl) + R"lua(
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[4])
+local n = redis.call('ZCARD', KEYS[1])
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then
+  if n >= tonumber(ARGV[5]) then return {0, n} end
+  n = n + 1
+end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+raise_ttl(KEYS[1], ARGV[3])
+return {1, n}
 )lua";
 }
 

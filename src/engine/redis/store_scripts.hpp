@@ -16,18 +16,26 @@
 
 namespace switchboard::engine::redis::scripts {
 
-// KEYS pz:<ch>, pi:<ch>, uo:<user>; ARGV client, entry (put_field user, node), expiry_ms,
-// gc_ttl_ms, member (the user-online member of this client in this channel), "<P>uo:", user.
-// A client now speaking for another user leaves that user's uo set. Returns 1.
+// The presence scripts first drop the channel's expired entries from pz, pi and the per-user
+// counts pn:<ch> (HASH user → entries), so that the counts are of live entries.
+// KEYS pz:<ch>, pi:<ch>, pn:<ch>, uo:<user>; ARGV client, entry (put_field user, node),
+// expiry_ms, gc_ttl_ms, member (the user-online member of this client in this channel),
+// "<P>uo:", user, now_ms. A client now speaking for another user leaves that user's uo set and
+// count. Returns the other live entries of the user in the channel.
 std::string presence_add();
-// KEYS pz:<ch>, pi:<ch>; ARGV client, member, "<P>uo:". Returns 1 if the client was there.
+// KEYS pz:<ch>, pi:<ch>, pn:<ch>; ARGV client, member, "<P>uo:", now_ms. Returns the live
+// entries of the client's user left in the channel (0 for a client without a live entry).
 std::string presence_remove();
-// KEYS pz:<ch>, pi:<ch>; ARGV now_ms. Drops expired clients, returns [client, entry, ...] of
-// the live ones.
+// KEYS pz:<ch>, pi:<ch>, pn:<ch>; ARGV now_ms. Drops expired clients, returns [client, entry,
+// ...] of the live ones.
 std::string presence_members();
 // KEYS a ZSET; ARGV expiry_ms, member, gc_ttl_ms: ZADD and raise the TTL (touch_user in
-// uo:<user>, register_user in ru:<user>). Returns 1.
+// uo:<user>). Returns 1.
 std::string zset_refresh();
+// KEYS rc:<user>; ARGV member (put_field node, then the connection id), expiry_ms, gc_ttl_ms,
+// now_ms, limit. Drops the expired leases; adds the member if fewer than `limit` are live, or
+// refreshes it if it is one of them. Returns [admitted 0/1, live leases after].
+std::string registry_add();
 // KEYS of:<user>; ARGV now_ms, max_messages (> 0), id, entry, expiry_ms, gc_slack_ms. Entries
 // are "<expiry_ms>:" put_field(id) positioned-publication. Returns how many live messages
 // were dropped; 0 without change when a live entry has the same non-empty id.

@@ -68,7 +68,8 @@ TEST(MemoryEngine, EveryStoreIsPresentAndSharesTheClock) {
 
   engine.presence->add("room", PresenceEntry{"c1", "u1", "n1"}, milliseconds(100), nullptr);
   engine.presence->touch_user("u1", milliseconds(100), nullptr);
-  engine.registry->register_user("u1", "n1", milliseconds(100), nullptr);
+  engine.registry->add_connection("u1", {"n1", "c1"}, milliseconds(100), kNoConnectionLimit,
+                                  nullptr);
   Publication p;
   p.channel = "room";
   engine.history->append(p, HistoryOptions{10, milliseconds(100)}, nullptr);

@@ -97,7 +97,10 @@ TEST(MemorySweep, RegistryForgetsExpiredUsers) {
   ManualClock clock;
   MemoryNodeRegistry registry(clock.fn());
   expect_bounded(
-      clock, [&](const std::string& user) { registry.register_user(user, "n1", kTtl, nullptr); },
+      clock,
+      [&](const std::string& user) {
+        registry.add_connection(user, {"n1", "c1"}, kTtl, kNoConnectionLimit, nullptr);
+      },
       [&] { return registry.user_count(); });
 }
 

@@ -11,6 +11,9 @@
 // subscribes, lose a channel's publications (a dropped Pub/Sub connection) and announce the
 // subscription restored.
 //
+// Without a thread (null) the decorators pass every call straight through: make_memory_cluster
+// uses them so, to give several in-process nodes one set of memory stores, answering inline.
+//
 // Thread safety: every method may be called from any thread. The test stops the engine
 // thread (EngineThread::stop) after the gateway's workers stopped and before the gateway is
 // destroyed: completions then no longer run while the node is being torn down.
@@ -27,6 +30,11 @@
 #include <vector>
 
 #include "switchboard/engine/engine.hpp"
+#include "switchboard/engine/memory/memory_broker.hpp"
+#include "switchboard/engine/memory/memory_node_registry.hpp"
+#include "switchboard/engine/memory/memory_offline_store.hpp"
+#include "switchboard/engine/memory/memory_presence.hpp"
+#include "switchboard/engine/memory/memory_rate_limiter.hpp"
 
 namespace switchboard::testing {
 
@@ -83,9 +91,16 @@ class EngineThread {
 
 using EngineThreadPtr = std::shared_ptr<EngineThread>;
 
+// Runs `task` later on `thread`, or at once when there is none (the decorators then pass calls
+// straight through, answering inline as the memory engine does).
+inline void run_on(const EngineThreadPtr& thread, std::function<void()> task) {
+  if (thread) return thread->post(std::move(task));
+  task();
+}
+
 class DeferredBroker final : public engine::Broker, public engine::BrokerHandler {
  public:
-  DeferredBroker(std::unique_ptr<engine::Broker> inner, EngineThreadPtr thread)
+  DeferredBroker(std::shared_ptr<engine::Broker> inner, EngineThreadPtr thread)
       : inner_(std::move(inner)), thread_(std::move(thread)) {}
 
   // --- What the test controls --------------------------------------------------------
@@ -103,7 +118,7 @@ class DeferredBroker final : public engine::Broker, public engine::BrokerHandler
       calls.swap(held_);
     }
     if (reversed) std::reverse(calls.begin(), calls.end());
-    for (auto& call : calls) thread_->post(std::move(call));
+    for (auto& call : calls) run_on(thread_, std::move(call));
   }
   std::size_t held_subscription_calls() const {
     std::lock_guard lock(mutex_);
@@ -125,7 +140,7 @@ class DeferredBroker final : public engine::Broker, public engine::BrokerHandler
   }
   // The subscription to `channel` is back: the node hears of it on the engine thread.
   void restore_subscription(const std::string& channel) {
-    thread_->post([this, channel] { handler_->on_subscription_restored(channel); });
+    run_on(thread_, [this, channel] { handler_->on_subscription_restored(channel); });
   }
   std::size_t subscribe_calls() const {
     std::lock_guard lock(mutex_);
@@ -157,14 +172,14 @@ class DeferredBroker final : public engine::Broker, public engine::BrokerHandler
   }
   void publish(engine::Publication publication, const engine::HistoryOptions& history,
                engine::ResultCallback<engine::PublicationPtr> done) override {
-    thread_->post(
+    run_on(thread_, 
         [this, publication = std::move(publication), history, done = std::move(done)]() mutable {
           inner_->publish(std::move(publication), history, done);
         });
   }
   void publish_to_node(std::string_view node_id, const engine::PublicationPtr& publication,
                        engine::Completion done) override {
-    thread_->post([this, node_id = std::string(node_id), publication, done = std::move(done)] {
+    run_on(thread_, [this, node_id = std::string(node_id), publication, done = std::move(done)] {
       inner_->publish_to_node(node_id, publication, done);
     });
   }
@@ -175,10 +190,10 @@ class DeferredBroker final : public engine::Broker, public engine::BrokerHandler
       std::lock_guard lock(mutex_);
       if (lost_channels_.count(publication->channel) != 0) return;
     }
-    thread_->post([this, publication] { handler_->on_publication(publication); });
+    run_on(thread_, [this, publication] { handler_->on_publication(publication); });
   }
   void on_node_message(const engine::PublicationPtr& publication) override {
-    thread_->post([this, publication] { handler_->on_node_message(publication); });
+    run_on(thread_, [this, publication] { handler_->on_node_message(publication); });
   }
 
  private:
@@ -191,10 +206,10 @@ class DeferredBroker final : public engine::Broker, public engine::BrokerHandler
         return;
       }
     }
-    thread_->post(std::move(call));
+    run_on(thread_, std::move(call));
   }
 
-  std::unique_ptr<engine::Broker> inner_;
+  std::shared_ptr<engine::Broker> inner_;
   EngineThreadPtr thread_;
   engine::BrokerHandler* handler_ = nullptr;  // set by start(), before any other call
   mutable std::mutex mutex_;
@@ -207,7 +222,7 @@ class DeferredBroker final : public engine::Broker, public engine::BrokerHandler
 
 class DeferredHistory final : public engine::HistoryStore {
  public:
-  DeferredHistory(std::unique_ptr<engine::HistoryStore> inner, EngineThreadPtr thread)
+  DeferredHistory(std::shared_ptr<engine::HistoryStore> inner, EngineThreadPtr thread)
       : inner_(std::move(inner)), thread_(std::move(thread)) {}
 
   // Reads take effect (the store is read then) but their answers wait until released: a
@@ -223,7 +238,7 @@ class DeferredHistory final : public engine::HistoryStore {
       holding_ = false;
       answers.swap(held_);
     }
-    for (auto& answer : answers) thread_->post(std::move(answer));
+    for (auto& answer : answers) run_on(thread_, std::move(answer));
   }
   std::size_t held_read_answers() const {
     std::lock_guard lock(mutex_);
@@ -232,13 +247,13 @@ class DeferredHistory final : public engine::HistoryStore {
 
   void append(engine::Publication p, const engine::HistoryOptions& options,
               engine::ResultCallback<engine::PublicationPtr> done) override {
-    thread_->post([this, p = std::move(p), options, done = std::move(done)]() mutable {
+    run_on(thread_, [this, p = std::move(p), options, done = std::move(done)]() mutable {
       inner_->append(std::move(p), options, done);
     });
   }
   void read(std::string_view channel, std::optional<engine::StreamPosition> since,
             std::size_t limit, engine::ResultCallback<engine::HistoryResult> done) override {
-    thread_->post([this, channel = std::string(channel), since, limit, done = std::move(done)] {
+    run_on(thread_, [this, channel = std::string(channel), since, limit, done = std::move(done)] {
       inner_->read(channel, since, limit,
                    [this, done](std::error_code ec, engine::HistoryResult r) {
                      {
@@ -253,13 +268,13 @@ class DeferredHistory final : public engine::HistoryStore {
     });
   }
   void remove(std::string_view channel, engine::Completion done) override {
-    thread_->post([this, channel = std::string(channel), done = std::move(done)] {
+    run_on(thread_, [this, channel = std::string(channel), done = std::move(done)] {
       inner_->remove(channel, done);
     });
   }
 
  private:
-  std::unique_ptr<engine::HistoryStore> inner_;
+  std::shared_ptr<engine::HistoryStore> inner_;
   EngineThreadPtr thread_;
   mutable std::mutex mutex_;
   bool holding_ = false;
@@ -268,84 +283,94 @@ class DeferredHistory final : public engine::HistoryStore {
 
 class DeferredPresence final : public engine::PresenceStore {
  public:
-  DeferredPresence(std::unique_ptr<engine::PresenceStore> inner, EngineThreadPtr thread)
+  DeferredPresence(std::shared_ptr<engine::PresenceStore> inner, EngineThreadPtr thread)
       : inner_(std::move(inner)), thread_(std::move(thread)) {}
   void add(std::string_view channel, engine::PresenceEntry entry, std::chrono::milliseconds ttl,
-           engine::Completion done) override {
-    thread_->post(
+           engine::ResultCallback<std::size_t> done) override {
+    run_on(thread_, 
         [this, channel = std::string(channel), entry = std::move(entry), ttl,
          done = std::move(done)]() mutable { inner_->add(channel, std::move(entry), ttl, done); });
   }
-  void remove(std::string_view channel, std::string_view client, engine::Completion done) override {
-    thread_->post([this, channel = std::string(channel), client = std::string(client),
+  void remove(std::string_view channel, std::string_view client,
+              engine::ResultCallback<std::size_t> done) override {
+    run_on(thread_, [this, channel = std::string(channel), client = std::string(client),
                    done = std::move(done)] { inner_->remove(channel, client, done); });
   }
   void members(std::string_view channel,
                engine::ResultCallback<std::vector<engine::PresenceEntry>> done) override {
-    thread_->post([this, channel = std::string(channel), done = std::move(done)] {
+    run_on(thread_, [this, channel = std::string(channel), done = std::move(done)] {
       inner_->members(channel, done);
     });
   }
   void touch_user(std::string_view user, std::chrono::milliseconds ttl,
                   engine::Completion done) override {
-    thread_->post([this, user = std::string(user), ttl, done = std::move(done)] {
+    run_on(thread_, [this, user = std::string(user), ttl, done = std::move(done)] {
       inner_->touch_user(user, ttl, done);
     });
   }
   void user_online(std::string_view user, engine::ResultCallback<bool> done) override {
-    thread_->post([this, user = std::string(user), done = std::move(done)] {
+    run_on(thread_, [this, user = std::string(user), done = std::move(done)] {
       inner_->user_online(user, done);
     });
   }
 
  private:
-  std::unique_ptr<engine::PresenceStore> inner_;
+  std::shared_ptr<engine::PresenceStore> inner_;
   EngineThreadPtr thread_;
 };
 
 class DeferredRegistry final : public engine::NodeRegistry {
  public:
-  DeferredRegistry(std::unique_ptr<engine::NodeRegistry> inner, EngineThreadPtr thread)
+  DeferredRegistry(std::shared_ptr<engine::NodeRegistry> inner, EngineThreadPtr thread)
       : inner_(std::move(inner)), thread_(std::move(thread)) {}
-  void register_user(std::string_view user, std::string_view node, std::chrono::milliseconds ttl,
-                     engine::Completion done) override {
-    thread_->post([this, user = std::string(user), node = std::string(node), ttl,
-                   done = std::move(done)] { inner_->register_user(user, node, ttl, done); });
+  void add_connection(std::string_view user, const engine::ConnectionLease& lease,
+                      std::chrono::milliseconds ttl, std::size_t limit,
+                      engine::ResultCallback<engine::Admission> done) override {
+    run_on(thread_, [this, user = std::string(user), lease, ttl, limit, done = std::move(done)] {
+      inner_->add_connection(user, lease, ttl, limit, done);
+    });
   }
-  void unregister_user(std::string_view user, std::string_view node,
-                       engine::Completion done) override {
-    thread_->post([this, user = std::string(user), node = std::string(node),
-                   done = std::move(done)] { inner_->unregister_user(user, node, done); });
+  void remove_connection(std::string_view user, const engine::ConnectionLease& lease,
+                         engine::Completion done) override {
+    run_on(thread_, [this, user = std::string(user), lease, done = std::move(done)] {
+      inner_->remove_connection(user, lease, done);
+    });
   }
   void nodes_of(std::string_view user,
                 engine::ResultCallback<std::vector<std::string>> done) override {
-    thread_->post(
-        [this, user = std::string(user), done = std::move(done)] { inner_->nodes_of(user, done); });
+    run_on(thread_, [this, user = std::string(user), done = std::move(done)] {
+      inner_->nodes_of(user, done);
+    });
+  }
+  void connection_count(std::string_view user, engine::ResultCallback<std::size_t> done) override {
+    run_on(thread_, [this, user = std::string(user), done = std::move(done)] {
+      inner_->connection_count(user, done);
+    });
   }
 
  private:
-  std::unique_ptr<engine::NodeRegistry> inner_;
+  std::shared_ptr<engine::NodeRegistry> inner_;
   EngineThreadPtr thread_;
 };
 
 class DeferredOffline final : public engine::OfflineStore {
  public:
-  DeferredOffline(std::unique_ptr<engine::OfflineStore> inner, EngineThreadPtr thread)
+  DeferredOffline(std::shared_ptr<engine::OfflineStore> inner, EngineThreadPtr thread)
       : inner_(std::move(inner)), thread_(std::move(thread)) {}
   void push(std::string_view user, engine::PublicationPtr publication,
             const engine::OfflineLimits& limits,
             engine::ResultCallback<std::size_t> done) override {
-    thread_->post([this, user = std::string(user), publication = std::move(publication), limits,
+    run_on(thread_, [this, user = std::string(user), publication = std::move(publication), limits,
                    done = std::move(done)] { inner_->push(user, publication, limits, done); });
   }
   void take(std::string_view user,
             engine::ResultCallback<std::vector<engine::PublicationPtr>> done) override {
-    thread_->post(
+    run_on(thread_, 
         [this, user = std::string(user), done = std::move(done)] { inner_->take(user, done); });
   }
 
  private:
-  std::unique_ptr<engine::OfflineStore> inner_;
+  std::shared_ptr<engine::OfflineStore> inner_;
   EngineThreadPtr thread_;
 };
 
@@ -369,6 +394,50 @@ inline engine::Engine make_deferred_engine(engine::Engine inner, EngineThreadPtr
   e.now = std::move(inner.now);
   e.backend = std::move(inner.backend);
   return e;
+}
+
+// The rate limiter is synchronous in every backend: shared as it is.
+class SharedRateLimiter final : public engine::RateLimiter {
+ public:
+  explicit SharedRateLimiter(std::shared_ptr<engine::RateLimiter> inner)
+      : inner_(std::move(inner)) {}
+  engine::RateDecision take(std::string_view key, const engine::RateLimit& limit,
+                            double cost) override {
+    return inner_->take(key, limit, cost);
+  }
+
+ private:
+  std::shared_ptr<engine::RateLimiter> inner_;
+};
+
+// The nodes of one cluster in this process: `nodes` engines whose brokers are nodes of one
+// MemoryBrokerHub (whose history they all read) and whose presence store, registry, offline
+// store and rate limiter are one memory store each, answering on `thread` (deferred) or inline
+// (null). Give each node its own node_id: the hub refuses a taken one.
+inline std::vector<engine::Engine> make_memory_cluster(std::size_t nodes, EngineThreadPtr thread,
+                                                       engine::NowFn now = engine::system_now()) {
+  auto hub = std::make_shared<engine::MemoryBrokerHub>(now);
+  const std::shared_ptr<engine::HistoryStore> history(hub, &hub->history());
+  const std::shared_ptr<engine::PresenceStore> presence =
+      std::make_shared<engine::MemoryPresence>(now);
+  const std::shared_ptr<engine::NodeRegistry> registry =
+      std::make_shared<engine::MemoryNodeRegistry>(now);
+  const std::shared_ptr<engine::OfflineStore> offline =
+      std::make_shared<engine::MemoryOfflineStore>(now);
+  const std::shared_ptr<engine::RateLimiter> rate_limiter =
+      std::make_shared<engine::MemoryRateLimiter>(now);
+  std::vector<engine::Engine> engines(nodes);
+  for (engine::Engine& e : engines) {
+    e.broker =
+        std::make_unique<DeferredBroker>(std::make_unique<engine::MemoryBroker>(hub), thread);
+    e.history = std::make_unique<DeferredHistory>(history, thread);
+    e.presence = std::make_unique<DeferredPresence>(presence, thread);
+    e.registry = std::make_unique<DeferredRegistry>(registry, thread);
+    e.offline = std::make_unique<DeferredOffline>(offline, thread);
+    e.rate_limiter = std::make_unique<SharedRateLimiter>(rate_limiter);
+    e.now = now;
+  }
+  return engines;
 }
 
 }  // namespace switchboard::testing

@@ -26,21 +26,8 @@ using testing::connect_as;
 using testing::has_type;
 using testing::next_message;
 using testing::next_of_type;
+using testing::read_until;
 using testing::TestClient;
-
-// Messages read until one satisfies `last` (included), or the connection ends or times out.
-std::vector<json::value> read_until(TestClient& client,
-                                    const std::function<bool(const json::value&)>& last) {
-  std::vector<json::value> read;
-  for (int i = 0; i < 100; ++i) {
-    json::value m = next_message(client);
-    if (m.is_null()) break;
-    read.push_back(m);
-    if (last(m)) return read;
-  }
-  ADD_FAILURE() << "the awaited message never came; read " << read.size() << " messages";
-  return read;
-}
 
 // A predicate: the event of `channel` whose payload is {"n": n}.
 std::function<bool(const json::value&)> event_n(const std::string& channel, int n) {

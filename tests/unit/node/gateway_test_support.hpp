@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "deferred_engine.hpp"
 #include "switchboard/auth/jwt_verifier.hpp"
@@ -77,16 +79,37 @@ inline boost::json::value next_of_type(TestClient& client, std::string_view type
   return nullptr;
 }
 
-// A client of the gateway on `port`, authenticated as `user` with an HS256 token signed by
-// `secret`.
-inline std::unique_ptr<TestClient> connect_as(const config::Config& c, const std::string& user,
-                                              const std::string& secret = "s") {
+// Messages read until one satisfies `last` (included), or the connection ends or times out.
+inline std::vector<boost::json::value> read_until(
+    TestClient& client, const std::function<bool(const boost::json::value&)>& last) {
+  std::vector<boost::json::value> read;
+  for (int i = 0; i < 100; ++i) {
+    boost::json::value m = next_message(client);
+    if (m.is_null()) break;
+    read.push_back(m);
+    if (last(m)) return read;
+  }
+  ADD_FAILURE() << "the awaited message never came; read " << read.size() << " messages";
+  return read;
+}
+
+// A client of the gateway on `port` that has sent an HS256 token for `user` signed by
+// `secret` (the answer is still to be read).
+inline std::unique_ptr<TestClient> send_auth_as(const config::Config& c, const std::string& user,
+                                                const std::string& secret = "s") {
   auto client = std::make_unique<TestClient>(c.port);
   EXPECT_EQ(client->upgrade(c.ws_path), 101);
   client->send_text(R"({"type":"auth","payload":{"token":")" +
                     auth::sign_jwt(auth::Algorithm::HS256, secret,
                                    R"({"sub":")" + user + R"(","exp":4102444800})") +
                     R"("}})");
+  return client;
+}
+
+// The same, authenticated (auth.success read).
+inline std::unique_ptr<TestClient> connect_as(const config::Config& c, const std::string& user,
+                                              const std::string& secret = "s") {
+  auto client = send_auth_as(c, user, secret);
   next_of_type(*client, "auth.success");
   return client;
 }

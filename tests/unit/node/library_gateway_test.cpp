@@ -94,11 +94,12 @@ class PresenceDownFor : public engine::PresenceStore {
  public:
   explicit PresenceDownFor(std::unique_ptr<engine::PresenceStore> inner) : inner_(std::move(inner)) {}
   void add(std::string_view channel, engine::PresenceEntry entry, std::chrono::milliseconds ttl,
-           engine::Completion done) override {
-    if (down(channel)) return done(engine::EngineErrc::unavailable);
+           engine::ResultCallback<std::size_t> done) override {
+    if (down(channel)) return done(engine::EngineErrc::unavailable, 0);
     inner_->add(channel, std::move(entry), ttl, std::move(done));
   }
-  void remove(std::string_view channel, std::string_view client, engine::Completion done) override {
+  void remove(std::string_view channel, std::string_view client,
+              engine::ResultCallback<std::size_t> done) override {
     inner_->remove(channel, client, std::move(done));
   }
   void members(std::string_view channel,
@@ -121,19 +122,24 @@ class PresenceDownFor : public engine::PresenceStore {
 class RegistryDownFor : public engine::NodeRegistry {
  public:
   explicit RegistryDownFor(std::unique_ptr<engine::NodeRegistry> inner) : inner_(std::move(inner)) {}
-  void register_user(std::string_view user, std::string_view node, std::chrono::milliseconds ttl,
-                     engine::Completion done) override {
-    if (down(user)) return done(engine::EngineErrc::unavailable);
-    inner_->register_user(user, node, ttl, std::move(done));
+  void add_connection(std::string_view user, const engine::ConnectionLease& lease,
+                      std::chrono::milliseconds ttl, std::size_t limit,
+                      engine::ResultCallback<engine::Admission> done) override {
+    if (down(user)) return done(engine::EngineErrc::unavailable, {});
+    inner_->add_connection(user, lease, ttl, limit, std::move(done));
   }
-  void unregister_user(std::string_view user, std::string_view node,
-                       engine::Completion done) override {
-    inner_->unregister_user(user, node, std::move(done));
+  void remove_connection(std::string_view user, const engine::ConnectionLease& lease,
+                         engine::Completion done) override {
+    inner_->remove_connection(user, lease, std::move(done));
   }
   void nodes_of(std::string_view user,
                 engine::ResultCallback<std::vector<std::string>> done) override {
     if (down(user)) return done(engine::EngineErrc::unavailable, {});
     inner_->nodes_of(user, std::move(done));
+  }
+  void connection_count(std::string_view user, engine::ResultCallback<std::size_t> done) override {
+    if (down(user)) return done(engine::EngineErrc::unavailable, 0);
+    inner_->connection_count(user, std::move(done));
   }
 
  private:
@@ -287,6 +293,15 @@ TEST_P(EngineFailures, SendToAUserWhoseRegistryIsDownIs503NeitherSentNorKept) {
   const auto sent = api(c_.port, "POST", "/api/send", R"({"user_id":"dave","requires_ack":true,"payload":{}})");
   EXPECT_EQ(sent.first, 200);
   EXPECT_NE(sent.second.find("stored_offline"), std::string::npos) << sent.second;
+}
+
+// The per-user connection limit is counted by the registry; when it cannot be asked, users are
+// not locked out: the connection is admitted within the node's own count, the failure counted.
+TEST_P(EngineFailures, AConnectionTheRegistryCannotCountIsAdmittedAndTheFailureCounted) {
+  auto erin = connect("down-erin");  // auth.success (connect_as expects it)
+  EXPECT_EQ(errors("registry"), 1u);
+  EXPECT_EQ(api(c_.port, "GET", "/api/users/down-erin").first, 503)
+      << "the count cannot be read either";
 }
 
 // The bug the cluster issue names: the user -> node entry was written once with a 90 s TTL and

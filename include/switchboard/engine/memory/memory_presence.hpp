@@ -1,7 +1,7 @@
 #pragma once
-// MemoryPresence: the single-node PresenceStore. channel → client_id → (entry, expiry), and
-// user → (touch expiry, the user's entries' expiries) so that user_online() does not scan
-// channels. Expired entries are filtered on every read and swept a few at a time as the
+// MemoryPresence: the single-node PresenceStore. channel → client_id → (entry, expiry) with
+// the channel's entries by user (the counts add() and remove() answer), and user → (touch
+// expiry, the user's entries' expiries) so that user_online() does not scan channels. Expired entries are filtered on every read and swept a few at a time as the
 // store is used.
 //
 // Thread safety: every method may be called from any thread concurrently (one mutex; presence
@@ -22,8 +22,9 @@ class MemoryPresence final : public PresenceStore {
   ~MemoryPresence() override;
 
   void add(std::string_view channel, PresenceEntry entry, std::chrono::milliseconds ttl,
-           Completion done) override;
-  void remove(std::string_view channel, std::string_view client_id, Completion done) override;
+           ResultCallback<std::size_t> done) override;
+  void remove(std::string_view channel, std::string_view client_id,
+              ResultCallback<std::size_t> done) override;
   void members(std::string_view channel, ResultCallback<std::vector<PresenceEntry>> done) override;
   void touch_user(std::string_view user_id, std::chrono::milliseconds ttl,
                   Completion done) override;

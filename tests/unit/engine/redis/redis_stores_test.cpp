@@ -96,18 +96,20 @@ class Completions {
 // One of every call of the three asynchronous stores, each completion named.
 void call_everything(PresenceStore& presence, NodeRegistry& registry, OfflineStore& offline,
                      Completions& c) {
-  presence.add("room", {"c1", "alice", "n1"}, kTtl, c.completion("presence.add"));
-  presence.remove("room", "c1", c.completion("presence.remove"));
+  presence.add("room", {"c1", "alice", "n1"}, kTtl, c.result<std::size_t>("presence.add"));
+  presence.remove("room", "c1", c.result<std::size_t>("presence.remove"));
   presence.members("room", c.result<std::vector<PresenceEntry>>("presence.members"));
   presence.touch_user("alice", kTtl, c.completion("presence.touch_user"));
   presence.user_online("alice", c.result<bool>("presence.user_online"));
-  registry.register_user("alice", "n1", kTtl, c.completion("registry.register_user"));
-  registry.unregister_user("alice", "n1", c.completion("registry.unregister_user"));
+  registry.add_connection("alice", {"n1", "c1"}, kTtl, 10,
+                          c.result<Admission>("registry.add_connection"));
+  registry.remove_connection("alice", {"n1", "c1"}, c.completion("registry.remove_connection"));
   registry.nodes_of("alice", c.result<std::vector<std::string>>("registry.nodes_of"));
+  registry.connection_count("alice", c.result<std::size_t>("registry.connection_count"));
   offline.push("alice", message("m1"), OfflineLimits{}, c.result<std::size_t>("offline.push"));
   offline.take("alice", c.result<std::vector<PublicationPtr>>("offline.take"));
 }
-constexpr std::size_t kCallsInEverything = 10;
+constexpr std::size_t kCallsInEverything = 11;
 
 // Every call completed exactly once, with `want`.
 void expect_each_once(const Completions& c, std::error_code want) {
@@ -132,11 +134,13 @@ TEST_F(RedisStoresTest, EveryKeyWrittenHasATtl) {
   RedisNodeRegistry registry(context);
   RedisOfflineStore offline(context);
   RedisRateLimiter limiter(context);
-  await_done([&](Completion done) { presence.add("room", {"c1", "alice", "n1"}, kTtl, done); });
+  await_ok<std::size_t>([&](auto done) { presence.add("room", {"c1", "alice", "n1"}, kTtl, done); });
   // c1 now speaks for bob: alice's online key loses its member (and goes), bob's is new.
-  await_done([&](Completion done) { presence.add("room", {"c1", "bob", "n1"}, kTtl, done); });
+  await_ok<std::size_t>([&](auto done) { presence.add("room", {"c1", "bob", "n1"}, kTtl, done); });
   await_done([&](Completion done) { presence.touch_user("carol", kTtl, done); });
-  await_done([&](Completion done) { registry.register_user("alice", "n1", kTtl, done); });
+  await_ok<Admission>([&](auto done) {
+    registry.add_connection("alice", {"n1", "c1"}, kTtl, kNoConnectionLimit, done);
+  });
   for (int i = 0; i < 3; ++i) {
     await_ok<std::size_t>([&](auto done) {
       offline.push("alice", message("m" + std::to_string(i)), OfflineLimits{2, kTtl}, done);
@@ -161,7 +165,7 @@ TEST_F(RedisStoresTest, EveryKeyWrittenHasATtl) {
     EXPECT_LE(pttl.integer, (std::chrono::hours(24) + context->options().gc_slack).count())
         << key.str;
   }
-  EXPECT_EQ(kinds, (std::set<std::string>{"pz", "pi", "uo", "ru", "of", "rl"}));
+  EXPECT_EQ(kinds, (std::set<std::string>{"pz", "pi", "pn", "uo", "rc", "of", "rl"}));
 }
 
 TEST_F(RedisStoresTest, WithRedisDownEveryCallCompletesOnceAsUnavailable) {
