@@ -6,6 +6,24 @@
 #include "upstream.hpp"
 
 namespace switchboard::node {
+namespace {
+
+// The engine backend's families (switchboard_redis_*) in the Prometheus text.
+class PrometheusSink final : public engine::MetricsSink {
+ public:
+  explicit PrometheusSink(http::PrometheusWriter& out) : out_(out) {}
+  void family(std::string_view name, Type type, std::string_view help) override {
+    out_.family(name, type == Type::counter ? "counter" : "gauge", help);
+  }
+  void sample(std::string_view name, std::uint64_t value, Labels labels) override {
+    out_.sample(name, value, labels);
+  }
+
+ private:
+  http::PrometheusWriter& out_;
+};
+
+}  // namespace
 
 void add_gateway_metrics(Node& node) {
   node.server().add_metrics_source([&node](http::PrometheusWriter& out) {
@@ -121,6 +139,10 @@ void add_gateway_metrics(Node& node) {
     single("switchboard_gateway_snapshot_undecodable_total", "counter",
            "Snapshots read from the engine's store that were not zstd frames: not sent.",
            snapshots.undecodable());
+    if (const auto& backend = node.engine().backend) {
+      PrometheusSink sink(out);
+      backend->write_metrics(sink);
+    }
   });
 }
 

@@ -132,6 +132,12 @@ class RedisContext {
   // breaking per-caller order. Stores preload their scripts at construction.
   void preload(std::vector<RedisScript> scripts);
   bool ready(std::size_t shard) const noexcept { return shards_[shard]->ready.load(); }
+  // The shard's server ("127.0.0.1:6379") and its command connection's counters (they outlive
+  // the connection, which stop() destroys).
+  const std::string& address(std::size_t shard) const noexcept { return shards_[shard]->address; }
+  const RedisConnectionCounters& counters(std::size_t shard) const noexcept {
+    return *shards_[shard]->counters;
+  }
   // The EngineErrc an engine caller gets for a client-layer failure; error replies (a bug or
   // Redis out of memory) are logged with Redis's text.
   std::error_code engine_error(std::error_code ec, const RedisReply& reply,
@@ -155,7 +161,9 @@ class RedisContext {
     std::string run_id;              // I/O thread
     std::vector<std::function<void()>> when_ready;  // I/O thread
     std::atomic<bool> ready{false};  // written on the I/O thread, read anywhere
-    std::string address;             // host:port, for health
+    std::string address;             // host:port, for health and metrics
+    std::shared_ptr<RedisConnectionCounters> counters =
+        std::make_shared<RedisConnectionCounters>();
     mutable std::mutex status_mutex;
     std::string status;  // why not ready ("Connection refused"), for health
   };
