@@ -94,6 +94,7 @@ class Gateway {
   // The embedded memory engine; authentication from the configuration (JWT keys or the auth
   // service).
   explicit Gateway(config::Config config);
+  // A given engine: every store filled in (std::invalid_argument without a snapshot store).
   Gateway(config::Config config, engine::Engine engine);
   ~Gateway();
   Gateway(const Gateway&) = delete;

@@ -70,7 +70,7 @@ std::vector<OptionSpec> build_table() {
   t.push_back(option("snapshot_types", T::string_list, &Config::snapshot_types, "Event types whose payload becomes the channel's snapshot (e.g. BoardUpdate)."));
   t.push_back(option("snapshot_ttl", T::duration, &Config::snapshot_ttl, "A channel's snapshot is forgotten this long after it was last set.").range(1000, 30 * 24 * kHour));
   t.push_back(option("registry_ttl", T::duration, &Config::registry_ttl, "A node's connection leases in the registry (send-to-user routing, the per-user connection limit) outlive it by at most this long; live nodes refresh them every third of it.").range(3000, kHour));
-  t.push_back(option("snapshot_interval", T::duration, &Config::snapshot_interval, "A channel's snapshot is refreshed at most this often.").range(0, kHour));
+  t.push_back(option("snapshot_interval", T::duration, &Config::snapshot_interval, "A node writes a channel's snapshot to the engine's store at most this often; a newer state waits (joiners on that node get it at once) and is written once the interval has passed.").range(0, kHour));
   t.push_back(option("replay_on_subscribe", T::boolean, &Config::replay_on_subscribe, "Every subscribe replays the channel's retained events to the joiner (clients can also ask per subscribe with \"replay\": true)."));
   t.push_back(option("send_connected", T::boolean, &Config::send_connected, "Send a `connected` event when a connection opens."));
   // Gateway: delivery

@@ -226,8 +226,12 @@ void add_api_routes(Node& node) {
     }
     const std::string* payload = f->raw("payload");
     if (payload == nullptr) return respond(bad_request("payload is required"));
-    node.snapshots().set(*channel, *payload);
-    respond(Response::json(200, R"({"status":"stored"})"));
+    // Answered once the engine's store holds it (after snapshot_interval when the channel's
+    // previous state was written less than that ago): 503 when the store could not take it.
+    node.snapshots().set(*channel, *payload, [respond](std::error_code ec) {
+      if (ec) return respond(unavailable(ec));
+      respond(Response::json(200, R"({"status":"stored"})"));
+    });
   }));
 }
 

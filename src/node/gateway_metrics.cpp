@@ -6,6 +6,24 @@
 #include "upstream.hpp"
 
 namespace switchboard::node {
+namespace {
+
+// The engine backend's families (switchboard_redis_*) in the Prometheus text.
+class PrometheusSink final : public engine::MetricsSink {
+ public:
+  explicit PrometheusSink(http::PrometheusWriter& out) : out_(out) {}
+  void family(std::string_view name, Type type, std::string_view help) override {
+    out_.family(name, type == Type::counter ? "counter" : "gauge", help);
+  }
+  void sample(std::string_view name, std::uint64_t value, Labels labels) override {
+    out_.sample(name, value, labels);
+  }
+
+ private:
+  http::PrometheusWriter& out_;
+};
+
+}  // namespace
 
 void add_gateway_metrics(Node& node) {
   node.server().add_metrics_source([&node](http::PrometheusWriter& out) {
@@ -109,8 +127,22 @@ void add_gateway_metrics(Node& node) {
                node.auth_callout_stats()->rejected_total.load(), {{"callout", "auth_service"}});
     out.sample("switchboard_gateway_callout_rejected_total", upstream.callout_rejected_total(),
                {{"callout", "webhook"}});
-    single("switchboard_gateway_snapshot_bytes", "gauge", "Compressed snapshot bytes held.",
-           static_cast<std::uint64_t>(node.snapshots().stored_bytes()));
+    Snapshots& snapshots = node.snapshots();
+    single("switchboard_gateway_snapshot_bytes", "gauge",
+           "Bytes (JSON) of snapshot states this node holds until the engine's store has them: "
+           "waiting for snapshot_interval, or being written.",
+           static_cast<std::uint64_t>(snapshots.held_bytes()));
+    single("switchboard_gateway_snapshot_writes_total", "counter",
+           "Snapshot states this node compressed and wrote to the engine's store (at most one "
+           "per channel per snapshot_interval).",
+           snapshots.writes());
+    single("switchboard_gateway_snapshot_undecodable_total", "counter",
+           "Snapshots read from the engine's store that were not zstd frames: not sent.",
+           snapshots.undecodable());
+    if (const auto& backend = node.engine().backend) {
+      PrometheusSink sink(out);
+      backend->write_metrics(sink);
+    }
   });
 }
 

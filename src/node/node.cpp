@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <optional>
 #include <random>
+#include <stdexcept>
 
 #include "gateway_endpoint.hpp"
 #include "switchboard/net/worker.hpp"
@@ -25,6 +26,13 @@ std::string make_node_id() {
   char suffix[9];
   std::snprintf(suffix, sizeof suffix, "%08x", static_cast<unsigned>(rng()));
   return std::string(host) + "-" + suffix;
+}
+
+// The engine's snapshot store; an Engine assembled by hand (the library's constructor) may
+// predate it, and without one every node would keep snapshots of its own.
+engine::SnapshotStore& snapshot_store(const engine::Engine& engine) {
+  if (!engine.snapshots) throw std::invalid_argument("the engine has no snapshot store");
+  return *engine.snapshots;
 }
 
 std::string random_id() {
@@ -54,7 +62,9 @@ Node::Node(net::Server& server, engine::Engine engine)
       snapshots_(server.config().snapshot_types, server.config().snapshot_interval,
                  [&config = server.config()](std::string_view channel) {
                    return config.snapshot_ttl_for(channel);
-                 }),
+                 },
+                 snapshot_store(engine_), engine_.now,
+                 [this](std::error_code ec) { engine_failed(EngineOp::snapshot, ec); }),
       presence_announcer_(
           housekeeping_, server.config().presence_leave_delay,
           [this](const std::string& channel, const std::string& user,
@@ -120,12 +130,12 @@ void Node::start() {
 }
 
 void Node::tick() {
-  // Once a second: snapshot expiry is cheap (a walk of the channels that have a snapshot), and
-  // a second is nothing against a snapshot TTL of at least one or a registry TTL of three.
+  // Once a second: the snapshot flush is cheap (a walk of the channels set within the last
+  // snapshot_interval), and a second is nothing against a registry TTL of three.
   tick_timer_.expires_after(std::chrono::seconds(1));
   tick_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    snapshots_.expire();
+    snapshots_.flush();
     // A broker that was unreachable at start (or refused) is asked again every second.
     if (!broadcasts_subscribed_.load() && !broadcasts_pending_.load()) subscribe_broadcasts();
     // The engine's clock, not the timer's: registry entries expire by it.
@@ -295,6 +305,7 @@ const char* to_string(EngineOp op) noexcept {
     case EngineOp::registry: return "registry";
     case EngineOp::offline: return "offline";
     case EngineOp::subscribe: return "subscribe";
+    case EngineOp::snapshot: return "snapshot";
   }
   return "unknown";
 }

@@ -41,9 +41,18 @@ struct Delivery {
 using DeliveryPtr = std::shared_ptr<const Delivery>;
 
 // The engine calls whose failures the node counts (switchboard_gateway_engine_errors_total).
-// `subscribe`: a broker subscribe or unsubscribe call.
-enum class EngineOp : std::uint8_t { publish, history_read, presence, registry, offline, subscribe };
-inline constexpr std::size_t kEngineOps = 6;
+// `subscribe`: a broker subscribe or unsubscribe call; `snapshot`: a snapshot store write or a
+// joiner's read.
+enum class EngineOp : std::uint8_t {
+  publish,
+  history_read,
+  presence,
+  registry,
+  offline,
+  subscribe,
+  snapshot
+};
+inline constexpr std::size_t kEngineOps = 7;
 const char* to_string(EngineOp op) noexcept;
 
 // What deliveries carry to compare epochs without comparing strings (Delivery::epoch_hash).
@@ -215,8 +224,9 @@ class Node final : public engine::BrokerHandler {
       std::unordered_map<std::string, BrokerSubscription>::iterator it);
   void make_broker_call(const std::string& channel, BrokerCall call);  // without mutex_
   void broker_answered(const std::string& channel, BrokerCall call, std::error_code ec);
-  // On the housekeeping thread, every second: snapshot expiry, and every third of
-  // registry_ttl (by the engine's clock) the registry entries of this node's users.
+  // On the housekeeping thread, every second: the snapshot states that waited for
+  // snapshot_interval are written, and every third of registry_ttl (by the engine's clock) the
+  // registry entries of this node's users refreshed.
   void tick();
   void refresh_registry();
   // The broadcast channel, every node's: subscribed at start and, until that succeeds, again

@@ -4,6 +4,7 @@
 // GatewayEndpoint. A session is touched only on its worker's thread.
 #include <boost/json/object.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -153,6 +154,12 @@ class Session final : public hub::Subscriber,
   void send_unsubscribed(const std::string& channel, std::string_view reason);
   // The user's room is open: acknowledged messages kept while the user was offline follow.
   void take_offline();
+  // The channel's snapshot for a subscribe just answered (read from the node's snapshots,
+  // which may answer later), then — for the subscription `entry` added — its replay or its
+  // live stream.
+  void read_snapshot(const PendingSubscribe::Entry& entry, bool added_here, const std::string& ref);
+  void send_snapshot(const PendingSubscribe::Entry& entry, bool added_here, const std::string& ref,
+                     std::error_code ec, const std::optional<Snapshot>& snapshot);
   ChannelState* find_channel(std::string_view channel) noexcept;
   ChannelState* find_channel(const hub::Channel* channel) noexcept;
   // Ends a channel's post-replay filtering and lets the hub deliver to the connection directly.
@@ -172,6 +179,10 @@ class Session final : public hub::Subscriber,
   // A replay whose history read failed: the client is told, live delivery resumes.
   void history_unavailable(const std::string& channel, std::error_code ec);
   void flush_buffered(const std::string& channel);  // live deliveries held during a replay
+
+  // Runs `fn` on `worker`: at once when called there (the memory engine answers inline), else
+  // posted (an engine answering from a thread of its own).
+  static void on_worker(net::Worker& worker, std::function<void()> fn);
 
   // Output
   void send_json(std::string json);

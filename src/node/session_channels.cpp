@@ -327,25 +327,55 @@ void Session::answer_subscribe(const PendingSubscribe& request) {
       if (!closed_ && find_channel(entry.channel) != nullptr) take_offline();
       continue;
     }
-    if (auto snapshot = endpoint_.node().snapshots().get(entry.channel)) {
+    read_snapshot(entry, added_here, request.ref);
+  }
+}
+
+void Session::read_snapshot(const PendingSubscribe::Entry& entry, bool added_here,
+                            const std::string& ref) {
+  // The store may answer later, from its own thread; meanwhile a new subscription's live
+  // deliveries are buffered (it is `recovering` until its replay or open_live).
+  std::weak_ptr<Session> weak = weak_from_this();
+  net::Worker& worker = endpoint_.worker();
+  endpoint_.node().snapshots().get(
+      entry.channel, [weak, &worker, entry, added_here, ref](std::error_code ec,
+                                                             std::optional<Snapshot> snapshot) {
+        on_worker(worker, [weak, entry, added_here, ref, ec, snapshot = std::move(snapshot)] {
+          auto self = weak.lock();
+          if (self && !self->closed_) self->send_snapshot(entry, added_here, ref, ec, snapshot);
+        });
+      });
+}
+
+void Session::send_snapshot(const PendingSubscribe::Entry& entry, bool added_here,
+                            const std::string& ref, std::error_code ec,
+                            const std::optional<Snapshot>& snapshot) {
+  const ChannelState* ch = find_channel(entry.channel);
+  // Left meanwhile (and maybe subscribed again: that subscription reads a snapshot of its own).
+  if (ch == nullptr || (added_here && ch->id != entry.added)) return;
+  Node& node = endpoint_.node();
+  if (ec) {
+    // The joiner cannot have the state now: it is told, and what the subscribe promised follows.
+    node.engine_failed(EngineOp::snapshot, ec);
+    send_error("unavailable",
+               "the snapshot of " + entry.channel + " is unavailable (" + ec.message() + ")", ref);
+  } else if (snapshot) {
+    if (auto json = node.snapshots().json(*snapshot)) {
       std::string state;
       protocol::JsonObject(state)
           .string("type", "snapshot")
           .string("channel", entry.channel)
-          .raw("payload", *snapshot)
+          .raw("payload", *json)
           .close();
       send_json(std::move(state));
-      if (closed_) return;
-      ch = find_channel(entry.channel);
     }
-    if (!added_here) continue;
-    if (!entry.replay) {
-      open_live(*ch);
-      continue;
-    }
-    replay(entry.channel, entry.since ? &*entry.since : nullptr,
-           endpoint_.node().config().history_size_for(entry.channel));
   }
+  if (closed_ || !added_here) return;
+  ChannelState* live = find_channel(entry.channel);
+  if (live == nullptr) return;
+  if (!entry.replay) return open_live(*live);
+  replay(entry.channel, entry.since ? &*entry.since : nullptr,
+         node.config().history_size_for(entry.channel));
 }
 
 void Session::unsubscribe_one(std::size_t index) {

@@ -29,19 +29,21 @@ void Session::replay(const std::string& channel, const engine::StreamPosition* s
   endpoint_.node().engine().history->read(
       channel, from, limit,
       [weak, channel, &worker](std::error_code ec, engine::HistoryResult result) {
-        // Back on the session's worker (the memory engine answers inline, already there).
-        auto finish = [weak, channel, ec, result = std::move(result)]() {
+        on_worker(worker, [weak, channel, ec, result = std::move(result)]() {
           auto self = weak.lock();
           if (!self || self->closed_) return;
           if (ec) return self->history_unavailable(channel, ec);
           self->send_history(channel, result);
-        };
-        if (worker.io().get_executor().running_in_this_thread()) {
-          finish();
-        } else {
-          worker.post(std::move(finish));
-        }
+        });
       });
+}
+
+void Session::on_worker(net::Worker& worker, std::function<void()> fn) {
+  if (worker.io().get_executor().running_in_this_thread()) {
+    fn();
+  } else {
+    worker.post(std::move(fn));
+  }
 }
 
 void Session::history_unavailable(const std::string& channel, std::error_code ec) {

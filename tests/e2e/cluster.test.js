@@ -1,10 +1,12 @@
 // Three nodes on one private redis-server behave as one gateway: a client may connect to any
 // node and sees what it would see on a single node — channel fan-out, send-to-user to devices on
 // two nodes (and nothing reaching the third), history, late-joiner replay and recovery on another
-// node, presence, typing, online status, acknowledged messages kept offline and delivered on
-// another node, /api/disconnect across nodes, presence.join and presence.leave once per user
-// however many nodes hold their connections, and the per-user connection limit counted on
-// every node (a pair of nodes of their own).
+// node, room snapshots set through one node (server API or a snapshot-type publication) that a
+// joiner on another node gets before the replayed events, presence, typing, online status,
+// acknowledged messages kept offline and delivered on another node, /api/disconnect across
+// nodes, presence.join and presence.leave once per user however many nodes hold their
+// connections, and the per-user connection limit counted on every node (a pair of nodes of
+// their own).
 'use strict';
 
 const { test, before, after, afterEach } = require('node:test');
@@ -20,7 +22,7 @@ const PREFIX = 'e2e-cluster:';
 function nodeArgs(i, extra = []) {
   return ['--redis-url', redis.url, '--redis-prefix', PREFIX, '--node-id', `node-${i}`,
     '--public-channels', 'room:*', '--history-size', '50', '--presence-leave-delay', '0',
-    ...extra];
+    '--snapshot-types', 'BoardUpdate', ...extra];
 }
 
 before(async () => {
@@ -115,6 +117,54 @@ test('history: a late joiner on another node gets the last events, and a client 
   const replayed = [];
   for (let i = 0; i < 3; i++) replayed.push((await late.next((m) => m.type === 'msg')).payload);
   assert.deepEqual(replayed, [{ n: 1 }, { n: 2 }, { n: 3 }]);
+});
+
+// What a joiner got on `channel` from index `from` on (subscribed, snapshot, position, events).
+function typesSince(client, from, channel) {
+  return client.messages.slice(from)
+    .filter((m) => m.type === 'subscribed' || m.channel === channel ||
+      (m.payload && m.payload.channel === channel))
+    .map((m) => m.type);
+}
+
+// A joiner on `node` subscribing with replay: everything up to the `count`th replayed event.
+async function join(node, user, channel, count) {
+  const joiner = await Client.authed(node, user);
+  const from = joiner.messages.length;
+  joiner.send({ type: 'subscribe', payload: { channels: [channel], replay: true } });
+  await joiner.next('subscribed');
+  for (let i = 0; i < count; i++) await joiner.next((m) => m.channel === channel && m.offset !== undefined);
+  return { joiner, types: typesSince(joiner, from, channel), snapshot: joiner.messages.slice(from).find((m) => m.type === 'snapshot') };
+}
+
+test('a snapshot set through one node\'s API reaches a joiner on another node before the replayed events', async () => {
+  const channel = 'room:snapshot-api';
+  await publish(nodes[0], channel, { n: 1 });
+  const res = await nodes[0].api('POST', '/api/snapshot', { channel, payload: { cells: [1, 0, 1] } });
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.json.status, 'stored');
+  await publish(nodes[1], channel, { n: 2 });
+  const { types, snapshot } = await join(nodes[2], 'snap-api', channel, 2);
+  assert.deepEqual(types, ['subscribed', 'snapshot', 'recovered', 'msg', 'msg'], 'order seen by the joiner');
+  assert.equal(snapshot.channel, channel);
+  assert.deepEqual(snapshot.payload, { cells: [1, 0, 1] });
+});
+
+test('the payload of a snapshot-type publication through one node is the snapshot a joiner on another node gets', async () => {
+  const channel = 'room:snapshot-typed';
+  await publish(nodes[1], channel, { cells: ['x'] }, 'BoardUpdate');
+  const first = await join(nodes[2], 'snap-typed', channel, 1);
+  assert.deepEqual(first.types, ['subscribed', 'snapshot', 'recovered', 'BoardUpdate']);
+  assert.deepEqual(first.snapshot.payload, { cells: ['x'] });
+  // A second state within snapshot_interval (1 s) waits on node 1, which writes it once the
+  // interval has passed (its once-a-second tick): within ~2 s; the bound is for a loaded machine.
+  await publish(nodes[1], channel, { cells: ['x', 'o'] }, 'BoardUpdate');
+  let n = 0;
+  await eventually(async () => {
+    const later = await join(nodes[0], `snap-typed-${++n}`, channel, 2);
+    assert.deepEqual(later.types, ['subscribed', 'snapshot', 'recovered', 'BoardUpdate', 'BoardUpdate']);
+    assert.deepEqual(later.snapshot.payload, { cells: ['x', 'o'] });
+  }, { timeoutMs: 10000, intervalMs: 250, what: 'the newest state reaching a joiner on node 0' });
 });
 
 test('presence, typing and online status span the nodes', async () => {

@@ -224,5 +224,55 @@ test('the promise: through a Redis crash, every publication answered 2xx reaches
   const lastEpoch = accepted[accepted.length - 1].epoch;
   for (const a of accepted.filter((x) => x.epoch === lastEpoch)) {
     assert.ok(received.has(a.n), `publication ${a.n} of the current epoch missing`);
+
+// One sample of a switchboard_redis_* family from /metrics (labels in the order written).
+async function redisMetric(node, name, labels) {
+  const text = (await node.get('/metrics')).text;
+  const escaped = labels.replace(/[{}]/g, '\\$&');
+  const m = text.match(new RegExp(`^${name}\\{${escaped}\\} (\\d+)$`, 'm'));
+  assert.ok(m, `${name}{${labels}} missing from /metrics`);
+  return Number(m[1]);
+}
+
+test('the Redis client\'s counters are on /metrics: commands rise with publishing, timeouts with a frozen Redis', async (t) => {
+  const redis = await RedisServer.start();
+  const node = await Server.start({ args: nodeArgs(redis, 'counted') });
+  t.after(async () => { redis.resume(); await node.stop(); await redis.stop(); });
+  await ready(node, 200);
+  const command = `shard="127.0.0.1:${redis.port}",connection="command"`;
+  const shard = `shard="127.0.0.1:${redis.port}"`;
+  assert.equal(await redisMetric(node, 'switchboard_redis_ready', shard), 1);
+  assert.ok(await redisMetric(node, 'switchboard_redis_connects_total', command) >= 1);
+
+  const before = await redisMetric(node, 'switchboard_redis_commands_total', command);
+  for (let n = 0; n < 10; n++) {
+    const res = await node.api('POST', '/api/publish', { channel: 'room:counted', type: 'msg', payload: { n } });
+    assert.equal(res.status, 200, res.text);
+  }
+  const after = await redisMetric(node, 'switchboard_redis_commands_total', command);
+  assert.ok(after - before >= 10, `one command per publish at least: ${before} -> ${after}`);
+  assert.ok(await redisMetric(node, 'switchboard_redis_writes_total', command) >= 1);
+
+  // Frozen longer than the 500 ms command timeout, with a command pending: the connection
+  // resets and counts a timeout.
+  const timeouts = await redisMetric(node, 'switchboard_redis_timeouts_total', command);
+  const connects = await redisMetric(node, 'switchboard_redis_connects_total', command);
+  redis.pause();
+  const refused = await node.api('POST', '/api/publish', { channel: 'room:counted', type: 'msg', payload: {} });
+  assert.equal(refused.status, 503, refused.text);
+  assert.ok(await redisMetric(node, 'switchboard_redis_timeouts_total', command) > timeouts);
+  assert.ok(await redisMetric(node, 'switchboard_redis_failed_pending_total', command) >= 1);
+  redis.resume();
+  await ready(node, 200);
+  await eventually(async () => {
+    assert.ok(await redisMetric(node, 'switchboard_redis_connects_total', command) > connects);
+    assert.equal(await redisMetric(node, 'switchboard_redis_in_flight', shard), 0);
+  }, { what: 'reconnected, nothing in flight', timeoutMs: 10000 });
+  // The other families are there too (their values depend on what ran before).
+  const text = (await node.get('/metrics')).text;
+  for (const family of ['switchboard_redis_pubsub_messages_total', 'switchboard_redis_dropped_total',
+    'switchboard_redis_ratelimit_syncs_total', 'switchboard_redis_rejected_total',
+    'switchboard_redis_subscriptions_restored_total']) {
+    assert.match(text, new RegExp(`^# TYPE ${family} `, 'm'));
   }
 });

@@ -12,6 +12,7 @@
 #include "switchboard/engine/broker.hpp"
 #include "switchboard/engine/clock.hpp"
 #include "switchboard/engine/history_store.hpp"
+#include "switchboard/engine/metrics_sink.hpp"
 #include "switchboard/engine/node_registry.hpp"
 #include "switchboard/engine/offline_store.hpp"
 #include "switchboard/engine/presence_store.hpp"
@@ -39,6 +40,9 @@ class EngineBackend {
   virtual void stop() = 0;
   // Any thread.
   virtual std::vector<BackendHealth> health() const = 0;
+  // The backend's own counters (metrics_sink.hpp), for /metrics. Any thread, before start()
+  // and after stop() too; never blocks on the backend's I/O.
+  virtual void write_metrics(MetricsSink& sink) const = 0;
 };
 
 struct Engine {

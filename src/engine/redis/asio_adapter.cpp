@@ -12,9 +12,10 @@ namespace asio = boost::asio;
 
 std::shared_ptr<AsioAdapter> AsioAdapter::attach(redisAsyncContext* ac,
                                                  asio::any_io_executor executor,
-                                                 std::function<void()> on_cleanup) {
-  auto adapter =
-      std::make_shared<AsioAdapter>(Private{}, ac, std::move(executor), std::move(on_cleanup));
+                                                 std::function<void()> on_cleanup,
+                                                 std::shared_ptr<IoCounter> writes) {
+  auto adapter = std::make_shared<AsioAdapter>(Private{}, ac, std::move(executor),
+                                               std::move(on_cleanup), std::move(writes));
   adapter->self_ = adapter;
   ac->ev.data = adapter.get();
   ac->ev.addRead = &AsioAdapter::add_read;
@@ -26,11 +27,12 @@ std::shared_ptr<AsioAdapter> AsioAdapter::attach(redisAsyncContext* ac,
 }
 
 AsioAdapter::AsioAdapter(Private, redisAsyncContext* ac, asio::any_io_executor executor,
-                         std::function<void()> on_cleanup)
+                         std::function<void()> on_cleanup, std::shared_ptr<IoCounter> writes)
     : ac_(ac),
       executor_(executor),
       socket_(executor, ac->c.fd),
-      on_cleanup_(std::move(on_cleanup)) {}
+      on_cleanup_(std::move(on_cleanup)),
+      writes_(std::move(writes)) {}
 
 void AsioAdapter::add_read(void* p) {
   auto* self = static_cast<AsioAdapter*>(p);
@@ -104,7 +106,7 @@ void AsioAdapter::post_flush() {
 
 void AsioAdapter::handle_write() {
   // Before the connect completed the call only detects it (the owner queues nothing before).
-  if ((ac_->c.flags & REDIS_CONNECTED) && sdslen(ac_->c.obuf) > 0) ++writes_;
+  if ((ac_->c.flags & REDIS_CONNECTED) && sdslen(ac_->c.obuf) > 0) writes_->add();
   in_write_ = true;
   redisAsyncHandleWrite(ac_);  // may end in cleanup(): `this` is kept alive by the caller
   in_write_ = false;

@@ -12,7 +12,7 @@
 //   addWrite does not wait for writability: it posts one flush to the executor, so every
 //   command issued in the same loop turn goes out in one write() (hiredis writes its whole
 //   output buffer per redisAsyncHandleWrite). Only when a write was partial (socket buffer
-//   full) does it wait for writability. `writes()` counts the write() calls.
+//   full) does it wait for writability. The owner's `writes` counter counts the write() calls.
 // - Connection detection. Before the TCP connect completed, addWrite really waits for
 //   writability: that is how hiredis 0.14 learns the connect finished (or failed).
 // - No cancel() on delRead/delWrite: cancelling a descriptor aborts the waits of both
@@ -30,6 +30,8 @@
 #include <functional>
 #include <memory>
 
+#include "redis_counters.hpp"
+
 struct redisAsyncContext;  // hiredis
 
 namespace switchboard::engine::redis {
@@ -42,22 +44,22 @@ class AsioAdapter : public std::enable_shared_from_this<AsioAdapter> {
   // 0.14 gives on every path that frees a context — failed connect, lost connection, our own
   // redisAsyncFree — whereas onDisconnect runs only if the context had connected. Returns the
   // adapter, which keeps itself alive until then.
+  // `writes` counts the write() calls made with bytes to send (each redisAsyncHandleWrite makes
+  // at most one); the owner reads it from any thread.
   static std::shared_ptr<AsioAdapter> attach(redisAsyncContext* ac,
                                              boost::asio::any_io_executor executor,
-                                             std::function<void()> on_cleanup);
+                                             std::function<void()> on_cleanup,
+                                             std::shared_ptr<IoCounter> writes);
 
   AsioAdapter(const AsioAdapter&) = delete;
   AsioAdapter& operator=(const AsioAdapter&) = delete;
-
-  // write() calls made with bytes to send (each redisAsyncHandleWrite makes at most one).
-  std::uint64_t writes() const noexcept { return writes_; }
 
  private:
   struct Private {};
 
  public:
   AsioAdapter(Private, redisAsyncContext* ac, boost::asio::any_io_executor executor,
-              std::function<void()> on_cleanup);
+              std::function<void()> on_cleanup, std::shared_ptr<IoCounter> writes);
 
  private:
   static void add_read(void* self);
@@ -82,7 +84,7 @@ class AsioAdapter : public std::enable_shared_from_this<AsioAdapter> {
   bool write_armed_ = false;
   bool flush_posted_ = false;
   bool in_write_ = false;  // inside redisAsyncHandleWrite: "not all written" must wait
-  std::uint64_t writes_ = 0;
+  std::shared_ptr<IoCounter> writes_;
 };
 
 }  // namespace switchboard::engine::redis

@@ -38,11 +38,17 @@ struct RedisBroker::Startup {
 };
 
 struct RedisBroker::State : std::enable_shared_from_this<State> {
-  explicit State(RedisContext& c) : context(c), streams(c, HistoryOptions{}.ttl) {}
+  explicit State(RedisContext& c) : context(c), streams(c, HistoryOptions{}.ttl) {
+    for (std::size_t i = 0; i < c.shards(); ++i) {
+      subscriber_counters.push_back(std::make_shared<SubscriberCounters>());
+    }
+  }
 
   RedisContext& context;
   HistoryStreams streams;  // publish with history
   RedisBrokerStats stats;
+  // One per shard, for the subscriber made there by begin(); fixed from construction on.
+  std::vector<std::shared_ptr<SubscriberCounters>> subscriber_counters;
 
   // --- I/O thread only --------------------------------------------------------------------
   // Null before start(), when the id was taken, and after shutdown(): calls fail with
@@ -86,7 +92,8 @@ void RedisBroker::State::begin(std::string id, BrokerHandler& h, std::shared_ptr
     if (auto self = weak.lock()) self->shutdown();
   });
   for (std::size_t i = 0; i < context.shards(); ++i) {
-    auto sub = std::make_unique<RedisSubscriber>(context.executor(), context.connection_options(i));
+    auto sub = std::make_unique<RedisSubscriber>(context.executor(), context.connection_options(i),
+                                                 subscriber_counters[i]);
     // `this`: the subscribers are ours, and shutdown() closes them before the state goes.
     sub->on_message(
         [this](std::string_view ch, std::string_view payload) { on_message(ch, payload); });
@@ -228,6 +235,10 @@ RedisBroker::~RedisBroker() {
   // The context stopped (its on_stop hook already closed what start() opened) and its thread
   // is gone: nothing else touches the state any more.
   state_->shutdown();
+}
+
+const SubscriberCounters& RedisBroker::subscriber_counters(std::size_t shard) const noexcept {
+  return *state_->subscriber_counters[shard];
 }
 
 const RedisBrokerStats& RedisBroker::stats() const noexcept {

@@ -41,6 +41,7 @@
 #include <string_view>
 
 #include "redis_context.hpp"
+#include "redis_counters.hpp"
 #include "switchboard/engine/broker.hpp"
 
 namespace switchboard::engine::redis {
@@ -67,6 +68,9 @@ class RedisBroker final : public Broker {
                        Completion done) override;
 
   const RedisBrokerStats& stats() const noexcept;
+  // The Pub/Sub connection of `shard`: its counters, readable from any thread, before start()
+  // and after the subscribers closed too.
+  const SubscriberCounters& subscriber_counters(std::size_t shard) const noexcept;
 
  private:
   struct State;

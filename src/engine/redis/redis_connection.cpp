@@ -76,13 +76,29 @@ const char* to_string(RedisState state) noexcept {
   return "unknown";
 }
 
-RedisConnection::RedisConnection(asio::any_io_executor executor, RedisOptions options)
+RedisStats snapshot(const RedisConnectionCounters& c) noexcept {
+  RedisStats s;
+  s.commands = c.commands.value();
+  s.writes = c.writes.value();
+  s.rejected_not_connected = c.rejected_not_connected.value();
+  s.rejected_in_flight = c.rejected_in_flight.value();
+  s.error_replies = c.error_replies.value();
+  s.failed_pending = c.failed_pending.value();
+  s.timeouts = c.timeouts.value();
+  s.connects = c.connects.value();
+  s.in_flight = static_cast<std::size_t>(c.in_flight.value());
+  return s;
+}
+
+RedisConnection::RedisConnection(asio::any_io_executor executor, RedisOptions options,
+                                 std::shared_ptr<RedisConnectionCounters> counters)
     : executor_(executor),
       options_(std::move(options)),
       resolver_(executor),
       watchdog_(executor),
       retry_timer_(executor),
-      backoff_(options_.reconnect_min, options_.reconnect_max) {}
+      backoff_(options_.reconnect_min, options_.reconnect_max),
+      counters_(counters ? std::move(counters) : std::make_shared<RedisConnectionCounters>()) {}
 
 RedisConnection::~RedisConnection() {
   destroying_ = true;
@@ -100,21 +116,14 @@ void RedisConnection::start() {
   begin_attempt();
 }
 
-RedisStats RedisConnection::stats() const noexcept {
-  RedisStats s = stats_;
-  s.writes = writes_of_past_links_ + (adapter_ ? adapter_->writes() : 0);
-  s.in_flight = pending_.size();
-  return s;
-}
-
 void RedisConnection::command(std::span<const std::string_view> args, Callback done) {
   if (changes_reply_routing(args)) {
     post_failure(std::move(done), RedisErrc::unsupported_command);
   } else if (phase_ != Phase::ready) {
-    ++stats_.rejected_not_connected;
+    counters_->rejected_not_connected.add();
     post_failure(std::move(done), RedisErrc::not_connected);
   } else if (pending_.size() >= options_.max_in_flight) {
-    ++stats_.rejected_in_flight;
+    counters_->rejected_in_flight.add();
     post_failure(std::move(done), RedisErrc::too_many_in_flight);
   } else {
     send(args, std::move(done));
@@ -162,7 +171,8 @@ void RedisConnection::connect_to(const std::string& address) {
   ++link_id_;
   ac->data = this;
   redisEnableKeepAlive(&ac->c);  // a peer that vanished without FIN is found eventually
-  adapter_ = AsioAdapter::attach(ac, executor_, [this] { on_link_gone(); });
+  adapter_ = AsioAdapter::attach(ac, executor_, [this] { on_link_gone(); },
+                                 std::shared_ptr<IoCounter>(counters_, &counters_->writes));
   phase_ = Phase::connecting;
   connect_deadline_ = Clock::now() + options_.connect_timeout;
   redisAsyncSetConnectCallback(ac, &RedisConnection::on_connect_cb);  // arms the write wait
@@ -222,7 +232,7 @@ void RedisConnection::on_login_reply(LoginStep step, const std::error_code& ec,
 void RedisConnection::link_ready() {
   phase_ = Phase::ready;
   backoff_.reset();
-  ++stats_.connects;
+  counters_->connects.add();
   last_activity_ = Clock::now();
   arm_watchdog();
   set_state(RedisState::connected);
@@ -255,10 +265,10 @@ void RedisConnection::on_link_gone() {
     message = (was_up ? "connection to " : "cannot connect to ") + address_ + ": " + why;
   }
   teardown_reason_ = {};
-  writes_of_past_links_ += adapter_->writes();
   adapter_.reset();
   ac_ = nullptr;
   pending_.clear();  // already completed by hiredis; nothing may remain
+  counters_->in_flight.set(0);
   if (destroying_) return;
   if (observer_) observer_->link_down(reason);
   fail_attempt(reason, std::move(message));
@@ -289,11 +299,13 @@ bool RedisConnection::send(std::span<const std::string_view> args, Callback done
   if (issue_argv(ac_, &RedisConnection::on_reply_cb, this, args) != REDIS_OK) {
     Callback failed = std::move(pending_.back().done);
     pending_.pop_back();
-    ++stats_.rejected_not_connected;
+    counters_->in_flight.set(pending_.size());
+    counters_->rejected_not_connected.add();
     post_failure(std::move(failed), RedisErrc::not_connected);
     return false;
   }
-  ++stats_.commands;
+  counters_->commands.add();
+  counters_->in_flight.set(pending_.size());
   last_activity_ = now;
   arm_watchdog();
   return true;
@@ -303,7 +315,7 @@ bool RedisConnection::send_untracked(std::span<const std::string_view> args, Raw
                                      void* privdata) {
   if (phase_ != Phase::ready) return false;
   if (issue_argv(ac_, fn, privdata, args) != REDIS_OK) return false;
-  ++stats_.commands;
+  counters_->commands.add();
   return true;
 }
 
@@ -315,9 +327,10 @@ void RedisConnection::on_reply(redisReply* r) {
   if (pending_.empty()) return;  // cannot happen: hiredis holds one callback per entry
   Callback done = std::move(pending_.front().done);
   pending_.pop_front();
+  counters_->in_flight.set(pending_.size());
   if (pending_.empty()) last_activity_ = Clock::now();
   if (!r) {  // the context is being freed with this command pending
-    ++stats_.failed_pending;
+    counters_->failed_pending.add();
     // Commands issued by the callbacks below must fail fast, not reach the dying context.
     if (phase_ == Phase::ready || phase_ == Phase::login) phase_ = Phase::closing;
     const std::error_code ec = teardown_reason_ == RedisErrc::timeout ? RedisErrc::timeout
@@ -334,7 +347,7 @@ void RedisConnection::on_reply(redisReply* r) {
   RedisReply reply = RedisReply::from_hiredis(*r);
   std::error_code ec;
   if (reply.is_error()) {
-    ++stats_.error_replies;
+    counters_->error_replies.add();
     ec = RedisErrc::error_reply;
   }
   if (done) done(ec, std::move(reply));
@@ -379,7 +392,7 @@ void RedisConnection::on_watchdog() {
   const auto now = Clock::now();
   const bool late = !pending_.empty() && pending_.front().deadline <= now;
   if (phase_ == Phase::ready && late) {
-    ++stats_.timeouts;
+    counters_->timeouts.add();
     break_link(RedisErrc::timeout, "no reply from " + address_ + " within " +
                                        ms_text(options_.command_timeout) + " (" +
                                        std::to_string(pending_.size()) + " commands pending)");

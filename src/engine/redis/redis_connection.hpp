@@ -44,8 +44,9 @@
 // - A PING on a subscribed connection never completes in 0.14 (its reply is looked up as a
 //   channel and dropped): RedisSubscriber therefore runs its connection with ping_interval 0.
 //
-// Thread safety: none inside. Construct, call, and destroy the connection on its executor (the
-// one thread running the io_context, or a strand); every callback runs there. Other threads
+// Thread safety: none inside, but for stats() and counters() (redis_counters.hpp), which any
+// thread may read. Construct, call, and destroy the connection on its executor (the one thread
+// running the io_context, or a strand); every callback runs there. Other threads
 // post to that executor. Do not destroy the connection inside one of its own callbacks (post
 // the destruction). Destroying it completes pending commands with `shut_down` (posted).
 #include <boost/asio/any_io_executor.hpp>
@@ -64,6 +65,7 @@
 #include <system_error>
 
 #include "backoff.hpp"
+#include "redis_counters.hpp"
 #include "redis_endpoint.hpp"
 #include "redis_error.hpp"
 #include "redis_reply.hpp"
@@ -92,23 +94,28 @@ struct RedisOptions {
   std::chrono::milliseconds reconnect_max{5000};
 };
 
+// A snapshot of a connection's counters (redis_counters.hpp says what each counts).
 struct RedisStats {
-  std::uint64_t commands = 0;  // handed to hiredis (login and PINGs included)
-  std::uint64_t writes = 0;    // write() calls carrying commands
+  std::uint64_t commands = 0;
+  std::uint64_t writes = 0;
   std::uint64_t rejected_not_connected = 0;
   std::uint64_t rejected_in_flight = 0;
   std::uint64_t error_replies = 0;
-  std::uint64_t failed_pending = 0;  // completed with timeout / connection_lost / shut_down
-  std::uint64_t timeouts = 0;        // connection resets because a reply was late
-  std::uint64_t connects = 0;        // successful logins (the first and every reconnect)
-  std::size_t in_flight = 0;         // now
+  std::uint64_t failed_pending = 0;
+  std::uint64_t timeouts = 0;
+  std::uint64_t connects = 0;
+  std::size_t in_flight = 0;
 };
+RedisStats snapshot(const RedisConnectionCounters& counters) noexcept;
 
 class RedisConnection {
  public:
   using Callback = std::function<void(std::error_code, RedisReply)>;
 
-  RedisConnection(boost::asio::any_io_executor executor, RedisOptions options);
+  // `counters`: where the connection counts (its owner keeps them readable from any thread);
+  // null for a block of its own.
+  RedisConnection(boost::asio::any_io_executor executor, RedisOptions options,
+                  std::shared_ptr<RedisConnectionCounters> counters = nullptr);
   ~RedisConnection();
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
@@ -125,7 +132,9 @@ class RedisConnection {
   // The last failure (kept after recovery, for logs); empty if there was none.
   std::error_code last_error() const noexcept { return last_error_; }
   const std::string& last_error_message() const noexcept { return last_error_message_; }
-  RedisStats stats() const noexcept;
+  // Any thread.
+  RedisStats stats() const noexcept { return snapshot(*counters_); }
+  const std::shared_ptr<RedisConnectionCounters>& counters() const noexcept { return counters_; }
   const RedisOptions& options() const noexcept { return options_; }
   const boost::asio::any_io_executor& executor() const noexcept { return executor_; }
 
@@ -207,8 +216,7 @@ class RedisConnection {
 
   std::error_code last_error_;
   std::string last_error_message_;
-  RedisStats stats_;
-  std::uint64_t writes_of_past_links_ = 0;
+  std::shared_ptr<RedisConnectionCounters> counters_;
   LinkObserver* observer_ = nullptr;
   std::function<void(RedisState)> on_state_;
   std::function<void()> on_connected_;

@@ -36,7 +36,8 @@ RedisContext::RedisContext(RedisEngineOptions options, NowFn now)
     auto shard = std::make_unique<Shard>();
     shard->address = options_.shards[i].address();
     shard->status = "not started";
-    shard->connection = std::make_unique<RedisConnection>(io_.get_executor(), connection_options(i));
+    shard->connection =
+        std::make_unique<RedisConnection>(io_.get_executor(), connection_options(i), shard->counters);
     shard->connection->on_connected([this, i] { on_connected(i); });
     shard->connection->on_state_change([this, i](RedisState state) { on_state(i, state); });
     shards_.push_back(std::move(shard));

@@ -136,6 +136,12 @@ class RedisContext {
   // failed; true when all are ready. For start-up decisions that are better taken with Redis
   // known (the broker's node id check), never on a worker thread.
   bool wait_ready(std::chrono::milliseconds timeout) const;
+  // The shard's server ("127.0.0.1:6379") and its command connection's counters (they outlive
+  // the connection, which stop() destroys).
+  const std::string& address(std::size_t shard) const noexcept { return shards_[shard]->address; }
+  const RedisConnectionCounters& counters(std::size_t shard) const noexcept {
+    return *shards_[shard]->counters;
+  }
   // The EngineErrc an engine caller gets for a client-layer failure; error replies (a bug or
   // Redis out of memory) are logged with Redis's text.
   std::error_code engine_error(std::error_code ec, const RedisReply& reply,
@@ -158,7 +164,9 @@ class RedisContext {
     std::vector<std::function<void()>> when_ready;  // I/O thread
     std::atomic<bool> ready{false};  // written on the I/O thread, read anywhere
     std::atomic<bool> attempt_failed{false};  // a connection attempt failed since start
-    std::string address;             // host:port, for health
+    std::string address;             // host:port, for health and metrics
+    std::shared_ptr<RedisConnectionCounters> counters =
+        std::make_shared<RedisConnectionCounters>();
     mutable std::mutex status_mutex;
     std::string status;  // why not ready ("Connection refused"), for health
   };

@@ -6,6 +6,7 @@
 #include "redis_broker.hpp"
 #include "redis_context.hpp"
 #include "redis_history.hpp"
+#include "redis_metrics.hpp"
 #include "redis_node_registry.hpp"
 #include "redis_offline_store.hpp"
 #include "redis_presence.hpp"
@@ -16,17 +17,20 @@
 namespace switchboard::engine {
 namespace {
 
-// The engine's life and health are its context's.
+// The engine's life and health are its context's; its metrics are its context's and stores'.
+// The stores are the Engine's, which declares `backend` after them: the backend goes first.
 class RedisBackend final : public EngineBackend {
  public:
-  explicit RedisBackend(std::shared_ptr<redis::RedisContext> context)
-      : context_(std::move(context)) {}
+  RedisBackend(std::shared_ptr<redis::RedisContext> context, redis::RedisEngineParts parts)
+      : context_(std::move(context)), parts_(parts) {}
   void start() override { context_->start(); }
   void stop() override { context_->stop(); }
   std::vector<BackendHealth> health() const override { return context_->health(); }
+  void write_metrics(MetricsSink& sink) const override { write_redis_metrics(parts_, sink); }
 
  private:
   std::shared_ptr<redis::RedisContext> context_;
+  redis::RedisEngineParts parts_;
 };
 
 }  // namespace
@@ -40,16 +44,23 @@ Engine make_redis_engine(const RedisEngineConfig& config, NowFn now) {
   options.prefix = config.prefix;
   options.command_timeout = config.command_timeout;
   auto context = redis::RedisContext::make(std::move(options), now);
+  auto broker = std::make_unique<redis::RedisBroker>(context);
+  auto history = std::make_unique<redis::RedisHistory>(context, config.empty_stream_ttl);
+  auto presence = std::make_unique<redis::RedisPresence>(context);
+  auto rate_limiter = std::make_unique<redis::RedisRateLimiter>(context);
+  auto offline = std::make_unique<redis::RedisOfflineStore>(context);
+  const redis::RedisEngineParts parts{context.get(), broker.get(),  history.get(),
+                                      presence.get(), offline.get(), rate_limiter.get()};
   Engine engine;
-  engine.broker = std::make_unique<redis::RedisBroker>(context);
-  engine.history = std::make_unique<redis::RedisHistory>(context, config.empty_stream_ttl);
-  engine.presence = std::make_unique<redis::RedisPresence>(context);
+  engine.broker = std::move(broker);
+  engine.history = std::move(history);
+  engine.presence = std::move(presence);
   engine.registry = std::make_unique<redis::RedisNodeRegistry>(context);
-  engine.rate_limiter = std::make_unique<redis::RedisRateLimiter>(context);
-  engine.offline = std::make_unique<redis::RedisOfflineStore>(context);
+  engine.rate_limiter = std::move(rate_limiter);
+  engine.offline = std::move(offline);
   engine.snapshots = std::make_unique<redis::RedisSnapshotStore>(context);
   engine.now = std::move(now);
-  engine.backend = std::make_shared<RedisBackend>(std::move(context));
+  engine.backend = std::make_shared<RedisBackend>(std::move(context), parts);
   return engine;
 }
 

@@ -29,9 +29,25 @@ std::string_view element_text(const redisReply& reply, std::size_t i) {
 
 }  // namespace
 
-RedisSubscriber::RedisSubscriber(asio::any_io_executor executor, RedisOptions options)
-    : executor_(executor), timer_(executor), conn_(executor, without_ping(std::move(options))) {
+RedisSubscriber::RedisSubscriber(asio::any_io_executor executor, RedisOptions options,
+                                 std::shared_ptr<SubscriberCounters> counters)
+    : executor_(executor),
+      timer_(executor),
+      counters_(counters ? std::move(counters) : std::make_shared<SubscriberCounters>()),
+      conn_(executor, without_ping(std::move(options)),
+            std::shared_ptr<RedisConnectionCounters>(counters_, &counters_->connection)) {
   conn_.set_observer(this);
+}
+
+SubscriberStats RedisSubscriber::stats() const noexcept {
+  const SubscriberCounters& c = *counters_;
+  SubscriberStats s;
+  s.messages = c.messages.value();
+  s.dropped_unwanted = c.dropped_unwanted.value();
+  s.rejected_not_connected = c.rejected_not_connected.value();
+  s.confirmation_timeouts = c.confirmation_timeouts.value();
+  s.resubscribed = c.resubscribed.value();
+  return s;
 }
 
 RedisSubscriber::~RedisSubscriber() {
@@ -57,7 +73,7 @@ bool RedisSubscriber::subscribed(std::string_view name, bool is_pattern) const {
 
 void RedisSubscriber::request(Kind& kind, std::string_view name, bool subscribe, Done done) {
   if (subscribe && conn_.state() != RedisState::connected) {
-    ++stats_.rejected_not_connected;
+    counters_->rejected_not_connected.add();
     post_completions({{std::move(done), RedisErrc::not_connected}});
     return;
   }
@@ -97,7 +113,7 @@ bool RedisSubscriber::send_op(Kind& kind, const std::string& name, Subscription&
   const std::string_view args[] = {subscribe ? kind.subscribe_verb : kind.unsubscribe_verb, name};
   if (!conn_.send_untracked(args, &RedisSubscriber::on_push_cb, this)) {
     if (subscribe) {
-      ++stats_.rejected_not_connected;
+      counters_->rejected_not_connected.add();
       sub.wanted = sub.acknowledged;  // a first subscribe that could not be sent is forgotten
     }
     post_completions({{std::move(done),
@@ -146,10 +162,10 @@ void RedisSubscriber::on_delivery(Kind& kind, std::string_view name, std::string
                                   std::string_view payload) {
   auto it = kind.names.find(name);
   if (it == kind.names.end() || !it->second.wanted) {
-    ++stats_.dropped_unwanted;
+    counters_->dropped_unwanted.add();
     return;
   }
-  ++stats_.messages;
+  counters_->messages.add();
   if (kind.is_pattern) {
     if (on_pmessage_) on_pmessage_(name, channel, payload);
   } else if (on_message_) {
@@ -172,7 +188,7 @@ void RedisSubscriber::on_confirmation(Kind& kind, std::string_view name, bool su
   const bool is_pattern = kind.is_pattern;
   forget_if_unused(kind, name);
   if (report) {
-    ++stats_.resubscribed;
+    counters_->resubscribed.add();
     if (on_resubscribed_) on_resubscribed_(name_copy, is_pattern);
   }
   for (auto& done : op.waiters) {
@@ -255,7 +271,7 @@ void RedisSubscriber::arm_timer() {
 
 void RedisSubscriber::on_timer() {
   if (!deadlines_.empty() && deadlines_.front() <= Clock::now()) {
-    ++stats_.confirmation_timeouts;
+    counters_->confirmation_timeouts.add();
     conn_.break_link(RedisErrc::timeout,
                      "no confirmation of " + std::to_string(deadlines_.size()) +
                          " (un)subscriptions within " +

@@ -36,7 +36,7 @@
 // another connection (the engine's liveness check).
 //
 // Thread safety: as RedisConnection — everything on the executor, callbacks there too, no
-// destruction inside a callback. Destroying it completes waiting calls with `shut_down`.
+// destruction inside a callback; stats() and the counters on any thread. Destroying it completes waiting calls with `shut_down`.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <deque>
@@ -51,12 +51,13 @@
 
 namespace switchboard::engine::redis {
 
+// A snapshot of a subscriber's counters (redis_counters.hpp says what each counts).
 struct SubscriberStats {
-  std::uint64_t messages = 0;          // delivered to on_message / on_pmessage
-  std::uint64_t dropped_unwanted = 0;  // arrived for a channel unsubscribed meanwhile
+  std::uint64_t messages = 0;
+  std::uint64_t dropped_unwanted = 0;
   std::uint64_t rejected_not_connected = 0;
-  std::uint64_t confirmation_timeouts = 0;  // connection resets: a confirmation was late
-  std::uint64_t resubscribed = 0;           // confirmations after a reconnect
+  std::uint64_t confirmation_timeouts = 0;
+  std::uint64_t resubscribed = 0;
 };
 
 class RedisSubscriber : private RedisConnection::LinkObserver {
@@ -67,8 +68,10 @@ class RedisSubscriber : private RedisConnection::LinkObserver {
                                             std::string_view payload)>;
   using ResubscribedHandler = std::function<void(std::string_view name, bool is_pattern)>;
 
-  // `options.ping_interval` is ignored (see above).
-  RedisSubscriber(boost::asio::any_io_executor executor, RedisOptions options);
+  // `options.ping_interval` is ignored (see above). `counters`: where the subscriber and its
+  // connection count (readable from any thread); null for a block of its own.
+  RedisSubscriber(boost::asio::any_io_executor executor, RedisOptions options,
+                  std::shared_ptr<SubscriberCounters> counters = nullptr);
   ~RedisSubscriber() override;
   RedisSubscriber(const RedisSubscriber&) = delete;
   RedisSubscriber& operator=(const RedisSubscriber&) = delete;
@@ -99,7 +102,7 @@ class RedisSubscriber : private RedisConnection::LinkObserver {
   bool subscribed(std::string_view name, bool is_pattern = false) const;
   // State, last error, writes: the underlying connection (read-only: no commands on it).
   const RedisConnection& connection() const noexcept { return conn_; }
-  const SubscriberStats& stats() const noexcept { return stats_; }
+  SubscriberStats stats() const noexcept;  // any thread
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -157,7 +160,7 @@ class RedisSubscriber : private RedisConnection::LinkObserver {
   // Checked by the timer's handler: one that already expired runs even after destruction.
   std::shared_ptr<char> guard_ = std::make_shared<char>();
   bool timer_armed_ = false;
-  SubscriberStats stats_;
+  std::shared_ptr<SubscriberCounters> counters_;  // before conn_, which counts into it
   MessageHandler on_message_;
   PatternHandler on_pmessage_;
   ResubscribedHandler on_resubscribed_;

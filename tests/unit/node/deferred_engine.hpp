@@ -6,6 +6,8 @@
 // broker's deliveries (on_publication, on_node_message) reach the node on that thread too,
 // in publish order.
 //
+// The snapshot store's read answers can be held, and its reads and writes failed.
+//
 // The broker also does what a remote one may: hold its subscription calls until the test
 // releases them (in order, or reversed: completions that overtake each other), fail
 // subscribes, lose a channel's publications (a dropped Pub/Sub connection) and announce the
@@ -23,6 +25,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -35,6 +38,7 @@
 #include "switchboard/engine/memory/memory_offline_store.hpp"
 #include "switchboard/engine/memory/memory_presence.hpp"
 #include "switchboard/engine/memory/memory_rate_limiter.hpp"
+#include "switchboard/engine/memory/memory_snapshot_store.hpp"
 
 namespace switchboard::testing {
 
@@ -220,18 +224,16 @@ class DeferredBroker final : public engine::Broker, public engine::BrokerHandler
   std::size_t subscribe_calls_ = 0;
 };
 
-class DeferredHistory final : public engine::HistoryStore {
+// Answers a test holds back (a reply slow to come back), then releases in order.
+class HeldAnswers {
  public:
-  DeferredHistory(std::shared_ptr<engine::HistoryStore> inner, EngineThreadPtr thread)
-      : inner_(std::move(inner)), thread_(std::move(thread)) {}
-
-  // Reads take effect (the store is read then) but their answers wait until released: a
-  // reply slow to come back.
-  void hold_read_answers() {
+  explicit HeldAnswers(EngineThreadPtr thread) : thread_(std::move(thread)) {}
+  void hold() {
     std::lock_guard lock(mutex_);
     holding_ = true;
   }
-  void release_read_answers() {
+  // Stops holding; what was held runs on the engine thread, in order.
+  void release() {
     std::vector<std::function<void()>> answers;
     {
       std::lock_guard lock(mutex_);
@@ -240,10 +242,35 @@ class DeferredHistory final : public engine::HistoryStore {
     }
     for (auto& answer : answers) run_on(thread_, std::move(answer));
   }
-  std::size_t held_read_answers() const {
+  std::size_t held() const {
     std::lock_guard lock(mutex_);
     return held_.size();
   }
+  // Runs `answer` now, or keeps it while holding.
+  void answer(std::function<void()> answer) {
+    {
+      std::lock_guard lock(mutex_);
+      if (holding_) return held_.push_back(std::move(answer));
+    }
+    answer();
+  }
+
+ private:
+  EngineThreadPtr thread_;
+  mutable std::mutex mutex_;
+  bool holding_ = false;
+  std::vector<std::function<void()>> held_;
+};
+
+class DeferredHistory final : public engine::HistoryStore {
+ public:
+  DeferredHistory(std::shared_ptr<engine::HistoryStore> inner, EngineThreadPtr thread)
+      : inner_(std::move(inner)), thread_(thread), answers_(std::move(thread)) {}
+
+  // Reads take effect (the store is read then) but their answers wait until released.
+  void hold_read_answers() { answers_.hold(); }
+  void release_read_answers() { answers_.release(); }
+  std::size_t held_read_answers() const { return answers_.held(); }
 
   void append(engine::Publication p, const engine::HistoryOptions& options,
               engine::ResultCallback<engine::PublicationPtr> done) override {
@@ -256,14 +283,7 @@ class DeferredHistory final : public engine::HistoryStore {
     run_on(thread_, [this, channel = std::string(channel), since, limit, done = std::move(done)] {
       inner_->read(channel, since, limit,
                    [this, done](std::error_code ec, engine::HistoryResult r) {
-                     {
-                       std::lock_guard lock(mutex_);
-                       if (holding_) {
-                         held_.push_back([done, ec, r = std::move(r)] { done(ec, r); });
-                         return;
-                       }
-                     }
-                     done(ec, std::move(r));
+                     answers_.answer([done, ec, r = std::move(r)] { done(ec, r); });
                    });
     });
   }
@@ -276,9 +296,7 @@ class DeferredHistory final : public engine::HistoryStore {
  private:
   std::shared_ptr<engine::HistoryStore> inner_;
   EngineThreadPtr thread_;
-  mutable std::mutex mutex_;
-  bool holding_ = false;
-  std::vector<std::function<void()>> held_;
+  HeldAnswers answers_;
 };
 
 class DeferredPresence final : public engine::PresenceStore {
@@ -374,12 +392,82 @@ class DeferredOffline final : public engine::OfflineStore {
   EngineThreadPtr thread_;
 };
 
-// `inner` with every call deferred to `thread`; `broker` and `history` (optional) receive
-// the decorators for the test to control. The rate limiter stays synchronous (as every
-// backend's).
+// Snapshot reads whose answers can be held, and reads or writes that fail (a store that is
+// unreachable: no effect, EngineErrc::unavailable).
+class DeferredSnapshots final : public engine::SnapshotStore {
+ public:
+  DeferredSnapshots(std::shared_ptr<engine::SnapshotStore> inner, EngineThreadPtr thread)
+      : inner_(std::move(inner)), thread_(thread), answers_(std::move(thread)) {}
+
+  // Reads take effect (the store is read then) but their answers wait until released.
+  void hold_read_answers() { answers_.hold(); }
+  void release_read_answers() { answers_.release(); }
+  std::size_t held_read_answers() const { return answers_.held(); }
+  // Calls made from now on fail, decided when each call is made.
+  void fail_reads(bool fail) {
+    std::lock_guard lock(mutex_);
+    fail_reads_ = fail;
+  }
+  void fail_writes(bool fail) {
+    std::lock_guard lock(mutex_);
+    fail_writes_ = fail;
+  }
+  std::size_t writes() const {
+    std::lock_guard lock(mutex_);
+    return writes_;
+  }
+
+  void set(std::string_view channel, std::string bytes, std::chrono::milliseconds ttl,
+           engine::Completion done) override {
+    bool fail = false;
+    {
+      std::lock_guard lock(mutex_);
+      fail = fail_writes_;
+      ++writes_;
+    }
+    run_on(thread_, [this, channel = std::string(channel), bytes = std::move(bytes), ttl,
+                     done = std::move(done), fail]() mutable {
+      if (!fail) return inner_->set(channel, std::move(bytes), ttl, done);
+      if (done) done(engine::EngineErrc::unavailable);
+    });
+  }
+  void get(std::string_view channel,
+           engine::ResultCallback<std::optional<std::string>> done) override {
+    bool fail = false;
+    {
+      std::lock_guard lock(mutex_);
+      fail = fail_reads_;
+    }
+    run_on(thread_, [this, channel = std::string(channel), done = std::move(done), fail] {
+      if (fail) return done(engine::EngineErrc::unavailable, std::nullopt);
+      inner_->get(channel, [this, done](std::error_code ec, std::optional<std::string> bytes) {
+        answers_.answer([done, ec, bytes = std::move(bytes)] { done(ec, bytes); });
+      });
+    });
+  }
+  void remove(std::string_view channel, engine::Completion done) override {
+    run_on(thread_, [this, channel = std::string(channel), done = std::move(done)] {
+      inner_->remove(channel, done);
+    });
+  }
+
+ private:
+  std::shared_ptr<engine::SnapshotStore> inner_;
+  EngineThreadPtr thread_;
+  HeldAnswers answers_;
+  mutable std::mutex mutex_;
+  bool fail_reads_ = false;
+  bool fail_writes_ = false;
+  std::size_t writes_ = 0;
+};
+
+// `inner` with every call deferred to `thread`; `broker`, `history` and `snapshots`
+// (optional) receive the decorators for the test to control. The rate limiter stays
+// synchronous (as every backend's).
 inline engine::Engine make_deferred_engine(engine::Engine inner, EngineThreadPtr thread,
                                            DeferredBroker** broker = nullptr,
-                                           DeferredHistory** history = nullptr) {
+                                           DeferredHistory** history = nullptr,
+                                           DeferredSnapshots** snapshots = nullptr) {
   engine::Engine e;
   auto deferred_broker = std::make_unique<DeferredBroker>(std::move(inner.broker), thread);
   if (broker != nullptr) *broker = deferred_broker.get();
@@ -390,6 +478,10 @@ inline engine::Engine make_deferred_engine(engine::Engine inner, EngineThreadPtr
   e.presence = std::make_unique<DeferredPresence>(std::move(inner.presence), thread);
   e.registry = std::make_unique<DeferredRegistry>(std::move(inner.registry), thread);
   e.offline = std::make_unique<DeferredOffline>(std::move(inner.offline), thread);
+  auto deferred_snapshots =
+      std::make_unique<DeferredSnapshots>(std::move(inner.snapshots), thread);
+  if (snapshots != nullptr) *snapshots = deferred_snapshots.get();
+  e.snapshots = std::move(deferred_snapshots);
   e.rate_limiter = std::move(inner.rate_limiter);
   e.now = std::move(inner.now);
   e.backend = std::move(inner.backend);
@@ -426,6 +518,8 @@ inline std::vector<engine::Engine> make_memory_cluster(std::size_t nodes, Engine
       std::make_shared<engine::MemoryOfflineStore>(now);
   const std::shared_ptr<engine::RateLimiter> rate_limiter =
       std::make_shared<engine::MemoryRateLimiter>(now);
+  const std::shared_ptr<engine::SnapshotStore> snapshots =
+      std::make_shared<engine::MemorySnapshotStore>(now);
   std::vector<engine::Engine> engines(nodes);
   for (engine::Engine& e : engines) {
     e.broker =
@@ -435,6 +529,7 @@ inline std::vector<engine::Engine> make_memory_cluster(std::size_t nodes, Engine
     e.registry = std::make_unique<DeferredRegistry>(registry, thread);
     e.offline = std::make_unique<DeferredOffline>(offline, thread);
     e.rate_limiter = std::make_unique<SharedRateLimiter>(rate_limiter);
+    e.snapshots = std::make_unique<DeferredSnapshots>(snapshots, thread);
     e.now = now;
   }
   return engines;

@@ -65,12 +65,14 @@ class GatewayOnEngine : public ::testing::Test {
     c_.api_key = "k";
     c_.public_channels = {"room:*"};
     c_.client_publish = true;
+    c_.snapshot_types = {"board.state"};
   }
   void start(bool deferred) {
     engine::Engine engine = engine::make_memory_engine();
     if (deferred) {
       thread_ = std::make_shared<testing::EngineThread>();
-      engine = testing::make_deferred_engine(std::move(engine), thread_, &broker_, &history_);
+      engine = testing::make_deferred_engine(std::move(engine), thread_, &broker_, &history_,
+                                             &snapshots_);
     }
     running_.emplace(std::make_unique<Gateway>(c_, std::move(engine)), thread_);
   }
@@ -88,6 +90,12 @@ class GatewayOnEngine : public ::testing::Test {
     ASSERT_TRUE(publish(channel, n));
     EXPECT_EQ(ns_on(read_until(client, event_n(channel, n)), channel),
               (std::vector<std::int64_t>{n}));
+  }
+  // Sets the channel's snapshot through the server API: the answer's status.
+  int set_snapshot(const std::string& channel, const std::string& payload) {
+    return api(c_.port, "POST", "/api/snapshot",
+               R"({"channel":")" + channel + R"(","payload":)" + payload + "}")
+        .first;
   }
   std::unique_ptr<TestClient> connect(const std::string& user) { return connect_as(c_, user); }
   // Subscribes (no replay) and waits for the answer.
@@ -107,6 +115,7 @@ class GatewayOnEngine : public ::testing::Test {
   testing::EngineThreadPtr thread_;
   testing::DeferredBroker* broker_ = nullptr;  // deferred only
   testing::DeferredHistory* history_ = nullptr;
+  testing::DeferredSnapshots* snapshots_ = nullptr;
   std::optional<testing::Running> running_;
 };
 
@@ -133,6 +142,33 @@ TEST_P(Scenarios, ALateJoinerGetsSubscribedThenTheHistoryThenLiveEvents) {
   EXPECT_EQ(replayed[1].at("payload").at("position").at("offset"), 2);
   EXPECT_EQ(ns_on(replayed, "room:late"), (std::vector<std::int64_t>{1, 2}));
   expect_next_live(*bob, "room:late", 3);
+}
+
+TEST_P(Scenarios, ALateJoinerGetsSubscribedTheSnapshotTheHistoryThenLiveEvents) {
+  ASSERT_EQ(set_snapshot("room:board", R"({"cells":[1,0]})"), 200);
+  ASSERT_TRUE(publish("room:board", 1));
+  auto bob = connect("bob");
+  bob->send_text(R"({"type":"subscribe","payload":{"channels":["room:board"],"replay":true}})");
+  const auto joined = read_until(*bob, event_n("room:board", 1));
+  EXPECT_EQ(types_of(joined),
+            (std::vector<std::string>{"subscribed", "snapshot", "recovered", "message.new"}));
+  ASSERT_GE(joined.size(), 2u);
+  EXPECT_EQ(joined[1].at("channel"), "room:board");
+  EXPECT_EQ(joined[1].at("payload"), json::parse(R"({"cells":[1,0]})"));
+  expect_next_live(*bob, "room:board", 2);
+}
+
+TEST_P(Scenarios, ThePayloadOfASnapshotTypePublicationIsTheSnapshot) {
+  const auto [status, body] =
+      api(c_.port, "POST", "/api/publish",
+          R"({"channel":"room:typed","type":"board.state","payload":{"v":7}})");
+  ASSERT_EQ(status, 200) << body;
+  auto bob = connect("bob");
+  subscribe(*bob, "room:typed");
+  const json::value snapshot = next_message(*bob);
+  ASSERT_TRUE(snapshot.is_object());
+  EXPECT_EQ(snapshot.at("type"), "snapshot");
+  EXPECT_EQ(snapshot.at("payload"), json::parse(R"({"v":7})"));
 }
 
 TEST_P(Scenarios, AReconnectingClientRecoversExactlyWhatItMissed) {
@@ -370,6 +406,61 @@ TEST_F(DeferredEngine, ARestoreDuringAReplayRecoversOnceTheReplayIsMerged) {
             (std::vector<std::string>{"subscribed", "recovered", "recovered", "message.new"}));
   EXPECT_EQ(ns_on(after, "room:mid"), (std::vector<std::int64_t>{1}));
   expect_next_live(*bob, "room:mid", 2);
+}
+
+// The store answers the joiner's snapshot read late: what is published meanwhile is held,
+// and reaches the joiner after the snapshot and the replay, once.
+TEST_F(DeferredEngine, EventsDuringASlowSnapshotReadFollowTheSnapshotAndTheReplay) {
+  ASSERT_EQ(set_snapshot("room:slow", R"({"s":1})"), 200);
+  ASSERT_TRUE(publish("room:slow", 1));
+  auto bob = connect_settled("bob");
+  snapshots_->hold_read_answers();
+  bob->send_text(R"({"type":"subscribe","payload":{"channels":["room:slow"],"replay":true}})");
+  ASSERT_TRUE(net::testing::wait_until([&] { return snapshots_->held_read_answers() == 1; }));
+  ASSERT_TRUE(publish("room:slow", 2));  // delivered to the node while the read is held
+  ASSERT_TRUE(publish("room:slow", 3));
+  snapshots_->release_read_answers();
+  const auto joined = read_until(*bob, event_n("room:slow", 3));
+  EXPECT_EQ(types_of(joined), (std::vector<std::string>{"subscribed", "snapshot", "recovered",
+                                                        "message.new", "message.new",
+                                                        "message.new"}));
+  EXPECT_EQ(ns_on(joined, "room:slow"), (std::vector<std::int64_t>{1, 2, 3}));
+  expect_next_live(*bob, "room:slow", 4);
+}
+
+TEST_F(DeferredEngine, ASnapshotThatCannotBeReadIsAnErrorAndTheReplayFollows) {
+  ASSERT_EQ(set_snapshot("room:unread", R"({"s":1})"), 200);
+  ASSERT_TRUE(publish("room:unread", 1));
+  auto bob = connect_settled("bob");
+  snapshots_->fail_reads(true);
+  bob->send_text(
+      R"({"type":"subscribe","id":"s1","payload":{"channels":["room:unread"],"replay":true}})");
+  const auto joined = read_until(*bob, event_n("room:unread", 1));
+  EXPECT_EQ(types_of(joined),
+            (std::vector<std::string>{"subscribed", "error", "recovered", "message.new"}));
+  ASSERT_GE(joined.size(), 2u);
+  const json::value& error = joined[1].at("payload");
+  EXPECT_EQ(error.at("code"), "unavailable");
+  EXPECT_EQ(error.at("ref"), "s1");
+  const std::string message(error.at("message").as_string());
+  EXPECT_NE(message.find("snapshot of room:unread"), std::string::npos) << message;
+  EXPECT_EQ(testing::engine_errors(c_.port, "snapshot"), 1u);
+  expect_next_live(*bob, "room:unread", 2);
+}
+
+TEST_F(DeferredEngine, ASnapshotTheStoreCannotTakeIs503AndCounted) {
+  snapshots_->fail_writes(true);
+  const auto [status, body] =
+      api(c_.port, "POST", "/api/snapshot", R"({"channel":"room:nowrite","payload":{"s":1}})");
+  EXPECT_EQ(status, 503) << body;
+  EXPECT_NE(body.find("\"unavailable\""), std::string::npos) << body;
+  EXPECT_EQ(testing::engine_errors(c_.port, "snapshot"), 1u);
+  // Nothing is kept of it: a joiner gets no snapshot, and the store takes the next one.
+  auto bob = connect_settled("bob");
+  subscribe(*bob, "room:nowrite");
+  EXPECT_EQ(types_of(until_pong(*bob)), (std::vector<std::string>{"pong"}));
+  snapshots_->fail_writes(false);
+  EXPECT_EQ(set_snapshot("room:other", R"({"s":2})"), 200);
 }
 
 TEST_F(DeferredEngineShortHistory, ARestoredSubscriptionBeyondTheHistoryIsNotRecovered) {
