@@ -224,6 +224,8 @@ test('the promise: through a Redis crash, every publication answered 2xx reaches
   const lastEpoch = accepted[accepted.length - 1].epoch;
   for (const a of accepted.filter((x) => x.epoch === lastEpoch)) {
     assert.ok(received.has(a.n), `publication ${a.n} of the current epoch missing`);
+  }
+});
 
 // One sample of a switchboard_redis_* family from /metrics (labels in the order written).
 async function redisMetric(node, name, labels) {
