@@ -108,7 +108,7 @@ void add_gateway_metrics(Node& node) {
     out.sample("switchboard_gateway_broker_received_total", node.broker_received_total(true),
                {{"kind", "node"}});
     single("switchboard_gateway_registry_refreshes_total", "counter",
-           "User registry entries this node refreshed (live users, every registry_ttl / 3).",
+           "Connection leases this node refreshed in the registry (one per live connection, every registry_ttl / 3).",
            node.registry_refreshes_total());
     single("switchboard_gateway_offline_dropped_total", "counter",
            "Acknowledged messages dropped from a full offline store (oldest first).",
