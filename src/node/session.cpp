@@ -180,7 +180,17 @@ void Session::accept_identity(auth::Identity identity, bool first) {
       .string("session_id", info_.session_id)
       .close();
   send_json(protocol::make_envelope("auth.success", payload));
-  if (first) return start_session();
+  if (first) {
+    start_session();
+    // What the client sent while the authentication was in flight, in order.
+    std::vector<std::string> held;
+    held.swap(held_before_auth_);
+    for (const auto& text : held) {
+      if (closed_) return;
+      handle_text(text, false);
+    }
+    return;
+  }
   revoke_lost_channels();
 }
 
@@ -225,11 +235,30 @@ void Session::take_offline() {
 
 void Session::on_text(std::string_view text) {
   endpoint_.counters().client_messages_total.add();
+  handle_text(text, true);
+}
+
+void Session::handle_text(std::string_view text, bool may_hold) {
   const protocol::EnvelopeParse parsed = protocol::parse_envelope(text);
   if (parsed.error != protocol::EnvelopeError::none) {
     send_error(parsed.error == protocol::EnvelopeError::bad_json ? "bad_json" : "bad_request",
                parsed.detail, {});
     return violation(close_code::kPolicyViolation);
+  }
+  // A client that sent its token at upgrade may speak at once, while the first
+  // authentication still waits for its answer (the auth service, the connection registry):
+  // its requests wait too, in order, and are handled once it is authenticated (dropped with
+  // the connection when it is refused). Pings are answered and a second auth refused at once,
+  // as always. A bounded few: more is a client not waiting at all.
+  const std::string_view type = parsed.envelope.type;
+  if (may_hold && auth_in_flight_ && auth_state_ != AuthState::authenticated && type != "ping" &&
+      type != "auth") {
+    if (held_before_auth_.size() >= kMaxHeldBeforeAuth) {
+      send_error("auth_in_progress", "too many messages before authentication completed", {});
+      return violation(close_code::kPolicyViolation);
+    }
+    held_before_auth_.emplace_back(text);
+    return;
   }
   dispatch(parsed.envelope);
 }

@@ -230,6 +230,12 @@ class Session final : public hub::Subscriber,
   AuthState auth_state_ = AuthState::pending;
   bool counted_user_ = false;  // admitted: the node holds the connection in its user count
   bool auth_in_flight_ = false;  // an authenticate() call has not answered yet
+  // Parses and dispatches one client message; `may_hold`: held while the first
+  // authentication is in flight (see handle_text).
+  void handle_text(std::string_view text, bool may_hold);
+  // Messages received while the first authentication was in flight (see on_text).
+  static constexpr std::size_t kMaxHeldBeforeAuth = 32;
+  std::vector<std::string> held_before_auth_;
 };
 
 }  // namespace switchboard::node

@@ -6,7 +6,9 @@
 
 const { describe, test, before, after, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
-const { Server, Client, jwt, eventually, jsonService } = require('./support');
+const net = require('node:net');
+const { Server, Client, jwt, eventually, jsonService, withTimeout } = require('./support');
+const { upgradeRequest } = require('./raw_http');
 
 const ISS = 'iss-e2e';
 const AUD = 'aud-e2e';
@@ -58,6 +60,36 @@ describe('auth: HS256 with issuer, audience, leeway 0', () => {
     const ok = await c.next(['auth.success', 'auth.error']);
     assert.equal(ok.type, 'auth.success', JSON.stringify(ok));
     assert.equal(ok.payload.user_id, u);
+  });
+
+  test('token at upgrade: a request in the same packet as the upgrade waits for the authentication and is answered', async () => {
+    // The first authentication answers later (the connection registry is asked, its answer
+    // posted back): a client that speaks at once must not be refused with not_authenticated.
+    // The upgrade and a masked subscribe frame leave in one write, so they arrive together.
+    const u = unique('eager');
+    const frame = (text) => {
+      const body = Buffer.from(text);
+      const mask = Buffer.from([1, 2, 3, 4]);
+      const masked = Buffer.from(body.map((b, i) => b ^ mask[i % 4]));
+      return Buffer.concat([Buffer.from([0x81, 0x80 | body.length]), mask, masked]);
+    };
+    const socket = net.connect(server.port, '127.0.0.1');
+    let received = Buffer.alloc(0);
+    socket.on('data', (chunk) => { received = Buffer.concat([received, chunk]); });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(Buffer.concat([
+      Buffer.from(upgradeRequest({ headers: { Authorization: `Bearer ${tok(u)}` } })),
+      frame(JSON.stringify({ type: 'subscribe', id: 's1', payload: { channel: `user:${u}` } }))]));
+    try {
+      await withTimeout(eventually(async () => {
+        assert.match(received.toString('latin1'), /"type":"subscribed"/);
+      }), 6000, 'subscribed');
+      const text = received.toString('latin1');
+      assert.doesNotMatch(text, /not_authenticated/);
+      assert.ok(text.indexOf('"auth.success"') < text.indexOf('"subscribed"'), 'in order');
+    } finally {
+      socket.destroy();
+    }
   });
 
   test('token at upgrade in ?token=', async () => {
