@@ -107,6 +107,7 @@ std::vector<OptionSpec> build_table() {
   t.push_back(option("redis_database", T::uint, &Config::redis_database, "Database number for every Redis server whose URL gives none.").range(0, 1000000).env("REDIS_DATABASE"));
   t.push_back(option("redis_prefix", T::string, &Config::redis_prefix, "Prefix of every Redis key and Pub/Sub channel (several gateways can share one Redis under different prefixes)."));
   t.push_back(option("redis_command_timeout", T::duration, &Config::redis_command_timeout, "Time Redis has to answer a command; a late answer resets the connection and the call fails.").range(10, kMinute));
+  t.push_back(option("redis_max_in_flight", T::uint, &Config::redis_max_in_flight, "Commands one Redis connection may have awaiting replies; more fail at once (unavailable, counted in switchboard_redis_rejected_total). Leave room for a reconnect storm: each connecting client costs about ten.").range(100, 10000000));
   t.push_back(option("node_id", T::string, &Config::node_id, "This node's name in the cluster (unique among running nodes); empty: the host name plus a random suffix."));
   // Logging
   t.push_back(choice("log_level", &Config::log_level, {"trace", "debug", "info", "warn", "error", "critical", "off"}, "Least severe level logged.").env("LOGGER_LEVEL"));

@@ -1,5 +1,6 @@
 #include "switchboard/net/server.hpp"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/ip/address.hpp>
@@ -34,7 +35,14 @@ void Server::start() {
   const boost::asio::ip::tcp::endpoint where(
       boost::asio::ip::make_address(config_.bind_address), config_.port);
   for (auto& w : workers_) w->listen(where);
-  for (auto& w : workers_) threads_.emplace_back([worker = w.get()] { worker->run(); });
+  for (auto& w : workers_) {
+    threads_.emplace_back([worker = w.get()] {
+      // Named, so that top -H, perf and chrt can tell the threads apart.
+      const std::string name = "sb-worker-" + std::to_string(worker->index());
+      pthread_setname_np(pthread_self(), name.c_str());
+      worker->run();
+    });
+  }
   spdlog::info("switchboard listening on {}:{} ({}) with {} worker(s)", config_.bind_address,
                config_.port, tls_ ? "TLS" : "plain TCP", workers_.size());
 }

@@ -72,6 +72,7 @@ engine::Engine configured_engine(const config::Config& c) {
   redis.database = static_cast<int>(c.redis_database);
   redis.prefix = c.redis_prefix;
   redis.command_timeout = c.redis_command_timeout;
+  redis.max_in_flight = c.redis_max_in_flight;
   redis.empty_stream_ttl = c.history_ttl;
   return engine::make_redis_engine(redis);
 }

@@ -1,5 +1,6 @@
 #include "node.hpp"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -17,6 +18,16 @@
 #include "upstream.hpp"
 
 namespace switchboard::node {
+
+template <class Fn>
+void Node::on_every_worker(const Fn& fn) {
+  for (std::size_t i = 0; i < endpoints_.size(); ++i) {
+    GatewayEndpoint* endpoint = endpoints_[i];
+    if (endpoint == nullptr) continue;
+    server_.worker(i).post([endpoint, fn] { fn(*endpoint); });
+  }
+}
+
 namespace {
 
 std::string make_node_id() {
@@ -126,7 +137,10 @@ void Node::start() {
   upstream_->start();
   next_registry_refresh_ = engine_.now() + config().registry_ttl / 3;
   tick();
-  housekeeping_thread_ = std::thread([this] { housekeeping_.run(); });
+  housekeeping_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "sb-housekeeping");  // for top -H, perf, chrt
+    housekeeping_.run();
+  });
 }
 
 void Node::tick() {
@@ -359,12 +373,9 @@ void Node::disconnect_user(const std::string& user_id, std::uint16_t code,
 
 void Node::disconnect_local(const std::string& user_id, std::uint16_t code,
                             const std::string& reason) {
-  for (std::size_t i = 0; i < endpoints_.size(); ++i) {
-    GatewayEndpoint* endpoint = endpoints_[i];
-    if (endpoint == nullptr) continue;
-    server_.worker(i).post(
-        [endpoint, user_id, code, reason] { endpoint->disconnect_user(user_id, code, reason); });
-  }
+  on_every_worker([user_id, code, reason](GatewayEndpoint& endpoint) {
+    endpoint.disconnect_user(user_id, code, reason);
+  });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -373,6 +384,17 @@ void Node::disconnect_local(const std::string& user_id, std::uint16_t code,
 void Node::on_publication(const engine::PublicationPtr& publication) {
   publications_received_.fetch_add(1, std::memory_order_relaxed);
   fan_out(frame(publication));
+}
+
+void Node::on_publications(std::span<const engine::PublicationPtr> batch) {
+  if (batch.size() == 1) return on_publication(batch.front());
+  publications_received_.fetch_add(batch.size(), std::memory_order_relaxed);
+  auto deliveries = std::make_shared<std::vector<DeliveryPtr>>();
+  deliveries->reserve(batch.size());
+  for (const engine::PublicationPtr& p : batch) deliveries->push_back(frame(p));
+  on_every_worker([deliveries](GatewayEndpoint& endpoint) {
+    for (const DeliveryPtr& d : *deliveries) endpoint.deliver(d);
+  });
 }
 
 void Node::on_node_message(const engine::PublicationPtr& publication) {
@@ -403,12 +425,9 @@ void Node::on_subscription_restored(std::string_view channel) {
   if (channel == kBroadcastChannel) return;
   spdlog::info("broker: subscription to {} restored; its subscribers recover from history",
                channel);
-  for (std::size_t i = 0; i < endpoints_.size(); ++i) {
-    GatewayEndpoint* endpoint = endpoints_[i];
-    if (endpoint == nullptr) continue;
-    server_.worker(i).post(
-        [endpoint, name = std::string(channel)] { endpoint->subscription_restored(name); });
-  }
+  on_every_worker([name = std::string(channel)](GatewayEndpoint& endpoint) {
+    endpoint.subscription_restored(name);
+  });
 }
 
 DeliveryPtr Node::frame(const engine::PublicationPtr& publication) const {
@@ -439,11 +458,7 @@ DeliveryPtr Node::frame(const engine::PublicationPtr& publication) const {
 }
 
 void Node::fan_out(const DeliveryPtr& delivery) {
-  for (std::size_t i = 0; i < endpoints_.size(); ++i) {
-    GatewayEndpoint* endpoint = endpoints_[i];
-    if (endpoint == nullptr) continue;
-    server_.worker(i).post([endpoint, delivery] { endpoint->deliver(delivery); });
-  }
+  on_every_worker([delivery](GatewayEndpoint& endpoint) { endpoint.deliver(delivery); });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -495,12 +510,9 @@ void Node::make_broker_call(const std::string& channel, BrokerCall call) {
 }
 
 void Node::broker_answered(const std::string& channel, BrokerCall call, std::error_code ec) {
-  if (ec) {
-    engine_errors_[static_cast<std::size_t>(EngineOp::subscribe)] += 1;
-    spdlog::warn("engine: broker {} {} failed: {}",
-                 call == BrokerCall::subscribe ? "subscribe" : "unsubscribe", channel,
-                 ec.message());
-  }
+  // Limited like every engine failure: at stop, or while Redis is down, every channel's call
+  // fails at once.
+  if (ec) engine_failed(EngineOp::subscribe, ec);
   std::vector<BrokerSubscription::Waiter> waiters;
   BrokerCall next = BrokerCall::none;
   {

@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -189,6 +190,8 @@ class Node final : public engine::BrokerHandler {
 
   // BrokerHandler
   void on_publication(const engine::PublicationPtr& publication) override;
+  // Framed here, then one post per worker carrying them all.
+  void on_publications(std::span<const engine::PublicationPtr> batch) override;
   void on_node_message(const engine::PublicationPtr& publication) override;
   // Every session subscribed to the channel here recovers what it missed (on its worker).
   void on_subscription_restored(std::string_view channel) override;
@@ -246,6 +249,10 @@ class Node final : public engine::BrokerHandler {
   ConnectHook connect_hook_;
   DisconnectHook disconnect_hook_;
   std::vector<GatewayEndpoint*> endpoints_;  // by worker index; fixed after set-up
+  // Runs `fn(endpoint)` on every worker that has the gateway endpoint, on that worker.
+  // (Defined, and used, in node.cpp only.)
+  template <class Fn>
+  void on_every_worker(const Fn& fn);
   std::unique_ptr<Upstream> upstream_;
   std::shared_ptr<CalloutStats> auth_callout_stats_ = std::make_shared<CalloutStats>();
   Snapshots snapshots_;

@@ -124,6 +124,7 @@ struct Config {
   unsigned redis_database = 0;                // REDIS_DATABASE, for shards whose URL has none
   std::string redis_prefix = "switchboard:";  // every Redis key and Pub/Sub channel
   std::chrono::milliseconds redis_command_timeout{4000};
+  std::size_t redis_max_in_flight = 100000;   // commands awaiting replies, per Redis connection
   std::string node_id;                        // empty: host name plus a random suffix
   // True when the Redis engine is configured: engine = redis, or auto with a Redis address.
   bool uses_redis() const noexcept {

@@ -19,6 +19,7 @@
 //
 // Thread safety: every method may be called from any thread concurrently, after start().
 #include <functional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -36,6 +37,12 @@ class BrokerHandler {
   // memory broker calls it on the publisher's thread); the node posts it to its workers.
   // It must not block, and it may call the broker again (no lock is held while it runs).
   virtual void on_publication(const PublicationPtr& publication) = 0;
+  // Several publications at once, in order: what a broker received together (one read from a
+  // remote backend). The node hands them to each worker in one step, so that the worker
+  // writes them to a connection together (fewer, fuller writes). Same threading as above.
+  virtual void on_publications(std::span<const PublicationPtr> batch) {
+    for (const PublicationPtr& p : batch) on_publication(p);
+  }
   // A message addressed to this node by publish_to_node(). Same threading as above.
   virtual void on_node_message(const PublicationPtr& publication) = 0;
   // The broker had lost its subscription to `channel` (its connection to the backend dropped)

@@ -1,6 +1,7 @@
 // The Broker on Redis Pub/Sub. See redis_broker.hpp.
 #include "redis_broker.hpp"
 
+#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -74,6 +75,12 @@ struct RedisBroker::State : std::enable_shared_from_this<State> {
                    const std::string& payload,
                    std::function<void(std::error_code, std::int64_t receivers)> done);
   void on_message(std::string_view pubsub_channel, std::string_view payload);
+  // Publications decoded in one I/O turn (one read may bring dozens) go to the handler
+  // together once the turn's other handlers ran: the workers then write each connection
+  // its share in one sendmsg instead of one per publication.
+  std::vector<PublicationPtr> received;
+  bool received_flush_posted = false;
+  void hand_over_received();
   void on_resubscribed(std::string_view pubsub_channel);
   void shutdown();
 };
@@ -186,16 +193,33 @@ void RedisBroker::State::on_message(std::string_view pubsub_channel, std::string
   }
   const PublicationPtr publication = std::make_shared<const Publication>(std::move(*decoded));
   if (pubsub_channel == node_channel) {
+    hand_over_received();  // in order with the publications before it
     handler->on_node_message(publication);
-  } else {
-    handler->on_publication(publication);
+    return;
   }
+  received.push_back(publication);
+  if (received_flush_posted) return;
+  received_flush_posted = true;
+  boost::asio::post(context.executor(), [weak = weak_from_this()] {
+    auto self = weak.lock();
+    if (!self) return;
+    self->received_flush_posted = false;
+    self->hand_over_received();
+  });
+}
+
+void RedisBroker::State::hand_over_received() {
+  if (received.empty()) return;
+  std::vector<PublicationPtr> batch;
+  batch.swap(received);
+  if (handler != nullptr) handler->on_publications(batch);
 }
 
 void RedisBroker::State::on_resubscribed(std::string_view pubsub_channel) {
   // The node channel has nothing to recover: node messages sent meanwhile are lost, and
   // their senders saw unknown_node while this node was not subscribed.
   if (handler == nullptr || !pubsub_channel.starts_with(channel_prefix)) return;
+  hand_over_received();  // what arrived before the gap goes first
   // Reported once the channel's command connection is ready too: the node answers with
   // history reads, which would fail while the shard is still logging in.
   std::string channel(pubsub_channel.substr(channel_prefix.size()));
@@ -212,6 +236,7 @@ void RedisBroker::State::shutdown() {
   if (closed) return;
   closed = true;
   handler = nullptr;
+  received.clear();
   if (lease) lease->release();
   subscribers.clear();  // pending (un)subscribe completions run, posted, with shut_down
   startup.reset();

@@ -86,7 +86,7 @@ const char* to_string(RedisState state) noexcept;
 
 struct RedisOptions {
   RedisEndpoint endpoint;
-  std::size_t max_in_flight = 10000;                // commands awaiting replies; more fail at once
+  std::size_t max_in_flight = 100000;               // commands awaiting replies; more fail at once
   std::chrono::milliseconds command_timeout{4000};  // sent → reply, per command
   std::chrono::milliseconds connect_timeout{1000};  // TCP connect (resolution not included)
   std::chrono::milliseconds ping_interval{1000};    // idle health check; 0: none

@@ -1,9 +1,12 @@
 // The Redis engine's shared I/O thread, shard connections and readiness. See redis_context.hpp.
 #include "redis_context.hpp"
 
+#include <pthread.h>
+#include <sched.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cstring>
 #include <random>
 
 #include "redis_error.hpp"
@@ -44,7 +47,30 @@ RedisContext::RedisContext(RedisEngineOptions options, NowFn now)
   }
   work_ = std::make_unique<
       boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>(io_.get_executor());
-  thread_ = std::thread([this] { io_.run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "sb-redis-io");  // for top -H, perf, chrt
+    run_batched();
+    io_.run();
+  });
+}
+
+// The I/O thread is a relay: workers post it engine calls, Redis answers it, and it posts
+// deliveries back. Under the normal policy each wake-up preempts whoever runs on that core,
+// so on a busy core it handles a worker's publishes one at a time (one write to Redis each),
+// and the worker handles the deliveries one at a time (one sendmsg per connection each).
+// SCHED_BATCH threads do not preempt on wake-up: this one runs when the worker's turn ends
+// (or at the next tick) and finds the whole turn's calls queued, writes them to Redis at
+// once, and hands the worker every publication of one read together. Same CPU share as
+// before (nice 0); no privilege needed. Measured with 5,000 subscribers, everything on one
+// core: 13 -> 31 frames per sendmsg, 3.4 -> 5.3 M deliveries/s, latency at 1,000
+// publications/s unchanged (docs/cluster.md, "Performance").
+void RedisContext::run_batched() {
+  sched_param param{};
+  param.sched_priority = 0;
+  if (const int err = pthread_setschedparam(pthread_self(), SCHED_BATCH, &param); err != 0) {
+    spdlog::debug("redis: the I/O thread keeps the normal scheduling policy ({})",
+                  std::strerror(err));
+  }
 }
 
 std::shared_ptr<RedisContext> RedisContext::make(RedisEngineOptions options, NowFn now) {
@@ -122,7 +148,7 @@ void RedisContext::run_script(std::size_t shard, const RedisScript& script,
 }
 
 void RedisContext::preload(std::vector<RedisScript> scripts) {
-  post([this, scripts = std::move(scripts)] {
+  auto load = [this, scripts = std::move(scripts)] {
     for (const RedisScript& script : scripts) {
       const bool known = std::any_of(scripts_.begin(), scripts_.end(), [&](const RedisScript& s) {
         return s.sha1() == script.sha1();
@@ -136,7 +162,11 @@ void RedisContext::preload(std::vector<RedisScript> scripts) {
         }
       }
     }
-  });
+  };
+  // At once when called on the I/O thread (a component made there runs its first script
+  // right after): posted, the load would follow that EVALSHA, which would meet NOSCRIPT.
+  if (io_.get_executor().running_in_this_thread()) return load();
+  post(std::move(load));
 }
 
 void RedisContext::on_connected(std::size_t index) {

@@ -54,7 +54,7 @@ struct RedisEngineOptions {
   std::string prefix = "switchboard:";
   std::chrono::milliseconds command_timeout{4000};
   std::chrono::milliseconds connect_timeout{1000};
-  std::size_t max_in_flight = 10000;  // per shard connection
+  std::size_t max_in_flight = 100000;  // per shard connection
   std::chrono::milliseconds reconnect_min{100};
   std::chrono::milliseconds reconnect_max{5000};
   // Added to every key's Redis TTL beyond the logical expiry it stands for, so that Redis
@@ -187,6 +187,7 @@ class RedisContext {
   std::mutex accepting_mutex_;
   bool accepting_ = true;
   std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  static void run_batched();  // the calling thread: SCHED_BATCH (see the .cpp)
   std::thread thread_;
 };
 

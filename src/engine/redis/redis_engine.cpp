@@ -43,6 +43,7 @@ Engine make_redis_engine(const RedisEngineConfig& config, NowFn now) {
   options.shards = std::move(shards.shards);
   options.prefix = config.prefix;
   options.command_timeout = config.command_timeout;
+  options.max_in_flight = config.max_in_flight;
   auto context = redis::RedisContext::make(std::move(options), now);
   auto broker = std::make_unique<redis::RedisBroker>(context);
   auto history = std::make_unique<redis::RedisHistory>(context, config.empty_stream_ttl);

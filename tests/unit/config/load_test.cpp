@@ -389,6 +389,7 @@ TEST(OptionTable, OptionsAreTheConfigFields) {
       "redis_database",
       "redis_prefix",
       "redis_command_timeout",
+      "redis_max_in_flight",
       "node_id",
       "log_level",
       "log_format",

@@ -5,6 +5,8 @@
 // look the same to the client; the rest holds the deferred broker's answers back, fails them,
 // reorders them or loses publications, and checks that no event is lost or sent twice.
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <boost/json.hpp>
@@ -28,6 +30,27 @@ using testing::next_message;
 using testing::next_of_type;
 using testing::read_until;
 using testing::TestClient;
+
+// Every line the gateway logs, also kept here: attached before main() starts any thread, so
+// that no logging thread races the change of the logger's sinks.
+const auto log_lines = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(1000);
+const bool log_lines_attached = [] {
+  spdlog::default_logger()->sinks().push_back(log_lines);
+  return true;
+}();
+
+// The lines logged after the last line that contains `marker`, that contain `text`.
+std::size_t lines_after(const std::string& marker, const std::string& text) {
+  std::size_t count = 0;
+  for (const std::string& line : log_lines->last_formatted()) {
+    if (line.find(marker) != std::string::npos) {
+      count = 0;
+    } else if (line.find(text) != std::string::npos) {
+      ++count;
+    }
+  }
+  return count;
+}
 
 // A predicate: the event of `channel` whose payload is {"n": n}.
 std::function<bool(const json::value&)> event_n(const std::string& channel, int n) {
@@ -328,6 +351,27 @@ TEST_F(DeferredEngine, ASubscribeTheBrokerCannotConfirmIsRefusedAndTriedAgainLat
             json::parse(R"({"channels":["room:down"]})"));
   ASSERT_TRUE(publish("room:down", 1));
   read_until(*bob, event_n("room:down", 1));
+}
+
+// While a backend is down, every channel's call fails at once (at stop too, every
+// unsubscribe): the metric counts each failure, the log says so once a second, not per call.
+TEST_F(DeferredEngine, ManyFailuresAtOnceAreAllCountedAndLoggedOnce) {
+  ASSERT_TRUE(log_lines_attached);
+  auto bob = connect_settled("bob");
+  broker_->fail_subscribes(true);
+  std::string channels;
+  for (int i = 0; i < 40; ++i) channels += (i ? ",\"room:f" : "\"room:f") + std::to_string(i) + "\"";
+  spdlog::warn("test marker: many failures");
+  bob->send_text(R"({"type":"subscribe","payload":{"channels":[)" + channels + "]}}");
+  const auto answered =
+      read_until(*bob, [](const json::value& m) { return has_type(m, "subscribed"); });
+  const auto types = types_of(answered);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "unsubscribed"), 40);
+  EXPECT_EQ(testing::engine_errors(c_.port, "subscribe"), 40u);
+  // One line, or two if the 40 failures happened to straddle a second.
+  const std::size_t lines = lines_after("test marker: many failures", "failed");
+  EXPECT_GE(lines, 1u);
+  EXPECT_LE(lines, 2u);
 }
 
 TEST_F(DeferredEngine, AUsersRoomTheBrokerCannotConfirmIsDroppedVisibly) {

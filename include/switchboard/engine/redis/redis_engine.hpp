@@ -18,6 +18,7 @@ struct RedisEngineConfig {
   int database = 0;      // for shards whose URL names none
   std::string prefix = "switchboard:";
   std::chrono::milliseconds command_timeout{4000};
+  std::size_t max_in_flight = 100000;  // commands awaiting replies, per connection
   // How long a channel's stream position, once a subscriber read it and nothing was published,
   // is kept (history_ttl): recovery across that first publication needs the same epoch.
   std::chrono::milliseconds empty_stream_ttl{std::chrono::minutes(5)};
