@@ -1,17 +1,29 @@
 #!/usr/bin/env bash
-# CI smoke of the load generator against `switchboard --broadcast`: a few hundred
-# subscribers, two seconds of fan-out over two workers, asserting integrity only (every
-# message to every subscriber exactly once, in order). Never a speed threshold.
+# CI smoke of the load generator, never a speed threshold. Two cases:
+#   fanout (default): against `switchboard --broadcast`, a few hundred subscribers, two
+#     seconds of fan-out over two workers, asserting integrity only (every message to every
+#     subscriber exactly once, in order);
+#   ingest: against the gateway on the memory engine with the server API on, one second of
+#     pipelined POST /api/publish, asserting that publications were accepted and every answer
+#     was a 2xx carrying its request's id; then half a second with a wrong API key, asserting
+#     that the 401s are counted and fail the run (exit status 1).
 #
-# usage: bench/smoke.sh LOADGEN SWITCHBOARD
+# usage: bench/smoke.sh LOADGEN SWITCHBOARD [fanout|ingest]
 set -euo pipefail
 
-loadgen=${1:?usage: smoke.sh LOADGEN SWITCHBOARD}
-switchboard=${2:?usage: smoke.sh LOADGEN SWITCHBOARD}
+loadgen=${1:?usage: smoke.sh LOADGEN SWITCHBOARD [fanout|ingest]}
+switchboard=${2:?usage: smoke.sh LOADGEN SWITCHBOARD [fanout|ingest]}
+mode=${3:-fanout}
 python=/usr/bin/python3
 
+case "$mode" in
+  fanout) server_flags=(--broadcast) ;;
+  ingest) server_flags=(--api-key smoke-key --history-size 100) ;;
+  *) echo "smoke: unknown case $mode" >&2; exit 2 ;;
+esac
+
 port=$("$python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$switchboard" --broadcast --workers 2 --port "$port" --bind-address 127.0.0.1 \
+"$switchboard" "${server_flags[@]}" --workers 2 --port "$port" --bind-address 127.0.0.1 \
   --log-level warn --drain-period 0 &
 server=$!
 cleanup() {
@@ -30,6 +42,48 @@ for _ in $(seq 100); do  # at most 10 s
   sleep 0.1
 done
 [ "$up" = 1 ] || { echo "smoke: switchboard did not answer /health within 10 s" >&2; exit 1; }
+
+if [ "$mode" = ingest ]; then
+  report=$("$loadgen" ingest --port "$port" --connections 4 --depth 8 --duration 1 \
+    --channels 4 --api-key smoke-key --server-pid "$server" --connect-timeout 5 \
+    --drain-timeout 2) || status=$?
+  echo "$report"
+  echo "$report" | "$python" -c '
+import json, sys
+r = json.load(sys.stdin)
+a = r["answers"]
+problems = []
+if r["connect"]["failed"]: problems.append("%d connections failed" % r["connect"]["failed"])
+if r["accepted"] == 0: problems.append("nothing accepted")
+for key in ("429", "503", "other"):
+    if a[key]: problems.append("%d answers %s" % (a[key], key))
+for key in ("mismatched", "unanswered", "disconnected"):
+    if r[key]: problems.append("%s: %d" % (key, r[key]))
+if r["server_cpu"]["seconds"] is None: problems.append("no server CPU")
+if not r["ok"]: problems.append("not ok: %s" % r.get("first_error", ""))
+if problems:
+    sys.exit("smoke: ingest failure: " + "; ".join(problems))
+print("smoke: ok, %d publications accepted, every answer a 2xx for its own request"
+      % a["2xx"])
+'
+  [ "${status:-0}" = 0 ] || exit "$status"
+  # A wrong key: every answer is a 401, which the run must count and fail on.
+  wrong_status=0
+  report=$("$loadgen" ingest --port "$port" --connections 2 --depth 4 --duration 0.5 \
+    --api-key wrong-key --connect-timeout 5 --drain-timeout 2) || wrong_status=$?
+  echo "$report"
+  [ "$wrong_status" = 1 ] || { echo "smoke: a wrong key gave exit status $wrong_status, not 1" >&2; exit 1; }
+  echo "$report" | "$python" -c '
+import json, sys
+r = json.load(sys.stdin)
+if r["answers"]["other"] == 0 or r["answers"]["2xx"] or r["accepted"] or r["ok"]:
+    sys.exit("smoke: the 401s of a wrong key were not counted as failures: %s" % r["answers"])
+if not r.get("first_error", "").startswith("HTTP 401"):
+    sys.exit("smoke: first_error does not name the 401: %r" % r.get("first_error"))
+print("smoke: ok, %d answers 401 to a wrong key, counted, exit status 1" % r["answers"]["other"])
+'
+  exit 0
+fi
 
 report=$("$loadgen" fanout --port "$port" --connections 300 --duration 2 --window 16 \
   --connect-timeout 20 --drain-timeout 5) || status=$?

@@ -5,6 +5,8 @@
 #include <array>
 #include <cstring>
 
+#include "http_response.hpp"
+
 namespace switchboard::bench {
 namespace {
 
@@ -32,22 +34,6 @@ std::uint64_t split_mix(std::uint64_t& state) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
   return z ^ (z >> 31);
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] + 32) : a[i];
-    char y = b[i] >= 'A' && b[i] <= 'Z' ? static_cast<char>(b[i] + 32) : b[i];
-    if (x != y) return false;
-  }
-  return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 }  // namespace
@@ -82,24 +68,12 @@ std::string build_upgrade_request(std::string_view host, std::string_view target
 }
 
 std::string check_upgrade_response(std::string_view head, std::string_view expected_accept) {
-  std::size_t line_end = head.find("\r\n");
-  std::string_view status = head.substr(0, line_end);
-  if (status.size() < 12 || status.substr(0, 5) != "HTTP/" || status.substr(9, 3) != "101") {
-    return "unexpected status: " + std::string(status);
+  if (response_status(head) != 101u) {
+    return "unexpected status: " + std::string(head.substr(0, head.find("\r\n")));
   }
-  bool accepted = false;
-  while (line_end != std::string_view::npos) {
-    std::size_t start = line_end + 2;
-    line_end = head.find("\r\n", start);
-    std::string_view line = head.substr(start, line_end - start);
-    std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    if (iequals(trim(line.substr(0, colon)), "sec-websocket-accept")) {
-      if (trim(line.substr(colon + 1)) != expected_accept) return "wrong Sec-WebSocket-Accept";
-      accepted = true;
-    }
-  }
-  return accepted ? std::string() : std::string("missing Sec-WebSocket-Accept");
+  const std::optional<std::string_view> accept = header_value(head, "sec-websocket-accept");
+  if (!accept) return "missing Sec-WebSocket-Accept";
+  return *accept == expected_accept ? std::string() : std::string("wrong Sec-WebSocket-Accept");
 }
 
 void append_client_frame(std::string& out, Opcode opcode, std::string_view payload,

@@ -3,8 +3,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
-#include <boost/asio/post.hpp>
-#include <boost/asio/write.hpp>
 #include <cstring>
 
 #include "client_codec.hpp"
@@ -35,6 +33,7 @@ Connection::Connection(ConnectionContext& context, ConnectionHandler& handler, s
     : context_(context),
       handler_(handler),
       socket_(context.io),
+      writer_(socket_, [this](const error_code& error) { fail("write: " + error.message()); }),
       mask_state_(0x9E3779B97F4A7C15ULL ^ (std::uint64_t{id} * 0xBF58476D1CE4E5B9ULL)),
       id_(id) {}
 
@@ -68,9 +67,9 @@ void Connection::on_connected(const error_code& error) {
   socket_.non_blocking(true, ec);
   HandshakeKey key = make_handshake_key(mask_state_ ^ monotonic_ns());
   expected_accept_ = std::move(key.expected_accept);
-  outbox_ = build_upgrade_request(context_.host_header, context_.request_target, key.key);
+  writer_.outbox() = build_upgrade_request(context_.host_header, context_.request_target, key.key);
   state_ = State::kHandshake;
-  flush();
+  writer_.flush();
   wait_readable();
 }
 
@@ -235,33 +234,9 @@ void Connection::send_text(std::string_view message) {
 
 void Connection::queue_frame(std::uint8_t opcode, std::string_view payload) {
   if (state_ == State::kClosed) return;
-  append_client_frame(outbox_, static_cast<Opcode>(opcode), payload, next_mask(mask_state_));
-  if (writing_ || flush_posted_) return;
-  flush_posted_ = true;
-  asio::post(context_.io, [this] {
-    flush_posted_ = false;
-    flush();
-  });
-}
-
-void Connection::flush() {
-  if (writing_ || outbox_.empty() || state_ == State::kClosed) return;
-  in_flight_.swap(outbox_);
-  outbox_.clear();
-  writing_ = true;
-  asio::async_write(socket_, asio::buffer(in_flight_),
-                    [this](const error_code& error, std::size_t) { on_written(error); });
-}
-
-void Connection::on_written(const error_code& error) {
-  writing_ = false;
-  if (state_ == State::kClosed) return;
-  if (error) {
-    fail("write: " + error.message());
-    return;
-  }
-  in_flight_.clear();
-  flush();
+  append_client_frame(writer_.outbox(), static_cast<Opcode>(opcode), payload,
+                      next_mask(mask_state_));
+  writer_.schedule();
 }
 
 void Connection::fail(std::string_view reason) {
@@ -273,13 +248,9 @@ void Connection::fail(std::string_view reason) {
 void Connection::abort() {
   if (state_ == State::kClosed) return;
   state_ = State::kClosed;
-  error_code ec;
-  if (socket_.is_open()) {
-    socket_.set_option(asio::socket_base::linger(true, 0), ec);
-    socket_.close(ec);
-  }
+  writer_.stop();
+  close_abortively(socket_);
   pending_in_ = std::string();
-  outbox_ = std::string();
 }
 
 }  // namespace switchboard::bench

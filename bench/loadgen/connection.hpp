@@ -6,7 +6,7 @@
 // into the process-wide scratch buffer (big chunks, frames parsed in place) until the
 // socket would block; only an incomplete trailing frame is kept per connection. So an idle
 // or caught-up connection holds no read buffer, and no message costs an allocation.
-// Writes are corked: everything queued during one loop turn leaves in one write.
+// Writes are corked (CorkedWriter): everything queued during one loop turn leaves in one write.
 //
 // Thread safety: a connection and its handler live on the single thread running the
 // io_context; nothing here is synchronised.
@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "corked_writer.hpp"
 #include "protocol.hpp"
 
 namespace switchboard::bench {
@@ -84,26 +85,21 @@ class Connection final : private MessageSink {
   void deliver(std::string_view message, std::uint64_t now_ns);
   void send_text(std::string_view message) override;
   void queue_frame(std::uint8_t opcode, std::string_view payload);
-  void flush();
-  void on_written(const boost::system::error_code& error);
   void fail(std::string_view reason);
 
   ConnectionContext& context_;
   ConnectionHandler& handler_;
   boost::asio::ip::tcp::socket socket_;
+  CorkedWriter writer_;
   std::string expected_accept_;
   std::string pending_in_;  // an incomplete frame (or response head) carried to the next read
   std::string fragments_;   // a fragmented message being reassembled (rare)
-  std::string outbox_;      // frames queued this turn
-  std::string in_flight_;   // frames being written
   std::string message_;     // scratch for building one protocol message
   std::uint64_t mask_state_;
   std::uint32_t id_;
   State state_ = State::kIdle;
   std::uint8_t phase_ = 0;
   std::uint8_t fragment_opcode_ = 0;
-  bool writing_ = false;
-  bool flush_posted_ = false;
 };
 
 }  // namespace switchboard::bench

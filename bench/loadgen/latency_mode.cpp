@@ -41,14 +41,7 @@ class LatencyRun final : public PayloadHandler {
     r.add("publisher", has_publisher_).add("subscribers", std::uint64_t{subscribers_});
     r.add("rate", options_.rate).add("seconds", options_.duration_s);
     r.add("published", published_).add("deliveries", histogram_.count());
-    JsonObject latency;
-    latency.add("p50", us(histogram_.quantile(0.50)))
-        .add("p90", us(histogram_.quantile(0.90)))
-        .add("p99", us(histogram_.quantile(0.99)))
-        .add("p999", us(histogram_.quantile(0.999)))
-        .add("max", us(histogram_.max()))
-        .add("mean", histogram_.mean() / 1e3);
-    r.add("latency_us", latency);
+    r.add("latency_us", describe_latency_us(histogram_));
     JsonObject integrity;
     integrity.add("lost", totals_.lost)
         .add("duplicated", totals_.duplicated)

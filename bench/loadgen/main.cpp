@@ -1,6 +1,7 @@
 // switchboard-loadgen: WebSocket load generator for fan-out throughput, latency and
-// connection rate/memory. Single-threaded on purpose: run it pinned to its own core, and run
-// several processes (--shard, --source-addresses) for more connections than one may open.
+// connection rate/memory, and HTTP load generator for the server API's ingestion rate.
+// Single-threaded on purpose: run it pinned to its own core, and run several processes
+// (--shard, --source-addresses) for more connections than one may open.
 // Progress goes to stderr; the final report is one JSON object on stdout.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -45,9 +46,10 @@ int main(int argc, char** argv) {
     // Declared after io and context: connections close before the io_context goes away.
     sb::Fleet fleet(context, sources, options->concurrency);
     sb::Run run{*options, io, fleet, {}, 0};
+    const bool ingest = options->mode == "ingest";  // HTTP requests, not WebSockets
     run.report.add("mode", options->mode)
-        .add("protocol", options->protocol)
-        .add("target", context.request_target)
+        .add("protocol", ingest ? std::string("http") : options->protocol)
+        .add("target", ingest ? std::string("/api/publish") : context.request_target)
         .add("connections", std::uint64_t{options->shard_connections()})
         .add("shard",
              std::to_string(options->shard_index) + "/" + std::to_string(options->shard_count))
@@ -58,6 +60,8 @@ int main(int argc, char** argv) {
       sb::run_fanout(run);
     } else if (options->mode == "latency") {
       sb::run_latency(run);
+    } else if (ingest) {
+      sb::run_ingest(run);
     } else {
       sb::run_connect(run);
     }

@@ -8,21 +8,28 @@
 
 namespace switchboard::bench {
 
+inline constexpr std::size_t kIngestConnections = 8;
+
 struct Options {
-  std::string mode;  // fanout | latency | connect
+  std::string mode;  // fanout | latency | connect | ingest
   std::string host = "127.0.0.1";
   std::uint16_t port = 8081;
   std::string path;  // empty: the protocol's default
   std::string protocol = "plain";
   std::string jwt_secret = "bench-secret";  // switchboard protocol
-  std::string channel = "bench";            // switchboard protocol
-  std::size_t connections = 1000;  // subscribers (fanout, latency) or connections (connect)
+  std::string channel = "bench";            // switchboard protocol; ingest: channel name stem
+  // Subscribers (fanout, latency), connections (connect) or HTTP connections (ingest, where
+  // the default is kIngestConnections).
+  std::size_t connections = 1000;
   std::size_t concurrency = 256;
   std::vector<std::string> source_addresses;
   unsigned shard_index = 0;
   unsigned shard_count = 1;
   double duration_s = 10;
   std::size_t window = 32;
+  std::size_t depth = 1;              // ingest: requests in flight per connection
+  std::size_t channels = 16;          // ingest: channels published to, round robin
+  std::string api_key = "bench-key";  // ingest: the server API's key
   double rate = 10;
   std::size_t payload_size = 100;
   std::vector<int> server_pids;  // summed: several nodes of a cluster, and their Redis

@@ -40,6 +40,18 @@ JsonObject describe_open(const OpenResult& result) {
   return open;
 }
 
+JsonObject describe_latency_us(const Histogram& histogram) {
+  const auto us = [](std::uint64_t ns) { return static_cast<double>(ns) / 1e3; };
+  JsonObject latency;
+  latency.add("p50", us(histogram.quantile(0.50)))
+      .add("p90", us(histogram.quantile(0.90)))
+      .add("p99", us(histogram.quantile(0.99)))
+      .add("p999", us(histogram.quantile(0.999)))
+      .add("max", us(histogram.max()))
+      .add("mean", histogram.mean() / 1e3);
+  return latency;
+}
+
 std::unique_ptr<Ticker> open_progress(Run& run, std::size_t target) {
   auto ticker = std::make_unique<Ticker>(run.io, std::chrono::seconds(1), [&run, target] {
     std::fprintf(stderr, "connecting: %zu/%zu ready\n", run.fleet.ready_count(), target);

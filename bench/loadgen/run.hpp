@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "fleet.hpp"
+#include "histogram.hpp"
 #include "json_object.hpp"
 #include "options.hpp"
 
@@ -24,6 +25,7 @@ struct Run {
 void run_fanout(Run& run);
 void run_latency(Run& run);
 void run_connect(Run& run);
+void run_ingest(Run& run);
 
 // Calls `tick` every `period` until stopped.
 class Ticker {
@@ -43,6 +45,10 @@ class Ticker {
 
 // The "connect" section of a report.
 JsonObject describe_open(const OpenResult& result);
+
+// A "latency_us" section: p50, p90, p99, p99.9, max and mean of nanosecond samples, in
+// microseconds.
+JsonObject describe_latency_us(const Histogram& histogram);
 
 // Prints connection progress once a second while the fleet opens; stop it when done.
 std::unique_ptr<Ticker> open_progress(Run& run, std::size_t target);
