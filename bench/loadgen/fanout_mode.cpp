@@ -15,6 +15,8 @@ namespace {
 
 // Seconds without a single delivery, while publishing, before the run is declared stalled.
 constexpr int kStallSeconds = 5;
+// A listening shard (no publisher) has drained once nothing arrived for this long.
+constexpr std::uint64_t kListenerQuietNs = 500'000'000;
 
 class FanoutRun final : public PayloadHandler {
  public:
@@ -95,16 +97,17 @@ class FanoutRun final : public PayloadHandler {
     publishing_ = has_publisher_;
     refill();
     progress_.start();
-    // Shards without the publisher listen a little longer than it publishes.
-    const double listen_s = options_.duration_s + (has_publisher_ ? 0.0 : options_.drain_timeout_s);
-    timer_.expires_after(seconds_to_ms(listen_s));
+    // Every shard counts over the same window, the publisher's: a listening shard that divided
+    // by a longer one reported less than it received. It goes on listening afterwards (see
+    // poll_drain) for what is still in flight, so that a gap is a gap.
+    timer_.expires_after(seconds_to_ms(options_.duration_s));
     timer_.async_wait([this](const boost::system::error_code& error) {
       if (!error) stop_measuring();
     });
   }
 
   void on_payload(Connection& connection, std::string_view payload,
-                  std::uint64_t /*received_ns*/) override {
+                  std::uint64_t received_ns) override {
     const std::uint32_t id = connection.id();
     if (has_publisher_ && id == 0) return;  // the publisher hears its own messages too
     const std::optional<PayloadStamp> stamp = read_payload(payload);
@@ -113,6 +116,7 @@ class FanoutRun final : public PayloadHandler {
       return;
     }
     checkers_[id].observe(stamp->sequence);
+    last_delivery_ns_ = received_ns;
     if (measuring_) ++deliveries_in_window_;
     ++deliveries_this_second_;
     const std::uint64_t s = stamp->sequence;
@@ -199,7 +203,10 @@ class FanoutRun final : public PayloadHandler {
   }
 
   void poll_drain() {
-    const bool drained = !has_publisher_ || oldest_ == next_seq_;
+    // The publisher's shard knows when everything arrived; a listener, once nothing came for
+    // kListenerQuietNs (far more than a delivery's trip after the publisher stopped).
+    const bool drained = has_publisher_ ? oldest_ == next_seq_
+                                        : monotonic_ns() - last_delivery_ns_ >= kListenerQuietNs;
     if (drained || stalled_ || monotonic_ns() >= drain_deadline_ns_) {
       finish();
       return;
@@ -253,6 +260,7 @@ class FanoutRun final : public PayloadHandler {
   std::uint64_t bad_payloads_ = 0;
   std::uint64_t disconnected_ = 0;
   std::uint64_t start_ns_ = 0;
+  std::uint64_t last_delivery_ns_ = 0;  // when the last payload was read
   std::uint64_t drain_deadline_ns_ = 0;
   double elapsed_s_ = 0;
   std::optional<double> server_cpu_start_;
