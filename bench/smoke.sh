@@ -6,18 +6,22 @@
 #   ingest: against the gateway on the memory engine with the server API on, one second of
 #     pipelined POST /api/publish, asserting that publications were accepted and every answer
 #     was a 2xx carrying its request's id; then half a second with a wrong API key, asserting
-#     that the 401s are counted and fail the run (exit status 1).
+#     that the 401s are counted and fail the run (exit status 1);
+#   shards: fanout from two load generator processes (shard 0 publishes, shard 1 only
+#     listens), asserting integrity in both and that both report their deliveries over the
+#     same window (each receives every publication: their rates agree within a factor 2; a
+#     listener that divided by a longer window reported a fraction of its own).
 #
-# usage: bench/smoke.sh LOADGEN SWITCHBOARD [fanout|ingest]
+# usage: bench/smoke.sh LOADGEN SWITCHBOARD [fanout|ingest|shards]
 set -euo pipefail
 
-loadgen=${1:?usage: smoke.sh LOADGEN SWITCHBOARD [fanout|ingest]}
-switchboard=${2:?usage: smoke.sh LOADGEN SWITCHBOARD [fanout|ingest]}
+loadgen=${1:?usage: smoke.sh LOADGEN SWITCHBOARD [fanout|ingest|shards]}
+switchboard=${2:?usage: smoke.sh LOADGEN SWITCHBOARD [fanout|ingest|shards]}
 mode=${3:-fanout}
 python=/usr/bin/python3
 
 case "$mode" in
-  fanout) server_flags=(--broadcast) ;;
+  fanout|shards) server_flags=(--broadcast) ;;
   ingest) server_flags=(--api-key smoke-key --history-size 100) ;;
   *) echo "smoke: unknown case $mode" >&2; exit 2 ;;
 esac
@@ -83,6 +87,32 @@ if not r.get("first_error", "").startswith("HTTP 401"):
 print("smoke: ok, %d answers 401 to a wrong key, counted, exit status 1" % r["answers"]["other"])
 '
   exit 0
+fi
+
+if [ "$mode" = shards ]; then
+  listener_out=$(mktemp)
+  "$loadgen" fanout --port "$port" --connections 300 --duration 2 --window 16 --shard 1/2 \
+    --source-addresses 127.0.0.2 --connect-timeout 20 --drain-timeout 5 >"$listener_out" &
+  listener=$!
+  publisher_report=$("$loadgen" fanout --port "$port" --connections 300 --duration 2 \
+    --window 16 --shard 0/2 --connect-timeout 20 --drain-timeout 5) || status=$?
+  wait "$listener" || status=$?
+  listener_report=$(cat "$listener_out"); rm -f "$listener_out"
+  echo "$publisher_report"; echo "$listener_report"
+  printf '%s\n%s\n' "$publisher_report" "$listener_report" | "$python" -c '
+import json, sys
+p, l = (json.loads(line) for line in sys.stdin.read().split("\n") if line.strip())
+problems = []
+for name, r in (("publisher", p), ("listener", l)):
+    if not r["integrity"]["ok"]: problems.append("%s: integrity %s" % (name, r["integrity"]))
+    if r["stalled"]: problems.append(name + " stalled")
+ratio = l["deliveries_per_second"] / max(p["deliveries_per_second"], 1)
+if not 0.5 <= ratio <= 2: problems.append("listener/publisher deliveries/s %.2f" % ratio)
+if problems:
+    sys.exit("smoke: shards failure: " + "; ".join(problems))
+print("smoke: ok, two shards, listener/publisher deliveries/s %.2f" % ratio)
+'
+  exit "${status:-0}"
 fi
 
 report=$("$loadgen" fanout --port "$port" --connections 300 --duration 2 --window 16 \

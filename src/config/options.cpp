@@ -77,6 +77,7 @@ std::vector<OptionSpec> build_table() {
   t.push_back(option("ack_retry_initial", T::duration, &Config::ack_retry_initial, "First retry of an unacknowledged message; later retries double it.").range(10, kHour));
   t.push_back(option("ack_max_attempts", T::uint, &Config::ack_max_attempts, "Deliveries of an acknowledged message before it expires.").range(1, 100));
   t.push_back(option("ack_expiry", T::duration, &Config::ack_expiry, "An unacknowledged message expires after this long.").range(100, 24 * kHour));
+  t.push_back(option("memory_trim_after", T::uint, &Config::memory_trim_after, "After this many connections opened (or closed) and a second without a new one, the heap's free memory goes back to the system (malloc_trim); 0 never trims.").range(0, 100000000));
   t.push_back(option("max_pending_acks", T::uint, &Config::max_pending_acks, "Unacknowledged messages held per connection.").range(1, 100000));
   t.push_back(option("offline_max_messages", T::uint, &Config::offline_max_messages, "Acknowledged messages kept for an offline user.").range(0, 100000));
   t.push_back(option("offline_ttl", T::duration, &Config::offline_ttl, "How long messages for an offline user are kept.").range(1000, 30 * 24 * kHour));

@@ -110,6 +110,12 @@ void add_gateway_metrics(Node& node) {
     single("switchboard_gateway_registry_refreshes_total", "counter",
            "Connection leases this node refreshed in the registry (one per live connection, every registry_ttl / 3).",
            node.registry_refreshes_total());
+    single("switchboard_gateway_memory_trims_total", "counter",
+           "Heap trims after a burst of connections (memory_trim_after).",
+           node.memory_trims_total());
+    single("switchboard_gateway_memory_trimmed_bytes_total", "counter",
+           "Resident memory those trims gave back to the system.",
+           node.memory_trimmed_bytes_total());
     single("switchboard_gateway_offline_dropped_total", "counter",
            "Acknowledged messages dropped from a full offline store (oldest first).",
            node.offline_dropped_total());

@@ -76,6 +76,8 @@ Node::Node(net::Server& server, engine::Engine engine)
                  },
                  snapshot_store(engine_), engine_.now,
                  [this](std::error_code ec) { engine_failed(EngineOp::snapshot, ec); }),
+      memory_trimmer_(MemoryTrimmer::Options{server.config().memory_trim_after,
+                                             std::chrono::milliseconds(1000)}),
       presence_announcer_(
           housekeeping_, server.config().presence_leave_delay,
           [this](const std::string& channel, const std::string& user,
@@ -157,8 +159,25 @@ void Node::tick() {
       next_registry_refresh_ = now + config().registry_ttl / 3;
       refresh_registry();
     }
+    trim_memory_after_bursts();
     tick();
   });
+}
+
+void Node::trim_memory_after_bursts() {
+  std::uint64_t accepted = 0;
+  for (std::size_t i = 0; i < server_.worker_count(); ++i) {
+    accepted += server_.worker(i).counters().accepted_total.value();
+  }
+  if (!memory_trimmer_.due(accepted, server_.ws_connections(), MemoryTrimmer::Clock::now())) {
+    return;
+  }
+  const TrimResult r = trim_memory();
+  memory_trims_.fetch_add(1, std::memory_order_relaxed);
+  const std::uint64_t freed = r.rss_before > r.rss_after ? r.rss_before - r.rss_after : 0;
+  memory_trimmed_bytes_.fetch_add(freed, std::memory_order_relaxed);
+  spdlog::debug("memory: trimmed the heap after a burst of connections: RSS {} -> {} KiB",
+                r.rss_before / 1024, r.rss_after / 1024);
 }
 
 void Node::subscribe_broadcasts() {

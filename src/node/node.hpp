@@ -23,6 +23,7 @@
 #include "switchboard/engine/engine.hpp"
 #include "switchboard/gateway.hpp"
 #include "switchboard/net/server.hpp"
+#include "memory_trimmer.hpp"
 #include "presence_announcer.hpp"
 #include "snapshots.hpp"
 #include "switchboard/ws/frame_builder.hpp"
@@ -141,6 +142,9 @@ class Node final : public engine::BrokerHandler {
   }
   std::uint64_t offline_dropped_total() const noexcept { return offline_dropped_.load(); }
   std::uint64_t registry_refreshes_total() const noexcept { return registry_refreshes_.load(); }
+  // Heap trims after connection bursts (memory_trimmer.hpp), and the RSS they gave back.
+  std::uint64_t memory_trims_total() const noexcept { return memory_trims_.load(); }
+  std::uint64_t memory_trimmed_bytes_total() const noexcept { return memory_trimmed_bytes_.load(); }
   // Publications the broker delivered: for channels (false) or addressed to this node (true).
   std::uint64_t broker_received_total(bool to_node) const noexcept {
     return (to_node ? node_messages_received_ : publications_received_).load();
@@ -231,6 +235,7 @@ class Node final : public engine::BrokerHandler {
   // snapshot_interval are written, and every third of registry_ttl (by the engine's clock) the
   // registry entries of this node's users refreshed.
   void tick();
+  void trim_memory_after_bursts();  // housekeeping thread, every tick
   void refresh_registry();
   // The broadcast channel, every node's: subscribed at start and, until that succeeds, again
   // by every tick.
@@ -281,6 +286,9 @@ class Node final : public engine::BrokerHandler {
   boost::asio::io_context housekeeping_{1};
   boost::asio::steady_timer tick_timer_{housekeeping_};
   engine::TimePoint next_registry_refresh_{};  // housekeeping thread only
+  MemoryTrimmer memory_trimmer_;               // housekeeping thread only
+  std::atomic<std::uint64_t> memory_trims_{0};
+  std::atomic<std::uint64_t> memory_trimmed_bytes_{0};
   // After housekeeping_, which its timers run on: destroyed before it.
   PresenceAnnouncer presence_announcer_;
   std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;

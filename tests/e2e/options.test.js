@@ -1,6 +1,7 @@
 // Options exercised on a running server, each against what docs/config.md and
 // docs/protocol.md say it does: send_connected, ws_path, allowed_origins, subprotocols,
-// ack_expiry, offline_ttl, presence_ttl, snapshot_interval and upstream_webhook_timeout.
+// ack_expiry, offline_ttl, presence_ttl, snapshot_interval, upstream_webhook_timeout and
+// memory_trim_after.
 // (user_rate/user_burst and max_pending_acks are in error_codes.test.js, with the errors they
 // cause.) Timing-based options use small configured values, waits with deadlines, and
 // assertions from below where a timer is involved; each bound says why it is what it is.
@@ -295,5 +296,22 @@ describe('upstream_webhook_timeout', () => {
       hook.closeAllConnections();
       await new Promise((resolve) => hook.close(resolve));
     }
+  });
+});
+
+describe('memory_trim_after', () => {
+  // The heap a burst of connections freed goes back to the system once the burst is over
+  // (memory_trimmer.hpp; when exactly, and that fewer connections are no burst, is unit-tested
+  // with an injected clock): counted in /metrics. Not a memory measurement: that is the
+  // benchmark's.
+  test('a burst of connections is followed by a trim, counted in /metrics', async () => {
+    const server = await start(['--memory-trim-after', '40']);
+    const trims = () => metricSum(server, 'switchboard_gateway_memory_trims_total');
+    assert.equal(await trims(), 0);
+    const clients = await Promise.all(Array.from({ length: 40 }, () => Client.connect(server)));
+    await eventually(async () => (await trims()) >= 1, { what: 'the trim after 40 connections' });
+    assert.notEqual(await metricSum(server, 'switchboard_gateway_memory_trimmed_bytes_total'),
+      undefined);
+    for (const c of clients) c.close();
   });
 });

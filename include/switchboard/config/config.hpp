@@ -91,6 +91,7 @@ struct Config {
   std::size_t ack_max_attempts = 5;
   std::chrono::milliseconds ack_expiry{60000};
   std::size_t max_pending_acks = 256;         // per connection
+  std::uint64_t memory_trim_after = 1000;     // connections opened or closed; 0: never
   std::size_t offline_max_messages = 100;     // per user
   std::chrono::milliseconds offline_ttl{86400000};
 

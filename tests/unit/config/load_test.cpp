@@ -363,6 +363,7 @@ TEST(OptionTable, OptionsAreTheConfigFields) {
       "ack_retry_initial",
       "ack_max_attempts",
       "ack_expiry",
+      "memory_trim_after",
       "max_pending_acks",
       "offline_max_messages",
       "offline_ttl",
