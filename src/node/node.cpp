@@ -315,19 +315,13 @@ void Node::keep_offline(const std::string& user_id, std::vector<engine::Publicat
 
 void Node::engine_failed(EngineOp op, std::error_code ec) {
   const auto index = static_cast<std::size_t>(op);
-  const std::uint64_t total = ++engine_errors_[index];
+  ++engine_errors_[index];
   // While a backend is down every session's calls fail at once: one line per operation and
   // second (with the count since the last line) instead of thousands; the metric counts all.
-  const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-  auto& last = engine_error_logged_at_[index];
-  auto seen = last.load(std::memory_order_relaxed);
-  const auto second = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                          std::chrono::seconds(1))
-                          .count();
-  if (now - seen < second || !last.compare_exchange_strong(seen, now)) return;
-  const std::uint64_t before = engine_errors_logged_[index].exchange(total);
-  spdlog::warn("engine: {} failed: {} ({} failure(s) since the last report)", to_string(op),
-               ec.message(), total - before);
+  if (const std::uint64_t n = engine_error_logs_[index].occurred()) {
+    spdlog::warn("engine: {} failed: {} ({} failure(s) since the last report)", to_string(op),
+                 ec.message(), n);
+  }
 }
 
 const char* to_string(EngineOp op) noexcept {
@@ -452,25 +446,29 @@ void Node::on_subscription_restored(std::string_view channel) {
 DeliveryPtr Node::frame(const engine::PublicationPtr& publication) const {
   const engine::Publication& p = *publication;
   std::string json;
-  json.reserve(p.type.size() + p.channel.size() + p.payload.size() + 96);
-  protocol::JsonObject o(json);
-  o.string("type", p.type);
-  if (p.channel != kBroadcastChannel) o.string("channel", p.channel);
-  if (p.offset != 0) o.number("offset", p.offset).string("epoch", p.epoch);
-  if (!p.id.empty()) o.string("id", p.id);
-  // Who published, when a client did (typing and presence events name their user in the
-  // payload instead, and are the server's own).
-  if (!p.publisher_user.empty() && !p.skip_publisher) o.string("publisher", p.publisher_user);
-  if (p.requires_ack) o.boolean("requires_ack", true);
-  o.raw("payload", p.payload);
-  o.close();
+  if (!p.raw) {
+    json.reserve(p.type.size() + p.channel.size() + p.payload.size() + 96);
+    protocol::JsonObject o(json);
+    o.string("type", p.type);
+    if (p.channel != kBroadcastChannel) o.string("channel", p.channel);
+    if (p.offset != 0) o.number("offset", p.offset).string("epoch", p.epoch);
+    if (!p.id.empty()) o.string("id", p.id);
+    // Who published, when a client did (typing and presence events name their user in the
+    // payload instead, and are the server's own).
+    if (!p.publisher_user.empty() && !p.skip_publisher) o.string("publisher", p.publisher_user);
+    if (p.requires_ack) o.boolean("requires_ack", true);
+    o.raw("payload", p.payload);
+    o.close();
+  }
+  // A raw publication's payload is the frame (Publication::raw).
+  const std::string_view text = p.raw ? std::string_view(p.payload) : std::string_view(json);
   // One deflater per thread: frames are built on whichever thread the broker delivers on.
   thread_local std::unique_ptr<ws::Deflater> deflater;
   if (config().deflate && !deflater) deflater = std::make_unique<ws::Deflater>();
   auto delivery = std::make_shared<Delivery>();
   delivery->publication = publication;
   delivery->epoch_hash = epoch_hash(p.epoch);
-  delivery->message = ws::build_message(ws::Opcode::text, json,
+  delivery->message = ws::build_message(ws::Opcode::text, text,
                                         config().deflate ? deflater.get() : nullptr,
                                         config().deflate_min_size);
   return delivery;

@@ -20,6 +20,7 @@
 
 #include "switchboard/auth/authenticator.hpp"
 #include "switchboard/config/config.hpp"
+#include "switchboard/config/rate_limited_log.hpp"
 #include "switchboard/engine/engine.hpp"
 #include "switchboard/gateway.hpp"
 #include "switchboard/net/server.hpp"
@@ -268,9 +269,7 @@ class Node final : public engine::BrokerHandler {
   std::atomic<std::uint64_t> publications_received_{0};
   std::atomic<std::uint64_t> node_messages_received_{0};
   std::array<std::atomic<std::uint64_t>, kEngineOps> engine_errors_{};
-  // When engine_failed() last logged each operation (steady clock ticks), and its total then.
-  std::array<std::atomic<std::int64_t>, kEngineOps> engine_error_logged_at_{};
-  std::array<std::atomic<std::uint64_t>, kEngineOps> engine_errors_logged_{};
+  std::array<config::RateLimitedLog, kEngineOps> engine_error_logs_;  // engine_failed()'s lines
 
   mutable std::mutex mutex_;  // guards the maps below (never held on the per-message path)
   std::unordered_map<std::string, BrokerSubscription> broker_subscriptions_;

@@ -38,6 +38,10 @@ struct Publication {
   bool skip_publisher = false;
   // Not stored in history (presence and typing events, broadcasts).
   bool ephemeral = false;
+  // The payload is the whole client frame, sent as is without Switchboard's envelope (broker
+  // ingress with format = "raw": clients that expect their backend's own message shape).
+  // Such a frame names no channel, offset or id: nothing to acknowledge or recover by.
+  bool raw = false;
 };
 
 // Publications are immutable once published and shared between threads and nodes' local

@@ -27,7 +27,7 @@ std::string encode_body(const Publication& p) {
               p.publisher_user.size() + 24);
   out.push_back('1');
   out.push_back(static_cast<char>('0' + (p.requires_ack ? 1 : 0) + (p.skip_publisher ? 2 : 0) +
-                                  (p.ephemeral ? 4 : 0)));
+                                  (p.ephemeral ? 4 : 0) + (p.raw ? 8 : 0)));
   put_field(out, p.channel);
   put_field(out, p.type);
   put_field(out, p.payload);
@@ -37,13 +37,16 @@ std::string encode_body(const Publication& p) {
 }
 
 std::optional<Publication> decode_body(std::string_view in) {
-  if (in.size() < 2 || in[0] != '1' || in[1] < '0' || in[1] > '7') return std::nullopt;
+  // Flags '0'..'?' (4 bits). A node from before the raw flag refuses '8' and above (counted
+  // as undecodable): it could only have delivered them wrapped in an envelope.
+  if (in.size() < 2 || in[0] != '1' || in[1] < '0' || in[1] > '0' + 15) return std::nullopt;
   const int flags = in[1] - '0';
   in.remove_prefix(2);
   Publication p;
   p.requires_ack = (flags & 1) != 0;
   p.skip_publisher = (flags & 2) != 0;
   p.ephemeral = (flags & 4) != 0;
+  p.raw = (flags & 8) != 0;
   if (!take_field(in, p.channel) || !take_field(in, p.type) || !take_field(in, p.payload) ||
       !take_field(in, p.id) || !take_field(in, p.publisher_user) || !in.empty()) {
     return std::nullopt;

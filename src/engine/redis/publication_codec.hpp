@@ -3,7 +3,7 @@
 //
 // body     = "1" flags field(channel) field(type) field(payload) field(id) field(publisher_user)
 //   "1"    format version (a node meeting another version refuses the message and counts it)
-//   flags  one character '0' + (requires_ack | skip_publisher << 1 | ephemeral << 2)
+//   flags  one character '0' + (requires_ack | skip_publisher << 1 | ephemeral << 2 | raw << 3)
 //   field  <decimal length> ':' <bytes>     (binary safe: payloads are JSON, ids are anything)
 // positioned = <offset> ':' <epoch> ':' body     (offset 0 and an empty epoch: no history)
 //

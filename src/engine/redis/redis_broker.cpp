@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -50,6 +51,7 @@ struct RedisBroker::State : std::enable_shared_from_this<State> {
   RedisBrokerStats stats;
   // One per shard, for the subscriber made there by begin(); fixed from construction on.
   std::vector<std::shared_ptr<SubscriberCounters>> subscriber_counters;
+  std::atomic<bool> began{false};  // begin() ran: the subscribers exist (read by health)
 
   // --- I/O thread only --------------------------------------------------------------------
   // Null before start(), when the id was taken, and after shutdown(): calls fail with
@@ -109,6 +111,7 @@ void RedisBroker::State::begin(std::string id, BrokerHandler& h, std::shared_ptr
     subscribers.push_back(std::move(sub));
   }
   for (auto& sub : subscribers) sub->start();
+  began = true;
   lease = std::make_shared<NodeLease>(context, node_id, stats.node_id_conflicts);
   if (!startup) {
     // Redis is not reachable: the id cannot be checked now; the lease refresh will report a
@@ -134,6 +137,7 @@ void RedisBroker::State::on_claim(NodeLease::Claim claim) {
 }
 
 void RedisBroker::State::on_subscriber_state(std::size_t shard, RedisState state) {
+  subscriber_counters[shard]->up.set(!closed && state == RedisState::connected ? 1 : 0);
   if (closed || state != RedisState::connected) return;
   if (!seen_connected[shard]) {
     seen_connected[shard] = true;
@@ -264,6 +268,10 @@ RedisBroker::~RedisBroker() {
 
 const SubscriberCounters& RedisBroker::subscriber_counters(std::size_t shard) const noexcept {
   return *state_->subscriber_counters[shard];
+}
+
+bool RedisBroker::subscriber_down(std::size_t shard) const noexcept {
+  return state_->began.load() && state_->subscriber_counters[shard]->up.value() == 0;
 }
 
 const RedisBrokerStats& RedisBroker::stats() const noexcept {

@@ -71,6 +71,8 @@ class RedisBroker final : public Broker {
   // The Pub/Sub connection of `shard`: its counters, readable from any thread, before start()
   // and after the subscribers closed too.
   const SubscriberCounters& subscriber_counters(std::size_t shard) const noexcept;
+  // Any thread: the broker started and `shard`'s Pub/Sub connection is not logged in.
+  bool subscriber_down(std::size_t shard) const noexcept;
 
  private:
   struct State;

@@ -25,7 +25,17 @@ class RedisBackend final : public EngineBackend {
       : context_(std::move(context)), parts_(parts) {}
   void start() override { context_->start(); }
   void stop() override { context_->stop(); }
-  std::vector<BackendHealth> health() const override { return context_->health(); }
+  // A shard is up when its command connection is ready and its Pub/Sub connection logged in:
+  // without the latter the node can neither deliver its channels nor subscribe new ones.
+  std::vector<BackendHealth> health() const override {
+    std::vector<BackendHealth> out = context_->health();
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      if (!out[i].up || !parts_.broker->subscriber_down(i)) continue;
+      out[i].up = false;
+      out[i].detail = "Pub/Sub connection not connected";
+    }
+    return out;
+  }
   void write_metrics(MetricsSink& sink) const override { write_redis_metrics(parts_, sink); }
 
  private:

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <future>
 #include <memory>
 #include <string>
 
@@ -171,6 +172,44 @@ TEST(LibraryGateway, PublishTheBrokerRefusesIsAnsweredWithPublishFailed) {
   // The same connection's publish elsewhere still works: it is acknowledged.
   client.send_text(R"({"type":"publish","id":"p2","payload":{"channel":"up:a","data":2}})");
   EXPECT_EQ(next_of_type(client, "ack").at("id"), "p2");
+}
+
+// Broker ingress with format = "raw" (seed 003's clients expect their backend's own
+// message): a raw publication's payload is the whole frame, with no envelope around it.
+TEST(LibraryGateway, ARawPublicationReachesSubscribersAsItsPayloadAlone) {
+  config::Config c = local_config();
+  c.allow_anonymous = true;
+  c.public_channels = {"posts"};
+  engine::Engine engine = engine::make_memory_engine();
+  engine::Broker* broker = engine.broker.get();  // the gateway owns it from here on
+  Running gateway(std::make_unique<Gateway>(c, std::move(engine)));
+
+  TestClient client(c.port);
+  ASSERT_EQ(client.upgrade(c.ws_path), 101);
+  next_of_type(client, "connected");
+  client.send_text(R"({"type":"subscribe","payload":{"channels":["posts"]}})");
+  next_of_type(client, "subscribed");
+
+  for (const bool raw : {true, false}) {
+    engine::Publication p;
+    p.channel = "posts";
+    p.type = "post.created";
+    p.payload = R"({"action":"created","payload":{"id":7}})";
+    p.raw = raw;
+    std::promise<std::error_code> published;
+    broker->publish(p, engine::HistoryOptions{0, std::chrono::minutes(1)},
+                    [&](std::error_code ec, engine::PublicationPtr) { published.set_value(ec); });
+    ASSERT_FALSE(published.get_future().get());
+    const auto frame = client.read_frame();
+    ASSERT_TRUE(frame);
+    if (raw) {
+      EXPECT_EQ(frame->payload, p.payload);
+    } else {
+      EXPECT_EQ(json::parse(frame->payload),
+                json::parse(R"({"type":"post.created","channel":"posts",)"
+                            R"("payload":{"action":"created","payload":{"id":7}}})"));
+    }
+  }
 }
 
 TEST(LibraryGateway, TokenNamingAnUnknownKeyIdIsRefusedWithUnknownKey) {

@@ -32,7 +32,27 @@ TEST(PublicationCodec, EveryFieldRoundTrips) {
   EXPECT_EQ(back->publisher_user, p.publisher_user);
   EXPECT_TRUE(back->skip_publisher);
   EXPECT_FALSE(back->ephemeral);
+  EXPECT_FALSE(back->raw);
   EXPECT_EQ(back->offset, 0u);
+}
+
+// A raw publication (the payload is the client frame) stays raw through Redis, with every
+// other flag as it was.
+TEST(PublicationCodec, TheRawFlagRoundTripsBesideTheOthers) {
+  for (int flags = 0; flags < 16; ++flags) {
+    Publication p = sample();
+    p.requires_ack = (flags & 1) != 0;
+    p.skip_publisher = (flags & 2) != 0;
+    p.ephemeral = (flags & 4) != 0;
+    p.raw = (flags & 8) != 0;
+    auto back = decode_body(encode_body(p));
+    ASSERT_TRUE(back) << flags;
+    EXPECT_EQ(back->requires_ack, p.requires_ack) << flags;
+    EXPECT_EQ(back->skip_publisher, p.skip_publisher) << flags;
+    EXPECT_EQ(back->ephemeral, p.ephemeral) << flags;
+    EXPECT_EQ(back->raw, p.raw) << flags;
+  }
+  EXPECT_FALSE(decode_body("1@" + encode_body(sample()).substr(2))) << "no fifth flag";
 }
 
 TEST(PublicationCodec, ThePositionTravelsInFront) {
