@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -83,6 +84,10 @@ struct RedisBroker::State : std::enable_shared_from_this<State> {
   std::vector<PublicationPtr> received;
   bool received_flush_posted = false;
   void hand_over_received();
+  // Channels resubscribed whose restore the handler has not heard yet, with what arrived for
+  // them meanwhile: held until it has. Delivered first, those events would move the node's
+  // idea of where its subscribers stand past the gap, and the recovery would miss it.
+  std::unordered_map<std::string, std::vector<PublicationPtr>> restoring;
   void on_resubscribed(std::string_view pubsub_channel);
   void shutdown();
 };
@@ -201,6 +206,12 @@ void RedisBroker::State::on_message(std::string_view pubsub_channel, std::string
     handler->on_node_message(publication);
     return;
   }
+  if (!restoring.empty()) {
+    if (auto it = restoring.find(publication->channel); it != restoring.end()) {
+      it->second.push_back(publication);
+      return;
+    }
+  }
   received.push_back(publication);
   if (received_flush_posted) return;
   received_flush_posted = true;
@@ -228,11 +239,16 @@ void RedisBroker::State::on_resubscribed(std::string_view pubsub_channel) {
   // history reads, which would fail while the shard is still logging in.
   std::string channel(pubsub_channel.substr(channel_prefix.size()));
   const std::size_t shard = context.shard_for(channel);
+  if (!restoring.try_emplace(channel).second) return;  // already waiting for the shard
   context.when_ready(shard, [weak = weak_from_this(), channel = std::move(channel)] {
     auto self = weak.lock();
-    if (!self || self->handler == nullptr) return;
+    if (!self) return;
+    auto held = self->restoring.extract(channel);
+    if (self->handler == nullptr) return;
     ++self->stats.subscriptions_restored;
     self->handler->on_subscription_restored(channel);
+    // After the restore: the node posts both to its workers in this order.
+    if (held && !held.mapped().empty()) self->handler->on_publications(held.mapped());
   });
 }
 
@@ -241,6 +257,7 @@ void RedisBroker::State::shutdown() {
   closed = true;
   handler = nullptr;
   received.clear();
+  restoring.clear();
   if (lease) lease->release();
   subscribers.clear();  // pending (un)subscribe completions run, posted, with shut_down
   startup.reset();
