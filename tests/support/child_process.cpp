@@ -1,13 +1,17 @@
 #include "child_process.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <stdexcept>
 #include <thread>
 #include <utility>
+
+extern char** environ;
 
 namespace switchboard::test {
 namespace {
@@ -18,22 +22,65 @@ bool exited(pid_t pid, int* status) {
   return ::waitpid(pid, status, WNOHANG) == pid;
 }
 
+// The test's environment with `overrides` (NAME=value) put in place of, or beside, its entries.
+std::vector<std::string> merged_environment(const std::vector<std::string>& overrides) {
+  auto name_of = [](const std::string& entry) { return entry.substr(0, entry.find('=')); };
+  std::vector<std::string> env = overrides;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string entry = *e;
+    bool overridden = std::any_of(overrides.begin(), overrides.end(), [&](const std::string& o) {
+      return name_of(o) == name_of(entry);
+    });
+    if (!overridden) env.push_back(std::move(entry));
+  }
+  return env;
+}
+
+std::vector<char*> pointers_to(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
 }  // namespace
 
-ChildProcess ChildProcess::spawn(const std::string& binary, const std::vector<std::string>& args) {
-  // Build argv before fork: only async-signal-safe calls are allowed in the child.
-  std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(binary.c_str()));
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
+ChildProcess ChildProcess::spawn(const std::string& binary, const std::vector<std::string>& args,
+                                 const Options& options) {
+  // Build argv, envp and the output file before fork: only async-signal-safe calls are allowed
+  // in the child.
+  std::vector<std::string> argv_strings{binary};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv = pointers_to(argv_strings);
+  std::vector<std::string> env_strings = merged_environment(options.env);
+  std::vector<char*> envp = pointers_to(env_strings);
+  int output = -1, input = -1;
+  if (!options.output_path.empty()) {
+    output = ::open(options.output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    input = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (output < 0 || input < 0) {
+      if (output >= 0) ::close(output);
+      if (input >= 0) ::close(input);
+      throw std::runtime_error("cannot open " + options.output_path + " for a child's output");
+    }
+  }
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
-    ::execv(binary.c_str(), argv.data());
+    if (output >= 0) {  // dup2 clears O_CLOEXEC on the copies
+      ::dup2(input, STDIN_FILENO);
+      ::dup2(output, STDOUT_FILENO);
+      ::dup2(output, STDERR_FILENO);
+    }
+    ::execve(binary.c_str(), argv.data(), envp.data());
     ::_exit(127);
+  }
+  if (output >= 0) {
+    ::close(output);
+    ::close(input);
   }
   return ChildProcess(pid);
 }
@@ -80,6 +127,20 @@ std::optional<int> ChildProcess::stop(std::chrono::milliseconds grace) {
   ::kill(pid, SIGKILL);
   ::waitpid(pid, &status, 0);
   return status;
+}
+
+std::optional<int> ChildProcess::wait(std::chrono::milliseconds timeout) {
+  if (pid_ < 0) return std::nullopt;
+  int status = 0;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (exited(pid_, &status)) {
+      pid_ = -1;
+      return status;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(kPollStep);  // no portable way to wait on a pid with a timeout
+  }
 }
 
 std::optional<int> ChildProcess::kill() {
