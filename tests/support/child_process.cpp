@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -85,12 +86,14 @@ ChildProcess ChildProcess::spawn(const std::string& binary, const std::vector<st
   return ChildProcess(pid);
 }
 
-ChildProcess::ChildProcess(ChildProcess&& other) noexcept : pid_(std::exchange(other.pid_, -1)) {}
+ChildProcess::ChildProcess(ChildProcess&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)), frozen_(std::exchange(other.frozen_, false)) {}
 
 ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
   if (this != &other) {
     stop();
     pid_ = std::exchange(other.pid_, -1);
+    frozen_ = std::exchange(other.frozen_, false);
   }
   return *this;
 }
@@ -110,12 +113,15 @@ bool ChildProcess::running() {
 }
 
 void ChildProcess::signal(int sig) {
-  if (running()) ::kill(pid_, sig);
+  if (!running()) return;
+  ::kill(pid_, sig);
+  if (sig == SIGCONT) frozen_ = false;
 }
 
 std::optional<int> ChildProcess::stop(std::chrono::milliseconds grace) {
   if (pid_ < 0) return std::nullopt;
   pid_t pid = std::exchange(pid_, -1);
+  frozen_ = false;
   int status = 0;
   ::kill(pid, SIGCONT);
   ::kill(pid, SIGTERM);
@@ -143,9 +149,23 @@ std::optional<int> ChildProcess::wait(std::chrono::milliseconds timeout) {
   }
 }
 
+bool ChildProcess::freeze() {
+  if (!running()) return false;
+  if (frozen_) return true;  // a second SIGSTOP would report no new stop: waitpid would hang
+  ::kill(pid_, SIGSTOP);
+  int status = 0;
+  // SIGSTOP cannot be caught or ignored: this returns as soon as the child stops (or dies).
+  while (::waitpid(pid_, &status, WUNTRACED) < 0 && errno == EINTR) {
+  }
+  if (WIFSTOPPED(status)) return frozen_ = true;
+  pid_ = -1;  // exited and reaped
+  return false;
+}
+
 std::optional<int> ChildProcess::kill() {
   if (pid_ < 0) return std::nullopt;
   pid_t pid = std::exchange(pid_, -1);
+  frozen_ = false;
   int status = 0;
   ::kill(pid, SIGKILL);
   ::waitpid(pid, &status, 0);

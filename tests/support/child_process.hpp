@@ -46,6 +46,10 @@ class ChildProcess {
   // SIGCONT (a stopped child cannot act on SIGTERM) and SIGTERM, up to `grace` for exit, then
   // SIGKILL. Returns the raw wait status, or nullopt if there was no child. Idempotent.
   std::optional<int> stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
+  // SIGSTOP, and returns once the child is stopped (the signal is asynchronous: without the
+  // wait a multi-threaded server may still answer a request sent right after it). Returns
+  // false if the child exited instead (or there was none).
+  bool freeze();
   // SIGKILL now and reap: a crash, for fault tests.
   std::optional<int> kill();
   // Waits up to `timeout` for the child to exit on its own (no signal). Returns the raw wait
@@ -58,6 +62,7 @@ class ChildProcess {
   explicit ChildProcess(pid_t pid) : pid_(pid) {}
 
   pid_t pid_ = -1;
+  bool frozen_ = false;  // stopped by freeze(), not continued since
 };
 
 }  // namespace switchboard::test

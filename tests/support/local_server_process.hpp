@@ -39,7 +39,7 @@ class LocalServerProcess {
   ~LocalServerProcess();  // stops the server, removes its directory
 
   void kill() { child_.kill(); }            // SIGKILL: a crash
-  void pause() { child_.signal(SIGSTOP); }  // frozen: connections stay open, no answers
+  void pause() { child_.freeze(); }  // frozen: connections stay open, no answers
   void resume() { child_.signal(SIGCONT); }
   void stop() { child_.stop(); }  // SIGTERM (orderly), SIGKILL after 5 s
   // Starts the server again, same port, directory and arguments (after kill() or stop()).

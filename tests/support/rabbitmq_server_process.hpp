@@ -54,7 +54,7 @@ class RabbitMqServerProcess {
   ~RabbitMqServerProcess();  // stops the node and its epmd, removes the directory
 
   void kill() { node_.kill(); }            // SIGKILL: a crash (epmd stays, the name is freed)
-  void pause() { node_.signal(SIGSTOP); }  // frozen: connections stay open, no heartbeats
+  void pause() { node_.freeze(); }  // frozen: connections stay open, no heartbeats
   void resume() { node_.signal(SIGCONT); }
   // An orderly shutdown: SIGTERM, which the node handles as `rabbitmqctl shutdown` does ("SIGTERM
   // received - shutting down" in its log: listeners closed, queues and message stores
