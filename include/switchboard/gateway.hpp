@@ -85,6 +85,10 @@ using UpstreamSink = std::function<void(std::vector<UpstreamEvent> batch)>;
 
 namespace node {
 class Node;
+class NodeIngressSink;
+}
+namespace ingress {
+class Ingress;
 }
 
 // Thread safety: set-up calls (on, on_connect, on_disconnect, set_authenticator,
@@ -123,6 +127,9 @@ class Gateway {
  private:
   std::unique_ptr<net::Server> server_;
   std::unique_ptr<node::Node> node_;
+  // Broker ingress ([[ingress]] rules): started after the node, stopped before it.
+  std::unique_ptr<node::NodeIngressSink> ingress_sink_;
+  std::unique_ptr<ingress::Ingress> ingress_;
 };
 
 }  // namespace switchboard

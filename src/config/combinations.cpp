@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "ingress_rules.hpp"
 #include "redis_url.hpp"
 
 namespace switchboard::config {
@@ -29,7 +30,7 @@ void check_origin(const std::string& origin, std::vector<std::string>& errors) {
 
 }  // namespace
 
-void check_combinations(const Config& config, std::vector<std::string>& errors) {
+void check_combinations(Config& config, std::vector<std::string>& errors) {
   if (config.tls_cert_file.empty() != config.tls_key_file.empty()) {
     errors.push_back("tls_cert_file and tls_key_file go together: set both or neither");
   }
@@ -47,6 +48,12 @@ void check_combinations(const Config& config, std::vector<std::string>& errors) 
         config.redis_url, config.redis_host, config.redis_password,
         static_cast<int>(config.redis_database));
     if (!shards.ok()) errors.push_back(shards.error);
+  }
+  check_ingress_rules(config, errors);
+  if (config.ingress_max_message_size + 1024 > config.outbound_queue_limit) {
+    errors.push_back("ingress_max_message_size must stay at least 1KiB below "
+                     "outbound_queue_limit: a message that fills a connection's queue alone "
+                     "would cut its recipient as a slow consumer");
   }
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // Options that are valid one by one but wrong together, or values that parse but can never
 // work (an allowed origin no browser sends): refused at start-up, naming the option, rather
-// than failing every client later.
+// than failing every client later. Also settles what depends on several options (an ingress
+// rule's `consumers` when unset).
 #include <string>
 #include <vector>
 
@@ -9,6 +10,6 @@
 
 namespace switchboard::config {
 
-void check_combinations(const Config& config, std::vector<std::string>& errors);
+void check_combinations(Config& config, std::vector<std::string>& errors);
 
 }  // namespace switchboard::config

@@ -110,6 +110,11 @@ std::vector<OptionSpec> build_table() {
   t.push_back(option("redis_command_timeout", T::duration, &Config::redis_command_timeout, "Time Redis has to answer a command; a late answer resets the connection and the call fails.").range(10, kMinute));
   t.push_back(option("redis_max_in_flight", T::uint, &Config::redis_max_in_flight, "Commands one Redis connection may have awaiting replies; more fail at once (unavailable, counted in switchboard_redis_rejected_total). Leave room for a reconnect storm: each connecting client costs about ten.").range(100, 10000000));
   t.push_back(option("node_id", T::string, &Config::node_id, "This node's name in the cluster (unique among running nodes); empty: the host name plus a random suffix."));
+  // Broker ingress
+  t.push_back(option("ingress_redis_url", T::string, &Config::ingress_redis_url, "Redis server whose Pub/Sub channels the [[ingress]] rules with source = \"redis\" consume (redis://[:password@]host[:port][/db]); empty: the engine's first Redis server."));
+  t.push_back(option("ingress_defaults", T::boolean, &Config::ingress_defaults, "With a Redis address and no [[ingress]] rule, consume seed 001's channels: ws:conv:<id> to channel conv:<id>, ws:user:<id> to user <id>."));
+  t.push_back(option("ingress_max_message_size", T::size, &Config::ingress_max_message_size, "Largest broker message an ingress rule delivers; larger ones are dropped and counted (reason too_large).").range(kKiB, 64 * kMiB));
+  t.push_back(option("ingress_max_in_flight", T::uint, &Config::ingress_max_in_flight, "Ingress messages handed to the engine and not yet completed; more are dropped and counted (reason overloaded).").range(1, 10000000));
   // Logging
   t.push_back(choice("log_level", &Config::log_level, {"trace", "debug", "info", "warn", "error", "critical", "off"}, "Least severe level logged.").env("LOGGER_LEVEL"));
   t.push_back(choice("log_format", &Config::log_format, {{"console", LogFormat::console}, {"json", LogFormat::json}}, "Log line format: human-readable console, or one JSON object per line.").env("LOGGER_ENCODING"));

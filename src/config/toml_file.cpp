@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "ingress_rules.hpp"
 #include "option_spec.hpp"
 #include "value_text.hpp"
 
@@ -129,6 +130,10 @@ void apply_toml_file(const std::string& path, Config& config, std::vector<std::s
   for (const auto& [key, node] : table) {
     if (key.str() == "namespaces") {
       apply_namespaces(path, node, config, errors);
+      continue;
+    }
+    if (key.str() == "ingress") {
+      apply_ingress_tables(path, node, config, errors);
       continue;
     }
     const OptionSpec* spec = find_spec(key.str());

@@ -35,14 +35,19 @@ std::uint64_t resident_bytes() {
   return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
-// {"name":…, "status":"up"|"down", "error":…} per dependency; `all_up` tells whether all are.
-boost::json::array describe(const std::vector<Dependency>& deps, bool& all_up) {
+// {"name":…, "status":"up"|"down", "error":…} per dependency; `all_up` tells whether all are,
+// `required_up` whether all those the node cannot serve without are.
+boost::json::array describe(const std::vector<Dependency>& deps, bool& all_up,
+                            bool& required_up) {
   boost::json::array out;
   all_up = true;
+  required_up = true;
   for (const auto& d : deps) {
     boost::json::object o{{"name", d.name}, {"status", d.up ? "up" : "down"}};
+    if (!d.required) o["required"] = false;
     if (!d.up) {
       all_up = false;
+      if (d.required) required_up = false;
       o["error"] = d.detail;
     }
     out.push_back(std::move(o));
@@ -63,9 +68,10 @@ void add_ops_routes(Server& server, OpsHooks hooks) {
   // dependencies that are down when one is (restarting the node would not bring Redis back).
   router.add("GET", "/health", [&server, hooks](const http::Request&, http::Respond respond) {
     bool all_up = true;
+    bool required_up = true;
     boost::json::array deps = describe(hooks.dependencies ? hooks.dependencies()
                                                           : std::vector<Dependency>{},
-                                       all_up);
+                                       all_up, required_up);
     boost::json::object body{{"status", all_up ? "ok" : "degraded"},
                              {"connections", server.ws_connections()},
                              {"users", hooks.users ? hooks.users() : 0},
@@ -73,18 +79,20 @@ void add_ops_routes(Server& server, OpsHooks hooks) {
     if (!deps.empty()) body["dependencies"] = std::move(deps);
     respond(http::Response::json(200, boost::json::serialize(body)));
   });
-  // /ready is the load balancer's: 503 while draining, and while a dependency is down (the
-  // node could not publish, recover or route).
+  // /ready is the load balancer's: 503 while draining, and while a required dependency is
+  // down (the node could not publish, recover or route).
   router.add("GET", "/ready", [&server, hooks](const http::Request&, http::Respond respond) {
     const bool draining = server.draining();
     bool all_up = true;
+    bool required_up = true;
     boost::json::array deps = describe(hooks.dependencies ? hooks.dependencies()
                                                           : std::vector<Dependency>{},
-                                       all_up);
-    const char* status = draining ? "draining" : all_up ? "ready" : "unavailable";
+                                       all_up, required_up);
+    const char* status = draining ? "draining" : required_up ? "ready" : "unavailable";
     boost::json::object body{{"status", status}};
     if (!deps.empty()) body["dependencies"] = std::move(deps);
-    respond(http::Response::json(draining || !all_up ? 503 : 200, boost::json::serialize(body)));
+    respond(http::Response::json(draining || !required_up ? 503 : 200,
+                                 boost::json::serialize(body)));
   });
   router.add("GET", "/metrics", [&server](const http::Request&, http::Respond respond) {
     http::PrometheusWriter out;

@@ -11,9 +11,11 @@
 #include "gateway_endpoint.hpp"
 #include "gateway_metrics.hpp"
 #include "node.hpp"
+#include "node_ingress_sink.hpp"
 #include "switchboard/auth/jwt_verifier.hpp"
 #include "switchboard/engine/engine.hpp"
 #include "switchboard/engine/redis/redis_engine.hpp"
+#include "switchboard/ingress/ingress.hpp"
 #include "switchboard/net/ops_routes.hpp"
 #include "switchboard/net/server.hpp"
 #include "upstream.hpp"
@@ -90,18 +92,21 @@ Gateway::Gateway(config::Config config, engine::Engine engine)
                  "(JWT_SECRET), jwt_public_key_file or auth_service_url is set, or "
                  "allow_anonymous is on");
   }
+  ingress_sink_ = std::make_unique<node::NodeIngressSink>(*node_);
+  ingress_ = ingress::make_ingress(server_->config(), *ingress_sink_);
   net::OpsHooks ops;
   ops.users = [n = node_.get()] { return n->user_count(); };
-  if (auto backend = node_->engine().backend) {
-    ops.dependencies = [backend] {
-      std::vector<net::Dependency> deps;
-      for (auto& h : backend->health()) deps.push_back({h.name, h.up, h.detail});
-      return deps;
-    };
-  }
+  ops.dependencies = [backend = node_->engine().backend, in = ingress_.get()] {
+    std::vector<net::Dependency> deps;
+    if (backend) {
+      for (auto& h : backend->health()) deps.push_back({h.name, h.up, h.detail, true});
+    }
+    for (auto& h : in->health()) deps.push_back({h.name, h.up, h.detail, false});
+    return deps;
+  };
   net::add_ops_routes(*server_, std::move(ops));
   node::add_api_routes(*node_);
-  node::add_gateway_metrics(*node_);
+  node::add_gateway_metrics(*node_, *ingress_);
   server_->add_endpoint(server_->config().ws_path, [n = node_.get()](net::Worker& worker) {
     return std::make_unique<node::GatewayEndpoint>(*n, worker);
   });
@@ -110,6 +115,7 @@ Gateway::Gateway(config::Config config, engine::Engine engine)
 Gateway::~Gateway() {
   stop();
   wait();
+  ingress_->stop();
   node_->stop();
 }
 
@@ -123,6 +129,7 @@ void Gateway::set_upstream_sink(UpstreamSink sink) { node_->upstream().set_sink(
 
 void Gateway::start() {
   node_->start();
+  ingress_->start();
   server_->start();
 }
 void Gateway::drain() { server_->drain(); }

@@ -3,12 +3,13 @@
 #include "gateway_endpoint.hpp"
 #include "node.hpp"
 #include "switchboard/http/prometheus.hpp"
+#include "switchboard/ingress/ingress.hpp"
 #include "upstream.hpp"
 
 namespace switchboard::node {
 namespace {
 
-// The engine backend's families (switchboard_redis_*) in the Prometheus text.
+// The engine backend's and the ingress's families in the Prometheus text.
 class PrometheusSink final : public engine::MetricsSink {
  public:
   explicit PrometheusSink(http::PrometheusWriter& out) : out_(out) {}
@@ -25,8 +26,8 @@ class PrometheusSink final : public engine::MetricsSink {
 
 }  // namespace
 
-void add_gateway_metrics(Node& node) {
-  node.server().add_metrics_source([&node](http::PrometheusWriter& out) {
+void add_gateway_metrics(Node& node, const ingress::Ingress& ingress) {
+  node.server().add_metrics_source([&node, &ingress](http::PrometheusWriter& out) {
     using C = GatewayCounters;
     struct Simple {
       const char* name;
@@ -145,10 +146,9 @@ void add_gateway_metrics(Node& node) {
     single("switchboard_gateway_snapshot_undecodable_total", "counter",
            "Snapshots read from the engine's store that were not zstd frames: not sent.",
            snapshots.undecodable());
-    if (const auto& backend = node.engine().backend) {
-      PrometheusSink sink(out);
-      backend->write_metrics(sink);
-    }
+    PrometheusSink sink(out);
+    if (const auto& backend = node.engine().backend) backend->write_metrics(sink);
+    ingress.write_metrics(sink);
   });
 }
 

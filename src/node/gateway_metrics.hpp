@@ -1,10 +1,16 @@
 #pragma once
 // The gateway's Prometheus metrics (switchboard_gateway_*), summed over the workers' counters,
-// and the engine backend's own (switchboard_redis_*: EngineBackend::write_metrics).
+// the engine backend's own (switchboard_redis_*: EngineBackend::write_metrics) and the broker
+// ingress's (switchboard_ingress_*).
+namespace switchboard::ingress {
+class Ingress;
+}
+
 namespace switchboard::node {
 
 class Node;
 
-void add_gateway_metrics(Node& node);
+// `ingress` must outlive the server's metrics calls (the Gateway owns both).
+void add_gateway_metrics(Node& node, const ingress::Ingress& ingress);
 
 }  // namespace switchboard::node

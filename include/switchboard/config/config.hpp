@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "switchboard/config/ingress_rule.hpp"
+
 namespace switchboard::config {
 
 enum class LogFormat { console, json };
@@ -132,6 +134,12 @@ struct Config {
     return engine == "redis" || (engine == "auto" && (!redis_url.empty() || !redis_host.empty()));
   }
 
+  // Broker ingress: messages backends publish to a broker, delivered to clients by rules
+  std::string ingress_redis_url;              // where backends PUBLISH; empty: the engine's
+  bool ingress_defaults = true;               // seed 001's rules when the file has none
+  std::size_t ingress_max_message_size = 256 * 1024;
+  std::size_t ingress_max_in_flight = 10000;  // handed to the engine, not yet completed
+
   // Logging
   std::string log_level = "info";             // LOGGER_LEVEL
   LogFormat log_format = LogFormat::console;  // LOGGER_ENCODING: console | json
@@ -140,6 +148,8 @@ struct Config {
 
   // Per-namespace settings (TOML only: [namespaces.<name>]).
   std::vector<NamespaceConfig> namespaces;
+  // Broker ingress rules (TOML only: [[ingress]] tables), in file order.
+  std::vector<IngressRuleConfig> ingress;
   // The settings of `channel`'s namespace, or nullptr.
   const NamespaceConfig* namespace_of(std::string_view channel) const noexcept {
     const std::size_t colon = channel.find(':');

@@ -10,11 +10,16 @@ namespace switchboard::net {
 
 class Server;
 
-// A server the node depends on (a Redis shard), as /health and /ready report it.
+// A server the node depends on (a Redis shard, an ingress broker), as /health and /ready
+// report it.
 struct Dependency {
   std::string name;  // "redis 127.0.0.1:6379"
   bool up = true;
   std::string detail;  // why it is down
+  // Down makes /ready 503 (the node cannot serve its clients: the engine's Redis). A source
+  // that only feeds it (an ingress broker) makes /health "degraded" but keeps /ready 200:
+  // taking the node out of the load balancer would not bring the broker back.
+  bool required = true;
 };
 
 struct OpsHooks {

@@ -23,6 +23,11 @@ class JsonFields {
   std::optional<bool> boolean(std::string_view key) const;
   // A non-negative integer field; nullopt when absent or not such a number.
   std::optional<std::uint64_t> uint(std::string_view key) const;
+  // f(key, raw value) for every field, in document order.
+  template <typename F>
+  void for_each(F&& f) const {
+    for (const auto& [key, value] : fields_) f(key, value);
+  }
 
  private:
   std::vector<std::pair<std::string, std::string>> fields_;

@@ -392,6 +392,10 @@ TEST(OptionTable, OptionsAreTheConfigFields) {
       "redis_command_timeout",
       "redis_max_in_flight",
       "node_id",
+      "ingress_redis_url",
+      "ingress_defaults",
+      "ingress_max_message_size",
+      "ingress_max_in_flight",
       "log_level",
       "log_format",
       "config"};

@@ -1,0 +1,40 @@
+#pragma once
+// One `[[ingress]]` table of the TOML file: where a broker's messages come from and what they
+// become at the node. docs/ingress.md describes every field; src/config/ingress_rules.cpp
+// reads and checks them (exit 2 naming the rule, the file line and the field).
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace switchboard::config {
+
+enum class IngressSourceKind : std::uint8_t { redis };
+// channel: a channel's subscribers; user: every connection of one user; all: everyone.
+enum class IngressTargetKind : std::uint8_t { channel, user, all };
+// envelope: clients get Switchboard's envelope; raw: the message bytes as the whole frame.
+enum class IngressFormat : std::uint8_t { envelope, raw };
+// Who consumes when several nodes run the rule: one node publishes each message through the
+// engine (the others' copies are collapsed by the idempotency key), or every node delivers
+// to its own clients (the memory engine, where nodes share nothing).
+enum class IngressConsumers : std::uint8_t { one, every };
+
+struct IngressRuleConfig {
+  std::string name;                      // metric label and log name; "ingress[<i>]" if unset
+  std::string location;                  // "file:line" of the table, for messages
+  IngressSourceKind source = IngressSourceKind::redis;
+  std::string url;                       // this rule's server; empty: the default address
+  std::vector<std::string> channels;     // redis: SUBSCRIBE
+  std::vector<std::string> patterns;     // redis: PSUBSCRIBE globs, captures {1}..{9}
+  IngressTargetKind target = IngressTargetKind::channel;
+  std::string channel;                   // template, target = channel
+  std::string user;                      // template, target = user (user_field = "f" is "{f}")
+  std::string event;                     // fixed event type; empty: the envelope's, else message.new
+  IngressFormat format = IngressFormat::envelope;
+  bool requires_ack = false;             // envelope only
+  IngressConsumers consumers = IngressConsumers::one;  // resolved from the engine when unset
+  bool consumers_set = false;
+  std::chrono::milliseconds dedupe_window{2000};       // consumers = one: identical bytes
+};
+
+}  // namespace switchboard::config

@@ -1,0 +1,355 @@
+#include "ingress_rules.hpp"
+
+#include <algorithm>
+#include <optional>
+
+#include "glob_pattern.hpp"
+#include "redis_url.hpp"
+#include "template.hpp"
+#include "value_text.hpp"
+
+namespace switchboard::config {
+namespace {
+
+// The fields a rule may set, in the order docs/ingress.md lists them.
+constexpr std::string_view kFields[] = {
+    "name",  "source",  "url",   "channels", "patterns",     "target",    "channel", "user",
+    "user_field", "event", "format", "requires_ack", "consumers", "dedupe_window"};
+
+// One [[ingress]] table being read: the rule, and where its problems are reported.
+class RuleReader {
+ public:
+  RuleReader(const std::string& path, const toml::table& table, std::size_t index,
+             std::vector<std::string>& errors)
+      : table_(table), errors_(errors) {
+    rule_.name = "ingress[" + std::to_string(index) + "]";
+    rule_.location = path + ":" + std::to_string(table.source().begin.line);
+  }
+
+  std::optional<IngressRuleConfig> read() {
+    if (auto name = text("name")) {
+      if (name->empty()) fail("name", "must not be empty");
+      rule_.name = *name;
+    }
+    for (const auto& [key, value] : table_) {
+      if (std::find(std::begin(kFields), std::end(kFields), key.str()) == std::end(kFields)) {
+        fail(key.str(), "is not a field of an ingress rule (fields: name, source, url, channels, "
+                        "patterns, target, channel, user, user_field, event, format, "
+                        "requires_ack, consumers, dedupe_window)");
+      }
+    }
+    read_source();
+    rule_.url = text("url").value_or("");
+    rule_.channels = list("channels");
+    rule_.patterns = list("patterns");
+    read_target();
+    rule_.event = text("event").value_or("");
+    if (table_.contains("event") && rule_.event.empty()) fail("event", "must not be empty");
+    read_format();
+    rule_.requires_ack = flag("requires_ack").value_or(false);
+    read_consumers();
+    read_dedupe_window();
+    check_subscriptions();
+    check_delivery();
+    if (failed_) return std::nullopt;
+    return std::move(rule_);
+  }
+
+ private:
+  void fail(std::string_view field, const std::string& what) {
+    failed_ = true;
+    errors_.push_back("ingress rule '" + rule_.name + "' (" + rule_.location + "): " +
+                      std::string(field) + " " + what);
+  }
+
+  std::optional<std::string> text(std::string_view field) {
+    const toml::node* node = table_.get(field);
+    if (node == nullptr) return std::nullopt;
+    if (const auto* s = node->as_string()) return s->get();
+    fail(field, "must be a string");
+    return std::nullopt;
+  }
+  std::optional<bool> flag(std::string_view field) {
+    const toml::node* node = table_.get(field);
+    if (node == nullptr) return std::nullopt;
+    if (const auto* b = node->as_boolean()) return b->get();
+    fail(field, "must be true or false");
+    return std::nullopt;
+  }
+  std::vector<std::string> list(std::string_view field) {
+    std::vector<std::string> items;
+    const toml::node* node = table_.get(field);
+    if (node == nullptr) return items;
+    const auto* array = node->as_array();
+    if (array != nullptr) {
+      for (const auto& element : *array) {
+        const auto* item = element.as_string();
+        if (item == nullptr || item->get().empty()) {
+          array = nullptr;
+          break;
+        }
+        items.push_back(item->get());
+      }
+    }
+    if (array == nullptr || items.empty()) {
+      fail(field, "must be a non-empty array of non-empty strings, e.g. [\"ws:conv:*\"]");
+      items.clear();
+    }
+    return items;
+  }
+  // One of `choices`, by name; nullopt when absent (or wrong, after failing).
+  template <typename E>
+  std::optional<E> choice(std::string_view field,
+                          std::initializer_list<std::pair<std::string_view, E>> choices) {
+    auto value = text(field);
+    if (!value) return std::nullopt;
+    std::string names;
+    for (const auto& [name, e] : choices) {
+      if (name == *value) return e;
+      names += (names.empty() ? "" : ", ") + std::string(name);
+    }
+    fail(field, "'" + *value + "' is not one of: " + names);
+    return std::nullopt;
+  }
+
+  void read_source() {
+    if (!table_.contains("source")) {
+      fail("source", "is required (redis)");
+      return;
+    }
+    const auto source = text("source");
+    if (source && (*source == "rabbitmq" || *source == "nats")) {
+      fail("source", "'" + *source + "' is not available in this version yet (redis is)");
+      return;
+    }
+    if (auto kind = choice<IngressSourceKind>("source", {{"redis", IngressSourceKind::redis}})) {
+      rule_.source = *kind;
+    }
+  }
+
+  void read_target() {
+    if (!table_.contains("target")) {
+      fail("target", "is required (channel, user or all)");
+      return;
+    }
+    if (auto target = choice<IngressTargetKind>("target", {{"channel", IngressTargetKind::channel},
+                                                           {"user", IngressTargetKind::user},
+                                                           {"all", IngressTargetKind::all}})) {
+      rule_.target = *target;
+    }
+    rule_.channel = text("channel").value_or("");
+    rule_.user = text("user").value_or("");
+    if (auto field = text("user_field")) {
+      if (table_.contains("user")) fail("user_field", "and user exclude each other: set one");
+      rule_.user = "{" + *field + "}";
+    }
+  }
+
+  void read_format() {
+    if (auto format = choice<IngressFormat>(
+            "format", {{"envelope", IngressFormat::envelope}, {"raw", IngressFormat::raw}})) {
+      rule_.format = *format;
+    }
+  }
+
+  void read_consumers() {
+    if (auto consumers = choice<IngressConsumers>(
+            "consumers", {{"one", IngressConsumers::one}, {"every", IngressConsumers::every}})) {
+      rule_.consumers = *consumers;
+      rule_.consumers_set = true;
+    }
+  }
+
+  void read_dedupe_window() {
+    const toml::node* node = table_.get("dedupe_window");
+    if (node == nullptr) return;
+    std::optional<std::uint64_t> ms;
+    if (const auto* s = node->as_string()) ms = parse_duration_ms(s->get());
+    if (const auto* i = node->as_integer(); i != nullptr && i->get() >= 0) {
+      ms = static_cast<std::uint64_t>(i->get());
+    }
+    constexpr std::uint64_t kMaxWindow = 24ULL * 3600 * 1000;
+    if (!ms || *ms > kMaxWindow) {
+      fail("dedupe_window", "must be a duration from 0 to 24h, e.g. \"2s\"");
+      return;
+    }
+    rule_.dedupe_window = std::chrono::milliseconds(*ms);
+  }
+
+  // Redis: what to subscribe to, and how many captures each pattern gives the templates.
+  void check_subscriptions() {
+    if (rule_.channels.empty() && rule_.patterns.empty() && !table_.contains("channels") &&
+        !table_.contains("patterns")) {
+      fail("channels", "or patterns is required: the Redis channels (or PSUBSCRIBE patterns) "
+                       "to consume");
+    }
+    // Exact channels capture nothing; with patterns only, the fewest wildcards of any.
+    bool first = true;
+    captures_ = 0;
+    for (const auto& text : rule_.patterns) {
+      std::string error;
+      auto pattern = ingress::GlobPattern::parse(text, error);
+      if (!pattern) {
+        fail("patterns", "'" + text + "': " + error);
+        continue;
+      }
+      if (rule_.channels.empty()) {
+        captures_ = first ? pattern->wildcards() : std::min(captures_, pattern->wildcards());
+      }
+      first = false;
+    }
+  }
+
+  void check_template(std::string_view field, const std::string& text) {
+    std::string error;
+    auto t = ingress::Template::parse(text, error);
+    if (!t) {
+      fail(field, "'" + text + "': " + error);
+      return;
+    }
+    if (t->max_capture() > captures_) {
+      fail(field, "'" + text + "' uses {" + std::to_string(t->max_capture()) + "}, but " +
+                      (captures_ == 0 ? std::string("the rule's channels capture nothing")
+                                      : "its patterns have only " + std::to_string(captures_) +
+                                            " wildcard(s)") +
+                      " ({0} is the whole Redis channel)");
+    }
+    if (t->segments().empty()) fail(field, "must not be empty");
+  }
+
+  void check_delivery() {
+    switch (rule_.target) {
+      case IngressTargetKind::channel:
+        if (rule_.channel.empty()) fail("channel", "is required with target = \"channel\"");
+        if (!rule_.user.empty()) fail("user", "is for target = \"user\"");
+        if (!rule_.channel.empty()) check_template("channel", rule_.channel);
+        break;
+      case IngressTargetKind::user:
+        if (rule_.user.empty()) {
+          fail("user", "or user_field is required with target = \"user\"");
+        } else {
+          check_template(table_.contains("user_field") ? "user_field" : "user", rule_.user);
+        }
+        if (!rule_.channel.empty()) fail("channel", "is for target = \"channel\"");
+        break;
+      case IngressTargetKind::all:
+        if (!rule_.channel.empty()) fail("channel", "is for target = \"channel\"");
+        if (!rule_.user.empty()) fail("user", "is for target = \"user\"");
+        if (rule_.requires_ack) {
+          fail("requires_ack", "needs target = \"channel\" or \"user\": a message to everyone "
+                               "is not acknowledged");
+        }
+        break;
+    }
+    if (rule_.format == IngressFormat::raw) {
+      if (rule_.requires_ack) {
+        fail("requires_ack", "needs format = \"envelope\": a raw frame carries no id to "
+                             "acknowledge");
+      }
+      if (!rule_.event.empty()) {
+        fail("event", "has no effect with format = \"raw\" (clients get the message as it is)");
+      }
+    }
+  }
+
+  const toml::table& table_;
+  std::vector<std::string>& errors_;
+  IngressRuleConfig rule_;
+  unsigned captures_ = 0;
+  bool failed_ = false;
+};
+
+}  // namespace
+
+void apply_ingress_tables(const std::string& path, const toml::node& node, Config& config,
+                          std::vector<std::string>& errors) {
+  const auto* array = node.as_array();
+  if (array == nullptr || !array->is_array_of_tables()) {
+    errors.push_back("ingress in " + path + ":" + std::to_string(node.source().begin.line) +
+                     " must be an array of tables: write each rule as [[ingress]]");
+    return;
+  }
+  std::size_t index = 0;
+  for (const auto& element : *array) {
+    if (auto rule = RuleReader(path, *element.as_table(), index++, errors).read()) {
+      config.ingress.push_back(std::move(*rule));
+    }
+  }
+}
+
+namespace {
+
+// Seed 001's channels, consumed when a Redis address is configured and no rule is written:
+// its API server publishes envelopes to ws:conv:<id> and ws:user:<id>.
+std::vector<IngressRuleConfig> default_rules() {
+  IngressRuleConfig conversations;
+  conversations.name = "default-conversations";
+  conversations.location = "built-in (ingress_defaults)";
+  conversations.patterns = {"ws:conv:*"};
+  conversations.target = IngressTargetKind::channel;
+  conversations.channel = "conv:{1}";
+  IngressRuleConfig users = conversations;
+  users.name = "default-users";
+  users.patterns = {"ws:user:*"};
+  users.target = IngressTargetKind::user;
+  users.channel.clear();
+  users.user = "{1}";
+  return {conversations, users};
+}
+
+}  // namespace
+
+void check_ingress_rules(Config& config, std::vector<std::string>& errors) {
+  if (!config.ingress_redis_url.empty()) {
+    const auto shards = engine::redis::resolve_redis_shards(
+        config.ingress_redis_url, "", config.redis_password,
+        static_cast<int>(config.redis_database));
+    if (!shards.ok()) errors.push_back("ingress_redis_url: " + shards.error);
+  }
+  if (config.ingress.empty() && config.ingress_defaults &&
+      (config.uses_redis() || !config.ingress_redis_url.empty())) {
+    config.ingress = default_rules();
+  }
+  // The engine's own Pub/Sub channels: a rule catching them would republish every
+  // publication forever.
+  const std::string own[] = {config.redis_prefix + "c:x", config.redis_prefix + "n:x"};
+  for (std::size_t i = 0; i < config.ingress.size(); ++i) {
+    IngressRuleConfig& rule = config.ingress[i];
+    const std::string where = "ingress rule '" + rule.name + "' (" + rule.location + "): ";
+    for (std::size_t j = 0; j < i; ++j) {
+      if (config.ingress[j].name == rule.name) {
+        errors.push_back(where + "name '" + rule.name + "' is used by another rule");
+      }
+    }
+    if (!rule.consumers_set) {
+      rule.consumers = config.uses_redis() ? IngressConsumers::one : IngressConsumers::every;
+    }
+    if (rule.source != IngressSourceKind::redis) continue;
+    const std::string& url = !rule.url.empty() ? rule.url : config.ingress_redis_url;
+    if (!url.empty()) {
+      const auto shards = engine::redis::resolve_redis_shards(
+          url, "", config.redis_password, static_cast<int>(config.redis_database));
+      if (!shards.ok()) errors.push_back(where + "url: " + shards.error);
+      continue;
+    }
+    if (!config.uses_redis()) {
+      errors.push_back(where + "source = \"redis\" needs a Redis address: url, "
+                       "ingress_redis_url, or the engine's redis_url / redis_host");
+      continue;
+    }
+    for (const auto& text : rule.patterns) {
+      std::string error;
+      auto pattern = ingress::GlobPattern::parse(text, error);
+      if (!pattern) continue;
+      for (const auto& name : own) {
+        if (pattern->match(name)) {
+          errors.push_back(where + "patterns '" + text + "' matches the engine's own channels (" +
+                           config.redis_prefix + "…): narrow it, or change redis_prefix");
+          break;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace switchboard::config

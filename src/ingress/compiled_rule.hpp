@@ -1,0 +1,72 @@
+#pragma once
+// CompiledRule: an [[ingress]] rule ready to route — its patterns and templates parsed once —
+// and route(), which turns one broker message into a delivery for the node, or says why not.
+//
+// Per message (docs/ingress.md, "Routing"):
+// 1. Shape: larger than ingress_max_message_size → too_large; format = raw must be UTF-8 (it
+//    becomes a text frame) → not_utf8; format = envelope must be JSON → not_json.
+// 2. Event: a fixed `event` takes the whole message as payload. Without one, a message that is
+//    an envelope — an object with a non-empty string "type", a "payload", and no keys but
+//    type, payload, id, requires_ack — gives its own; anything else is a "message.new" whose
+//    payload is the whole message. The strict key set keeps seed 002's notification (it has
+//    a "type" but no "payload") whole.
+// 3. Target: the templates filled from the subject, the pattern's captures and the message's
+//    fields → missing_field / bad_field; an empty name → bad_target (the node checks the rest).
+// 4. With consumers = one and a dedupe window, an idempotency key: the same bytes on the same
+//    subject under the same rule are one message on every node.
+//
+// Thread safety: const after construction; route() on any thread.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "glob_pattern.hpp"
+#include "switchboard/config/ingress_rule.hpp"
+#include "switchboard/ingress/ingress_sink.hpp"
+#include "template.hpp"
+
+namespace switchboard::ingress {
+
+enum class RejectReason : std::uint8_t {
+  too_large,
+  not_utf8,
+  not_json,
+  missing_field,
+  bad_field,
+  bad_target,
+};
+inline constexpr std::size_t kRejectReasons = 6;
+std::string_view reason_name(RejectReason reason) noexcept;
+
+// One message as a source received it. Views valid during route() only.
+struct IngressMessage {
+  std::string_view subject;  // the Redis channel
+  std::string_view pattern;  // the Redis pattern that matched (pmessage), else empty
+  std::string_view body;
+};
+
+class CompiledRule {
+ public:
+  // Throws std::invalid_argument for what the configuration check refuses.
+  CompiledRule(config::IngressRuleConfig config, std::size_t max_message_size);
+
+  const config::IngressRuleConfig& config() const noexcept { return config_; }
+  const std::string& name() const noexcept { return config_.name; }
+
+  std::variant<IngressDelivery, RejectReason> route(const IngressMessage& message) const;
+
+ private:
+  // {0}, the captures and the fields put together; a RejectReason when one is missing.
+  std::variant<std::string, RejectReason> fill(const Template& t, const IngressMessage& message,
+                                               const std::vector<std::string_view>& captures) const;
+
+  config::IngressRuleConfig config_;
+  std::size_t max_message_size_;
+  std::vector<GlobPattern> patterns_;  // in config order, matched by their text
+  std::optional<Template> target_;     // channel or user template; none for `all`
+};
+
+}  // namespace switchboard::ingress

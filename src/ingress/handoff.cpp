@@ -1,0 +1,90 @@
+#include "handoff.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "switchboard/engine/error.hpp"
+
+namespace switchboard::ingress {
+namespace {
+
+std::vector<std::string> names_of(const std::vector<CompiledRule>& rules) {
+  std::vector<std::string> names;
+  for (const auto& r : rules) names.push_back(r.name());
+  return names;
+}
+
+// The first 200 bytes of a message for a log line, control characters escaped.
+std::string excerpt(std::string_view body) {
+  std::string out;
+  for (char c : body.substr(0, 200)) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[(c >> 4) & 15];
+      out += kHex[c & 15];
+    } else {
+      out += c;
+    }
+  }
+  if (body.size() > 200) out += "…";
+  return out;
+}
+
+}  // namespace
+
+Handoff::Handoff(const std::vector<CompiledRule>& rules, IngressSink& sink,
+                 std::size_t max_in_flight)
+    : rules_(rules),
+      sink_(sink),
+      max_in_flight_(max_in_flight),
+      shared_(std::make_shared<Shared>(names_of(rules))) {
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    shared_->logs.push_back(std::make_unique<config::RateLimitedLog>());
+  }
+}
+
+void Handoff::take(std::size_t rule, const IngressMessage& message) {
+  IngressCounters& counters = shared_->counters;
+  counters.received(rule);
+  auto routed = rules_[rule].route(message);
+  if (auto* reason = std::get_if<RejectReason>(&routed)) {
+    counters.rejected(rule, *reason);
+    if (const auto n = shared_->logs[rule]->occurred()) {
+      spdlog::warn("ingress rule '{}': a message on '{}' was refused ({}; {} refused or dropped "
+                   "since the last report): {}",
+                   shared_->names[rule], message.subject, reason_name(*reason), n,
+                   excerpt(message.body));
+    }
+    return;
+  }
+  if (!counters.take_in_flight(max_in_flight_)) {
+    counters.dropped(rule, DropReason::overloaded);
+    if (const auto n = shared_->logs[rule]->occurred()) {
+      spdlog::warn("ingress rule '{}': {} messages in flight to the engine, dropping ({} refused "
+                   "or dropped since the last report)",
+                   shared_->names[rule], max_in_flight_, n);
+    }
+    return;
+  }
+  sink_.deliver(std::move(std::get<IngressDelivery>(routed)),
+                [shared = shared_, rule](std::error_code ec, bool duplicate) {
+                  IngressCounters& c = shared->counters;
+                  c.release_in_flight();
+                  if (!ec) {
+                    duplicate ? c.deduplicated(rule) : c.delivered(rule);
+                    return;
+                  }
+                  if (ec == IngressErrc::bad_target) {
+                    c.rejected(rule, RejectReason::bad_target);
+                  } else {
+                    c.dropped(rule, DropReason::publish_failed);
+                  }
+                  if (const auto n = shared->logs[rule]->occurred()) {
+                    spdlog::warn("ingress rule '{}': a message was not delivered ({}; {} refused "
+                                 "or dropped since the last report)",
+                                 shared->names[rule], ec.message(), n);
+                  }
+                });
+}
+
+}  // namespace switchboard::ingress

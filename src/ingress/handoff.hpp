@@ -1,0 +1,41 @@
+#pragma once
+// Handoff: from a source's message to the node. Routes it by its rule, counts the outcome,
+// bounds what is in flight (ingress_max_in_flight) and hands the delivery to the IngressSink;
+// the sink's completion counts delivered, deduplicated or dropped. Rejections and drops are
+// logged at most once a second per rule, with the count and the start of one message.
+//
+// Thread safety: take() on the sources' thread; completions on any thread (they touch only the
+// shared counters and logs, so they may outlive the Handoff).
+#include <memory>
+#include <vector>
+
+#include "compiled_rule.hpp"
+#include "ingress_counters.hpp"
+#include "switchboard/config/rate_limited_log.hpp"
+#include "switchboard/ingress/ingress_sink.hpp"
+
+namespace switchboard::ingress {
+
+class Handoff {
+ public:
+  Handoff(const std::vector<CompiledRule>& rules, IngressSink& sink, std::size_t max_in_flight);
+
+  void take(std::size_t rule, const IngressMessage& message);
+  const IngressCounters& counters() const noexcept { return shared_->counters; }
+
+ private:
+  // What a completion may need after the Handoff is gone.
+  struct Shared {
+    explicit Shared(std::vector<std::string> rule_names)
+        : counters(rule_names), names(std::move(rule_names)) {}
+    IngressCounters counters;
+    std::vector<std::unique_ptr<config::RateLimitedLog>> logs;  // one per rule
+    std::vector<std::string> names;
+  };
+  const std::vector<CompiledRule>& rules_;
+  IngressSink& sink_;
+  std::size_t max_in_flight_;
+  std::shared_ptr<Shared> shared_;
+};
+
+}  // namespace switchboard::ingress

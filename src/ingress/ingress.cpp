@@ -1,0 +1,135 @@
+// The ingress facade: compiles the rules, groups the Redis rules by server into sources, and
+// runs them on the "sb-ingress" thread.
+#include "switchboard/ingress/ingress.hpp"
+
+#include <pthread.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <future>
+#include <stdexcept>
+#include <thread>
+
+#include "compiled_rule.hpp"
+#include "handoff.hpp"
+#include "redis_source.hpp"
+#include "redis_url.hpp"
+
+namespace switchboard::ingress {
+namespace {
+
+namespace asio = boost::asio;
+using engine::redis::RedisEndpoint;
+
+// The server a Redis rule consumes: its own url, else ingress_redis_url, else the engine's
+// first shard (backends publish to one server).
+RedisEndpoint redis_server(const config::Config& c, const config::IngressRuleConfig& rule) {
+  const std::string& url = !rule.url.empty() ? rule.url : c.ingress_redis_url;
+  const auto resolved =
+      url.empty() ? engine::redis::resolve_redis_shards(c.redis_url, c.redis_host,
+                                                        c.redis_password,
+                                                        static_cast<int>(c.redis_database))
+                  : engine::redis::resolve_redis_shards(url, "", c.redis_password,
+                                                        static_cast<int>(c.redis_database));
+  if (!resolved.ok()) {
+    throw std::invalid_argument("ingress rule " + rule.name + ": " + resolved.error);
+  }
+  return resolved.shards.front();
+}
+
+class NoIngress final : public Ingress {
+ public:
+  void start() override {}
+  void stop() override {}
+  std::vector<engine::BackendHealth> health() const override { return {}; }
+  void write_metrics(engine::MetricsSink&) const override {}
+};
+
+class BrokerIngress final : public Ingress {
+ public:
+  BrokerIngress(const config::Config& c, IngressSink& sink) {
+    for (const auto& rule : c.ingress) rules_.emplace_back(rule, c.ingress_max_message_size);
+    handoff_ = std::make_unique<Handoff>(rules_, sink, c.ingress_max_in_flight);
+    for (std::size_t i = 0; i < rules_.size(); ++i) {
+      const auto& rule = rules_[i].config();
+      RedisIngressSource& source = source_for(redis_server(c, rule), c.redis_command_timeout);
+      source.add(i, rule.channels, rule.patterns);
+    }
+  }
+  ~BrokerIngress() override { stop(); }
+
+  void start() override {
+    if (thread_.joinable()) return;
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "sb-ingress");
+      io_.run();
+    });
+    asio::post(io_, [this] {
+      for (auto& s : sources_) s->start();
+    });
+  }
+
+  void stop() override {
+    if (!thread_.joinable()) return;
+    std::promise<void> stopped;
+    asio::post(io_, [this, &stopped] {
+      for (auto& s : sources_) s->stop();
+      stopped.set_value();
+    });
+    stopped.get_future().wait();
+    work_.reset();
+    io_.stop();
+    thread_.join();
+  }
+
+  std::vector<engine::BackendHealth> health() const override {
+    std::vector<engine::BackendHealth> out;
+    for (const auto& s : sources_) out.push_back(s->health());
+    return out;
+  }
+
+  void write_metrics(engine::MetricsSink& sink) const override {
+    handoff_->counters().write_metrics(sink);
+    using Type = engine::MetricsSink::Type;
+    sink.family("switchboard_ingress_source_up", Type::gauge,
+                "1 while an ingress source is connected and every subscription confirmed.");
+    for (const auto& s : sources_) {
+      sink.sample("switchboard_ingress_source_up", s->up() ? 1 : 0, {{"source", s->name()}});
+    }
+    sink.family("switchboard_ingress_connects_total", Type::counter,
+                "Successful (re)connections of an ingress source to its broker.");
+    for (const auto& s : sources_) {
+      sink.sample("switchboard_ingress_connects_total", s->connects(), {{"source", s->name()}});
+    }
+  }
+
+ private:
+  RedisIngressSource& source_for(const RedisEndpoint& endpoint,
+                                 std::chrono::milliseconds timeout) {
+    for (std::size_t i = 0; i < endpoints_.size(); ++i) {
+      if (endpoints_[i] == endpoint) return *sources_[i];
+    }
+    endpoints_.push_back(endpoint);
+    sources_.push_back(
+        std::make_unique<RedisIngressSource>(io_.get_executor(), endpoint, timeout, *handoff_));
+    return *sources_.back();
+  }
+
+  std::vector<CompiledRule> rules_;
+  std::unique_ptr<Handoff> handoff_;
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
+  std::vector<RedisEndpoint> endpoints_;
+  std::vector<std::unique_ptr<RedisIngressSource>> sources_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+std::unique_ptr<Ingress> make_ingress(const config::Config& config, IngressSink& sink) {
+  if (config.ingress.empty()) return std::make_unique<NoIngress>();
+  return std::make_unique<BrokerIngress>(config, sink);
+}
+
+}  // namespace switchboard::ingress

@@ -1,0 +1,213 @@
+// Broker ingress from Redis Pub/Sub (docs/ingress.md): backends PUBLISH to their own Redis
+// channels exactly as they do today and real clients receive the events. Seeds 001 and 002
+// from their example configurations (examples/seeds/), hostile messages refused and counted
+// by reason while good ones still flow, and the ingress server killed and restarted while the
+// node keeps serving (/health degraded, /ready 200, subscriptions restored).
+'use strict';
+
+const { describe, test, before, after, afterEach } = require('node:test');
+const assert = require('node:assert/strict');
+const net = require('node:net');
+const path = require('node:path');
+const { Server, Client, eventually } = require('./support');
+const { RedisServer } = require('./redis_support');
+
+const SEEDS = path.join(__dirname, '..', '..', 'examples', 'seeds');
+
+// PUBLISH as a backend does, over its own connection (redis-cli cannot take a 300 KB
+// argument): resolves with the number of receivers Redis reports.
+function publish(redis, channel, message) {
+  return new Promise((resolve, reject) => {
+    const parts = ['PUBLISH', channel, message].map((s) => Buffer.from(s));
+    const head = Buffer.from(`*${parts.length}\r\n`);
+    const body = parts.flatMap((b) => [Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n')]);
+    const socket = net.connect(redis.port, '127.0.0.1', () => socket.end(Buffer.concat([head, ...body])));
+    let reply = '';
+    socket.on('data', (d) => { reply += d.toString(); });
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const m = reply.match(/^:(\d+)\r\n/);
+      if (m) resolve(Number(m[1])); else reject(new Error(`PUBLISH answered ${JSON.stringify(reply)}`));
+    });
+  });
+}
+
+// PUBLISH until one subscriber (the node's ingress connection) received it: the ingress
+// subscribes asynchronously after start, and Redis does not keep messages for later.
+async function publishReceived(redis, channel, message, receivers = 1) {
+  await eventually(async () => {
+    const n = Number(await redis.cli('PUBSUB', 'NUMPAT')) + Number(
+      (await redis.cli('PUBSUB', 'NUMSUB', channel)).split('\n')[1] || 0);
+    assert.ok(n >= receivers, `${n} subscriber(s) on ${channel}`);
+  }, { what: `ingress subscribed to ${channel}`, timeoutMs: 10000 });
+  const got = await publish(redis, channel, message);
+  assert.ok(got >= 1, `PUBLISH ${channel} reached ${got} subscriber(s)`);
+}
+
+async function metric(server, name, labels) {
+  const text = (await server.get('/metrics')).text;
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(',');
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${want}}`));
+  assert.ok(line, `${name}{${want}} missing from /metrics`);
+  return Number(line.split(' ').pop());
+}
+
+describe('seed 001: ws:conv:<id> and ws:user:<id> by the built-in rules', () => {
+  let redis;
+  let server;
+  before(async () => {
+    redis = await RedisServer.start();
+    server = await Server.start({
+      args: ['--config', path.join(SEEDS, '001.toml'), '--redis-host', `127.0.0.1:${redis.port}`,
+        '--redis-prefix', 'e2e-ingress-001:'],
+    });
+  });
+  after(async () => { await Client.closeAll(); await server.stop(); await redis.stop(); });
+  afterEach(() => Client.closeAll());
+
+  test('a conversation event reaches the clients subscribed by conversation_ids', async () => {
+    const c = await Client.authed(server, 'u-001');
+    c.send({ type: 'subscribe', payload: { conversation_ids: ['conv-uuid-1'] } });
+    await c.next('subscribed');
+    const other = await Client.authed(server, 'u-other');
+    const event = '{"type":"message.new","payload":{"conversation_id":"conv-uuid-1","message":{"id":"msg-uuid"}}}';
+    await publishReceived(redis, 'ws:conv:conv-uuid-1', event);
+    const m = await c.next('message.new');
+    assert.equal(m.channel, 'conv:conv-uuid-1');
+    assert.deepEqual(m.payload, { conversation_id: 'conv-uuid-1', message: { id: 'msg-uuid' } });
+    assert.equal(m.offset, 1);
+    assert.equal(typeof m.epoch, 'string');
+    await other.expectNone('message.new');
+  });
+
+  test('a user event reaches every connection of that user and nobody else', async () => {
+    const a = await Client.authed(server, 'u-two');
+    const b = await Client.authed(server, 'u-two');
+    const other = await Client.authed(server, 'u-three');
+    await publishReceived(redis, 'ws:user:u-two', '{"type":"conversation.created","payload":{"id":"c7"}}');
+    for (const c of [a, b]) {
+      const m = await c.next('conversation.created');
+      assert.equal(m.channel, 'user:u-two');
+      assert.deepEqual(m.payload, { id: 'c7' });
+    }
+    await other.expectNone('conversation.created');
+    assert.equal(await metric(server, 'switchboard_ingress_delivered_total', { rule: 'default-users' }), 1);
+  });
+});
+
+describe('seed 002: notifications, user-status, feature-status from its config', () => {
+  let redis;
+  let server;
+  before(async () => {
+    redis = await RedisServer.start();
+    server = await Server.start({
+      args: ['--config', path.join(SEEDS, '002.toml'), '--redis-url', redis.url,
+        '--redis-prefix', 'e2e-ingress-002:'],
+    });
+  });
+  after(async () => { await Client.closeAll(); await server.stop(); await redis.stop(); });
+  afterEach(() => Client.closeAll());
+
+  test('a notification with a numeric user_id reaches that user, the message as payload', async () => {
+    const user = await Client.authed(server, '42');
+    const other = await Client.authed(server, '43');
+    const body = '{"created_at":"2024-01-15T10:30:00Z","data":null,"id":9,"message":"Hi","title":"T","type":"system","user_id":42}';
+    await publishReceived(redis, 'notifications', body);
+    const m = await user.next('notification-received');
+    assert.equal(m.channel, 'user:42');
+    assert.deepEqual(m.payload, JSON.parse(body));
+    await other.expectNone('notification-received');
+  });
+
+  test('user-status and feature-status reach every client as their events', async () => {
+    const a = await Client.authed(server, '1');
+    const b = await Client.authed(server, '2');
+    const status = '{"last_seen":"2024-01-15T10:30:00Z","status":"online","user_id":42}';
+    const feature = '{"feature_id":5,"new_owner_id":2,"old_owner_id":1}';
+    await publishReceived(redis, 'user-status', status);
+    await publishReceived(redis, 'feature-status', feature);
+    for (const c of [a, b]) {
+      const s = await c.next('user-status-changed');
+      assert.deepEqual(s, { type: 'user-status-changed', payload: JSON.parse(status) });
+      const f = await c.next('feature-status-changed');
+      assert.deepEqual(f.payload, JSON.parse(feature));
+    }
+  });
+
+  test('hostile messages are refused and counted by reason; the good ones all arrive', async () => {
+    const user = await Client.authed(server, '77');
+    const received = [];
+    const bad = [
+      ['not json', 'not_json'],
+      [`{"user_id":77,"pad":"${'x'.repeat(300 * 1024)}"}`, 'too_large'],
+      ['{"id":1}', 'missing_field'],
+      ['{"user_id":4.5}', 'bad_field'],
+      ['{"user_id":"a\\u0001"}', 'bad_target'],
+    ];
+    const before_ = {};
+    for (const [, reason] of bad) {
+      before_[reason] = await metric(server, 'switchboard_ingress_rejected_total', { rule: 'notifications', reason });
+    }
+    await publishReceived(redis, 'notifications', '{"user_id":77,"n":-1}');
+    received.push((await user.next('notification-received')).payload.n);
+    const rounds = 20;
+    for (let i = 0; i < rounds; i++) {
+      for (const [body] of bad) await publish(redis, 'notifications', body);
+      await publish(redis, 'notifications', `{"user_id":77,"n":${i}}`);
+    }
+    for (let i = 0; i < rounds; i++) received.push((await user.next('notification-received')).payload.n);
+    assert.deepEqual(received, [-1, ...Array.from({ length: rounds }, (_, i) => i)]);
+    for (const [, reason] of bad) {
+      await eventually(async () => assert.equal(
+        await metric(server, 'switchboard_ingress_rejected_total', { rule: 'notifications', reason }),
+        before_[reason] + rounds, reason));
+    }
+    // The node still serves: a client connects and the API answers.
+    assert.equal((await server.get('/ready')).status, 200);
+  });
+});
+
+describe('an ingress Redis of its own, killed and restarted (memory engine)', () => {
+  let redis;
+  let server;
+  before(async () => {
+    redis = await RedisServer.start();
+    server = await Server.start({
+      args: ['--ingress-redis-url', redis.url, '--public-channels', 'conv:*'],
+    });
+  });
+  after(async () => { await Client.closeAll(); await server.stop(); await redis.stop(); });
+  afterEach(() => Client.closeAll());
+
+  test('down: /health degraded, /ready 200; up again: resubscribed and delivering', async () => {
+    const c = await Client.authed(server, 'u-r');
+    c.send({ type: 'subscribe', payload: { conversation_ids: ['r1'] } });
+    await c.next('subscribed');
+    await publishReceived(redis, 'ws:conv:r1', '{"type":"message.new","payload":{"n":1}}');
+    assert.deepEqual((await c.next('message.new')).payload, { n: 1 });
+    const source = `ingress redis 127.0.0.1:${redis.port}`;
+    assert.equal(await metric(server, 'switchboard_ingress_connects_total', { source }), 1);
+
+    await redis.kill();
+    await eventually(async () => {
+      const health = (await server.get('/health')).json;
+      assert.equal(health.status, 'degraded');
+      const dep = health.dependencies.find((d) => d.name === source);
+      assert.equal(dep.status, 'down');
+      assert.equal(dep.required, false);
+    }, { what: '/health degraded', timeoutMs: 10000 });
+    assert.equal((await server.get('/ready')).status, 200);
+    assert.equal(await metric(server, 'switchboard_ingress_source_up', { source }), 0);
+    // The node serves its clients meanwhile: the server API still publishes.
+    const res = await server.api('POST', '/api/publish', { channel: 'conv:r1', type: 'message.new', payload: { n: 2 } });
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual((await c.next('message.new')).payload, { n: 2 });
+
+    await redis.restart();
+    await eventually(async () => assert.equal((await server.get('/health')).json.status, 'ok'),
+      { what: '/health ok again', timeoutMs: 15000 });
+    assert.equal(await metric(server, 'switchboard_ingress_connects_total', { source }), 2);
+    await publishReceived(redis, 'ws:conv:r1', '{"type":"message.new","payload":{"n":3}}');
+    assert.deepEqual((await c.next('message.new')).payload, { n: 3 });
+  });
+});

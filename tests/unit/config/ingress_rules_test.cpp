@@ -1,0 +1,204 @@
+// [[ingress]] tables: what a rule reads into, the defaults (seed 001's rules), and every
+// refusal with exit 2 naming the rule, the file line and the field.
+#include "load_harness.hpp"
+
+namespace switchboard::config::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST_F(LoadTest, IngressRulesAreRead) {
+  const std::string path = write_file("seed002.toml",
+                                      "redis_url = \"redis://127.0.0.1:6390\"\n"
+                                      "[[ingress]]\n"
+                                      "name = \"notifications\"\n"
+                                      "source = \"redis\"\n"
+                                      "channels = [\"notifications\"]\n"
+                                      "target = \"user\"\n"
+                                      "user_field = \"user_id\"\n"
+                                      "event = \"notification-received\"\n"
+                                      "[[ingress]]\n"
+                                      "source = \"redis\"\n"
+                                      "patterns = [\"posts:*\"]\n"
+                                      "target = \"all\"\n"
+                                      "format = \"raw\"\n"
+                                      "consumers = \"every\"\n"
+                                      "dedupe_window = \"5s\"\n");
+  const auto result = run_load({"--config", path});
+  ASSERT_TRUE(result.config) << result.message;
+  const auto& rules = result.config->ingress;
+  ASSERT_EQ(rules.size(), 2u);
+  EXPECT_EQ(rules[0].name, "notifications");
+  EXPECT_EQ(rules[0].location, path + ":2");
+  EXPECT_EQ(rules[0].channels, std::vector<std::string>{"notifications"});
+  EXPECT_EQ(rules[0].target, IngressTargetKind::user);
+  EXPECT_EQ(rules[0].user, "{user_id}");
+  EXPECT_EQ(rules[0].event, "notification-received");
+  EXPECT_EQ(rules[0].format, IngressFormat::envelope);
+  // Unset: one consumer on a shared (Redis) engine, with the 2 s window.
+  EXPECT_EQ(rules[0].consumers, IngressConsumers::one);
+  EXPECT_EQ(rules[0].dedupe_window, 2s);
+  EXPECT_EQ(rules[1].name, "ingress[1]");
+  EXPECT_EQ(rules[1].patterns, std::vector<std::string>{"posts:*"});
+  EXPECT_EQ(rules[1].target, IngressTargetKind::all);
+  EXPECT_EQ(rules[1].format, IngressFormat::raw);
+  EXPECT_EQ(rules[1].consumers, IngressConsumers::every);
+  EXPECT_EQ(rules[1].dedupe_window, 5s);
+}
+
+TEST_F(LoadTest, IngressConsumersDefaultToEveryOnTheMemoryEngine) {
+  const std::string path = write_file("mem.toml",
+                                      "ingress_redis_url = \"redis://127.0.0.1:6390\"\n"
+                                      "[[ingress]]\n"
+                                      "source = \"redis\"\n"
+                                      "channels = [\"news\"]\n"
+                                      "target = \"channel\"\n"
+                                      "channel = \"news\"\n");
+  const auto result = run_load({"--config", path});
+  ASSERT_TRUE(result.config) << result.message;
+  EXPECT_EQ(result.config->ingress.at(0).consumers, IngressConsumers::every);
+}
+
+TEST_F(LoadTest, IngressDefaultsAreSeed001sRulesWhenRedisIsConfigured) {
+  auto result = run_load({"--redis-host", "127.0.0.1:6390"});
+  ASSERT_TRUE(result.config) << result.message;
+  const auto& rules = result.config->ingress;
+  ASSERT_EQ(rules.size(), 2u);
+  EXPECT_EQ(rules[0].patterns, std::vector<std::string>{"ws:conv:*"});
+  EXPECT_EQ(rules[0].target, IngressTargetKind::channel);
+  EXPECT_EQ(rules[0].channel, "conv:{1}");
+  EXPECT_EQ(rules[1].patterns, std::vector<std::string>{"ws:user:*"});
+  EXPECT_EQ(rules[1].target, IngressTargetKind::user);
+  EXPECT_EQ(rules[1].user, "{1}");
+  // Off, or without any Redis address: no rule.
+  result = run_load({"--redis-host", "127.0.0.1:6390", "--ingress-defaults=false"});
+  ASSERT_TRUE(result.config) << result.message;
+  EXPECT_TRUE(result.config->ingress.empty());
+  result = run_load({});
+  ASSERT_TRUE(result.config) << result.message;
+  EXPECT_TRUE(result.config->ingress.empty());
+  // A rule in the file replaces the defaults.
+  const std::string path = write_file("one.toml",
+                                      "[[ingress]]\n"
+                                      "source = \"redis\"\n"
+                                      "channels = [\"news\"]\n"
+                                      "target = \"all\"\n");
+  result = run_load({"--config", path, "--redis-host", "127.0.0.1:6390"});
+  ASSERT_TRUE(result.config) << result.message;
+  EXPECT_EQ(result.config->ingress.size(), 1u);
+}
+
+struct Refusal {
+  const char* rule;       // the [[ingress]] body
+  const char* expected;   // a part of the message
+};
+
+class IngressRefusalTest : public LoadTest, public ::testing::WithParamInterface<Refusal> {};
+
+TEST_P(IngressRefusalTest, ExitsWith2NamingRuleLineAndField) {
+  const std::string path =
+      write_file("bad.toml", std::string("redis_url = \"redis://127.0.0.1:6390\"\n"
+                                         "\n[[ingress]]\nname = \"r\"\n") +
+                                 GetParam().rule);
+  const auto result = run_load({"--config", path});
+  EXPECT_FALSE(result.config);
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.message.find("ingress rule 'r' (" + path + ":3)"), std::string::npos)
+      << result.message;
+  EXPECT_NE(result.message.find(GetParam().expected), std::string::npos) << result.message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Rules, IngressRefusalTest,
+    ::testing::Values(
+        Refusal{"source = \"redis\"\nchannels = [\"a\"]\n", "target is required"},
+        Refusal{"channels = [\"a\"]\ntarget = \"all\"\n", "source is required"},
+        Refusal{"source = \"kafka\"\nchannels = [\"a\"]\ntarget = \"all\"\n",
+                "source 'kafka' is not one of: redis"},
+        Refusal{"source = \"rabbitmq\"\ntarget = \"all\"\n", "not available in this version"},
+        Refusal{"source = \"redis\"\ntarget = \"all\"\n", "channels or patterns is required"},
+        Refusal{"source = \"redis\"\nchannels = []\ntarget = \"all\"\n",
+                "channels must be a non-empty array"},
+        Refusal{"source = \"redis\"\nchannels = [\"a\"]\ntarget = \"all\"\nqueue = \"q\"\n",
+                "queue is not a field of an ingress rule"},
+        Refusal{"source = \"redis\"\nchannels = [\"a\"]\ntarget = \"room\"\n",
+                "target 'room' is not one of: channel, user, all"},
+        Refusal{"source = \"redis\"\nchannels = [\"a\"]\ntarget = \"channel\"\n",
+                "channel is required with target = \"channel\""},
+        Refusal{"source = \"redis\"\nchannels = [\"a\"]\ntarget = \"user\"\n",
+                "user or user_field is required"},
+        Refusal{"source = \"redis\"\nchannels = [\"a\"]\ntarget = \"user\"\nuser = \"{1}\"\n"
+                "user_field = \"id\"\n",
+                "user_field and user exclude each other"},
+        Refusal{"source = \"redis\"\npatterns = [\"ws:*\"]\ntarget = \"channel\"\n"
+                "channel = \"conv:{2}\"\n",
+                "uses {2}, but its patterns have only 1 wildcard(s)"},
+        Refusal{"source = \"redis\"\nchannels = [\"a\"]\ntarget = \"channel\"\n"
+                "channel = \"c:{1}\"\n",
+                "the rule's channels capture nothing"},
+        Refusal{"source = \"redis\"\npatterns = [\"ws:*\"]\ntarget = \"channel\"\n"
+                "channel = \"c:{1\"\n",
+                "unclosed '{'"},
+        Refusal{"source = \"redis\"\npatterns = [\"ws:[ab\"]\ntarget = \"all\"\n",
+                "unclosed '['"},
+        Refusal{"source = \"redis\"\npatterns = [\"ws:*\"]\ntarget = \"channel\"\n"
+                "channel = \"c:{a..b}\"\n",
+                "is neither a capture"},
+        Refusal{"source = \"redis\"\nchannels = [\"a\"]\ntarget = \"all\"\nrequires_ack = true\n",
+                "requires_ack needs target"},
+        Refusal{"source = \"redis\"\nchannels = [\"a\"]\ntarget = \"user\"\nuser = \"u\"\n"
+                "format = \"raw\"\nrequires_ack = true\n",
+                "requires_ack needs format = \"envelope\""},
+        Refusal{"source = \"redis\"\nchannels = [\"a\"]\ntarget = \"all\"\nformat = \"raw\"\n"
+                "event = \"e\"\n",
+                "event has no effect with format = \"raw\""},
+        Refusal{"source = \"redis\"\nchannels = [\"a\"]\ntarget = \"all\"\n"
+                "dedupe_window = \"2 days\"\n",
+                "dedupe_window must be a duration"},
+        Refusal{"source = \"redis\"\nchannels = [\"a\"]\ntarget = \"all\"\n"
+                "url = \"http://x\"\n",
+                "url: "},
+        // The engine's own Pub/Sub channels (switchboard:c:<channel>) would loop forever.
+        Refusal{"source = \"redis\"\npatterns = [\"switchboard:*\"]\ntarget = \"all\"\n",
+                "matches the engine's own channels"}));
+
+TEST_F(LoadTest, IngressRuleNamesAreUnique) {
+  const std::string path = write_file("twice.toml",
+                                      "redis_url = \"redis://127.0.0.1:6390\"\n"
+                                      "[[ingress]]\nname = \"x\"\nsource = \"redis\"\n"
+                                      "channels = [\"a\"]\ntarget = \"all\"\n"
+                                      "[[ingress]]\nname = \"x\"\nsource = \"redis\"\n"
+                                      "channels = [\"b\"]\ntarget = \"all\"\n");
+  const auto result = run_load({"--config", path});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.message.find("name 'x' is used by another rule"), std::string::npos)
+      << result.message;
+}
+
+TEST_F(LoadTest, IngressRedisRuleNeedsAnAddress) {
+  const std::string path = write_file("noaddr.toml",
+                                      "[[ingress]]\nsource = \"redis\"\n"
+                                      "channels = [\"a\"]\ntarget = \"all\"\n");
+  const auto result = run_load({"--config", path});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.message.find("needs a Redis address"), std::string::npos) << result.message;
+}
+
+TEST_F(LoadTest, IngressMustBeAnArrayOfTables) {
+  const std::string path = write_file("flat.toml", "ingress = \"redis\"\n");
+  const auto result = run_load({"--config", path});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.message.find("write each rule as [[ingress]]"), std::string::npos)
+      << result.message;
+}
+
+TEST_F(LoadTest, IngressMessageSizeMustFitTheOutboundQueue) {
+  const auto result =
+      run_load({"--ingress-max-message-size", "1MiB", "--outbound-queue-limit", "1MiB"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.message.find("ingress_max_message_size must stay"), std::string::npos)
+      << result.message;
+}
+
+}  // namespace
+}  // namespace switchboard::config::test

@@ -1,0 +1,84 @@
+// The hand-over to the node: outcomes counted by kind, the in-flight bound, and completions
+// that run after the Handoff is gone.
+#include "handoff.hpp"
+
+#include <gtest/gtest.h>
+
+#include "switchboard/engine/error.hpp"
+
+namespace switchboard::ingress {
+namespace {
+
+// Keeps every delivery and its completion, to finish them when the test says.
+class RecordingSink final : public IngressSink {
+ public:
+  void deliver(IngressDelivery d, Done done) override {
+    deliveries.push_back(std::move(d));
+    pending.push_back(std::move(done));
+  }
+  std::vector<IngressDelivery> deliveries;
+  std::vector<Done> pending;
+};
+
+std::vector<CompiledRule> one_rule() {
+  config::IngressRuleConfig c;
+  c.name = "news";
+  c.channels = {"news"};
+  c.target = config::IngressTargetKind::channel;
+  c.channel = "news";
+  std::vector<CompiledRule> rules;
+  rules.emplace_back(c, 1024);
+  return rules;
+}
+
+TEST(Handoff, CountsEachOutcome) {
+  const auto rules = one_rule();
+  RecordingSink sink;
+  Handoff handoff(rules, sink, 100);
+  for (int i = 0; i < 5; ++i) handoff.take(0, {"news", "", R"({"n":1})"});
+  handoff.take(0, {"news", "", "not json"});
+  ASSERT_EQ(sink.pending.size(), 5u);
+  EXPECT_EQ(sink.deliveries[0].name, "news");
+  EXPECT_EQ(handoff.counters().in_flight(), 5u);
+  sink.pending[0]({}, false);
+  sink.pending[1]({}, true);
+  sink.pending[2](engine::EngineErrc::unavailable, false);
+  sink.pending[3](IngressErrc::bad_target, false);
+  const auto s = handoff.counters().rule(0);
+  EXPECT_EQ(s.received, 6u);
+  EXPECT_EQ(s.delivered, 1u);
+  EXPECT_EQ(s.deduplicated, 1u);
+  EXPECT_EQ(s.dropped[static_cast<std::size_t>(DropReason::publish_failed)], 1u);
+  EXPECT_EQ(s.rejected[static_cast<std::size_t>(RejectReason::bad_target)], 1u);
+  EXPECT_EQ(s.rejected[static_cast<std::size_t>(RejectReason::not_json)], 1u);
+  EXPECT_EQ(handoff.counters().in_flight(), 1u);
+  sink.pending[4]({}, false);
+}
+
+TEST(Handoff, MoreThanTheBoundInFlightIsDroppedAsOverloaded) {
+  const auto rules = one_rule();
+  RecordingSink sink;
+  Handoff handoff(rules, sink, 2);
+  for (int i = 0; i < 3; ++i) handoff.take(0, {"news", "", "{}"});
+  EXPECT_EQ(sink.pending.size(), 2u);
+  EXPECT_EQ(handoff.counters().rule(0).dropped[static_cast<std::size_t>(DropReason::overloaded)],
+            1u);
+  sink.pending[0]({}, false);  // room again
+  handoff.take(0, {"news", "", "{}"});
+  EXPECT_EQ(sink.pending.size(), 3u);
+  sink.pending[1]({}, false);
+  sink.pending[2]({}, false);
+}
+
+TEST(Handoff, CompletionsMayOutliveIt) {
+  const auto rules = one_rule();
+  RecordingSink sink;
+  {
+    Handoff handoff(rules, sink, 10);
+    handoff.take(0, {"news", "", "{}"});
+  }
+  sink.pending[0](engine::EngineErrc::timeout, false);  // no use after free (ASan)
+}
+
+}  // namespace
+}  // namespace switchboard::ingress
