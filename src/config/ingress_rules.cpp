@@ -14,7 +14,8 @@ namespace {
 // The fields a rule may set, in the order docs/ingress.md lists them.
 constexpr std::string_view kFields[] = {
     "name",  "source",  "url",   "channels", "patterns",     "target",    "channel", "user",
-    "user_field", "event", "format", "requires_ack", "consumers", "dedupe_window"};
+    "user_field", "event", "format", "requires_ack", "consumers", "dedupe_window",
+    "batch_interval"};
 
 // One [[ingress]] table being read: the rule, and where its problems are reported.
 class RuleReader {
@@ -35,7 +36,7 @@ class RuleReader {
       if (std::find(std::begin(kFields), std::end(kFields), key.str()) == std::end(kFields)) {
         fail(key.str(), "is not a field of an ingress rule (fields: name, source, url, channels, "
                         "patterns, target, channel, user, user_field, event, format, "
-                        "requires_ack, consumers, dedupe_window)");
+                        "requires_ack, consumers, dedupe_window, batch_interval)");
       }
     }
     read_source();
@@ -48,7 +49,12 @@ class RuleReader {
     read_format();
     rule_.requires_ack = flag("requires_ack").value_or(false);
     read_consumers();
-    read_dedupe_window();
+    if (auto window = duration("dedupe_window", 24ULL * 3600 * 1000, "24h")) {
+      rule_.dedupe_window = *window;
+    }
+    if (auto interval = duration("batch_interval", 3600ULL * 1000, "1h")) {
+      rule_.batch_interval = *interval;
+    }
     check_subscriptions();
     check_delivery();
     if (failed_) return std::nullopt;
@@ -160,20 +166,21 @@ class RuleReader {
     }
   }
 
-  void read_dedupe_window() {
-    const toml::node* node = table_.get("dedupe_window");
-    if (node == nullptr) return;
+  // A duration field: "5s", "500ms" or an integer of milliseconds, from 0 to `max_ms`.
+  std::optional<std::chrono::milliseconds> duration(std::string_view field, std::uint64_t max_ms,
+                                                    std::string_view max_text) {
+    const toml::node* node = table_.get(field);
+    if (node == nullptr) return std::nullopt;
     std::optional<std::uint64_t> ms;
     if (const auto* s = node->as_string()) ms = parse_duration_ms(s->get());
     if (const auto* i = node->as_integer(); i != nullptr && i->get() >= 0) {
       ms = static_cast<std::uint64_t>(i->get());
     }
-    constexpr std::uint64_t kMaxWindow = 24ULL * 3600 * 1000;
-    if (!ms || *ms > kMaxWindow) {
-      fail("dedupe_window", "must be a duration from 0 to 24h, e.g. \"2s\"");
-      return;
+    if (!ms || *ms > max_ms) {
+      fail(field, "must be a duration from 0 to " + std::string(max_text) + ", e.g. \"2s\"");
+      return std::nullopt;
     }
-    rule_.dedupe_window = std::chrono::milliseconds(*ms);
+    return std::chrono::milliseconds(*ms);
   }
 
   // Redis: what to subscribe to, and how many captures each pattern gives the templates.

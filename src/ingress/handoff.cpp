@@ -30,14 +30,25 @@ std::string excerpt(std::string_view body) {
   return out;
 }
 
+std::vector<std::chrono::milliseconds> intervals_of(const std::vector<CompiledRule>& rules) {
+  std::vector<std::chrono::milliseconds> intervals;
+  for (const auto& r : rules) intervals.push_back(r.config().batch_interval);
+  return intervals;
+}
+
 }  // namespace
 
-Handoff::Handoff(const std::vector<CompiledRule>& rules, IngressSink& sink,
-                 std::size_t max_in_flight)
+Handoff::Handoff(boost::asio::any_io_executor executor, const std::vector<CompiledRule>& rules,
+                 IngressSink& sink, std::size_t max_in_flight)
     : rules_(rules),
       sink_(sink),
       max_in_flight_(max_in_flight),
-      shared_(std::make_shared<Shared>(names_of(rules))) {
+      shared_(std::make_shared<Shared>(names_of(rules))),
+      batcher_(executor, intervals_of(rules),
+               [this](std::size_t rule, std::vector<IngressDelivery> batch) {
+                 shared_->counters.batch(rule);
+                 for (auto& d : batch) hand_over(rule, std::move(d));
+               }) {
   for (std::size_t i = 0; i < rules.size(); ++i) {
     shared_->logs.push_back(std::make_unique<config::RateLimitedLog>());
   }
@@ -66,7 +77,16 @@ void Handoff::take(std::size_t rule, const IngressMessage& message) {
     }
     return;
   }
-  sink_.deliver(std::move(std::get<IngressDelivery>(routed)),
+  auto& delivery = std::get<IngressDelivery>(routed);
+  if (rules_[rule].config().batch_interval.count() > 0) {
+    batcher_.hold(rule, std::move(delivery));
+  } else {
+    hand_over(rule, std::move(delivery));
+  }
+}
+
+void Handoff::hand_over(std::size_t rule, IngressDelivery delivery) {
+  sink_.deliver(std::move(delivery),
                 [shared = shared_, rule](std::error_code ec, bool duplicate) {
                   IngressCounters& c = shared->counters;
                   c.release_in_flight();

@@ -1,14 +1,20 @@
 #pragma once
 // Handoff: from a source's message to the node. Routes it by its rule, counts the outcome,
-// bounds what is in flight (ingress_max_in_flight) and hands the delivery to the IngressSink;
+// bounds what is in flight (ingress_max_in_flight: held in a batch counts too), holds a
+// batched rule's deliveries for its batch_interval (batcher.hpp) and hands each to the
+// IngressSink;
 // the sink's completion counts delivered, deduplicated or dropped. Rejections and drops are
 // logged at most once a second per rule, with the count and the start of one message.
 //
-// Thread safety: take() on the sources' thread; completions on any thread (they touch only the
-// shared counters and logs, so they may outlive the Handoff).
+// Thread safety: take() and flush() on the sources' thread, the executor's (batch timers run
+// there); completions on any thread (they touch only the shared counters and logs, so they
+// may outlive the Handoff).
 #include <memory>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
+
+#include "batcher.hpp"
 #include "compiled_rule.hpp"
 #include "ingress_counters.hpp"
 #include "switchboard/config/rate_limited_log.hpp"
@@ -18,9 +24,12 @@ namespace switchboard::ingress {
 
 class Handoff {
  public:
-  Handoff(const std::vector<CompiledRule>& rules, IngressSink& sink, std::size_t max_in_flight);
+  Handoff(boost::asio::any_io_executor executor, const std::vector<CompiledRule>& rules,
+          IngressSink& sink, std::size_t max_in_flight);
 
   void take(std::size_t rule, const IngressMessage& message);
+  // Hands over every held batch now (before stopping).
+  void flush() { batcher_.flush(); }
   const IngressCounters& counters() const noexcept { return shared_->counters; }
 
  private:
@@ -32,10 +41,13 @@ class Handoff {
     std::vector<std::unique_ptr<config::RateLimitedLog>> logs;  // one per rule
     std::vector<std::string> names;
   };
+  void hand_over(std::size_t rule, IngressDelivery delivery);
+
   const std::vector<CompiledRule>& rules_;
   IngressSink& sink_;
   std::size_t max_in_flight_;
   std::shared_ptr<Shared> shared_;
+  Batcher batcher_;
 };
 
 }  // namespace switchboard::ingress

@@ -50,7 +50,7 @@ class BrokerIngress final : public Ingress {
  public:
   BrokerIngress(const config::Config& c, IngressSink& sink) {
     for (const auto& rule : c.ingress) rules_.emplace_back(rule, c.ingress_max_message_size);
-    handoff_ = std::make_unique<Handoff>(rules_, sink, c.ingress_max_in_flight);
+    handoff_ = std::make_unique<Handoff>(io_.get_executor(), rules_, sink, c.ingress_max_in_flight);
     for (std::size_t i = 0; i < rules_.size(); ++i) {
       const auto& rule = rules_[i].config();
       RedisIngressSource& source = source_for(redis_server(c, rule), c.redis_command_timeout);
@@ -75,6 +75,7 @@ class BrokerIngress final : public Ingress {
     std::promise<void> stopped;
     asio::post(io_, [this, &stopped] {
       for (auto& s : sources_) s->stop();
+      handoff_->flush();  // held batches go to the node, which still runs
       stopped.set_value();
     });
     stopped.get_future().wait();
@@ -116,10 +117,11 @@ class BrokerIngress final : public Ingress {
     return *sources_.back();
   }
 
-  std::vector<CompiledRule> rules_;
-  std::unique_ptr<Handoff> handoff_;
+  // First: destroyed last, after the timers and connections bound to it.
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
+  std::vector<CompiledRule> rules_;
+  std::unique_ptr<Handoff> handoff_;
   std::vector<RedisEndpoint> endpoints_;
   std::vector<std::unique_ptr<RedisIngressSource>> sources_;
   std::thread thread_;

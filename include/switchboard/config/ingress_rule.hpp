@@ -35,6 +35,9 @@ struct IngressRuleConfig {
   IngressConsumers consumers = IngressConsumers::one;  // resolved from the engine when unset
   bool consumers_set = false;
   std::chrono::milliseconds dedupe_window{2000};       // consumers = one: identical bytes
+  // 0: each message at once; else the rule's messages are held and handed over together,
+  // in order, once per interval (seed 003 processes its queue every 5 s).
+  std::chrono::milliseconds batch_interval{0};
 };
 
 }  // namespace switchboard::config

@@ -23,7 +23,8 @@ TEST_F(LoadTest, IngressRulesAreRead) {
                                       "target = \"all\"\n"
                                       "format = \"raw\"\n"
                                       "consumers = \"every\"\n"
-                                      "dedupe_window = \"5s\"\n");
+                                      "dedupe_window = \"5s\"\n"
+                                      "batch_interval = 5000\n");
   const auto result = run_load({"--config", path});
   ASSERT_TRUE(result.config) << result.message;
   const auto& rules = result.config->ingress;
@@ -44,6 +45,8 @@ TEST_F(LoadTest, IngressRulesAreRead) {
   EXPECT_EQ(rules[1].format, IngressFormat::raw);
   EXPECT_EQ(rules[1].consumers, IngressConsumers::every);
   EXPECT_EQ(rules[1].dedupe_window, 5s);
+  EXPECT_EQ(rules[1].batch_interval, 5s);
+  EXPECT_EQ(rules[0].batch_interval, 0s);
 }
 
 TEST_F(LoadTest, IngressConsumersDefaultToEveryOnTheMemoryEngine) {
@@ -155,6 +158,9 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{"source = \"redis\"\nchannels = [\"a\"]\ntarget = \"all\"\n"
                 "dedupe_window = \"2 days\"\n",
                 "dedupe_window must be a duration"},
+        Refusal{"source = \"redis\"\nchannels = [\"a\"]\ntarget = \"all\"\n"
+                "batch_interval = \"2h\"\n",
+                "batch_interval must be a duration from 0 to 1h"},
         Refusal{"source = \"redis\"\nchannels = [\"a\"]\ntarget = \"all\"\n"
                 "url = \"http://x\"\n",
                 "url: "},

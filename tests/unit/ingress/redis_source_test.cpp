@@ -75,7 +75,7 @@ class RedisSourceTest : public ::testing::Test {
   boost::asio::io_context io_;
   const std::vector<CompiledRule> rules_ = three_rules();
   RecordingSink sink_;
-  Handoff handoff_{rules_, sink_, 100};
+  Handoff handoff_{io_.get_executor(), rules_, sink_, 100};
 };
 
 TEST_F(RedisSourceTest, ChannelsAndPatternsReachTheirRules) {
