@@ -2,7 +2,10 @@
 // (HOME with the Erlang cookie, the database, the logs, an empty plugin list, no config file),
 // a node name of its own (sbtest-<pid>-<n>@localhost), in the foreground as our child — never
 // a system service. Fault tests crash it (SIGKILL), freeze it (SIGSTOP / SIGCONT) and start it
-// again on the same ports with the same database (durable queues survive).
+// again on the same ports with the same database. Durable queues survive a stop(); after a
+// kill(), one declared less than ~2 s before may be gone (Mnesia writes the declaration's commit
+// decision after the declare-ok: docs/ingress-plan.md 3.2), so crash tests declare their queues
+// before a stop() + restart(), or again after the crash.
 //
 // How it is run, and why:
 // - /usr/lib/rabbitmq/bin/rabbitmq-server, not the /usr/sbin wrapper (which switches to the
