@@ -11,3 +11,8 @@ pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 # The Redis engine's client: Debian 12 ships hiredis 0.14.1 (no timers, no TLS, no RESP3; see
 # src/engine/redis/redis_connection.hpp for what that means for us).
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis>=0.14)
+# The broker clients (docs/ingress-plan.md 3.2, 3.3): rabbitmq-c 0.11 (AMQP 0-9-1) and the NATS
+# C client 3.4. Both through pkg-config: Debian's libnats-dev also ships a CMake package
+# (cnats), but it names a libnats_static.a the package does not ship, so find_package fails.
+pkg_check_modules(RABBITMQ REQUIRED IMPORTED_TARGET librabbitmq>=0.11)
+pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats>=3.4)

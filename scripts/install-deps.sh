@@ -11,6 +11,7 @@ packages=(
   libsimdjson-dev libjwt-dev libgtest-dev libgmock-dev googletest libbenchmark-dev
   python3 python3-websockets curl gnuplot-nox procps openssl util-linux
   libhiredis-dev redis-server
+  librabbitmq-dev libnats-dev rabbitmq-server nats-server
 )
 # Node.js: the machine may ship its own build (with npm inside); take Debian's only when absent.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
@@ -24,8 +25,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
-  # redis-server's postinst starts a system Redis service where it can; the tests start their
-  # own private servers (tests/support/redis_server_process.*) and never want one. A
+  # The postinsts of redis-server and rabbitmq-server start a system service where they can;
+  # the tests start their own private servers (tests/support/*_server_process.*) and never
+  # want one (a system RabbitMQ would also hold epmd's port 4369 and the name rabbit@host). A
   # policy-rc.d that answers 101 ("action forbidden") stops invoke-rc.d/deb-systemd-invoke from
   # starting it; one already present (containers ship one) is left as it is.
   policy=/usr/sbin/policy-rc.d; own_policy=0
@@ -37,6 +39,20 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null || status=$?
   [ $own_policy -eq 0 ] || $SUDO rm -f "$policy"
   [ $status -eq 0 ] || exit $status
+  # The policy stops services from starting, not from being enabled: on a systemd machine
+  # the ones just installed would start at the next boot (rabbitmq-server through epmd.socket
+  # too). Disable them, and stop any that a permissive policy let start. Services that were
+  # installed before this run are the machine owner's and are left alone.
+  if [ -d /run/systemd/system ]; then
+    units=()
+    for p in "${missing[@]}"; do
+      case $p in
+        redis-server | nats-server) units+=("$p") ;;
+        rabbitmq-server) units+=(rabbitmq-server epmd.socket epmd.service) ;;
+      esac
+    done
+    [ ${#units[@]} -eq 0 ] || $SUDO systemctl disable --now --quiet "${units[@]}" || true
+  fi
 fi
 
 # Node packages for interoperability tests and benchmark peers (lockfile pinned). A
