@@ -8,9 +8,9 @@ Batcher::Batcher(boost::asio::any_io_executor executor,
   for (auto interval : intervals) rules_.push_back(std::make_unique<Rule>(executor, interval));
 }
 
-void Batcher::hold(std::size_t rule, IngressDelivery delivery) {
+void Batcher::hold(std::size_t rule, Held held) {
   Rule& r = *rules_[rule];
-  r.batch.push_back(std::move(delivery));
+  r.batch.push_back(std::move(held));
   if (r.batch.size() > 1) return;  // the timer runs for this batch already
   r.timer.expires_after(r.interval);
   r.timer.async_wait([this, rule](boost::system::error_code ec) {
@@ -21,7 +21,7 @@ void Batcher::hold(std::size_t rule, IngressDelivery delivery) {
 void Batcher::release(std::size_t rule) {
   Rule& r = *rules_[rule];
   if (r.batch.empty()) return;
-  std::vector<IngressDelivery> batch;
+  std::vector<Held> batch;
   batch.swap(r.batch);
   release_(rule, std::move(batch));
 }

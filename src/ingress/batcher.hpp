@@ -13,19 +13,24 @@
 #include <memory>
 #include <vector>
 
+#include "ingress_source.hpp"
 #include "switchboard/ingress/ingress_sink.hpp"
 
 namespace switchboard::ingress {
 
 class Batcher {
  public:
-  using Release = std::function<void(std::size_t rule, std::vector<IngressDelivery> batch)>;
+  struct Held {
+    IngressDelivery delivery;
+    Settle settle;  // the source's, may be empty
+  };
+  using Release = std::function<void(std::size_t rule, std::vector<Held> batch)>;
 
   // `intervals[rule]`: 0 for a rule that is not batched (hold() must not be called for it).
   Batcher(boost::asio::any_io_executor executor, std::vector<std::chrono::milliseconds> intervals,
           Release release);
 
-  void hold(std::size_t rule, IngressDelivery delivery);
+  void hold(std::size_t rule, Held held);
   void flush();
   std::size_t held() const noexcept;
 
@@ -35,7 +40,7 @@ class Batcher {
         : timer(executor), interval(every) {}
     boost::asio::steady_timer timer;
     std::chrono::milliseconds interval;
-    std::vector<IngressDelivery> batch;
+    std::vector<Held> batch;
   };
   void release(std::size_t rule);
 

@@ -45,16 +45,18 @@ Handoff::Handoff(boost::asio::any_io_executor executor, const std::vector<Compil
       max_in_flight_(max_in_flight),
       shared_(std::make_shared<Shared>(names_of(rules))),
       batcher_(executor, intervals_of(rules),
-               [this](std::size_t rule, std::vector<IngressDelivery> batch) {
+               [this](std::size_t rule, std::vector<Batcher::Held> batch) {
                  shared_->counters.batch(rule);
-                 for (auto& d : batch) hand_over(rule, std::move(d));
+                 for (auto& held : batch) {
+                   hand_over(rule, std::move(held.delivery), std::move(held.settle));
+                 }
                }) {
   for (std::size_t i = 0; i < rules.size(); ++i) {
     shared_->logs.push_back(std::make_unique<config::RateLimitedLog>());
   }
 }
 
-void Handoff::take(std::size_t rule, const IngressMessage& message) {
+void Handoff::take(std::size_t rule, const IngressMessage& message, Settle settle) {
   IngressCounters& counters = shared_->counters;
   counters.received(rule);
   auto routed = rules_[rule].route(message);
@@ -66,38 +68,49 @@ void Handoff::take(std::size_t rule, const IngressMessage& message) {
                    shared_->names[rule], message.subject, reason_name(*reason), n,
                    excerpt(message.body));
     }
+    if (settle) settle(Outcome::rejected);
     return;
   }
   if (!counters.take_in_flight(max_in_flight_)) {
-    counters.dropped(rule, DropReason::overloaded);
+    if (!settle) counters.dropped(rule, DropReason::overloaded);  // else handed over again
     if (const auto n = shared_->logs[rule]->occurred()) {
-      spdlog::warn("ingress rule '{}': {} messages in flight to the engine, dropping ({} refused "
-                   "or dropped since the last report)",
+      spdlog::warn("ingress rule '{}': {} messages in flight to the engine, not taking more ({} "
+                   "refused or dropped since the last report)",
                    shared_->names[rule], max_in_flight_, n);
     }
+    if (settle) settle(Outcome::failed);
     return;
   }
   auto& delivery = std::get<IngressDelivery>(routed);
   if (rules_[rule].config().batch_interval.count() > 0) {
-    batcher_.hold(rule, std::move(delivery));
+    batcher_.hold(rule, Batcher::Held{std::move(delivery), std::move(settle)});
   } else {
-    hand_over(rule, std::move(delivery));
+    hand_over(rule, std::move(delivery), std::move(settle));
   }
 }
 
-void Handoff::hand_over(std::size_t rule, IngressDelivery delivery) {
+void Handoff::hand_over(std::size_t rule, IngressDelivery delivery, Settle settle) {
   sink_.deliver(std::move(delivery),
-                [shared = shared_, rule](std::error_code ec, bool duplicate) {
+                [shared = shared_, rule, settle = std::move(settle)](std::error_code ec,
+                                                                     bool duplicate) {
                   IngressCounters& c = shared->counters;
                   c.release_in_flight();
                   if (!ec) {
                     duplicate ? c.deduplicated(rule) : c.delivered(rule);
+                    if (settle) settle(Outcome::delivered);
                     return;
                   }
                   if (ec == IngressErrc::bad_target) {
                     c.rejected(rule, RejectReason::bad_target);
+                    if (settle) settle(Outcome::rejected);
                   } else {
-                    c.dropped(rule, DropReason::publish_failed);
+                    // A source that acknowledges hands it over again: counted as dropped only
+                    // by a source that cannot (Redis).
+                    if (settle) {
+                      settle(Outcome::failed);
+                    } else {
+                      c.dropped(rule, DropReason::publish_failed);
+                    }
                   }
                   if (const auto n = shared->logs[rule]->occurred()) {
                     spdlog::warn("ingress rule '{}': a message was not delivered ({}; {} refused "

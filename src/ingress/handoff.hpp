@@ -16,6 +16,7 @@
 
 #include "batcher.hpp"
 #include "compiled_rule.hpp"
+#include "ingress_source.hpp"
 #include "ingress_counters.hpp"
 #include "switchboard/config/rate_limited_log.hpp"
 #include "switchboard/ingress/ingress_sink.hpp"
@@ -27,7 +28,8 @@ class Handoff {
   Handoff(boost::asio::any_io_executor executor, const std::vector<CompiledRule>& rules,
           IngressSink& sink, std::size_t max_in_flight);
 
-  void take(std::size_t rule, const IngressMessage& message);
+  // `settle` may be empty (Redis Pub/Sub: at most once, nothing to acknowledge).
+  void take(std::size_t rule, const IngressMessage& message, Settle settle = {});
   // Hands over every held batch now (before stopping).
   void flush() { batcher_.flush(); }
   const IngressCounters& counters() const noexcept { return shared_->counters; }
@@ -41,7 +43,7 @@ class Handoff {
     std::vector<std::unique_ptr<config::RateLimitedLog>> logs;  // one per rule
     std::vector<std::string> names;
   };
-  void hand_over(std::size_t rule, IngressDelivery delivery);
+  void hand_over(std::size_t rule, IngressDelivery delivery, Settle settle);
 
   const std::vector<CompiledRule>& rules_;
   IngressSink& sink_;

@@ -53,8 +53,8 @@ class BrokerIngress final : public Ingress {
     handoff_ = std::make_unique<Handoff>(io_.get_executor(), rules_, sink, c.ingress_max_in_flight);
     for (std::size_t i = 0; i < rules_.size(); ++i) {
       const auto& rule = rules_[i].config();
-      RedisIngressSource& source = source_for(redis_server(c, rule), c.redis_command_timeout);
-      source.add(i, rule.channels, rule.patterns);
+      redis_source_for(redis_server(c, rule), c.redis_command_timeout)
+          .add(i, rule.channels, rule.patterns);
     }
   }
   ~BrokerIngress() override { stop(); }
@@ -106,15 +106,17 @@ class BrokerIngress final : public Ingress {
   }
 
  private:
-  RedisIngressSource& source_for(const RedisEndpoint& endpoint,
-                                 std::chrono::milliseconds timeout) {
-    for (std::size_t i = 0; i < endpoints_.size(); ++i) {
-      if (endpoints_[i] == endpoint) return *sources_[i];
+  // One source per Redis server, whatever the number of rules consuming it.
+  RedisIngressSource& redis_source_for(const RedisEndpoint& endpoint,
+                                       std::chrono::milliseconds timeout) {
+    for (auto& [e, source] : redis_sources_) {
+      if (e == endpoint) return *source;
     }
-    endpoints_.push_back(endpoint);
-    sources_.push_back(
-        std::make_unique<RedisIngressSource>(io_.get_executor(), endpoint, timeout, *handoff_));
-    return *sources_.back();
+    auto source =
+        std::make_unique<RedisIngressSource>(io_.get_executor(), endpoint, timeout, *handoff_);
+    redis_sources_.emplace_back(endpoint, source.get());
+    sources_.push_back(std::move(source));
+    return *redis_sources_.back().second;
   }
 
   // First: destroyed last, after the timers and connections bound to it.
@@ -122,8 +124,8 @@ class BrokerIngress final : public Ingress {
   asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
   std::vector<CompiledRule> rules_;
   std::unique_ptr<Handoff> handoff_;
-  std::vector<RedisEndpoint> endpoints_;
-  std::vector<std::unique_ptr<RedisIngressSource>> sources_;
+  std::vector<std::unique_ptr<IngressSource>> sources_;
+  std::vector<std::pair<RedisEndpoint, RedisIngressSource*>> redis_sources_;
   std::thread thread_;
 };
 

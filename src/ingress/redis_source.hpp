@@ -21,28 +21,31 @@
 #include <vector>
 
 #include "handoff.hpp"
+#include "ingress_source.hpp"
 #include "redis_endpoint.hpp"
 #include "redis_subscriber.hpp"
 #include "switchboard/engine/engine.hpp"
 
 namespace switchboard::ingress {
 
-class RedisIngressSource {
+class RedisIngressSource final : public IngressSource {
  public:
   RedisIngressSource(boost::asio::any_io_executor executor, engine::redis::RedisEndpoint endpoint,
                      std::chrono::milliseconds command_timeout, Handoff& handoff);
-  ~RedisIngressSource();
+  ~RedisIngressSource() override;
 
   // Before start(): rule `rule` consumes these channels and patterns.
   void add(std::size_t rule, const std::vector<std::string>& channels,
            const std::vector<std::string>& patterns);
-  void start();
-  void stop();  // idempotent; nothing is handed over afterwards
+  void start() override;
+  void stop() override;
 
-  const std::string& name() const noexcept { return name_; }
-  engine::BackendHealth health() const;
-  bool up() const noexcept { return up_.load(std::memory_order_relaxed); }
-  std::uint64_t connects() const noexcept { return counters_->connection.connects.value(); }
+  const std::string& name() const noexcept override { return name_; }
+  engine::BackendHealth health() const override;
+  bool up() const noexcept override { return up_.load(std::memory_order_relaxed); }
+  std::uint64_t connects() const noexcept override {
+    return counters_->connection.connects.value();
+  }
 
  private:
   void subscribe_missing();

@@ -86,6 +86,28 @@ TEST(Handoff, CompletionsMayOutliveIt) {
   sink.pending[0](engine::EngineErrc::timeout, false);  // no use after free (ASan)
 }
 
+TEST(Handoff, ASourceThatAcknowledgesIsToldEachOutcomeOnce) {
+  boost::asio::io_context io;
+  const auto rules = one_rule();
+  RecordingSink sink;
+  Handoff handoff(io.get_executor(), rules, sink, 2);
+  std::vector<Outcome> outcomes;
+  auto settle = [&](Outcome o) { outcomes.push_back(o); };
+  handoff.take(0, {"news", "", "not json"}, settle);   // rejected at once
+  handoff.take(0, {"news", "", "{}"}, settle);
+  handoff.take(0, {"news", "", "{}"}, settle);
+  handoff.take(0, {"news", "", "{}"}, settle);          // over the bound: failed, not dropped
+  ASSERT_EQ(outcomes, (std::vector<Outcome>{Outcome::rejected, Outcome::failed}));
+  sink.pending[0]({}, false);
+  sink.pending[1](engine::EngineErrc::unavailable, false);
+  EXPECT_EQ(outcomes, (std::vector<Outcome>{Outcome::rejected, Outcome::failed,
+                                            Outcome::delivered, Outcome::failed}));
+  // The source hands failures over again: nothing was lost, so nothing counts as dropped.
+  const auto s = handoff.counters().rule(0);
+  EXPECT_EQ(s.dropped[static_cast<std::size_t>(DropReason::overloaded)], 0u);
+  EXPECT_EQ(s.dropped[static_cast<std::size_t>(DropReason::publish_failed)], 0u);
+}
+
 TEST(Handoff, ABatchedRuleHandsItsMessagesOverTogetherInOrder) {
   boost::asio::io_context io;
   const auto rules = one_rule(std::chrono::milliseconds(20));
