@@ -6,6 +6,7 @@
 #include "glob_pattern.hpp"
 #include "redis_url.hpp"
 #include "template.hpp"
+#include "token_pattern.hpp"
 #include "value_text.hpp"
 
 namespace switchboard::config {
@@ -13,9 +14,23 @@ namespace {
 
 // The fields a rule may set, in the order docs/ingress.md lists them.
 constexpr std::string_view kFields[] = {
-    "name",  "source",  "url",   "channels", "patterns",     "target",    "channel", "user",
-    "user_field", "event", "format", "requires_ack", "consumers", "dedupe_window",
-    "batch_interval"};
+    "name",  "source",  "url",   "channels", "patterns",     "subjects", "queue_group",
+    "target", "channel", "user", "user_field", "event", "format", "requires_ack", "consumers",
+    "dedupe_window", "batch_interval"};
+
+// The fields only one source has.
+struct SourceField {
+  std::string_view field;
+  IngressSourceKind source;
+};
+constexpr SourceField kSourceFields[] = {{"channels", IngressSourceKind::redis},
+                                         {"patterns", IngressSourceKind::redis},
+                                         {"subjects", IngressSourceKind::nats},
+                                         {"queue_group", IngressSourceKind::nats}};
+
+std::string_view source_name(IngressSourceKind kind) {
+  return kind == IngressSourceKind::redis ? "redis" : "nats";
+}
 
 // One [[ingress]] table being read: the rule, and where its problems are reported.
 class RuleReader {
@@ -35,14 +50,23 @@ class RuleReader {
     for (const auto& [key, value] : table_) {
       if (std::find(std::begin(kFields), std::end(kFields), key.str()) == std::end(kFields)) {
         fail(key.str(), "is not a field of an ingress rule (fields: name, source, url, channels, "
-                        "patterns, target, channel, user, user_field, event, format, "
-                        "requires_ack, consumers, dedupe_window, batch_interval)");
+                        "patterns, subjects, queue_group, target, channel, user, user_field, "
+                        "event, format, requires_ack, consumers, dedupe_window, "
+                        "batch_interval)");
       }
     }
     read_source();
+    for (const auto& [field, source] : kSourceFields) {
+      if (table_.contains(field) && source != rule_.source) {
+        fail(field, "is a field of source = \"" + std::string(source_name(source)) + "\"");
+      }
+    }
     rule_.url = text("url").value_or("");
     rule_.channels = list("channels");
     rule_.patterns = list("patterns");
+    rule_.subjects = list("subjects");
+    rule_.queue_group = text("queue_group").value_or("");
+    if (rule_.source == IngressSourceKind::nats) rule_.dedupe_window = {};
     read_target();
     rule_.event = text("event").value_or("");
     if (table_.contains("event") && rule_.event.empty()) fail("event", "must not be empty");
@@ -120,15 +144,16 @@ class RuleReader {
 
   void read_source() {
     if (!table_.contains("source")) {
-      fail("source", "is required (redis)");
+      fail("source", "is required (redis or nats)");
       return;
     }
     const auto source = text("source");
-    if (source && (*source == "rabbitmq" || *source == "nats")) {
-      fail("source", "'" + *source + "' is not available in this version yet (redis is)");
+    if (source && *source == "rabbitmq") {
+      fail("source", "'" + *source + "' is not available in this version yet (redis and nats are)");
       return;
     }
-    if (auto kind = choice<IngressSourceKind>("source", {{"redis", IngressSourceKind::redis}})) {
+    if (auto kind = choice<IngressSourceKind>(
+            "source", {{"redis", IngressSourceKind::redis}, {"nats", IngressSourceKind::nats}})) {
       rule_.source = *kind;
     }
   }
@@ -183,28 +208,40 @@ class RuleReader {
     return std::chrono::milliseconds(*ms);
   }
 
-  // Redis: what to subscribe to, and how many captures each pattern gives the templates.
+  // Parses each of `texts` as a Pattern (GlobPattern, TokenPattern), failing `field` for the
+  // bad ones; the fewest wildcards of any (what every template may use), 0 when none parses.
+  template <typename Pattern>
+  unsigned fewest_wildcards(std::string_view field, const std::vector<std::string>& texts) {
+    std::optional<unsigned> fewest;
+    for (const auto& text : texts) {
+      std::string error;
+      auto pattern = Pattern::parse(text, error);
+      if (!pattern) {
+        fail(field, "'" + text + "': " + error);
+        continue;
+      }
+      fewest = std::min(fewest.value_or(pattern->wildcards()), pattern->wildcards());
+    }
+    return fewest.value_or(0);
+  }
+
+  // What to subscribe to, and how many captures each pattern gives the templates.
   void check_subscriptions() {
+    if (rule_.source == IngressSourceKind::nats) {
+      if (!table_.contains("subjects")) {
+        fail("subjects", "is required: the NATS subjects to consume ('*' and '>' wildcards)");
+      }
+      captures_ = fewest_wildcards<ingress::TokenPattern>("subjects", rule_.subjects);
+      return;
+    }
     if (rule_.channels.empty() && rule_.patterns.empty() && !table_.contains("channels") &&
         !table_.contains("patterns")) {
       fail("channels", "or patterns is required: the Redis channels (or PSUBSCRIBE patterns) "
                        "to consume");
     }
-    // Exact channels capture nothing; with patterns only, the fewest wildcards of any.
-    bool first = true;
-    captures_ = 0;
-    for (const auto& text : rule_.patterns) {
-      std::string error;
-      auto pattern = ingress::GlobPattern::parse(text, error);
-      if (!pattern) {
-        fail("patterns", "'" + text + "': " + error);
-        continue;
-      }
-      if (rule_.channels.empty()) {
-        captures_ = first ? pattern->wildcards() : std::min(captures_, pattern->wildcards());
-      }
-      first = false;
-    }
+    // Exact channels capture nothing.
+    captures_ = fewest_wildcards<ingress::GlobPattern>("patterns", rule_.patterns);
+    if (!rule_.channels.empty()) captures_ = 0;
   }
 
   void check_template(std::string_view field, const std::string& text) {
@@ -215,11 +252,13 @@ class RuleReader {
       return;
     }
     if (t->max_capture() > captures_) {
+      const bool nats = rule_.source == IngressSourceKind::nats;
       fail(field, "'" + text + "' uses {" + std::to_string(t->max_capture()) + "}, but " +
-                      (captures_ == 0 ? std::string("the rule's channels capture nothing")
-                                      : "its patterns have only " + std::to_string(captures_) +
-                                            " wildcard(s)") +
-                      " ({0} is the whole Redis channel)");
+                      (captures_ == 0 && !nats ? std::string("the rule's channels capture nothing")
+                                               : std::string(nats ? "its subjects" : "its patterns") +
+                                                     " have only " + std::to_string(captures_) +
+                                                     " wildcard(s)") +
+                      (nats ? " ({0} is the whole subject)" : " ({0} is the whole Redis channel)"));
     }
     if (t->segments().empty()) fail(field, "must not be empty");
   }
@@ -304,9 +343,38 @@ std::vector<IngressRuleConfig> default_rules() {
   return {conversations, users};
 }
 
+// NATS servers as the client library takes them: nats://[user:password@]host[:port], several
+// comma-separated; why not, or nullopt.
+std::optional<std::string> nats_url_problem(std::string_view urls) {
+  std::size_t start = 0;
+  while (start <= urls.size()) {
+    std::size_t comma = urls.find(',', start);
+    if (comma == std::string_view::npos) comma = urls.size();
+    std::string_view url = urls.substr(start, comma - start);
+    while (!url.empty() && url.front() == ' ') url.remove_prefix(1);
+    while (!url.empty() && url.back() == ' ') url.remove_suffix(1);
+    if (!url.starts_with("nats://")) {
+      return "'" + std::string(url.substr(0, url.find('@') == std::string_view::npos ? url.size() : 0)) +
+             "' is not a NATS address: write nats://host[:port] (tls:// is not supported yet)";
+    }
+    std::string_view rest = url.substr(7);
+    if (const auto at = rest.rfind('@'); at != std::string_view::npos) rest.remove_prefix(at + 1);
+    if (rest.empty() || rest.front() == ':' || rest.find('/') != std::string_view::npos) {
+      return "a NATS address names a host and no path: nats://host[:port]";
+    }
+    start = comma + 1;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 void check_ingress_rules(Config& config, std::vector<std::string>& errors) {
+  if (!config.nats_url.empty()) {
+    if (auto problem = nats_url_problem(config.nats_url)) {
+      errors.push_back("nats_url: " + *problem);
+    }
+  }
   if (!config.ingress_redis_url.empty()) {
     const auto shards = engine::redis::resolve_redis_shards(
         config.ingress_redis_url, "", config.redis_password,
@@ -331,7 +399,16 @@ void check_ingress_rules(Config& config, std::vector<std::string>& errors) {
     if (!rule.consumers_set) {
       rule.consumers = config.uses_redis() ? IngressConsumers::one : IngressConsumers::every;
     }
-    if (rule.source != IngressSourceKind::redis) continue;
+    if (rule.source == IngressSourceKind::nats) {
+      const std::string& url = !rule.url.empty() ? rule.url : config.nats_url;
+      if (url.empty()) {
+        errors.push_back(where + "source = \"nats\" needs a NATS address: url, or nats_url "
+                         "(NATS_URL)");
+      } else if (auto problem = nats_url_problem(url)) {
+        errors.push_back(where + "url: " + *problem);
+      }
+      continue;
+    }
     const std::string& url = !rule.url.empty() ? rule.url : config.ingress_redis_url;
     if (!url.empty()) {
       const auto shards = engine::redis::resolve_redis_shards(

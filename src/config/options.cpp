@@ -112,6 +112,7 @@ std::vector<OptionSpec> build_table() {
   t.push_back(option("node_id", T::string, &Config::node_id, "This node's name in the cluster (unique among running nodes); empty: the host name plus a random suffix."));
   // Broker ingress
   t.push_back(option("ingress_redis_url", T::string, &Config::ingress_redis_url, "Redis server whose Pub/Sub channels the [[ingress]] rules with source = \"redis\" consume (redis://[:password@]host[:port][/db]); empty: the engine's first Redis server."));
+  t.push_back(option("nats_url", T::string, &Config::nats_url, "NATS server(s) the [[ingress]] rules with source = \"nats\" consume: nats://[user:password@]host[:port], several comma-separated (the client reconnects to any).").env("NATS_URL"));
   t.push_back(option("ingress_defaults", T::boolean, &Config::ingress_defaults, "With a Redis address and no [[ingress]] rule, consume seed 001's channels: ws:conv:<id> to channel conv:<id>, ws:user:<id> to user <id>."));
   t.push_back(option("ingress_max_message_size", T::size, &Config::ingress_max_message_size, "Largest broker message an ingress rule delivers; larger ones are dropped and counted (reason too_large).").range(kKiB, 64 * kMiB));
   t.push_back(option("ingress_max_in_flight", T::uint, &Config::ingress_max_in_flight, "Ingress messages handed to the engine and not yet completed; more are dropped and counted (reason overloaded).").range(1, 10000000));

@@ -104,6 +104,11 @@ CompiledRule::CompiledRule(config::IngressRuleConfig config, std::size_t max_mes
     if (!pattern) throw std::invalid_argument("ingress rule " + config_.name + ": " + error);
     patterns_.push_back(std::move(*pattern));
   }
+  for (const auto& text : config_.subjects) {
+    auto subject = TokenPattern::parse(text, error);
+    if (!subject) throw std::invalid_argument("ingress rule " + config_.name + ": " + error);
+    subjects_.push_back(std::move(*subject));
+  }
   const std::string* target = config_.target == IngressTargetKind::channel ? &config_.channel
                               : config_.target == IngressTargetKind::user  ? &config_.user
                                                                            : nullptr;
@@ -111,6 +116,18 @@ CompiledRule::CompiledRule(config::IngressRuleConfig config, std::size_t max_mes
     target_ = Template::parse(*target, error);
     if (!target_) throw std::invalid_argument("ingress rule " + config_.name + ": " + error);
   }
+}
+
+std::optional<std::vector<std::string_view>> CompiledRule::captures(
+    const IngressMessage& message) const {
+  if (message.pattern.empty()) return std::vector<std::string_view>{};
+  for (const auto& pattern : patterns_) {
+    if (pattern.text() == message.pattern) return pattern.match(message.subject);
+  }
+  for (const auto& subject : subjects_) {
+    if (subject.text() == message.pattern) return subject.match(message.subject);
+  }
+  return std::vector<std::string_view>{};
 }
 
 std::variant<std::string, RejectReason> CompiledRule::fill(
@@ -181,17 +198,9 @@ std::variant<IngressDelivery, RejectReason> CompiledRule::route(
              : config_.target == IngressTargetKind::user  ? IngressTarget::user
                                                           : IngressTarget::all;
   if (target_) {
-    std::vector<std::string_view> captures;
-    if (!message.pattern.empty()) {
-      for (const auto& pattern : patterns_) {
-        if (pattern.text() != message.pattern) continue;
-        auto matched = pattern.match(message.subject);
-        if (!matched) return RejectReason::bad_target;
-        captures = std::move(*matched);
-        break;
-      }
-    }
-    auto name = fill(*target_, message, captures);
+    auto matched = captures(message);
+    if (!matched) return RejectReason::bad_target;
+    auto name = fill(*target_, message, *matched);
     if (auto* reason = std::get_if<RejectReason>(&name)) return *reason;
     d.name = std::move(std::get<std::string>(name));
   }

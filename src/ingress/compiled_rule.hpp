@@ -27,6 +27,7 @@
 #include "switchboard/config/ingress_rule.hpp"
 #include "switchboard/ingress/ingress_sink.hpp"
 #include "template.hpp"
+#include "token_pattern.hpp"
 
 namespace switchboard::ingress {
 
@@ -43,8 +44,9 @@ std::string_view reason_name(RejectReason reason) noexcept;
 
 // One message as a source received it. Views valid during route() only.
 struct IngressMessage {
-  std::string_view subject;  // the Redis channel
-  std::string_view pattern;  // the Redis pattern that matched (pmessage), else empty
+  std::string_view subject;  // the Redis channel, the NATS subject
+  std::string_view pattern;  // the Redis pattern that matched (pmessage) or the rule's NATS
+                             // subject it came by; empty for an exact Redis channel
   std::string_view body;
 };
 
@@ -65,7 +67,12 @@ class CompiledRule {
 
   config::IngressRuleConfig config_;
   std::size_t max_message_size_;
-  std::vector<GlobPattern> patterns_;  // in config order, matched by their text
+  // The captures of `message.subject` by the pattern it came through; nullopt when it does
+  // not match (a glob's step budget).
+  std::optional<std::vector<std::string_view>> captures(const IngressMessage& message) const;
+
+  std::vector<GlobPattern> patterns_;  // redis, in config order, found by their text
+  std::vector<TokenPattern> subjects_;  // nats, the same
   std::optional<Template> target_;     // channel or user template; none for `all`
 };
 

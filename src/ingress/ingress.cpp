@@ -1,5 +1,5 @@
-// The ingress facade: compiles the rules, groups the Redis rules by server into sources, and
-// runs them on the "sb-ingress" thread.
+// The ingress facade: compiles the rules, groups them by server into sources (one per Redis
+// server, one per NATS server list), and runs them on the "sb-ingress" thread.
 #include "switchboard/ingress/ingress.hpp"
 
 #include <pthread.h>
@@ -13,6 +13,7 @@
 
 #include "compiled_rule.hpp"
 #include "handoff.hpp"
+#include "nats_source.hpp"
 #include "redis_source.hpp"
 #include "redis_url.hpp"
 
@@ -53,8 +54,21 @@ class BrokerIngress final : public Ingress {
     handoff_ = std::make_unique<Handoff>(io_.get_executor(), rules_, sink, c.ingress_max_in_flight);
     for (std::size_t i = 0; i < rules_.size(); ++i) {
       const auto& rule = rules_[i].config();
-      redis_source_for(redis_server(c, rule), c.redis_command_timeout)
-          .add(i, rule.channels, rule.patterns);
+      switch (rule.source) {
+        case config::IngressSourceKind::redis:
+          redis_source_for(redis_server(c, rule), c.redis_command_timeout)
+              .add(i, rule.channels, rule.patterns);
+          break;
+        case config::IngressSourceKind::nats: {
+          // consumers = one: a queue group, so that NATS gives each message to one node.
+          const std::string group =
+              rule.consumers == config::IngressConsumers::every ? std::string()
+              : rule.queue_group.empty()                         ? "switchboard." + rule.name
+                                                                 : rule.queue_group;
+          nats_source_for(rule.url.empty() ? c.nats_url : rule.url).add(i, rule.subjects, group);
+          break;
+        }
+      }
     }
   }
   ~BrokerIngress() override { stop(); }
@@ -103,6 +117,13 @@ class BrokerIngress final : public Ingress {
     for (const auto& s : sources_) {
       sink.sample("switchboard_ingress_connects_total", s->connects(), {{"source", s->name()}});
     }
+    sink.family("switchboard_ingress_source_dropped_total", Type::counter,
+                "Messages a broker's client library dropped before the ingress saw them (NATS "
+                "slow consumer).");
+    for (const auto& s : sources_) {
+      sink.sample("switchboard_ingress_source_dropped_total", s->dropped(),
+                  {{"source", s->name()}});
+    }
   }
 
  private:
@@ -124,8 +145,20 @@ class BrokerIngress final : public Ingress {
   asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
   std::vector<CompiledRule> rules_;
   std::unique_ptr<Handoff> handoff_;
+  // One source per NATS server list.
+  NatsIngressSource& nats_source_for(const std::string& urls) {
+    for (auto& [u, source] : nats_sources_) {
+      if (u == urls) return *source;
+    }
+    auto source = std::make_unique<NatsIngressSource>(io_.get_executor(), urls, *handoff_);
+    nats_sources_.emplace_back(urls, source.get());
+    sources_.push_back(std::move(source));
+    return *nats_sources_.back().second;
+  }
+
   std::vector<std::unique_ptr<IngressSource>> sources_;
   std::vector<std::pair<RedisEndpoint, RedisIngressSource*>> redis_sources_;
+  std::vector<std::pair<std::string, NatsIngressSource*>> nats_sources_;
   std::thread thread_;
 };
 

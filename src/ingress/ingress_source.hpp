@@ -33,6 +33,8 @@ class IngressSource {
   virtual engine::BackendHealth health() const = 0;
   virtual bool up() const noexcept = 0;
   virtual std::uint64_t connects() const noexcept = 0;  // successful (re)connections
+  // Messages the broker's client dropped before the ingress saw them (a slow consumer).
+  virtual std::uint64_t dropped() const noexcept { return 0; }
 };
 
 }  // namespace switchboard::ingress

@@ -11,6 +11,7 @@ const net = require('node:net');
 const path = require('node:path');
 const { Server, Client, eventually } = require('./support');
 const { RedisServer } = require('./redis_support');
+const { metric, sourceDown } = require('./ingress_support');
 
 const SEEDS = path.join(__dirname, '..', '..', 'examples', 'seeds');
 
@@ -44,13 +45,6 @@ async function publishReceived(redis, channel, message, receivers = 1) {
   assert.ok(got >= 1, `PUBLISH ${channel} reached ${got} subscriber(s)`);
 }
 
-async function metric(server, name, labels) {
-  const text = (await server.get('/metrics')).text;
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(',');
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${want}}`));
-  assert.ok(line, `${name}{${want}} missing from /metrics`);
-  return Number(line.split(' ').pop());
-}
 
 describe('seed 001: ws:conv:<id> and ws:user:<id> by the built-in rules', () => {
   let redis;
@@ -189,15 +183,7 @@ describe('an ingress Redis of its own, killed and restarted (memory engine)', ()
     assert.equal(await metric(server, 'switchboard_ingress_connects_total', { source }), 1);
 
     await redis.kill();
-    await eventually(async () => {
-      const health = (await server.get('/health')).json;
-      assert.equal(health.status, 'degraded');
-      const dep = health.dependencies.find((d) => d.name === source);
-      assert.equal(dep.status, 'down');
-      assert.equal(dep.required, false);
-    }, { what: '/health degraded', timeoutMs: 10000 });
-    assert.equal((await server.get('/ready')).status, 200);
-    assert.equal(await metric(server, 'switchboard_ingress_source_up', { source }), 0);
+    await sourceDown(server, source);
     // The node serves its clients meanwhile: the server API still publishes.
     const res = await server.api('POST', '/api/publish', { channel: 'conv:r1', type: 'message.new', payload: { n: 2 } });
     assert.equal(res.status, 200, res.text);

@@ -136,6 +136,7 @@ struct Config {
 
   // Broker ingress: messages backends publish to a broker, delivered to clients by rules
   std::string ingress_redis_url;              // where backends PUBLISH; empty: the engine's
+  std::string nats_url;                       // NATS_URL: nats://host:port[,…] for NATS rules
   bool ingress_defaults = true;               // seed 001's rules when the file has none
   std::size_t ingress_max_message_size = 256 * 1024;
   std::size_t ingress_max_in_flight = 10000;  // handed to the engine, not yet completed

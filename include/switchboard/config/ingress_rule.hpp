@@ -9,7 +9,7 @@
 
 namespace switchboard::config {
 
-enum class IngressSourceKind : std::uint8_t { redis };
+enum class IngressSourceKind : std::uint8_t { redis, nats };
 // channel: a channel's subscribers; user: every connection of one user; all: everyone.
 enum class IngressTargetKind : std::uint8_t { channel, user, all };
 // envelope: clients get Switchboard's envelope; raw: the message bytes as the whole frame.
@@ -23,9 +23,11 @@ struct IngressRuleConfig {
   std::string name;                      // metric label and log name; "ingress[<i>]" if unset
   std::string location;                  // "file:line" of the table, for messages
   IngressSourceKind source = IngressSourceKind::redis;
-  std::string url;                       // this rule's server; empty: the default address
+  std::string url;                       // this rule's server; empty: ingress_redis_url / nats_url
   std::vector<std::string> channels;     // redis: SUBSCRIBE
   std::vector<std::string> patterns;     // redis: PSUBSCRIBE globs, captures {1}..{9}
+  std::vector<std::string> subjects;     // nats: subjects, '*' and '>' captures {1}..{9}
+  std::string queue_group;               // nats, consumers = one; empty: "switchboard.<name>"
   IngressTargetKind target = IngressTargetKind::channel;
   std::string channel;                   // template, target = channel
   std::string user;                      // template, target = user (user_field = "f" is "{f}")
@@ -34,7 +36,9 @@ struct IngressRuleConfig {
   bool requires_ack = false;             // envelope only
   IngressConsumers consumers = IngressConsumers::one;  // resolved from the engine when unset
   bool consumers_set = false;
-  std::chrono::milliseconds dedupe_window{2000};       // consumers = one: identical bytes
+  // consumers = one: identical bytes are one message (redis: 2 s; nats: 0, a queue group
+  // gives each message to one node already).
+  std::chrono::milliseconds dedupe_window{2000};
   // 0: each message at once; else the rule's messages are held and handed over together,
   // in order, once per interval (seed 003 processes its queue every 5 s).
   std::chrono::milliseconds batch_interval{0};

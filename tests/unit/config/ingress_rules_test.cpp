@@ -119,6 +119,20 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{"source = \"kafka\"\nchannels = [\"a\"]\ntarget = \"all\"\n",
                 "source 'kafka' is not one of: redis"},
         Refusal{"source = \"rabbitmq\"\ntarget = \"all\"\n", "not available in this version"},
+        Refusal{"source = \"nats\"\ntarget = \"all\"\n", "subjects is required"},
+        Refusal{"source = \"nats\"\nsubjects = [\"a.>.b\"]\ntarget = \"all\"\n",
+                "'>' must be the last token"},
+        Refusal{"source = \"nats\"\nsubjects = [\"a.*\"]\ntarget = \"channel\"\n"
+                "channel = \"c:{2}\"\n",
+                "its subjects have only 1 wildcard(s)"},
+        Refusal{"source = \"nats\"\nsubjects = [\"a\"]\nchannels = [\"a\"]\ntarget = \"all\"\n",
+                "channels is a field of source = \"redis\""},
+        Refusal{"source = \"redis\"\nchannels = [\"a\"]\nqueue_group = \"g\"\ntarget = \"all\"\n",
+                "queue_group is a field of source = \"nats\""},
+        Refusal{"source = \"nats\"\nsubjects = [\"a\"]\ntarget = \"all\"\n",
+                "needs a NATS address"},
+        Refusal{"source = \"nats\"\nsubjects = [\"a\"]\ntarget = \"all\"\nurl = \"http://h\"\n",
+                "is not a NATS address"},
         Refusal{"source = \"redis\"\ntarget = \"all\"\n", "channels or patterns is required"},
         Refusal{"source = \"redis\"\nchannels = []\ntarget = \"all\"\n",
                 "channels must be a non-empty array"},
@@ -167,6 +181,31 @@ INSTANTIATE_TEST_SUITE_P(
         // The engine's own Pub/Sub channels (switchboard:c:<channel>) would loop forever.
         Refusal{"source = \"redis\"\npatterns = [\"switchboard:*\"]\ntarget = \"all\"\n",
                 "matches the engine's own channels"}));
+
+TEST_F(LoadTest, NatsRulesAreRead) {
+  const std::string path = write_file("nats.toml",
+                                      "nats_url = \"nats://127.0.0.1:4333\"\n"
+                                      "[[ingress]]\n"
+                                      "name = \"orders\"\n"
+                                      "source = \"nats\"\n"
+                                      "subjects = [\"orders.*\", \"legacy.*\"]\n"
+                                      "queue_group = \"g\"\n"
+                                      "target = \"channel\"\n"
+                                      "channel = \"orders:{1}\"\n");
+  const auto result = run_load({"--config", path});
+  ASSERT_TRUE(result.config) << result.message;
+  const auto& rule = result.config->ingress.at(0);
+  EXPECT_EQ(rule.source, IngressSourceKind::nats);
+  EXPECT_EQ(rule.subjects, (std::vector<std::string>{"orders.*", "legacy.*"}));
+  EXPECT_EQ(rule.queue_group, "g");
+  // A queue group hands each message to one node already: no idempotency window by default.
+  EXPECT_EQ(rule.dedupe_window, 0s);
+  EXPECT_EQ(result.config->nats_url, "nats://127.0.0.1:4333");
+  // NATS_URL, as the environment names it.
+  const auto env = run_load({"--config", path}, {"NATS_URL=nats://a:1,nats://b:2"});
+  ASSERT_TRUE(env.config) << env.message;
+  EXPECT_EQ(env.config->nats_url, "nats://a:1,nats://b:2");
+}
 
 TEST_F(LoadTest, IngressRuleNamesAreUnique) {
   const std::string path = write_file("twice.toml",

@@ -393,6 +393,7 @@ TEST(OptionTable, OptionsAreTheConfigFields) {
       "redis_max_in_flight",
       "node_id",
       "ingress_redis_url",
+      "nats_url",
       "ingress_defaults",
       "ingress_max_message_size",
       "ingress_max_in_flight",

@@ -129,6 +129,17 @@ TEST(CompiledRule, RefusalsByReason) {
   EXPECT_EQ(rejected(by_field, {"n", "", R"({"user_id":""})"}), RejectReason::bad_target);
 }
 
+TEST(CompiledRule, NatsSubjectCapturesFillTheTemplate) {
+  IngressRuleConfig c;
+  c.name = "orders";
+  c.source = config::IngressSourceKind::nats;
+  c.subjects = {"orders.*.>"};
+  c.target = IngressTargetKind::channel;
+  c.channel = "orders:{1}:{2}";
+  CompiledRule rule(c, 1024);
+  EXPECT_EQ(routed(rule, {"orders.eu.a.b", "orders.*.>", "{}"}).name, "orders:eu:a.b");
+}
+
 TEST(CompiledRule, IdempotencyKeyNamesRuleSubjectAndBytes) {
   IngressRuleConfig c = pattern_rule("a:*", IngressTargetKind::channel, "a:{1}");
   c.consumers = config::IngressConsumers::one;
