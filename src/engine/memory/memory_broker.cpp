@@ -172,18 +172,20 @@ void MemoryBroker::publish(Publication publication, const HistoryOptions& histor
       for (MemoryBroker* node : *nodes) node->handler_->on_publication(p);
     }
   };
+  // A keyed publish's key is checked and written under the channel's stripe; a duplicate
+  // completes (outside the lock) with the first's position.
   const bool keyed = publication.deduplicated();
+  std::optional<StreamPosition> first;
   if (history.size == 0) {
     if (keyed) {
-      // Checked and written at once (nothing can fail after), delivered outside the lock.
+      // Nothing can fail after the check: the key is written with it, then delivered unlocked.
       auto& stripe = impl.stripe_for(publication.channel);
       std::lock_guard lock(stripe.mu);
       const TimePoint now = impl.now();
-      if (auto first = stripe.keys.find(publication, now)) {
-        return finish({}, duplicate_of(std::move(publication), std::move(*first)));
-      }
-      stripe.keys.remember(publication, {publication.offset, publication.epoch}, now);
+      first = stripe.keys.find(publication, now);
+      if (!first) stripe.keys.remember(publication, {publication.offset, publication.epoch}, now);
     }
+    if (first) return finish({}, duplicate_of(std::move(publication), std::move(*first)));
     auto p = std::make_shared<const Publication>(std::move(publication));
     deliver(p);
     return finish({}, std::move(p));
@@ -194,12 +196,8 @@ void MemoryBroker::publish(Publication publication, const HistoryOptions& histor
     auto& stripe = impl.stripe_for(publication.channel);
     std::lock_guard lock(stripe.mu);
     const TimePoint now = keyed ? impl.now() : TimePoint{};
-    if (keyed) {
-      if (auto first = stripe.keys.find(publication, now)) {
-        stored = duplicate_of(std::move(publication), std::move(*first));
-      }
-    }
-    if (!stored) {
+    if (keyed) first = stripe.keys.find(publication, now);
+    if (!first) {
       // The memory history answers inline, so the append and the deliveries both happen
       // under the stripe.
       impl.history.append(std::move(publication), history,
@@ -214,6 +212,7 @@ void MemoryBroker::publish(Publication publication, const HistoryOptions& histor
       }
     }
   }
+  if (first) return finish({}, duplicate_of(std::move(publication), std::move(*first)));
   finish(ec, std::move(stored));
 }
 
