@@ -1,7 +1,9 @@
-// Stream positions: printing, and the epochs new streams start with.
+// Stream positions: printing, the epochs new streams start with, and where a duplicate publish
+// points.
 #include <cstdint>
 #include <random>
 #include <string>
+#include <utility>
 
 #include "switchboard/engine/publication.hpp"
 
@@ -21,6 +23,22 @@ std::string new_epoch() {
     bits >>= 4;
   }
   return epoch;
+}
+
+PublicationPtr duplicate_of(Publication publication, StreamPosition first) {
+  publication.offset = first.offset;
+  publication.epoch = std::move(first.epoch);
+  publication.duplicate = true;
+  return std::make_shared<const Publication>(std::move(publication));
+}
+
+std::string idempotency_slot(std::string_view channel, std::string_view key) {
+  std::string slot = std::to_string(channel.size());
+  slot.reserve(slot.size() + channel.size() + key.size() + 2);
+  slot.push_back(':');
+  slot.append(channel).push_back(':');
+  slot.append(key);
+  return slot;
 }
 
 }  // namespace switchboard::engine

@@ -257,36 +257,71 @@ void Node::publish(engine::Publication publication,
                           });
 }
 
+namespace {
+
+SendOutcome outcome_of(const engine::PublicationPtr& published) {
+  return published && published->duplicate ? SendOutcome::duplicate : SendOutcome::published;
+}
+
+}  // namespace
+
 void Node::send_to_user(std::string user_id, Message message,
                         std::function<void(std::error_code, bool)> done) {
-  engine::Publication publication = make_publication("user:" + user_id, std::move(message));
-  if (!publication.requires_ack) {
-    return publish(std::move(publication), [done](std::error_code ec, engine::PublicationPtr) {
-      if (done) done(ec, !ec);
-    });
-  }
+  send_to_user(std::move(user_id), make_publication({}, std::move(message)),
+               [done = std::move(done)](std::error_code ec, SendOutcome outcome) {
+                 if (done) done(ec, !ec && outcome != SendOutcome::kept_offline);
+               });
+}
+
+void Node::send_to_user(std::string user_id, engine::Publication publication,
+                        std::function<void(std::error_code, SendOutcome)> done) {
+  publication.channel = "user:" + user_id;
+  auto published = [done](std::error_code ec, engine::PublicationPtr p) {
+    if (done) done(ec, outcome_of(p));
+  };
+  if (!publication.requires_ack) return publish(std::move(publication), std::move(published));
   if (publication.id.empty()) publication.id = random_id();
   // An acknowledged message for a user connected nowhere waits for their next connection.
-  engine_.registry->nodes_of(user_id, [this, user_id, publication = std::move(publication),
-                                       done](std::error_code ec,
-                                             std::vector<std::string> nodes) mutable {
-    if (ec) {
-      // Where the user is connected is unknown: neither sent nor kept (the caller is told).
-      engine_failed(EngineOp::registry, ec);
-      if (done) done(ec, false);
-      return;
-    }
-    if (!nodes.empty()) {
-      return publish(std::move(publication), [done](std::error_code e, engine::PublicationPtr) {
-        if (done) done(e, !e);
+  engine_.registry->nodes_of(
+      user_id,
+      [this, user_id, publication = std::move(publication), done, published = std::move(published)](
+          std::error_code ec, std::vector<std::string> nodes) mutable {
+        if (ec) {
+          // Where the user is connected is unknown: neither sent nor kept (the caller is told).
+          engine_failed(EngineOp::registry, ec);
+          if (done) done(ec, SendOutcome::published);
+          return;
+        }
+        if (!nodes.empty()) return publish(std::move(publication), std::move(published));
+        keep_for_next_connection(user_id, std::move(publication), std::move(done));
       });
-    }
-    std::vector<engine::PublicationPtr> kept;
-    kept.push_back(std::make_shared<const engine::Publication>(std::move(publication)));
-    keep_offline(user_id, std::move(kept), [done](std::error_code e) {
-      if (done) done(e, false);
+}
+
+void Node::keep_for_next_connection(const std::string& user_id, engine::Publication publication,
+                                    std::function<void(std::error_code, SendOutcome)> done) {
+  auto keep = [this, user_id, done](engine::PublicationPtr p) {
+    keep_offline(user_id, {std::move(p)}, [done](std::error_code e) {
+      if (done) done(e, SendOutcome::kept_offline);
     });
-  });
+  };
+  if (!publication.deduplicated()) {
+    return keep(std::make_shared<const engine::Publication>(std::move(publication)));
+  }
+  // The key is claimed where another node, finding the user connected, publishes the same
+  // message: on the user's channel, without history (the offline store keeps it).
+  engine::HistoryOptions claim = history_options(publication.channel);
+  claim.size = 0;
+  engine_.broker->publish(std::move(publication), claim,
+                          [this, done, keep](std::error_code ec, engine::PublicationPtr p) {
+                            if (ec) {
+                              engine_failed(EngineOp::publish, ec);
+                              if (done) done(ec, SendOutcome::kept_offline);
+                            } else if (p->duplicate) {
+                              if (done) done({}, SendOutcome::duplicate);
+                            } else {
+                              keep(std::move(p));
+                            }
+                          });
 }
 
 void Node::keep_offline(const std::string& user_id, std::vector<engine::PublicationPtr> kept,
@@ -338,12 +373,20 @@ const char* to_string(EngineOp op) noexcept {
 }
 
 void Node::broadcast(Message message, engine::Completion done) {
-  engine::Publication publication =
-      make_publication(std::string(kBroadcastChannel), std::move(message));
+  broadcast(make_publication({}, std::move(message)),
+            [done = std::move(done)](std::error_code ec, SendOutcome) {
+              if (done) done(ec);
+            });
+}
+
+void Node::broadcast(engine::Publication publication,
+                     std::function<void(std::error_code, SendOutcome)> done) {
+  publication.channel = kBroadcastChannel;
   publication.ephemeral = true;
-  publish(std::move(publication), [done = std::move(done)](std::error_code ec, engine::PublicationPtr) {
-    if (done) done(ec);
-  });
+  publish(std::move(publication),
+          [done = std::move(done)](std::error_code ec, engine::PublicationPtr p) {
+            if (done) done(ec, outcome_of(p));
+          });
 }
 
 void Node::emit(const std::string& channel, std::string type, std::string payload,

@@ -66,6 +66,10 @@ inline std::uint32_t epoch_hash(std::string_view epoch) noexcept {
 // A publication of `message` on `channel`.
 engine::Publication make_publication(std::string channel, Message message);
 
+// What became of a send_to_user() or broadcast(): published through the broker, kept in the
+// offline store, or neither because an earlier publish with its idempotency key won.
+enum class SendOutcome : std::uint8_t { published, kept_offline, duplicate };
+
 // The channel every node subscribes to for broadcasts to everyone.
 inline constexpr std::string_view kBroadcastChannel = "$broadcast";
 // The channel of control messages one node addresses to another (publish_to_node): never a
@@ -116,11 +120,25 @@ class Node final : public engine::BrokerHandler {
   // `done` (optional) gets the stored publication (offset filled) or an error.
   void publish(engine::Publication publication,
                std::function<void(std::error_code, engine::PublicationPtr)> done = {});
-  // send-to-user: a publication on the user's channel `user:<id>`; with requires_ack and no
-  // connection anywhere, kept in the offline store for the user's next connection.
+  // send-to-user: a publication on the user's channel `user:<id>` (set here), which the nodes
+  // with the user's connections subscribe to; with requires_ack and no connection anywhere (by
+  // the registry), kept in the offline store for the user's next connection instead.
+  // An idempotency key (Broker contract) holds on both paths, across nodes: the offline path
+  // first claims the key with a publish without history on the user's channel (it reaches a
+  // node the user connected to meanwhile, as any publish would) and keeps the message only if
+  // that publish was not a duplicate; a claim that fails (broker down) keeps nothing.
+  // `done` (optional): the error, else what became of it (SendOutcome; unspecified with an
+  // error).
+  void send_to_user(std::string user_id, engine::Publication publication,
+                    std::function<void(std::error_code, SendOutcome)> done = {});
+  // The same with a Message (no key): `delivered_now` = published to the user's channel.
   void send_to_user(std::string user_id, Message message,
                     std::function<void(std::error_code, bool delivered_now)> done = {});
-  // `done` (optional) once the broker took it, or with the error.
+  // To every connection on every node: `publication` on kBroadcastChannel (set here),
+  // ephemeral. `done` (optional) once the broker took it (`published` or `duplicate`), or with
+  // the error.
+  void broadcast(engine::Publication publication,
+                 std::function<void(std::error_code, SendOutcome)> done = {});
   void broadcast(Message message, engine::Completion done = {});
   // Puts acknowledged messages in `user_id`'s offline store, in order, for their next
   // connection (`done`, optional, after the last, with the last push's error). What the
@@ -212,6 +230,10 @@ class Node final : public engine::BrokerHandler {
   // This node's part of disconnect_user().
   void disconnect_local(const std::string& user_id, std::uint16_t code, const std::string& reason);
   void on_control(const engine::Publication& control);
+  // send_to_user()'s acknowledged message for a user connected nowhere: into the offline
+  // store; with an idempotency key only once a publish on the user's channel claimed it.
+  void keep_for_next_connection(const std::string& user_id, engine::Publication publication,
+                                std::function<void(std::error_code, SendOutcome)> done);
   // The broker subscription of one channel (node.cpp, "Broker subscriptions", says how it
   // moves). Guarded by mutex_.
   struct BrokerSubscription {

@@ -1,6 +1,8 @@
 // The Broker contract: every clause of broker.hpp, for any backend.
 #include "broker_contract.hpp"
 
+#include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,6 +17,28 @@ std::vector<std::string> payloads(const std::vector<PublicationPtr>& list) {
 }
 
 using Payloads = std::vector<std::string>;
+
+constexpr std::chrono::seconds kWindow{10};
+
+// A publication with an idempotency key, kept for kWindow.
+Publication keyed(const std::string& channel, const std::string& payload, const std::string& key) {
+  Publication p = make_publication(channel, payload);
+  p.idempotency_key = key;
+  p.dedupe_window = kWindow;
+  return p;
+}
+
+// What a publish that must succeed completed with (a failure, and null, otherwise).
+PublicationPtr succeeded(const std::pair<std::error_code, PublicationPtr>& result) {
+  EXPECT_FALSE(result.first) << result.first.message();
+  EXPECT_TRUE(result.second);
+  return result.second;
+}
+
+// The Redis contexts of a cluster read one manual clock but anchor it to the wall clock when
+// each is made (redis_context.hpp), so their idea of "now" differs by the milliseconds between
+// those moments: the tests stay a second or more away from a window's end.
+constexpr std::chrono::seconds kClockMargin{1};
 
 }  // namespace
 
@@ -245,6 +269,135 @@ TEST_P(BrokerContract, ConcurrentPublishersAllArriveInEachPublishersOrder) {
     SCOPED_TRACE("node " + node->id);
     expect_each_sender_in_order(payloads(node->handler.publications()), kThreads, kPerThread);
   }
+}
+
+// --- Idempotency keys --------------------------------------------------------------------
+
+TEST_P(BrokerContract, SameKeyWithinTheWindowIsStoredAndDeliveredOnce) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  ASSERT_FALSE(subscribe(a, "ch"));
+  ASSERT_FALSE(subscribe(b, "ch"));
+  // Every node of a cluster publishes what a Pub/Sub ingress gave them all: the first wins.
+  const PublicationPtr first = succeeded(publish_with(a, keyed("ch", "one", "k1"), kKeep));
+  clock_.advance(kWindow - kClockMargin);
+  const PublicationPtr again =
+      succeeded(publish_with(b, keyed("ch", "one (b's copy)", "k1"), kKeep));
+  ASSERT_TRUE(first && again);
+  EXPECT_FALSE(first->duplicate);
+  EXPECT_EQ(first->offset, 1u);
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ((StreamPosition{again->offset, again->epoch}),
+            (StreamPosition{first->offset, first->epoch}));
+  EXPECT_EQ(again->payload, "one (b's copy)");  // the caller's own copy, at the first's position
+
+  // One offset was taken: the next publication is the second.
+  const PublicationPtr next = succeeded(publish_with(b, make_publication("ch", "two"), kKeep));
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->offset, 2u);
+  for (Node* node : {&a, &b}) {
+    EXPECT_EQ(settled_payloads(*node, 2), (Payloads{"one", "two"})) << node->id;
+    for (const auto& p : node->handler.publications()) EXPECT_FALSE(p->duplicate);
+  }
+}
+
+TEST_P(BrokerContract, SameKeyWithoutHistoryIsDeliveredOnce) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  ASSERT_FALSE(subscribe(a, "$broadcast"));
+  Publication given = keyed("$broadcast", "hello", "k1");
+  given.offset = 7;  // delivered as given, and the duplicate points there
+  given.epoch = "e0";
+  const PublicationPtr first = succeeded(publish_with(a, given, kNoHistory));
+  const PublicationPtr again = succeeded(publish_with(b, given, kNoHistory));
+  ASSERT_TRUE(first && again);
+  EXPECT_FALSE(first->duplicate);
+  EXPECT_TRUE(again->duplicate);
+  EXPECT_EQ((StreamPosition{again->offset, again->epoch}), (StreamPosition{7, "e0"}));
+  ASSERT_FALSE(publish(b, "$broadcast", "witness"));
+  EXPECT_EQ(settled_payloads(a, 2), (Payloads{"hello", "witness"}));
+}
+
+TEST_P(BrokerContract, AfterTheWindowTheSameKeyPublishesAgain) {
+  Node& a = add_node("a");
+  ASSERT_FALSE(subscribe(a, "ch"));
+  for (const HistoryOptions& history : {kKeep, kNoHistory}) {
+    const std::string key = history.size > 0 ? "with-history" : "without";
+    const PublicationPtr first = succeeded(publish_with(a, keyed("ch", key + "-1", key), history));
+    clock_.advance(kWindow + kClockMargin);
+    const PublicationPtr later = succeeded(publish_with(a, keyed("ch", key + "-2", key), history));
+    ASSERT_TRUE(first && later);
+    EXPECT_FALSE(later->duplicate) << key;
+    if (history.size > 0) {
+      EXPECT_EQ(later->offset, first->offset + 1);
+    }
+  }
+  EXPECT_EQ(settled_payloads(a, 4),
+            (Payloads{"with-history-1", "with-history-2", "without-1", "without-2"}));
+}
+
+TEST_P(BrokerContract, IdempotencyKeysArePerChannel) {
+  Node& a = add_node("a");
+  ASSERT_FALSE(subscribe(a, "a:b"));
+  ASSERT_FALSE(subscribe(a, "a"));
+  // "a:b" + "c" and "a" + "b:c" are different keys, though their texts join alike.
+  // The same key on another channel is another message.
+  const PublicationPtr one = succeeded(publish_with(a, keyed("a:b", "1", "c"), kNoHistory));
+  const PublicationPtr two = succeeded(publish_with(a, keyed("a", "2", "b:c"), kNoHistory));
+  const PublicationPtr three = succeeded(publish_with(a, keyed("a", "3", "c"), kNoHistory));
+  ASSERT_TRUE(one && two && three);
+  EXPECT_FALSE(one->duplicate);
+  EXPECT_FALSE(two->duplicate);
+  EXPECT_FALSE(three->duplicate);
+  EXPECT_EQ(settled_payloads(a, 3), (Payloads{"1", "2", "3"}));
+}
+
+TEST_P(BrokerContract, AFailedPublishLeavesItsKeyFree) {
+  Node& a = add_node("a");
+  ASSERT_FALSE(subscribe(a, "ch"));
+  // A broker not started fails every publish (not_started) before touching the backend.
+  std::unique_ptr<Broker> idle = make_broker_();
+  const auto failed = await_value<std::error_code>([&](auto done) {
+    idle->publish(keyed("ch", "lost", "k1"), kKeep,
+                  [done](std::error_code ec, PublicationPtr) { done(ec); });
+  });
+  EXPECT_EQ(failed, EngineErrc::not_started);
+  const PublicationPtr published =
+      succeeded(publish_with(a, keyed("ch", "kept", "k1"), kNoHistory));
+  ASSERT_TRUE(published);
+  EXPECT_FALSE(published->duplicate);
+  ASSERT_TRUE(a.handler.wait_publications(1));
+}
+
+TEST_P(BrokerContract, ConcurrentPublishesOfOneKeyHaveOneWinner) {
+  // Every node of a cluster publishes every message of a Pub/Sub ingress at about the same
+  // time: for each key exactly one publish is stored and delivered.
+  constexpr int kNodes = 3;
+  constexpr int kKeys = 50;
+  Node& witness = add_node("w");
+  ASSERT_FALSE(subscribe(witness, "ch"));
+  std::vector<Node*> publishers;
+  for (int n = 0; n < kNodes; ++n) publishers.push_back(&add_node("p" + std::to_string(n)));
+  std::atomic<int> winners{0};
+  std::atomic<int> duplicates{0};
+  std::vector<std::thread> threads;
+  for (Node* node : publishers) {
+    threads.emplace_back([&, node] {
+      for (int k = 0; k < kKeys; ++k) {
+        const std::string key = "k" + std::to_string(k);
+        const PublicationPtr p = succeeded(publish_with(*node, keyed("ch", key, key), kKeep));
+        if (!p) continue;
+        (p->duplicate ? duplicates : winners)++;
+        EXPECT_EQ(p->offset, static_cast<std::uint64_t>(k + 1)) << key;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(winners.load(), kKeys);
+  EXPECT_EQ(duplicates.load(), (kNodes - 1) * kKeys);
+  Payloads keys;
+  for (int k = 0; k < kKeys; ++k) keys.push_back("k" + std::to_string(k));
+  EXPECT_EQ(settled_payloads(witness, kKeys), keys);
 }
 
 }  // namespace switchboard::engine::contract

@@ -6,8 +6,10 @@
 //                            ::testing::Values(BrokerFactory{"Redis", redis_cluster, 50ms}),
 //                            FactoryName{});
 //
-// `cluster()` starts an isolated cluster (a test's own hub, key prefix or server) and returns a
-// function making one more broker in it — one node; the suite starts each with its own id.
+// `cluster(now)` starts an isolated cluster (a test's own hub, key prefix or server) on the
+// suite's clock `now` (a ManualClock: the dedupe windows expire when a test advances it) and
+// returns a function making one more broker in it — one node; the suite starts each with its
+// own id.
 // Deliveries may arrive on any thread: the suite waits for them. To conclude that something
 // did NOT arrive, it waits `settle` first (0 for a backend that delivers before publish()
 // returns; a network backend sets its delivery latency bound).
@@ -28,12 +30,13 @@
 
 #include "contract_support.hpp"
 #include "switchboard/engine/broker.hpp"
+#include "switchboard/engine/clock.hpp"
 
 namespace switchboard::engine::contract {
 
 struct BrokerFactory {
   std::string name;
-  std::function<std::function<std::unique_ptr<Broker>()>()> cluster;
+  std::function<std::function<std::unique_ptr<Broker>()>(NowFn)> cluster;
   std::chrono::milliseconds settle{0};
 };
 inline void PrintTo(const BrokerFactory& f, std::ostream* os) {
@@ -82,7 +85,7 @@ class BrokerContract : public ::testing::TestWithParam<BrokerFactory> {
     std::unique_ptr<Broker> broker;
   };
 
-  void SetUp() override { make_broker_ = GetParam().cluster(); }
+  void SetUp() override { make_broker_ = GetParam().cluster(clock_.fn()); }
   void TearDown() override { nodes_.clear(); }
 
   Node& add_node(std::string id) {
@@ -115,12 +118,24 @@ class BrokerContract : public ::testing::TestWithParam<BrokerFactory> {
     });
   }
   static inline const HistoryOptions kNoHistory{0, std::chrono::minutes(1)};
+  static inline const HistoryOptions kKeep{10, std::chrono::minutes(1)};
 
   // Gives in-flight deliveries time to land before asserting that something did not arrive.
   void settle() const {
     if (GetParam().settle.count() > 0) std::this_thread::sleep_for(GetParam().settle);
   }
 
+  // The payloads `node` received, in order, once `n` arrived and any stray one had time to
+  // (settle()); fails the test when fewer than `n` arrive.
+  std::vector<std::string> settled_payloads(Node& node, std::size_t n) const {
+    EXPECT_TRUE(node.handler.wait_publications(n)) << node.id;
+    settle();
+    std::vector<std::string> out;
+    for (const auto& p : node.handler.publications()) out.push_back(p->payload);
+    return out;
+  }
+
+  ManualClock clock_;  // first: the brokers made below read it until they are gone
   std::function<std::unique_ptr<Broker>()> make_broker_;
   std::deque<std::unique_ptr<Node>> nodes_;
 };

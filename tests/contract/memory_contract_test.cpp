@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <utility>
 
 #include "broker_contract.hpp"
 #include "history_contract.hpp"
@@ -23,8 +24,8 @@ namespace switchboard::engine::contract {
 namespace {
 
 // Each cluster is a hub of its own; every broker made for it is one node on that hub.
-std::function<std::unique_ptr<Broker>()> memory_cluster() {
-  auto hub = std::make_shared<MemoryBrokerHub>();
+std::function<std::unique_ptr<Broker>()> memory_cluster(NowFn now) {
+  auto hub = std::make_shared<MemoryBrokerHub>(std::move(now));
   return [hub]() -> std::unique_ptr<Broker> { return std::make_unique<MemoryBroker>(hub); };
 }
 

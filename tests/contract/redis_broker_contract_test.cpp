@@ -17,10 +17,10 @@ namespace {
 // A cluster is a key prefix of its own on the shared server; each broker is one node with a
 // context (I/O thread, command and subscriber connections) of its own, as separate processes
 // would have.
-std::function<std::unique_ptr<Broker>()> redis_cluster() {
+std::function<std::unique_ptr<Broker>()> redis_cluster(NowFn now) {
   auto options = redis_support::options_for(redis_support::shared_server().port());
-  return [options]() -> std::unique_ptr<Broker> {
-    auto context = redis::RedisContext::make(options, system_now());
+  return [options, now = std::move(now)]() -> std::unique_ptr<Broker> {
+    auto context = redis::RedisContext::make(options, now);
     context->start();
     redis_support::wait_ready(*context);
     return std::make_unique<redis::RedisBroker>(std::move(context));

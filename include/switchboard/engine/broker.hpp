@@ -13,6 +13,17 @@
 //   unsubscribe() ends it (the node counts its local subscribers itself);
 // - publish_to_node() reaches exactly the named node, through on_node_message(), whatever
 //   that node subscribed to (send-to-user on a remote node);
+// - idempotent publish: a publish whose publication has an idempotency key (and a dedupe
+//   window > 0) while an earlier publish with the same key on the same channel took effect
+//   less than that earlier publish's window ago is a duplicate: nothing is stored or delivered,
+//   and its completion gets no error and a copy of this call's publication carrying the
+//   FIRST publish's position (offset and epoch as stored; 0 and "" if it had no history) with
+//   `duplicate = true` — the publisher counts it, and a node sees the one position every node
+//   agreed on. Keys are per channel. A key is remembered only once its publish took effect, so
+//   a publish that failed leaves nothing behind and a retry (or another node) can still win.
+//   After the window the key is forgotten and the same key publishes again. Keys are bounded
+//   (each lives for its window; a backend may forget keys early under memory pressure, which
+//   at worst lets a duplicate through); publish_to_node() takes no key;
 // - every call's completion runs exactly once: an empty error_code once the call took effect
 //   (for subscribe: deliveries for the channel have started), else an EngineErrc (backend
 //   down, not started) instead of dropping silently. A completion may be empty.

@@ -1,9 +1,11 @@
 #pragma once
 // A publication: one event for one channel, as it travels from ingress (server API, client
 // publish, broker) through history and the broker to every node with subscribers.
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace switchboard::engine {
 
@@ -42,10 +44,31 @@ struct Publication {
   // ingress with format = "raw": clients that expect their backend's own message shape).
   // Such a frame names no channel, offset or id: nothing to acknowledge or recover by.
   bool raw = false;
+  // Publish idempotency (Broker contract, broker.hpp): a second publish with the same key on
+  // the same channel within `dedupe_window` of the first is neither stored nor delivered; its
+  // completion says so (`duplicate`). An empty key, or a window of 0, is no dedupe. The key
+  // and the window are the publisher's: never sent to clients nor carried to other nodes.
+  std::string idempotency_key;
+  std::chrono::milliseconds dedupe_window{0};
+  // Set only on what a duplicate publish completes with (never on what is delivered).
+  bool duplicate = false;
+
+  bool deduplicated() const noexcept {
+    return !idempotency_key.empty() && dedupe_window.count() > 0;
+  }
 };
 
 // Publications are immutable once published and shared between threads and nodes' local
 // deliveries without copies.
 using PublicationPtr = std::shared_ptr<const Publication>;
+
+// What a duplicate publish completes with: `publication` (the call's own copy) at `first`, the
+// position the first publish with its key was stored at, marked `duplicate`. Any thread.
+PublicationPtr duplicate_of(Publication publication, StreamPosition first);
+
+// The channel and the idempotency key as one name, "<channel length>:<channel>:<key>": keys
+// are per channel, and channel names may contain ':' themselves ("a:b" + "c" and "a" + "b:c"
+// must not meet). Any thread.
+std::string idempotency_slot(std::string_view channel, std::string_view key);
 
 }  // namespace switchboard::engine

@@ -6,11 +6,13 @@
 #include <iterator>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "idempotency_keys.hpp"
 #include "string_map.hpp"
 #include "switchboard/engine/memory/memory_history.hpp"
 
@@ -33,7 +35,7 @@ void complete(const Completion& done, std::error_code ec = {}) {
 }  // namespace
 
 struct MemoryBrokerHub::Impl {
-  explicit Impl(NowFn now) : history(std::move(now)) {}
+  explicit Impl(NowFn clock) : history(clock), now(std::move(clock)) {}
 
   struct Shard {
     mutable std::mutex mu;
@@ -41,9 +43,15 @@ struct MemoryBrokerHub::Impl {
   };
   Sharded<Shard> channels;
   MemoryHistory history;
-  // Append-and-deliver of one channel happens under its stripe (see memory_broker.hpp).
-  std::array<std::mutex, 64> publish_stripes;
-  std::mutex& stripe_for(std::string_view channel) {
+  NowFn now;  // the dedupe windows'
+  // Append-and-deliver of one channel happens under its stripe (see memory_broker.hpp), and so
+  // do the check and the write of its idempotency keys.
+  struct PublishStripe {
+    std::mutex mu;
+    memory_detail::IdempotencyKeys keys;
+  };
+  std::array<PublishStripe, 64> publish_stripes;
+  PublishStripe& stripe_for(std::string_view channel) {
     return publish_stripes[std::hash<std::string_view>{}(channel) % publish_stripes.size()];
   }
   mutable std::mutex nodes_mu;
@@ -164,7 +172,20 @@ void MemoryBroker::publish(Publication publication, const HistoryOptions& histor
       for (MemoryBroker* node : *nodes) node->handler_->on_publication(p);
     }
   };
+  // A keyed publish's key is checked and written under the channel's stripe; a duplicate
+  // completes (outside the lock) with the first's position.
+  const bool keyed = publication.deduplicated();
+  std::optional<StreamPosition> first;
   if (history.size == 0) {
+    if (keyed) {
+      // Nothing can fail after the check: the key is written with it, then delivered unlocked.
+      auto& stripe = impl.stripe_for(publication.channel);
+      std::lock_guard lock(stripe.mu);
+      const TimePoint now = impl.now();
+      first = stripe.keys.find(publication, now);
+      if (!first) stripe.keys.remember(publication, {publication.offset, publication.epoch}, now);
+    }
+    if (first) return finish({}, duplicate_of(std::move(publication), std::move(*first)));
     auto p = std::make_shared<const Publication>(std::move(publication));
     deliver(p);
     return finish({}, std::move(p));
@@ -172,17 +193,26 @@ void MemoryBroker::publish(Publication publication, const HistoryOptions& histor
   std::error_code ec;
   PublicationPtr stored;
   {
-    std::lock_guard stripe(impl.stripe_for(publication.channel));
-    const std::string channel = publication.channel;
-    // The memory history answers inline, so the append and the deliveries both happen under
-    // the stripe.
-    impl.history.append(std::move(publication), history,
-                        [&](std::error_code e, PublicationPtr p) {
-                          ec = e;
-                          stored = std::move(p);
-                        });
-    if (!ec && stored) deliver(stored);
+    auto& stripe = impl.stripe_for(publication.channel);
+    std::lock_guard lock(stripe.mu);
+    const TimePoint now = keyed ? impl.now() : TimePoint{};
+    if (keyed) first = stripe.keys.find(publication, now);
+    if (!first) {
+      // The memory history answers inline, so the append and the deliveries both happen
+      // under the stripe.
+      impl.history.append(std::move(publication), history,
+                          [&](std::error_code e, PublicationPtr p) {
+                            ec = e;
+                            stored = std::move(p);
+                          });
+      if (!ec && stored) {
+        // Only once stored: a failed append leaves no key behind.
+        if (keyed) stripe.keys.remember(*stored, {stored->offset, stored->epoch}, now);
+        deliver(stored);
+      }
+    }
   }
+  if (first) return finish({}, duplicate_of(std::move(publication), std::move(*first)));
   finish(ec, std::move(stored));
 }
 

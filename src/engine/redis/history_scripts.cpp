@@ -7,7 +7,30 @@ namespace switchboard::engine::redis {
 
 namespace {
 
-// Both scripts begin with this: `epoch` and `top` of the live stream, or of a new one.
+// A publish with an idempotency key (`seen`: its key, nil without) that an earlier one took
+// less than its window ago (`seen_now`: the caller's clock, ms) returns where that one was
+// stored, {offset, epoch, 1}, before anything else is touched. The key's value is
+// "<expires_ms>:<offset>:<epoch>"; `remember(offset, epoch)` writes it for the window
+// (ARGV[window_arg], ms; Redis TTL ARGV[window_arg + 1]: window + gc_slack, as every key).
+constexpr std::string_view kReturnIfSeen = R"lua(
+local function remember(offset, epoch)
+  local expires = seen_now + tonumber(ARGV[window_arg])
+  redis.call('SET', seen, string.format('%d:%d:', expires, offset) .. epoch,
+             'PX', ARGV[window_arg + 1])
+end
+if seen then
+  local first = redis.call('GET', seen)
+  if first then
+    local a = string.find(first, ':', 1, true)
+    local b = string.find(first, ':', a + 1, true)
+    if tonumber(string.sub(first, 1, a - 1)) > seen_now then
+      return {tonumber(string.sub(first, a + 1, b - 1)), string.sub(first, b + 1), 1}
+    end
+  end
+end
+)lua";
+
+// Both stream scripts begin with this: `epoch` and `top` of the live stream, or of a new one.
 constexpr std::string_view kOpenStream = R"lua(
 local now = tonumber(ARGV[1])
 local meta = redis.call('HMGET', KEYS[2], 'e', 's', 'x', 'r')
@@ -33,7 +56,16 @@ end
 if ARGV[8] ~= '' then
   redis.call('PUBLISH', ARGV[8], string.format('%d', top) .. ':' .. epoch .. ':' .. ARGV[7])
 end
+-- Last: a script that failed above (OOM on XADD) leaves no key to block a retry.
+if seen then remember(top, epoch) end
 return {top, epoch}
+)lua";
+
+constexpr std::string_view kPublishOnceBody = R"lua(
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+local offset = tonumber(ARGV[6])
+remember(offset, ARGV[7])
+return {offset, ARGV[7]}
 )lua";
 
 constexpr std::string_view kReadBody = R"lua(
@@ -75,7 +107,15 @@ return out
 }  // namespace
 
 std::string append_script() {
-  return std::string(kOpenStream).append(kAppendBody);
+  return std::string("local seen, seen_now, window_arg = KEYS[3], tonumber(ARGV[1]), 9\n")
+      .append(kReturnIfSeen)
+      .append(kOpenStream)
+      .append(kAppendBody);
+}
+std::string publish_once_script() {
+  return std::string("local seen, seen_now, window_arg = KEYS[1], tonumber(ARGV[1]), 4\n")
+      .append(kReturnIfSeen)
+      .append(kPublishOnceBody);
 }
 std::string read_script() {
   return std::string(kOpenStream).append(kReadBody);

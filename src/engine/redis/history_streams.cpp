@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <span>
 #include <string_view>
 #include <utility>
 
@@ -70,6 +71,21 @@ std::optional<HistoryResult> parse_read(const RedisReply& reply, HistoryStreamSt
 
 }  // namespace
 
+std::string seen_key(const RedisContext& context, const Publication& publication) {
+  return context.key("hr", idempotency_slot(publication.channel, publication.idempotency_key));
+}
+
+bool take_publish_reply(RedisReply& reply, Publication& published) {
+  if (!is_position(reply, 2) || reply.elements.size() > 3) {
+    spdlog::error("redis: unexpected reply to a publish script: {}", to_string(reply));
+    return false;
+  }
+  published.offset = static_cast<std::uint64_t>(reply.elements[0].integer);
+  published.epoch = std::move(reply.elements[1].str);
+  published.duplicate = reply.elements.size() == 3;
+  return true;
+}
+
 AppendRequest AppendRequest::make(Publication publication, const HistoryOptions& options,
                                   std::string pubsub_channel) {
   AppendRequest request;
@@ -100,21 +116,23 @@ void HistoryStreams::append(AppendRequest request, ResultCallback<PublicationPtr
   const std::string ttl = std::to_string(request.options.ttl.count());
   const std::string size = count_text(request.options.size);
   const std::string gc_ttl = context_.gc_ttl_text(request.options.ttl);
-  const std::string_view keys[] = {stream, meta};
-  const std::string_view args[] = {now,  epoch,  context_.run_id(shard), ttl,
-                                   size, gc_ttl, request.body,           request.pubsub_channel};
+  // Only the broker's publish takes the idempotency key (as MemoryHistory, a history append
+  // alone does not).
+  const bool keyed = !request.pubsub_channel.empty() && request.publication.deduplicated();
+  const std::string seen = keyed ? seen_key(context_, request.publication) : std::string();
+  const std::string window = std::to_string(request.publication.dedupe_window.count());
+  const std::string window_gc_ttl = context_.gc_ttl_text(request.publication.dedupe_window);
+  const std::string_view keys[] = {stream, meta, seen};
+  const std::string_view args[] = {
+      now,    epoch,        context_.run_id(shard), ttl,    size,
+      gc_ttl, request.body, request.pubsub_channel, window, window_gc_ttl};
   auto stored = std::make_shared<Publication>(std::move(request.publication));
   context_.run_script(
-      shard, append_script_, keys, args,
+      shard, append_script_, std::span(keys).first(keyed ? 3 : 2), args,
       [context = &context_, stored, done = std::move(done)](std::error_code ec, RedisReply reply) {
         if (!done) return;
-        if (ec) return done(context->engine_error(ec, reply, "history append"), nullptr);
-        if (!is_position(reply, 2)) {
-          spdlog::error("redis history: unexpected append reply {}", to_string(reply));
-          return done(EngineErrc::unavailable, nullptr);
-        }
-        stored->offset = static_cast<std::uint64_t>(reply.elements[0].integer);
-        stored->epoch = std::move(reply.elements[1].str);
+        if (ec) return done(context->engine_error(ec, reply, "history append"), {});
+        if (!take_publish_reply(reply, *stored)) return done(EngineErrc::unavailable, {});
         done({}, std::move(stored));
       });
 }

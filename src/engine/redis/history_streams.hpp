@@ -41,6 +41,13 @@ struct AppendRequest {
                             std::string pubsub_channel);
 };
 
+// The idempotency key of `publication` in Redis, `P hr:<idempotency_slot>` (history_scripts.hpp).
+std::string seen_key(const RedisContext& context, const Publication& publication);
+
+// Fills `published` from a publish script's reply, {offset, epoch} or {offset, epoch, 1} for a
+// duplicate (history_scripts.hpp); false (logged: a bug) when the reply has another shape.
+bool take_publish_reply(RedisReply& reply, Publication& published);
+
 class HistoryStreams {
  public:
   // `empty_stream_ttl`: how long a stream that read() started, and nobody appended to, keeps

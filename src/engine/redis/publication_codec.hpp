@@ -10,6 +10,9 @@
 // The body leaves out offset and epoch because in a stream the entry ID is the offset and the
 // meta hash holds the epoch; Pub/Sub messages get the position prefixed by the publish script,
 // the only place that knows it (epochs never contain ':').
+//
+// Not carried: the idempotency key and its window (the publishing node's script checks them;
+// no receiver needs them), nor `duplicate` (never delivered).
 #include <optional>
 #include <string>
 #include <string_view>

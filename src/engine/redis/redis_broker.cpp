@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "history_scripts.hpp"
 #include "history_streams.hpp"
 #include "io_call.hpp"
 #include "node_lease.hpp"
@@ -42,6 +43,7 @@ struct RedisBroker::Startup {
 
 struct RedisBroker::State : std::enable_shared_from_this<State> {
   explicit State(RedisContext& c) : context(c), streams(c, HistoryOptions{}.ttl) {
+    context.preload({once_script});
     for (std::size_t i = 0; i < c.shards(); ++i) {
       subscriber_counters.push_back(std::make_shared<SubscriberCounters>());
     }
@@ -49,6 +51,7 @@ struct RedisBroker::State : std::enable_shared_from_this<State> {
 
   RedisContext& context;
   HistoryStreams streams;  // publish with history
+  RedisScript once_script{publish_once_script()};  // without history, with a key
   RedisBrokerStats stats;
   // One per shard, for the subscriber made there by begin(); fixed from construction on.
   std::vector<std::shared_ptr<SubscriberCounters>> subscriber_counters;
@@ -77,6 +80,9 @@ struct RedisBroker::State : std::enable_shared_from_this<State> {
   void publish_raw(std::string_view shard_name, const std::string& pubsub_channel,
                    const std::string& payload,
                    std::function<void(std::error_code, std::int64_t receivers)> done);
+  // A publish without history whose idempotency key makes it happen once (history_scripts.hpp).
+  void publish_once(const std::string& pubsub_channel, std::string payload,
+                    std::shared_ptr<Publication> p, ResultCallback<PublicationPtr> done);
   void on_message(std::string_view pubsub_channel, std::string_view payload);
   // Publications decoded in one I/O turn (one read may bring dozens) go to the handler
   // together once the turn's other handlers ran: the workers then write each connection
@@ -187,6 +193,27 @@ void RedisBroker::State::publish_raw(
                     if (ec) return done(ctx->engine_error(ec, reply, "PUBLISH"), 0);
                     done({}, reply.integer);
                   });
+}
+
+void RedisBroker::State::publish_once(const std::string& pubsub_channel, std::string payload,
+                                      std::shared_ptr<Publication> p,
+                                      ResultCallback<PublicationPtr> done) {
+  const std::string seen = seen_key(context, *p);
+  const std::string now = context.now_ms_text();
+  const std::string window = std::to_string(p->dedupe_window.count());
+  const std::string window_gc_ttl = context.gc_ttl_text(p->dedupe_window);
+  const std::string offset = std::to_string(p->offset);
+  context.run_script(
+      context.shard_for(p->channel), once_script, {seen},
+      {now, pubsub_channel, payload, window, window_gc_ttl, offset, p->epoch},
+      [ctx = &context, p, done = std::move(done)](std::error_code ec, RedisReply reply) mutable {
+        if (!done) return;
+        if (ec) return done(ctx->engine_error(ec, reply, "publish"), nullptr);
+        if (!take_publish_reply(reply, *p)) {
+          return done(EngineErrc::unavailable, nullptr);
+        }
+        done({}, std::move(p));
+      });
 }
 
 void RedisBroker::State::on_message(std::string_view pubsub_channel, std::string_view payload) {
@@ -358,6 +385,18 @@ void RedisBroker::publish(Publication publication, const HistoryOptions& history
     return;
   }
   // Without history: delivered as given (MemoryBroker's rule), offsets untouched.
+  if (publication.deduplicated()) {
+    auto p = std::make_shared<Publication>(std::move(publication));
+    post_call(
+        *context_, std::move(done),
+        [state = state_, pubsub_channel = std::move(pubsub_channel),
+         payload = encode_positioned(*p), p](ResultCallback<PublicationPtr> completion) mutable {
+          if (state->handler == nullptr) return complete(completion, EngineErrc::not_started);
+          state->publish_once(pubsub_channel, std::move(payload), std::move(p),
+                              std::move(completion));
+        });
+    return;
+  }
   auto p = std::make_shared<const Publication>(std::move(publication));
   post_call(
       *context_, std::move(done),

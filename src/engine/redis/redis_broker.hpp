@@ -8,6 +8,10 @@
 //   offset, epoch, stream entry and PUBLISH in one atomic step, so every node receives a
 //   channel's offsets in rising order, and `done` gets the stored copy. With size 0 it is one
 //   PUBLISH of the publication as given (as MemoryBroker: nothing stored, offsets untouched).
+// - Idempotency keys (broker.hpp): with history the append script checks and writes the key
+//   `P hr:<slot>` in the same step; without, a publish with a key is a small script instead of
+//   the plain PUBLISH (history_scripts.hpp). The key is on the channel's shard, holds the first
+//   publish's position, and expires after the window (PX); it is not in the message.
 // - publish_to_node(id): PUBLISH to `P n:<id>`, the node channel every broker subscribes on
 //   shard(id); Redis answers how many received it, and 0 is `unknown_node`.
 // - Deliveries are decoded once into a PublicationPtr and handed to the handler on the
@@ -25,7 +29,7 @@
 //   and the lease refresh reports (logs, stats().node_id_conflicts) an id found taken later.
 //
 // Not done (docs/redis-engine-plan.md 2.4): the liveness probe of subscriber connections (a
-// server that stalls silently is found by TCP keep-alive only), and publish idempotency keys.
+// server that stalls silently is found by TCP keep-alive only).
 //
 // Thread safety: every method may be called from any thread after start(); completions and
 // handler calls run on the context's I/O thread (or `unavailable` at once on the caller's

@@ -1,5 +1,6 @@
 // MemoryBroker behaviour beyond the Broker contract: synchronous, copy-free delivery, errors
-// before start and for unknown nodes, node ids, and leaving the hub on destruction.
+// before start and for unknown nodes, node ids, leaving the hub on destruction, and completions
+// of keyed publishes outside the channel's lock.
 #include "switchboard/engine/memory/memory_broker.hpp"
 
 #include <gtest/gtest.h>
@@ -168,6 +169,30 @@ TEST(MemoryBroker, HandlersMayCallTheBrokerAgain) {
   broker.publish(*publication("ping"), kNoHistory, nullptr);
   broker.publish(*publication("late"), kNoHistory, nullptr);
   EXPECT_EQ(relay.seen, (std::vector<std::string>{"ping", "pong", "late"}));
+}
+
+TEST(MemoryBroker, AKeyedPublishCompletesOutsideTheChannelsLock) {
+  // A completion may publish to the same channel again (an ingress retrying, the next message
+  // of a batch): under the channel's stripe lock that would deadlock.
+  MemoryBroker broker;
+  Recorder node;
+  broker.start("n1", node);
+  ASSERT_FALSE(result_of([&](auto done) { broker.subscribe("ch", done); }));
+  Publication p = *publication("ch", "1");
+  p.idempotency_key = "k";
+  p.dedupe_window = std::chrono::seconds(10);
+  for (const HistoryOptions& history : {kNoHistory, HistoryOptions{10, std::chrono::minutes(1)}}) {
+    int completions = 0;
+    broker.publish(p, history, [&](std::error_code, PublicationPtr first) {
+      ASSERT_FALSE(first->duplicate);
+      broker.publish(p, history, [&](std::error_code, PublicationPtr again) {
+        EXPECT_TRUE(again->duplicate);
+        broker.publish(p, history, [&](std::error_code, PublicationPtr) { ++completions; });
+      });
+    });
+    EXPECT_EQ(completions, 1);
+    p.channel = "other";  // the second round's key is new
+  }
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // The memory stores forget dead entries (expired channels and users, refilled buckets) as they
-// are used, so memory follows the live set rather than everything ever seen.
+// are used, so memory follows the live set rather than everything ever seen. The broker's
+// idempotency keys too, and those also stop at a cap.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -7,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "idempotency_keys.hpp"
 #include "switchboard/engine/clock.hpp"
 #include "switchboard/engine/memory/memory_history.hpp"
 #include "switchboard/engine/memory/memory_node_registry.hpp"
@@ -51,6 +53,38 @@ TEST(MemorySweep, HistoryForgetsExpiredStreams) {
         history.append(p, HistoryOptions{10, kTtl}, nullptr);
       },
       [&] { return history.stream_count(); });
+}
+
+Publication keyed(const std::string& key, milliseconds window) {
+  Publication p;
+  p.channel = "ch";
+  p.idempotency_key = key;
+  p.dedupe_window = window;
+  return p;
+}
+
+TEST(MemorySweep, IdempotencyKeysForgetExpiredKeys) {
+  ManualClock clock;
+  memory_detail::IdempotencyKeys keys;
+  expect_bounded(
+      clock, [&](const std::string& key) { keys.remember(keyed(key, kTtl), {}, clock.now()); },
+      [&] { return keys.size(); });
+  EXPECT_EQ(keys.evicted_early(), 0u);
+}
+
+TEST(MemorySweep, IdempotencyKeysStopAtTheirCap) {
+  ManualClock clock;
+  memory_detail::IdempotencyKeys keys;
+  constexpr std::size_t kOver = 100;
+  const auto kCap = memory_detail::IdempotencyKeys::kMaxKeys;
+  for (std::size_t i = 0; i < kCap + kOver; ++i) {
+    keys.remember(keyed(std::to_string(i), std::chrono::hours(1)), {i + 1, "e"}, clock.now());
+  }
+  EXPECT_EQ(keys.size(), kCap);
+  EXPECT_EQ(keys.evicted_early(), kOver);
+  const auto newest = keys.find(keyed(std::to_string(kCap + kOver - 1), {}), clock.now());
+  ASSERT_TRUE(newest);
+  EXPECT_EQ(*newest, (StreamPosition{kCap + kOver, "e"}));
 }
 
 TEST(MemorySweep, HistoryStreamsStartedByReadExpire) {

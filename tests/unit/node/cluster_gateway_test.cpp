@@ -2,18 +2,23 @@
 // one set of memory stores), on both engines (answering inline, and later on an engine thread):
 // what a user does on one node counts on the other. Presence: a user's second connection, on
 // the other node, joins silently, and presence.leave comes once their last connection anywhere
-// closed. The per-user connection limit counts the connections on every node.
+// closed. The per-user connection limit counts the connections on every node. Sends and
+// broadcasts with an idempotency key, made on every node (as a Pub/Sub ingress does), reach
+// the user once, live or from the offline store.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "gateway_test_support.hpp"
+#include "node.hpp"
 #include "wait_until.hpp"
 
 namespace switchboard {
@@ -41,6 +46,9 @@ class Cluster : public ::testing::TestWithParam<bool> {
       c.public_channels = {"room:*"};
       c.presence_leave_delay = std::chrono::milliseconds(0);
       c.max_connections_per_user = 2;
+      // No retry of an unacknowledged message while a test reads: every copy it counts is a
+      // send's own.
+      c.ack_retry_initial = std::chrono::hours(1);
       configs_.push_back(c);
       gateways_.push_back(std::make_unique<Gateway>(c, std::move(engines[i])));
     }
@@ -116,6 +124,52 @@ class Cluster : public ::testing::TestWithParam<bool> {
     EXPECT_EQ(close->close_code(), 4003);
   }
 
+  // `node`'s send_to_user (user non-empty) or broadcast of `publication`, its outcome awaited.
+  std::pair<std::error_code, node::SendOutcome> send(std::size_t node, const std::string& user,
+                                                     engine::Publication publication) {
+    using Result = std::pair<std::error_code, node::SendOutcome>;
+    auto result = std::make_shared<std::promise<Result>>();
+    auto done = [result](std::error_code ec, node::SendOutcome outcome) {
+      result->set_value({ec, outcome});
+    };
+    if (user.empty()) {
+      gateways_[node]->node().broadcast(std::move(publication), done);
+    } else {
+      gateways_[node]->node().send_to_user(user, std::move(publication), done);
+    }
+    auto future = result->get_future();
+    if (future.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+      ADD_FAILURE() << "send not completed within 5 s";
+      return {engine::EngineErrc::timeout, node::SendOutcome::published};
+    }
+    return future.get();
+  }
+  // A publication of `type` with idempotency key `key` (a 10 s window).
+  static engine::Publication keyed(const std::string& type, const std::string& key,
+                                   bool requires_ack = false) {
+    engine::Publication p;
+    p.type = type;
+    p.payload = "{}";
+    p.id = key;  // as an ingress would: the backend's message id
+    p.requires_ack = requires_ack;
+    p.idempotency_key = key;
+    p.dedupe_window = std::chrono::seconds(10);
+    return p;
+  }
+  // Every node sends (or broadcasts) the same keyed publication: one publishes (or keeps it
+  // offline), the others learn they were duplicates.
+  void send_from_every_node(const std::string& user, const engine::Publication& publication,
+                            node::SendOutcome winner) {
+    std::vector<node::SendOutcome> outcomes;
+    for (std::size_t n = 0; n < kNodes; ++n) {
+      const auto [ec, outcome] = send(n, user, publication);
+      EXPECT_FALSE(ec) << ec.message();
+      outcomes.push_back(outcome);
+    }
+    EXPECT_EQ(outcomes, (std::vector<node::SendOutcome>{winner, node::SendOutcome::duplicate}))
+        << publication.type;
+  }
+
   testing::EngineThreadPtr thread_;
   std::vector<config::Config> configs_;
   std::vector<std::unique_ptr<Gateway>> gateways_;
@@ -163,6 +217,32 @@ TEST_P(Cluster, TheConnectionLimitCountsTheUsersConnectionsOnEveryNode) {
   auto again = connect(1, "lim");  // room again, on either node
   expect_refused(0, "lim");
   EXPECT_EQ(connections_of(0, "lim"), 2);
+}
+
+TEST_P(Cluster, AKeyedSendOrBroadcastMadeOnEveryNodeArrivesOnce) {
+  auto kim = connect(1, "kim");
+  send_from_every_node("kim", keyed("to.kim", "s1"), node::SendOutcome::published);
+  send_from_every_node("", keyed("to.all", "b1"), node::SendOutcome::published);
+  // Unkeyed: each call is its own message.
+  ASSERT_FALSE(send(0, "kim", keyed("marker", "")).first);
+  const std::vector<json::value> seen =
+      read_until(*kim, [](const json::value& m) { return has_type(m, "marker"); });
+  EXPECT_EQ(count(seen, [](const json::value& m) { return has_type(m, "to.kim"); }), 1u);
+  EXPECT_EQ(count(seen, [](const json::value& m) { return has_type(m, "to.all"); }), 1u);
+}
+
+TEST_P(Cluster, AKeyedAcknowledgedSendToAnOfflineUserIsKeptOnce) {
+  // Connected nowhere: each node would keep it in the offline store; the key is claimed first.
+  send_from_every_node("olly", keyed("kept", "o1", true), node::SendOutcome::kept_offline);
+  auto olly = connect(0, "olly");
+  const json::value first = next_of_type(*olly, "kept");
+  ASSERT_TRUE(first.is_object());
+  olly->send_text(R"({"type":"ack","id":"o1"})");
+  // What the store kept came in one take, before this.
+  ASSERT_FALSE(send(1, "olly", keyed("marker", "")).first);
+  const std::vector<json::value> rest =
+      read_until(*olly, [](const json::value& m) { return has_type(m, "marker"); });
+  EXPECT_EQ(count(rest, [](const json::value& m) { return has_type(m, "kept"); }), 0u);
 }
 
 }  // namespace

@@ -11,6 +11,11 @@
 // not publish to the same channel synchronously). Completions run on the caller's thread
 // before the call returns, outside every lock.
 //
+// Idempotency keys (broker.hpp) live in the hub, checked and written under the channel's
+// stripe: a key is remembered for its window by the hub's clock, expired keys are swept as
+// new ones come, and at most 4096 live keys per stripe (256 K in all) are kept — past that a
+// new key evicts an old one (idempotency_keys.hpp).
+//
 // Thread safety: every method may be called from any thread concurrently. A broker must not be
 // destroyed while another thread may still publish to a channel it subscribed to, or to its
 // node (in a node, the broker is destroyed after the workers stopped).
@@ -29,7 +34,7 @@ class MemoryBroker;
 // subscribed to which channel. Only MemoryBroker uses its internals.
 class MemoryBrokerHub {
  public:
-  // `now` drives the history's TTLs.
+  // `now` drives the history's TTLs and the idempotency keys' windows.
   explicit MemoryBrokerHub(NowFn now = system_now());
   ~MemoryBrokerHub();
   MemoryBrokerHub(const MemoryBrokerHub&) = delete;

@@ -1,7 +1,8 @@
 // RedisBroker against private redis-server processes: what the Broker contract suite cannot
 // cover — a Redis restart (resubscription, on_subscription_restored, new epochs), a flushed
 // script cache, Redis down (at start and later), node id ownership, foreign messages,
-// destruction with calls in flight, and the TTL on every key the engine writes.
+// destruction with calls in flight, the TTL on every key the engine writes, and idempotency
+// keys: a failing script leaves none, each expires by itself, none travels in a message.
 #include "redis_broker.hpp"
 
 #include <gtest/gtest.h>
@@ -174,6 +175,52 @@ TEST_F(RedisBrokerTest, EveryKeyTheBrokerAndTheHistoryWriteHasATtl) {
     EXPECT_GT(ttl.integer, 0) << key;
     EXPECT_LE(ttl.integer, longest.count()) << key;
   }
+}
+
+TEST_F(RedisBrokerTest, IdempotencyKeysAreWrittenLastExpireByThemselvesAndStayHere) {
+  ASSERT_FALSE(subscribe(broker_, "ch"));
+  ASSERT_FALSE(subscribe(broker_, "$broadcast"));
+  auto keyed = [](const std::string& channel) {
+    Publication p = make_publication(channel, "once");
+    p.idempotency_key = "k";
+    p.dedupe_window = 2s;
+    return p;
+  };
+  auto publish_keyed = [&](const std::string& channel, const HistoryOptions& history) {
+    return await_result<PublicationPtr>(
+        [&](auto done) { broker_.publish(keyed(channel), history, std::move(done)); });
+  };
+  // The stream is live, then its key holds a string: the next append fails at XADD, after the
+  // script checked the idempotency key, and must not have written it.
+  ASSERT_FALSE(publish(broker_, "ch", "0").first);
+  ASSERT_FALSE(run_command(*context_, 0, {"SET", "t:hs:ch", "not a stream"}).first);
+  EXPECT_TRUE(publish_keyed("ch", kKeep).first);
+  EXPECT_EQ(run_command(*context_, 0, {"EXISTS", "t:hr:2:ch:k"}).second.integer, 0);
+  ASSERT_FALSE(run_command(*context_, 0, {"DEL", "t:hs:ch"}).first);
+
+  for (const HistoryOptions& history : {kKeep, kNoHistory}) {
+    const std::string channel = history.size > 0 ? "ch" : "$broadcast";
+    const auto [ec1, first] = publish_keyed(channel, history);
+    const auto [ec2, again] = publish_keyed(channel, history);
+    ASSERT_FALSE(ec1) << ec1.message();
+    ASSERT_FALSE(ec2) << ec2.message();
+    EXPECT_FALSE(first->duplicate) << channel;
+    EXPECT_TRUE(again->duplicate) << channel;
+    EXPECT_EQ(again->offset, first->offset) << channel;
+  }
+  // Each key lives for its window + gc_slack in Redis (the window itself is logical).
+  const auto longest = std::chrono::milliseconds(2s) + context_->options().gc_slack;
+  for (const char* key : {"t:hr:2:ch:k", "t:hr:10:$broadcast:k"}) {
+    const auto [ec, ttl] = run_command(*context_, 0, {"PTTL", key});
+    ASSERT_FALSE(ec);
+    EXPECT_GT(ttl.integer, 0) << key;
+    EXPECT_LE(ttl.integer, longest.count()) << key;
+  }
+  // Delivered once each (and the first plain one), without the key: no receiver needs it.
+  ASSERT_TRUE(eventually([&] { return recorder_.publications().size() == 3; }));
+  std::this_thread::sleep_for(kSettle);
+  ASSERT_EQ(recorder_.publications().size(), 3u);
+  for (const auto& p : recorder_.publications()) EXPECT_TRUE(p->idempotency_key.empty());
 }
 
 TEST_F(RedisBrokerTest, WhileRedisIsDownEveryCallFailsOnce) {
