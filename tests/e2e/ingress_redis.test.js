@@ -1,17 +1,21 @@
 // Broker ingress from Redis Pub/Sub (docs/ingress.md): backends PUBLISH to their own Redis
 // channels exactly as they do today and real clients receive the events. Seeds 001 and 002
 // from their example configurations (examples/seeds/), hostile messages refused and counted
-// by reason while good ones still flow, and the ingress server killed and restarted while the
-// node keeps serving (/health degraded, /ready 200, subscriptions restored).
+// by reason while good ones still flow, the ingress server killed and restarted while the
+// node keeps serving (/health degraded, /ready 200, subscriptions restored), and two nodes of
+// one Redis engine that both receive every message but deliver it once (idempotency keys),
+// raw frames included.
 'use strict';
 
 const { describe, test, before, after, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
 const net = require('node:net');
+const os = require('node:os');
 const path = require('node:path');
 const { Server, Client, eventually } = require('./support');
 const { RedisServer } = require('./redis_support');
-const { metric, sourceDown } = require('./ingress_support');
+const { metric, sourceUp, sourceDown } = require('./ingress_support');
 
 const SEEDS = path.join(__dirname, '..', '..', 'examples', 'seeds');
 
@@ -33,8 +37,8 @@ function publish(redis, channel, message) {
   });
 }
 
-// PUBLISH until one subscriber (the node's ingress connection) received it: the ingress
-// subscribes asynchronously after start, and Redis does not keep messages for later.
+// PUBLISH once the node's ingress connection subscribed (it does so asynchronously after
+// start, and Redis keeps nothing for later), and check that it received it.
 async function publishReceived(redis, channel, message, receivers = 1) {
   await eventually(async () => {
     const n = Number(await redis.cli('PUBSUB', 'NUMPAT')) + Number(
@@ -195,5 +199,85 @@ describe('an ingress Redis of its own, killed and restarted (memory engine)', ()
     assert.equal(await metric(server, 'switchboard_ingress_connects_total', { source }), 2);
     await publishReceived(redis, 'ws:conv:r1', '{"type":"message.new","payload":{"n":3}}');
     assert.deepEqual((await c.next('message.new')).payload, { n: 3 });
+  });
+});
+
+describe('two nodes on one Redis engine: every node receives, each client gets it once', () => {
+  let redis;
+  let nodes;
+  const RULES = `
+[[ingress]]
+name = "conversations"
+source = "redis"
+patterns = ["ws:conv:*"]
+target = "channel"
+channel = "conv:{1}"
+
+[[ingress]]
+name = "posts"
+source = "redis"
+channels = ["posts"]
+target = "all"
+format = "raw"
+`;
+  before(async () => {
+    redis = await RedisServer.start();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-ingress-redis-'));
+    const file = path.join(dir, 'rules.toml');
+    fs.writeFileSync(file, RULES);
+    nodes = await Promise.all([0, 1].map((i) => Server.start({
+      args: ['--config', file, '--redis-url', redis.url, '--redis-prefix', 'e2e-ingress-two:',
+        '--node-id', `two-${i}`, '--public-channels', 'conv:*'],
+    })));
+    // Up: every channel and pattern confirmed by Redis on both nodes' ingress connections.
+    for (const n of nodes) await sourceUp(n, `ingress redis 127.0.0.1:${redis.port}`);
+  });
+  after(async () => {
+    await Client.closeAll();
+    await Promise.all(nodes.map((n) => n.stop()));
+    await redis.stop();
+  });
+  afterEach(() => Client.closeAll());
+
+  async function sum(name, rule) {
+    let total = 0;
+    for (const n of nodes) total += await metric(n, name, { rule });
+    return total;
+  }
+
+  test('a conversation event is stored once and reaches each subscriber once, in order', async () => {
+    const clients = await Promise.all(nodes.map((n, i) => Client.authed(n, `two-${i}`)));
+    for (const c of clients) {
+      c.send({ type: 'subscribe', payload: { conversation_ids: ['dup'] } });
+      await c.next('subscribed');
+    }
+    const count = 30;
+    for (let i = 0; i <= count; i++) {
+      assert.equal(await publish(redis, 'ws:conv:dup', `{"type":"message.new","payload":{"n":${i}}}`), 2);
+    }
+    for (const c of clients) {
+      const got = [];
+      for (let i = 0; i <= count; i++) got.push(await c.next('message.new'));
+      assert.deepEqual(got.map((m) => m.payload.n), Array.from({ length: count + 1 }, (_, i) => i));
+      // One offset per message: the history has each once.
+      assert.deepEqual(got.map((m) => m.offset), Array.from({ length: count + 1 }, (_, i) => i + 1));
+      await c.expectNone('message.new');
+    }
+    await eventually(async () => {
+      assert.equal(await sum('switchboard_ingress_delivered_total', 'conversations'), count + 1);
+      assert.equal(await sum('switchboard_ingress_deduplicated_total', 'conversations'), count + 1);
+    }, { what: 'one delivery and one duplicate per message' });
+  });
+
+  test('a raw broadcast reaches every client once, byte for byte', async () => {
+    const clients = await Promise.all(nodes.map((n, i) => Client.authed(n, `raw-${i}`)));
+    const body = '{"action":"created","payload":{"id":5,"description":"hello"}}';
+    assert.equal(await publish(redis, 'posts', body), 2);
+    const isPost = (m) => m.action === 'created';
+    for (const c of clients) {
+      const m = await c.next(isPost);
+      assert.equal(m._raw, body);
+      await c.expectNone(isPost);
+    }
   });
 });
