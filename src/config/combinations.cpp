@@ -4,6 +4,7 @@
 
 #include "ingress_rules.hpp"
 #include "redis_url.hpp"
+#include "upstream_topic.hpp"
 
 namespace switchboard::config {
 namespace {
@@ -25,6 +26,46 @@ void check_origin(const std::string& origin, std::vector<std::string>& errors) {
     errors.push_back("allowed_origins entry '" + origin + "' has a path or trailing '/': browsers " +
                      "send origins without one, so it would refuse every browser (write '" +
                      origin.substr(0, path) + "')");
+  }
+}
+
+// upstream_sink and what it needs.
+void check_upstream(const Config& config, std::vector<std::string>& errors) {
+  const std::string& sink = config.upstream_sink;
+  if (sink == "webhook" && config.upstream_webhook_url.empty()) {
+    errors.push_back("upstream_sink = webhook needs upstream_webhook_url");
+  }
+  if (sink != "redis" && sink != "nats") return;
+  if (!config.upstream_webhook_url.empty()) {
+    errors.push_back("upstream_webhook_url is set but upstream_sink = " + sink +
+                     ": batches go to one sink (unset the URL, or set upstream_sink = webhook)");
+  }
+  std::string error;
+  const auto topic = ingress::UpstreamTopic::parse(config.upstream_topic, error);
+  if (!topic) {
+    errors.push_back("upstream_topic '" + config.upstream_topic + "': " + error);
+  } else if (config.upstream_message == "batch" && topic->per_event()) {
+    errors.push_back("upstream_topic '" + config.upstream_topic + "' names a field of one event, "
+                     "but upstream_message = batch sends the batch as one message (use {node} "
+                     "only, or upstream_message = event)");
+  }
+  if (sink == "nats" && config.nats_url.empty()) {
+    errors.push_back("upstream_sink = nats needs nats_url (NATS_URL)");
+  }
+  if (sink == "redis") {
+    const std::string& url = !config.upstream_redis_url.empty() ? config.upstream_redis_url
+                                                                : config.ingress_redis_url;
+    const auto shards =
+        url.empty() && config.redis_url.empty() && config.redis_host.empty()
+            ? engine::redis::RedisUrlResult{{}, "upstream_sink = redis needs a Redis address: "
+                                                "upstream_redis_url, ingress_redis_url or the "
+                                                "engine's redis_url / redis_host"}
+        : url.empty() ? engine::redis::resolve_redis_shards(config.redis_url, config.redis_host,
+                                                            config.redis_password,
+                                                            static_cast<int>(config.redis_database))
+                      : engine::redis::resolve_redis_shards(url, "", config.redis_password,
+                                                            static_cast<int>(config.redis_database));
+    if (!shards.ok()) errors.push_back(shards.error);
   }
 }
 
@@ -50,6 +91,7 @@ void check_combinations(Config& config, std::vector<std::string>& errors) {
     if (!shards.ok()) errors.push_back(shards.error);
   }
   check_ingress_rules(config, errors);
+  check_upstream(config, errors);
   if (config.ingress_max_message_size + 1024 > config.outbound_queue_limit) {
     errors.push_back("ingress_max_message_size must stay at least 1KiB below "
                      "outbound_queue_limit: a message that fills a connection's queue alone "

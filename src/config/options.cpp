@@ -88,6 +88,12 @@ std::vector<OptionSpec> build_table() {
   t.push_back(option("upstream_batch_size", T::uint, &Config::upstream_batch_size, "A batch is flushed as soon as it holds this many events.").range(1, 100000));
   t.push_back(option("upstream_buffer_limit", T::uint, &Config::upstream_buffer_limit, "Events held (waiting, or in the batch being delivered) before senders get a buffer_full error.").range(1, 10000000));
   t.push_back(option("upstream_max_attempts", T::uint, &Config::upstream_max_attempts, "POSTs of a batch to the webhook before it is dropped (counted in switchboard_gateway_upstream_failed_total).").range(1, 100));
+  t.push_back(choice("upstream_sink", &Config::upstream_sink, {"auto", "webhook", "redis", "nats"}, "Where batches of client events go: the webhook (upstream_webhook_url), Redis or NATS; auto is the webhook when its URL is set, else none."));
+  t.push_back(option("upstream_topic", T::string, &Config::upstream_topic, "Redis or NATS sink: the channel, stream or subject each event goes to, a template of {type}, {channel}, {user_id} and {node}."));
+  t.push_back(choice("upstream_message", &Config::upstream_message, {"event", "batch"}, "Redis or NATS sink: one message per event (its JSON object), or one per batch (the JSON array the webhook gets)."));
+  t.push_back(option("upstream_redis_url", T::string, &Config::upstream_redis_url, "Redis sink: the server (redis://[:password@]host[:port][/db]); empty: ingress_redis_url, else the engine's first Redis server."));
+  t.push_back(choice("upstream_redis_mode", &Config::upstream_redis_mode, {"publish", "stream"}, "Redis sink: PUBLISH (subscribers connected then get it) or XADD to a stream (kept for later readers, field \"event\")."));
+  t.push_back(option("upstream_stream_maxlen", T::uint, &Config::upstream_stream_maxlen, "Redis sink in stream mode: the stream is trimmed to about this many entries (XADD MAXLEN ~).").range(1, 1000000000));
   t.push_back(option("upstream_retry_initial", T::duration, &Config::upstream_retry_initial, "Wait before the first retry of a failed batch; each later retry waits twice as long (at most 1 min).").range(1, kMinute));
   // Gateway: HTTP call-outs (auth service, upstream webhook)
   t.push_back(option("callout_max_connections", T::uint, &Config::callout_max_connections, "Connections to one call-out host open at once, per worker (auth service) and for the webhook; further calls wait for one.").range(1, 10000));

@@ -15,29 +15,13 @@
 #include "handoff.hpp"
 #include "nats_source.hpp"
 #include "redis_source.hpp"
-#include "redis_url.hpp"
+#include "redis_server_for.hpp"
 
 namespace switchboard::ingress {
 namespace {
 
 namespace asio = boost::asio;
 using engine::redis::RedisEndpoint;
-
-// The server a Redis rule consumes: its own url, else ingress_redis_url, else the engine's
-// first shard (backends publish to one server).
-RedisEndpoint redis_server(const config::Config& c, const config::IngressRuleConfig& rule) {
-  const std::string& url = !rule.url.empty() ? rule.url : c.ingress_redis_url;
-  const auto resolved =
-      url.empty() ? engine::redis::resolve_redis_shards(c.redis_url, c.redis_host,
-                                                        c.redis_password,
-                                                        static_cast<int>(c.redis_database))
-                  : engine::redis::resolve_redis_shards(url, "", c.redis_password,
-                                                        static_cast<int>(c.redis_database));
-  if (!resolved.ok()) {
-    throw std::invalid_argument("ingress rule " + rule.name + ": " + resolved.error);
-  }
-  return resolved.shards.front();
-}
 
 class NoIngress final : public Ingress {
  public:
@@ -56,7 +40,10 @@ class BrokerIngress final : public Ingress {
       const auto& rule = rules_[i].config();
       switch (rule.source) {
         case config::IngressSourceKind::redis:
-          redis_source_for(redis_server(c, rule), c.redis_command_timeout)
+          // Its own url, else ingress_redis_url, else the engine's first server.
+          redis_source_for(redis_server_for(c, rule.url.empty() ? c.ingress_redis_url : rule.url,
+                                            "ingress rule " + rule.name),
+                           c.redis_command_timeout)
               .add(i, rule.channels, rule.patterns);
           break;
         case config::IngressSourceKind::nats: {

@@ -9,8 +9,8 @@
 
 #include "node.hpp"
 #include "switchboard/protocol/json_check.hpp"
-#include "switchboard/protocol/json_writer.hpp"
 #include "webhook_client.hpp"
+#include "webhook_upstream.hpp"
 
 namespace switchboard::node {
 namespace {
@@ -32,24 +32,34 @@ std::string event_channel(std::string_view payload) {
 
 }  // namespace
 
-Upstream::Upstream(Node& node)
-    : node_(node),
-      webhook_{node.config().upstream_webhook_url, node.config().upstream_webhook_timeout,
-               node.callout_limits(), std::make_shared<CalloutStats>()} {
-  enabled_ = !webhook_.url.empty();
+Upstream::Upstream(Node& node) : node_(node) {
+  const auto& c = node.config();
+  // The transport is made at start(): the housekeeping loop it runs on comes after us.
+  enabled_ = c.upstream_sink == "redis" || c.upstream_sink == "nats" ||
+             !c.upstream_webhook_url.empty();
 }
 
 Upstream::~Upstream() = default;
 
 void Upstream::set_sink(UpstreamSink sink) {
   sink_ = std::move(sink);
-  enabled_ = static_cast<bool>(sink_) || !webhook_.url.empty();
+  enabled_ = enabled_ || static_cast<bool>(sink_);
 }
 
 void Upstream::start() {
   if (!enabled_) return;
   timer_ = std::make_unique<boost::asio::steady_timer>(node_.housekeeping());
   retry_timer_ = std::make_unique<boost::asio::steady_timer>(node_.housekeeping());
+  if (!sink_) {
+    const auto& c = node_.config();
+    transport_ = ingress::make_broker_upstream(c, node_.housekeeping().get_executor());
+    if (!transport_) {
+      transport_ = std::make_unique<WebhookUpstream>(
+          node_.housekeeping(), Callout{c.upstream_webhook_url, c.upstream_webhook_timeout,
+                                        node_.callout_limits(), callout_stats_});
+    }
+    transport_->start();
+  }
   arm();
 }
 
@@ -62,7 +72,7 @@ void Upstream::stop() {
     refusing_ = true;
   }
   if (sink_) return flush_to_sink();
-  stop_deadline_ = std::chrono::steady_clock::now() + webhook_.timeout;
+  stop_deadline_ = std::chrono::steady_clock::now() + node_.config().upstream_webhook_timeout;
   if (backing_off_) {
     // The batch in progress gets its last attempt now rather than after the backoff.
     backing_off_ = false;
@@ -152,11 +162,11 @@ void Upstream::flush() {
   std::vector<UpstreamEvent> batch = take(true);
   if (batch.empty()) {
     // Stopped and nothing left: let the housekeeping loop end.
-    if (stopping_) close_idle_callouts(node_.housekeeping());
+    if (stopping_) transport_->stop();
     return;
   }
   batch_events_ = batch.size();
-  batch_body_ = to_json(batch);
+  batch_ = std::move(batch);
   attempts_ = 0;
   attempt();
 }
@@ -165,13 +175,12 @@ void Upstream::attempt() {
   ++attempts_;
   posting_ = true;
   auto on_answer = [this](bool ok, std::string detail) { on_attempt(ok, detail); };
-  if (!stopping_) return post_webhook(node_.housekeeping(), webhook_, batch_body_, on_answer);
-  // While stopping, every POST shares what is left of the one webhook timeout.
-  Callout last = webhook_;
+  const auto timeout = node_.config().upstream_webhook_timeout;
+  if (!stopping_) return transport_->send(batch_, timeout, on_answer);
+  // While stopping, every attempt shares what is left of the one webhook timeout.
   const auto left = std::chrono::ceil<std::chrono::milliseconds>(stop_deadline_ -
                                                                  std::chrono::steady_clock::now());
-  last.timeout = std::clamp(left, std::chrono::milliseconds(1), webhook_.timeout);
-  post_webhook(node_.housekeeping(), last, batch_body_, on_answer);
+  transport_->send(batch_, std::clamp(left, std::chrono::milliseconds(1), timeout), on_answer);
 }
 
 void Upstream::on_attempt(bool ok, const std::string& detail) {
@@ -184,8 +193,9 @@ void Upstream::on_attempt(bool ok, const std::string& detail) {
   if (!stopping_ && attempts_ < max_attempts) {
     ++retried_;
     const auto delay = retry_delay();
-    spdlog::warn("upstream webhook: a batch of {} events failed ({}); attempt {} of {} in {} ms",
-                 batch_events_, detail, attempts_ + 1, max_attempts, delay.count());
+    spdlog::warn("upstream {}: a batch of {} events failed ({}); attempt {} of {} in {} ms",
+                 transport_->name(), batch_events_, detail, attempts_ + 1, max_attempts,
+                 delay.count());
     backing_off_ = true;
     retry_timer_->expires_after(delay);
     retry_timer_->async_wait([this](const boost::system::error_code& ec) {
@@ -196,8 +206,8 @@ void Upstream::on_attempt(bool ok, const std::string& detail) {
     return;
   }
   failed_ += batch_events_;
-  spdlog::error("upstream webhook: {} events dropped after {} attempt(s): {}", batch_events_,
-                attempts_, detail);
+  spdlog::error("upstream {}: {} events dropped after {} attempt(s): {}", transport_->name(),
+                batch_events_, attempts_, detail);
   batch_settled();
 }
 
@@ -207,7 +217,7 @@ void Upstream::batch_settled() {
     held_in_batch_ = 0;
   }
   batch_events_ = 0;
-  batch_body_.clear();
+  batch_.clear();
   // A full batch goes at once; a partial one at the next interval (or now if one passed).
   if (stopping_ || flush_due_ || buffered() >= node_.config().upstream_batch_size) flush();
 }
@@ -228,21 +238,8 @@ void Upstream::drop_buffered(const char* why) {
   }
   if (n == 0) return;
   failed_ += n;
-  spdlog::error("upstream webhook: {} events dropped: {}", n, why);
-}
-
-std::string Upstream::to_json(const std::vector<UpstreamEvent>& batch) {
-  std::string out = "[";
-  for (const auto& e : batch) {
-    if (out.size() > 1) out.push_back(',');
-    protocol::JsonObject o(out);
-    o.string("type", e.type).raw("payload", e.payload).string("user_id", e.user_id);
-    o.string("session_id", e.session_id).string("channel", e.channel);
-    o.number("timestamp", static_cast<std::uint64_t>(e.timestamp_ms)).string("node", e.node);
-    o.close();
-  }
-  out.push_back(']');
-  return out;
+  spdlog::error("upstream {}: {} events dropped: {}", transport_ ? transport_->name() : "sink", n,
+                why);
 }
 
 }  // namespace switchboard::node

@@ -1,8 +1,10 @@
 #pragma once
 // The upstream event buffer (seed 000): custom client events without an in-process handler are
 // packaged with their metadata and flushed in batches — every upstream_flush_interval, or as
-// soon as upstream_batch_size events are waiting — to a sink: an in-process function, or an
-// HTTP webhook that receives each batch as a JSON array. The buffer is bounded: when it holds
+// soon as upstream_batch_size events are waiting — to a sink: an in-process function, or a
+// transport (upstream_sink; include/switchboard/ingress/upstream_transport.hpp): an HTTP
+// webhook that receives each batch as a JSON array, or a broker (Redis, NATS). What follows
+// says "webhook" for any transport, and "POST" for one attempt. The buffer is bounded: when it holds
 // upstream_buffer_limit events, push() fails and the sender gets an `error` (nothing is dropped
 // silently).
 //
@@ -33,6 +35,7 @@
 #include <vector>
 
 #include "switchboard/gateway.hpp"
+#include "switchboard/ingress/upstream_transport.hpp"
 #include "webhook_client.hpp"
 
 namespace switchboard::node {
@@ -59,7 +62,9 @@ class Upstream {
 
   // Serialises a batch as the webhook receives it: a JSON array of
   // {type, payload, user_id, session_id, channel, timestamp, node}.
-  static std::string to_json(const std::vector<UpstreamEvent>& batch);
+  static std::string to_json(const std::vector<UpstreamEvent>& batch) {
+    return ingress::to_json(batch);
+  }
 
   // Events the sink or the webhook accepted.
   std::uint64_t flushed_total() const noexcept { return flushed_.load(); }
@@ -69,7 +74,7 @@ class Upstream {
   std::uint64_t retried_total() const noexcept { return retried_.load(); }
   // Webhook call-outs refused at once by the connection pool's queue bound.
   std::uint64_t callout_rejected_total() const noexcept {
-    return webhook_.stats->rejected_total.load();
+    return callout_stats_->rejected_total.load();
   }
 
  private:
@@ -87,7 +92,8 @@ class Upstream {
   Node& node_;
   UpstreamSink sink_;
   bool enabled_ = false;
-  Callout webhook_;
+  std::shared_ptr<CalloutStats> callout_stats_ = std::make_shared<CalloutStats>();
+  std::unique_ptr<ingress::UpstreamTransport> transport_;  // null: none, or the sink
 
   std::mutex mutex_;                  // guards the four below (push() runs on the workers)
   std::deque<UpstreamEvent> buffer_;  // waiting for a batch
@@ -96,8 +102,8 @@ class Upstream {
   bool refusing_ = false;  // stopping: push() refuses
 
   // Housekeeping thread only.
-  std::string batch_body_;        // the batch in progress, as sent (and resent)
-  std::size_t batch_events_ = 0;  // its events; 0: no batch in progress
+  std::vector<UpstreamEvent> batch_;  // the batch in progress, as sent (and resent)
+  std::size_t batch_events_ = 0;      // its events; 0: no batch in progress
   std::size_t attempts_ = 0;      // its POSTs so far
   bool posting_ = false;          // a POST of it is in flight
   bool backing_off_ = false;      // waiting to retry it

@@ -207,6 +207,31 @@ TEST_F(LoadTest, NatsRulesAreRead) {
   EXPECT_EQ(env.config->nats_url, "nats://a:1,nats://b:2");
 }
 
+TEST_F(LoadTest, UpstreamBrokerSinks) {
+  auto result = run_load({"--upstream-sink", "redis", "--redis-host", "127.0.0.1:6390",
+                          "--upstream-redis-mode", "stream", "--upstream-topic", "up:{type}"});
+  ASSERT_TRUE(result.config) << result.message;
+  EXPECT_EQ(result.config->upstream_sink, "redis");
+  EXPECT_EQ(result.config->upstream_redis_mode, "stream");
+  EXPECT_EQ(result.config->upstream_topic, "up:{type}");
+  for (const auto& [args, expected] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--upstream-sink", "nats"}, "upstream_sink = nats needs nats_url"},
+           {{"--upstream-sink", "redis"}, "upstream_sink = redis needs a Redis address"},
+           {{"--upstream-sink", "webhook"}, "upstream_sink = webhook needs upstream_webhook_url"},
+           {{"--upstream-sink", "nats", "--nats-url", "nats://h:1", "--upstream-topic", "e.{1}"},
+            "a topic takes {type}, {channel}, {user_id} and {node} only"},
+           {{"--upstream-sink", "nats", "--nats-url", "nats://h:1", "--upstream-message", "batch"},
+            "names a field of one event"},
+           {{"--upstream-sink", "redis", "--upstream-redis-url", "http://h"}, "redis://"},
+           {{"--upstream-sink", "nats", "--nats-url", "nats://h:1", "--upstream-webhook-url",
+             "http://h/x"},
+            "batches go to one sink"}}) {
+    result = run_load(args);
+    EXPECT_EQ(result.exit_code, 2) << expected;
+    EXPECT_NE(result.message.find(expected), std::string::npos) << result.message;
+  }
+}
+
 TEST_F(LoadTest, IngressRuleNamesAreUnique) {
   const std::string path = write_file("twice.toml",
                                       "redis_url = \"redis://127.0.0.1:6390\"\n"

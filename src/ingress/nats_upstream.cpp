@@ -1,0 +1,106 @@
+#include "nats_upstream.hpp"
+
+#include <nats/nats.h>
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+
+namespace switchboard::ingress {
+
+NatsUpstream::NatsUpstream(boost::asio::any_io_executor executor, std::string urls,
+                           UpstreamTopic topic, bool one_per_event)
+    : executor_(std::move(executor)),
+      urls_(std::move(urls)),
+      topic_(std::move(topic)),
+      one_per_event_(one_per_event) {}
+
+NatsUpstream::~NatsUpstream() { stop(); }
+
+void NatsUpstream::start() {
+  natsOptions* opts = nullptr;
+  natsOptions_Create(&opts);
+  natsOptions_SetURL(opts, urls_.c_str());
+  natsOptions_SetName(opts, "switchboard upstream");
+  natsOptions_SetMaxReconnect(opts, -1);
+  natsOptions_SetReconnectWait(opts, 100);
+  natsOptions_SetReconnectJitter(opts, 400, 400);
+  natsOptions_SetRetryOnFailedConnect(opts, true, nullptr, nullptr);
+  const natsStatus s = natsConnection_Connect(&connection_, opts);
+  if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
+    spdlog::error("upstream nats: cannot start the NATS client: {}", natsStatus_GetText(s));
+    connection_ = nullptr;  // every attempt fails, and says so
+  }
+  natsOptions_Destroy(opts);
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "sb-nats-up");
+    run();
+  });
+}
+
+void NatsUpstream::run() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+    if (jobs_.empty()) return;  // stopping, and nothing left
+    auto job = std::move(jobs_.front());
+    jobs_.pop_front();
+    lock.unlock();
+    job();
+    lock.lock();
+  }
+}
+
+void NatsUpstream::send(const std::vector<UpstreamEvent>& batch, std::chrono::milliseconds timeout,
+                        Done done) {
+  std::lock_guard lock(mutex_);
+  jobs_.push_back([this, batch, timeout, done = std::move(done)]() mutable {
+    attempt(batch, timeout, std::move(done));
+  });
+  wake_.notify_one();
+}
+
+void NatsUpstream::attempt(const std::vector<UpstreamEvent>& batch,
+                           std::chrono::milliseconds timeout, Done done) {
+  auto answer = [this, &done](bool ok, std::string detail) {
+    boost::asio::post(executor_, [done = std::move(done), ok, detail = std::move(detail)] {
+      done(ok, detail);
+    });
+  };
+  if (connection_ == nullptr) return answer(false, "no NATS client (see the log at start)");
+  if (natsConnection_Status(connection_) != NATS_CONN_STATUS_CONNECTED) {
+    return answer(false, "NATS not connected");
+  }
+  auto publish = [this](const std::string& subject, const std::string& data) {
+    return natsConnection_Publish(connection_, subject.c_str(), data.data(),
+                                  static_cast<int>(data.size()));
+  };
+  natsStatus s = NATS_OK;
+  if (one_per_event_) {
+    for (const auto& event : batch) {
+      s = publish(topic_.fill(event), to_json(event));
+      if (s != NATS_OK) break;
+    }
+  } else {
+    s = publish(topic_.fill(batch.front()), to_json(batch));
+  }
+  if (s == NATS_OK) s = natsConnection_FlushTimeout(connection_, timeout.count());
+  answer(s == NATS_OK, s == NATS_OK ? std::string() : natsStatus_GetText(s));
+}
+
+void NatsUpstream::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+  if (connection_ != nullptr) {
+    natsConnection_Close(connection_);
+    natsConnection_Destroy(connection_);
+    connection_ = nullptr;
+  }
+}
+
+}  // namespace switchboard::ingress
