@@ -1,8 +1,11 @@
-// The ingress facade: compiles the rules, groups the Redis rules by server into sources, and
-// runs them on the "sb-ingress" thread.
+// The ingress facade: compiles the rules, groups the rules by server into sources (Redis and
+// RabbitMQ), and runs them on the "sb-ingress" thread (each RabbitMQ connection has its own
+// sb-amqp-<n> thread beside it).
 #include "switchboard/ingress/ingress.hpp"
 
 #include <pthread.h>
+
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -12,7 +15,9 @@
 #include <thread>
 
 #include "compiled_rule.hpp"
+#include "amqp_url.hpp"
 #include "handoff.hpp"
+#include "rabbitmq_source.hpp"
 #include "redis_source.hpp"
 #include "redis_url.hpp"
 
@@ -20,6 +25,7 @@ namespace switchboard::ingress {
 namespace {
 
 namespace asio = boost::asio;
+using engine::rabbitmq::AmqpEndpoint;
 using engine::redis::RedisEndpoint;
 
 // The server a Redis rule consumes: its own url, else ingress_redis_url, else the engine's
@@ -38,6 +44,28 @@ RedisEndpoint redis_server(const config::Config& c, const config::IngressRuleCon
   return resolved.shards.front();
 }
 
+AmqpEndpoint amqp_server(const config::Config& c, const config::IngressRuleConfig& rule) {
+  const auto parsed = engine::rabbitmq::parse_amqp_url(rule.url.empty() ? c.amqp_url : rule.url);
+  if (!parsed.ok()) throw std::invalid_argument("ingress rule " + rule.name + ": " + parsed.error);
+  return parsed.endpoint;
+}
+
+engine::rabbitmq::AmqpConsumerSpec consumer_spec(const config::IngressRuleConfig& rule) {
+  engine::rabbitmq::AmqpConsumerSpec spec;
+  spec.queue = rule.queue;
+  spec.declare = rule.declare == config::IngressDeclare::passive ? engine::rabbitmq::DeclareMode::passive
+                 : rule.declare == config::IngressDeclare::create
+                     ? engine::rabbitmq::DeclareMode::create
+                     : engine::rabbitmq::DeclareMode::automatic;
+  spec.durable = rule.durable;
+  spec.dead_letter_exchange = rule.dead_letter_exchange;
+  spec.exchange = rule.exchange;
+  spec.exchange_type = rule.exchange_type;
+  spec.bindings = rule.bindings;
+  spec.prefetch = static_cast<std::uint16_t>(rule.prefetch);
+  return spec;
+}
+
 class NoIngress final : public Ingress {
  public:
   void start() override {}
@@ -53,6 +81,18 @@ class BrokerIngress final : public Ingress {
     handoff_ = std::make_unique<Handoff>(io_.get_executor(), rules_, sink, c.ingress_max_in_flight);
     for (std::size_t i = 0; i < rules_.size(); ++i) {
       const auto& rule = rules_[i].config();
+      if (rule.source == config::IngressSourceKind::rabbitmq) {
+        rabbitmq_source_for(amqp_server(c, rule), c).add(i, consumer_spec(rule));
+        if (rule.batch_interval.count() > 0) {
+          // RabbitMQ sends at most `prefetch` unacknowledged messages, and a batch is acked
+          // after its interval: that bounds the rule's rate.
+          spdlog::info("ingress rule '{}': at most prefetch {} messages per batch_interval "
+                       "{} ms ({:.0f}/s)",
+                       rule.name, rule.prefetch, rule.batch_interval.count(),
+                       1000.0 * rule.prefetch / static_cast<double>(rule.batch_interval.count()));
+        }
+        continue;
+      }
       redis_source_for(redis_server(c, rule), c.redis_command_timeout)
           .add(i, rule.channels, rule.patterns);
     }
@@ -74,8 +114,11 @@ class BrokerIngress final : public Ingress {
     if (!thread_.joinable()) return;
     std::promise<void> stopped;
     asio::post(io_, [this, &stopped] {
+      // Held batches go to the node, which still runs, before the sources stop: a RabbitMQ
+      // source then sends the acks of those the node completed at once (the memory engine
+      // completes inline); the rest RabbitMQ requeues when the connection closes.
+      handoff_->flush();
       for (auto& s : sources_) s->stop();
-      handoff_->flush();  // held batches go to the node, which still runs
       stopped.set_value();
     });
     stopped.get_future().wait();
@@ -119,6 +162,25 @@ class BrokerIngress final : public Ingress {
     return *redis_sources_.back().second;
   }
 
+  // One source (one AMQP connection, one thread) per RabbitMQ server and vhost.
+  RabbitMqIngressSource& rabbitmq_source_for(const AmqpEndpoint& endpoint,
+                                             const config::Config& c) {
+    for (auto& [e, source] : rabbitmq_sources_) {
+      if (e == endpoint) return *source;
+    }
+    RabbitMqSourceOptions options;
+    options.endpoint = endpoint;
+    // AMQP negotiates whole seconds: rounded up, so that a short heartbeat is not "none".
+    options.heartbeat = std::chrono::ceil<std::chrono::seconds>(c.amqp_heartbeat);
+    options.timeout = c.broker_timeout;
+    options.thread_name = "sb-amqp-" + std::to_string(rabbitmq_sources_.size());
+    auto source =
+        std::make_unique<RabbitMqIngressSource>(io_.get_executor(), options, *handoff_);
+    rabbitmq_sources_.emplace_back(endpoint, source.get());
+    sources_.push_back(std::move(source));
+    return *rabbitmq_sources_.back().second;
+  }
+
   // First: destroyed last, after the timers and connections bound to it.
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
@@ -126,6 +188,7 @@ class BrokerIngress final : public Ingress {
   std::unique_ptr<Handoff> handoff_;
   std::vector<std::unique_ptr<IngressSource>> sources_;
   std::vector<std::pair<RedisEndpoint, RedisIngressSource*>> redis_sources_;
+  std::vector<std::pair<AmqpEndpoint, RabbitMqIngressSource*>> rabbitmq_sources_;
   std::thread thread_;
 };
 

@@ -24,13 +24,18 @@ void NodeIngressSink::deliver(ingress::IngressDelivery delivery, Done done) {
                          [done = std::move(done)](std::error_code ec, bool) { done(ec, false); });
       return;
     }
-    case ingress::IngressTarget::all: {
-      Message m{std::move(p.type), std::move(p.payload), std::move(p.id), false};
-      node_.broadcast(std::move(m), [done = std::move(done)](std::error_code ec) {
+    case ingress::IngressTarget::all:
+      // Node::broadcast's publication built here, because broadcast(Message) drops `raw`
+      // (seed 003's frames are the queue's bytes). To be replaced by the Publication overload
+      // of Node::broadcast when it lands (branch idempotency).
+      p.channel = std::string(kBroadcastChannel);
+      p.ephemeral = true;
+      p.requires_ack = false;
+      node_.publish(std::move(p), [done = std::move(done)](std::error_code ec,
+                                                           engine::PublicationPtr) {
         done(ec, false);
       });
       return;
-    }
   }
 }
 

@@ -9,7 +9,7 @@ const { describe, test, before, after, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
 const net = require('node:net');
 const path = require('node:path');
-const { Server, Client, eventually } = require('./support');
+const { Server, Client, eventually, metric } = require('./support');
 const { RedisServer } = require('./redis_support');
 
 const SEEDS = path.join(__dirname, '..', '..', 'examples', 'seeds');
@@ -42,14 +42,6 @@ async function publishReceived(redis, channel, message, receivers = 1) {
   }, { what: `ingress subscribed to ${channel}`, timeoutMs: 10000 });
   const got = await publish(redis, channel, message);
   assert.ok(got >= 1, `PUBLISH ${channel} reached ${got} subscriber(s)`);
-}
-
-async function metric(server, name, labels) {
-  const text = (await server.get('/metrics')).text;
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(',');
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${want}}`));
-  assert.ok(line, `${name}{${want}} missing from /metrics`);
-  return Number(line.split(' ').pop());
 }
 
 describe('seed 001: ws:conv:<id> and ws:user:<id> by the built-in rules', () => {

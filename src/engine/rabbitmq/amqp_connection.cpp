@@ -46,12 +46,8 @@ struct AmqpConnection::Consumer {
   std::string error;        // why not consuming
 };
 
-AmqpConnection::AmqpConnection(AmqpOptions options, std::vector<AmqpConsumerSpec> consumers,
-                               OnDelivery on_delivery)
+AmqpConnection::AmqpConnection(AmqpOptions options, OnDelivery on_delivery)
     : options_(std::move(options)), on_delivery_(std::move(on_delivery)) {
-  for (auto& spec : consumers) {
-    consumers_.push_back(std::make_unique<Consumer>(std::move(spec), options_));
-  }
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) throw std::runtime_error("eventfd failed for the AMQP connection");
 }
@@ -59,6 +55,11 @@ AmqpConnection::AmqpConnection(AmqpOptions options, std::vector<AmqpConsumerSpec
 AmqpConnection::~AmqpConnection() {
   stop();
   ::close(wake_fd_);
+}
+
+std::size_t AmqpConnection::add(AmqpConsumerSpec spec) {
+  consumers_.push_back(std::make_unique<Consumer>(std::move(spec), options_));
+  return consumers_.size() - 1;
 }
 
 void AmqpConnection::start() {

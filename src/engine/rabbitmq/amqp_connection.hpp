@@ -63,12 +63,13 @@ class AmqpConnection {
  public:
   using OnDelivery = std::function<void(AmqpDelivery)>;
 
-  AmqpConnection(AmqpOptions options, std::vector<AmqpConsumerSpec> consumers,
-                 OnDelivery on_delivery);
+  AmqpConnection(AmqpOptions options, OnDelivery on_delivery);
   ~AmqpConnection();  // stop()
   AmqpConnection(const AmqpConnection&) = delete;
   AmqpConnection& operator=(const AmqpConnection&) = delete;
 
+  // Before start(): one more consumer, on channel index + 1; returns its index.
+  std::size_t add(AmqpConsumerSpec spec);
   void start();
   // Sends the acknowledgements already asked for, closes the connection (what is unacked is
   // requeued by RabbitMQ) and joins the thread. Idempotent.

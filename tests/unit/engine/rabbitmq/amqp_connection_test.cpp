@@ -76,8 +76,9 @@ class AmqpConnectionTest : public ::testing::Test {
   Recorder recorder_;
   std::unique_ptr<AmqpConnection> connect(std::vector<AmqpConsumerSpec> specs,
                                           AmqpOptions options) {
-    auto c = std::make_unique<AmqpConnection>(std::move(options), std::move(specs),
+    auto c = std::make_unique<AmqpConnection>(std::move(options),
                                               [this](AmqpDelivery d) { recorder_(std::move(d)); });
+    for (auto& s : specs) c->add(std::move(s));
     c->start();
     return c;
   }
