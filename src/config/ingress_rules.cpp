@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "amqp_url.hpp"
 #include "glob_pattern.hpp"
 #include "redis_url.hpp"
 #include "template.hpp"
@@ -14,22 +15,44 @@ namespace {
 
 // The fields a rule may set, in the order docs/ingress.md lists them.
 constexpr std::string_view kFields[] = {
-    "name",  "source",  "url",   "channels", "patterns",     "subjects", "queue_group",
-    "target", "channel", "user", "user_field", "event", "format", "requires_ack", "consumers",
-    "dedupe_window", "batch_interval"};
+    "name",     "source",       "url",           "channels",       "patterns",
+    "subjects", "queue_group",  "queue",         "declare",        "durable",
+    "dead_letter_exchange",     "exchange",      "exchange_type",  "bindings",
+    "prefetch", "target",       "channel",       "user",           "user_field",
+    "event",    "format",       "requires_ack",  "consumers",      "dedupe_window",
+    "batch_interval"};
 
-// The fields only one source has.
+// The fields only one source reads.
 struct SourceField {
   std::string_view field;
   IngressSourceKind source;
 };
-constexpr SourceField kSourceFields[] = {{"channels", IngressSourceKind::redis},
-                                         {"patterns", IngressSourceKind::redis},
-                                         {"subjects", IngressSourceKind::nats},
-                                         {"queue_group", IngressSourceKind::nats}};
+constexpr SourceField kSourceFields[] = {
+    {"channels", IngressSourceKind::redis},       {"patterns", IngressSourceKind::redis},
+    {"subjects", IngressSourceKind::nats},        {"queue_group", IngressSourceKind::nats},
+    {"queue", IngressSourceKind::rabbitmq},       {"declare", IngressSourceKind::rabbitmq},
+    {"durable", IngressSourceKind::rabbitmq},     {"dead_letter_exchange", IngressSourceKind::rabbitmq},
+    {"exchange", IngressSourceKind::rabbitmq},    {"exchange_type", IngressSourceKind::rabbitmq},
+    {"bindings", IngressSourceKind::rabbitmq},    {"prefetch", IngressSourceKind::rabbitmq}};
 
 std::string_view source_name(IngressSourceKind kind) {
-  return kind == IngressSourceKind::redis ? "redis" : "nats";
+  switch (kind) {
+    case IngressSourceKind::redis: return "redis";
+    case IngressSourceKind::nats: return "nats";
+    case IngressSourceKind::rabbitmq: return "rabbitmq";
+  }
+  return "?";
+}
+
+template <std::size_t N>
+bool one_of(const std::string_view (&names)[N], std::string_view name) {
+  return std::find(std::begin(names), std::end(names), name) != std::end(names);
+}
+
+std::string field_list() {
+  std::string list;
+  for (auto f : kFields) list += (list.empty() ? "" : ", ") + std::string(f);
+  return list;
 }
 
 // One [[ingress]] table being read: the rule, and where its problems are reported.
@@ -48,11 +71,8 @@ class RuleReader {
       rule_.name = *name;
     }
     for (const auto& [key, value] : table_) {
-      if (std::find(std::begin(kFields), std::end(kFields), key.str()) == std::end(kFields)) {
-        fail(key.str(), "is not a field of an ingress rule (fields: name, source, url, channels, "
-                        "patterns, subjects, queue_group, target, channel, user, user_field, "
-                        "event, format, requires_ack, consumers, dedupe_window, "
-                        "batch_interval)");
+      if (!one_of(kFields, key.str())) {
+        fail(key.str(), "is not a field of an ingress rule (fields: " + field_list() + ")");
       }
     }
     read_source();
@@ -62,10 +82,14 @@ class RuleReader {
       }
     }
     rule_.url = text("url").value_or("");
-    rule_.channels = list("channels");
-    rule_.patterns = list("patterns");
-    rule_.subjects = list("subjects");
-    rule_.queue_group = text("queue_group").value_or("");
+    if (rule_.source == IngressSourceKind::rabbitmq) {
+      read_rabbitmq();
+    } else {
+      rule_.channels = list("channels");
+      rule_.patterns = list("patterns");
+      rule_.subjects = list("subjects");
+      rule_.queue_group = text("queue_group").value_or("");
+    }
     if (rule_.source == IngressSourceKind::nats) rule_.dedupe_window = {};
     read_target();
     rule_.event = text("event").value_or("");
@@ -79,7 +103,7 @@ class RuleReader {
     if (auto interval = duration("batch_interval", 3600ULL * 1000, "1h")) {
       rule_.batch_interval = *interval;
     }
-    check_subscriptions();
+    if (rule_.source != IngressSourceKind::rabbitmq) check_subscriptions();
     check_delivery();
     if (failed_) return std::nullopt;
     return std::move(rule_);
@@ -144,18 +168,63 @@ class RuleReader {
 
   void read_source() {
     if (!table_.contains("source")) {
-      fail("source", "is required (redis or nats)");
+      fail("source", "is required (redis, nats or rabbitmq)");
       return;
     }
-    const auto source = text("source");
-    if (source && *source == "rabbitmq") {
-      fail("source", "'" + *source + "' is not available in this version yet (redis and nats are)");
-      return;
-    }
-    if (auto kind = choice<IngressSourceKind>(
-            "source", {{"redis", IngressSourceKind::redis}, {"nats", IngressSourceKind::nats}})) {
+    if (auto kind = choice<IngressSourceKind>("source", {{"redis", IngressSourceKind::redis},
+                                                         {"nats", IngressSourceKind::nats},
+                                                         {"rabbitmq", IngressSourceKind::rabbitmq}})) {
       rule_.source = *kind;
     }
+  }
+
+  // RabbitMQ: the queue, how it is declared, the optional exchange and its bindings.
+  void read_rabbitmq() {
+    rule_.queue = text("queue").value_or("");
+    if (table_.contains("queue") && rule_.queue.empty()) fail("queue", "must not be empty");
+    if (auto mode = choice<IngressDeclare>("declare", {{"auto", IngressDeclare::automatic},
+                                                       {"passive", IngressDeclare::passive},
+                                                       {"create", IngressDeclare::create}})) {
+      rule_.declare = *mode;
+    }
+    rule_.durable = flag("durable").value_or(true);
+    rule_.dead_letter_exchange = text("dead_letter_exchange").value_or("");
+    rule_.exchange = text("exchange").value_or("");
+    if (auto type = choice<std::string_view>("exchange_type", {{"topic", "topic"},
+                                                               {"direct", "direct"},
+                                                               {"fanout", "fanout"}})) {
+      rule_.exchange_type = std::string(*type);
+    }
+    if (table_.contains("bindings")) rule_.bindings = list("bindings");
+    if (rule_.exchange.empty()) {
+      for (auto field : {"exchange_type", "bindings"}) {
+        if (table_.contains(field)) fail(field, "needs exchange (the exchange to bind the queue to)");
+      }
+    } else if (rule_.bindings.empty() && !table_.contains("bindings")) {
+      if (rule_.exchange_type == "direct") {
+        fail("bindings", "is required with exchange_type = \"direct\" (the routing keys)");
+      }
+      rule_.bindings = {rule_.exchange_type == "topic" ? "#" : ""};
+    }
+    if (const toml::node* node = table_.get("prefetch")) {
+      const auto* i = node->as_integer();
+      if (i == nullptr || i->get() < 1 || i->get() > 65535) {
+        fail("prefetch", "must be an integer from 1 to 65535");
+      } else {
+        rule_.prefetch = static_cast<unsigned>(i->get());
+      }
+    }
+    if (table_.contains("consumers") && text("consumers").value_or("") == "every") {
+      fail("consumers", "\"every\" is not available for rabbitmq yet: each message goes to one "
+                        "consumer of the queue (RabbitMQ's competing consumers)");
+    }
+    if (table_.contains("dedupe_window")) {
+      fail("dedupe_window", "is not available for rabbitmq yet: a message RabbitMQ redelivers "
+                            "(after a crash or a lost connection) may reach clients twice");
+    }
+    rule_.dedupe_window = std::chrono::milliseconds(0);
+    rule_.consumers = IngressConsumers::one;
+    rule_.consumers_set = true;
   }
 
   void read_target() {
@@ -253,12 +322,17 @@ class RuleReader {
     }
     if (t->max_capture() > captures_) {
       const bool nats = rule_.source == IngressSourceKind::nats;
+      const bool rabbit = rule_.source == IngressSourceKind::rabbitmq;
       fail(field, "'" + text + "' uses {" + std::to_string(t->max_capture()) + "}, but " +
-                      (captures_ == 0 && !nats ? std::string("the rule's channels capture nothing")
-                                               : std::string(nats ? "its subjects" : "its patterns") +
-                                                     " have only " + std::to_string(captures_) +
-                                                     " wildcard(s)") +
-                      (nats ? " ({0} is the whole subject)" : " ({0} is the whole Redis channel)"));
+                      (rabbit           ? std::string("a queue's messages capture nothing")
+                       : nats           ? "its subjects have only " + std::to_string(captures_) +
+                                              " wildcard(s)"
+                       : captures_ == 0 ? std::string("the rule's channels capture nothing")
+                                        : "its patterns have only " + std::to_string(captures_) +
+                                              " wildcard(s)") +
+                      (rabbit ? " ({0} is the routing key)"
+                       : nats ? " ({0} is the whole subject)"
+                              : " ({0} is the whole Redis channel)"));
     }
     if (t->segments().empty()) fail(field, "must not be empty");
   }
@@ -367,6 +441,38 @@ std::optional<std::string> nats_url_problem(std::string_view urls) {
   return std::nullopt;
 }
 
+// Seed 003's: its posts service queues the client messages themselves, and every client
+// receives each one as it is.
+IngressRuleConfig default_queue_rule(const std::string& queue) {
+  IngressRuleConfig rule;
+  rule.name = "default-queue";
+  rule.location = "built-in (ingress_defaults)";
+  rule.source = IngressSourceKind::rabbitmq;
+  rule.queue = queue;
+  rule.target = IngressTargetKind::all;
+  rule.format = IngressFormat::raw;
+  rule.consumers_set = true;
+  rule.dedupe_window = std::chrono::milliseconds(0);
+  return rule;
+}
+
+// A RabbitMQ rule's server and queue: its own, else amqp_url and ingress_queue.
+void check_rabbitmq_rule(const Config& config, IngressRuleConfig& rule, const std::string& where,
+                         std::vector<std::string>& errors) {
+  if (rule.queue.empty()) rule.queue = config.ingress_queue;
+  if (rule.queue.empty()) {
+    errors.push_back(where + "source = \"rabbitmq\" needs a queue: queue, or ingress_queue "
+                     "(QUEUE_NAME)");
+  }
+  if (!rule.url.empty()) {
+    const auto parsed = engine::rabbitmq::parse_amqp_url(rule.url);
+    if (!parsed.ok()) errors.push_back(where + "url " + parsed.error);
+  } else if (config.amqp_url.empty()) {
+    errors.push_back(where + "source = \"rabbitmq\" needs a RabbitMQ address: url, or amqp_url "
+                     "(AMQP_URL)");
+  }
+}
+
 }  // namespace
 
 void check_ingress_rules(Config& config, std::vector<std::string>& errors) {
@@ -381,9 +487,15 @@ void check_ingress_rules(Config& config, std::vector<std::string>& errors) {
         static_cast<int>(config.redis_database));
     if (!shards.ok()) errors.push_back("ingress_redis_url: " + shards.error);
   }
-  if (config.ingress.empty() && config.ingress_defaults &&
-      (config.uses_redis() || !config.ingress_redis_url.empty())) {
-    config.ingress = default_rules();
+  if (!config.amqp_url.empty()) {
+    const auto parsed = engine::rabbitmq::parse_amqp_url(config.amqp_url);
+    if (!parsed.ok()) errors.push_back("amqp_url " + parsed.error);
+  }
+  if (config.ingress.empty() && config.ingress_defaults) {
+    if (config.uses_redis() || !config.ingress_redis_url.empty()) config.ingress = default_rules();
+    if (!config.amqp_url.empty() && !config.ingress_queue.empty()) {
+      config.ingress.push_back(default_queue_rule(config.ingress_queue));
+    }
   }
   // The engine's own Pub/Sub channels: a rule catching them would republish every
   // publication forever.
@@ -407,6 +519,10 @@ void check_ingress_rules(Config& config, std::vector<std::string>& errors) {
       } else if (auto problem = nats_url_problem(url)) {
         errors.push_back(where + "url: " + *problem);
       }
+      continue;
+    }
+    if (rule.source == IngressSourceKind::rabbitmq) {
+      check_rabbitmq_rule(config, rule, where, errors);
       continue;
     }
     const std::string& url = !rule.url.empty() ? rule.url : config.ingress_redis_url;

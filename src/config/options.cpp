@@ -119,9 +119,13 @@ std::vector<OptionSpec> build_table() {
   // Broker ingress
   t.push_back(option("ingress_redis_url", T::string, &Config::ingress_redis_url, "Redis server whose Pub/Sub channels the [[ingress]] rules with source = \"redis\" consume (redis://[:password@]host[:port][/db]); empty: the engine's first Redis server."));
   t.push_back(option("nats_url", T::string, &Config::nats_url, "NATS server(s) the [[ingress]] rules with source = \"nats\" consume: nats://[user:password@]host[:port], several comma-separated (the client reconnects to any).").env("NATS_URL"));
-  t.push_back(option("ingress_defaults", T::boolean, &Config::ingress_defaults, "With a Redis address and no [[ingress]] rule, consume seed 001's channels: ws:conv:<id> to channel conv:<id>, ws:user:<id> to user <id>."));
+  t.push_back(option("ingress_defaults", T::boolean, &Config::ingress_defaults, "With no [[ingress]] rule: with a Redis address, consume seed 001's channels (ws:conv:<id> to channel conv:<id>, ws:user:<id> to user <id>); with amqp_url and ingress_queue, consume that queue and broadcast each message as it is to every connection (seed 003)."));
   t.push_back(option("ingress_max_message_size", T::size, &Config::ingress_max_message_size, "Largest broker message an ingress rule delivers; larger ones are dropped and counted (reason too_large).").range(kKiB, 64 * kMiB));
   t.push_back(option("ingress_max_in_flight", T::uint, &Config::ingress_max_in_flight, "Ingress messages handed to the engine and not yet completed; more are dropped and counted (reason overloaded).").range(1, 10000000));
+  t.push_back(option("amqp_url", T::string, &Config::amqp_url, "RabbitMQ server the [[ingress]] rules with source = \"rabbitmq\" consume: amqp://[user[:password]@]host[:port][/vhost] (vhost \"\" or \"/\" is \"/\"; amqps:// is not supported yet).").env("AMQP_URL"));
+  t.push_back(option("ingress_queue", T::string, &Config::ingress_queue, "Queue of a RabbitMQ ingress rule that names none, and of the built-in rule (ingress_defaults).").env("QUEUE_NAME"));
+  t.push_back(option("amqp_heartbeat", T::duration, &Config::amqp_heartbeat, "AMQP heartbeat asked of RabbitMQ (whole seconds; it may lower it); a server silent for twice as long is reconnected. 0 disables heartbeats.").range(0, 10 * kMinute));
+  t.push_back(option("broker_timeout", T::duration, &Config::broker_timeout, "Time RabbitMQ has to accept the TCP connection, complete the login, and answer each setup call (declare, bind, consume).").range(100, kMinute));
   // Logging
   t.push_back(choice("log_level", &Config::log_level, {"trace", "debug", "info", "warn", "error", "critical", "off"}, "Least severe level logged.").env("LOGGER_LEVEL"));
   t.push_back(choice("log_format", &Config::log_format, {{"console", LogFormat::console}, {"json", LogFormat::json}}, "Log line format: human-readable console, or one JSON object per line.").env("LOGGER_ENCODING"));

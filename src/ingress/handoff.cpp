@@ -57,8 +57,17 @@ Handoff::Handoff(boost::asio::any_io_executor executor, const std::vector<Compil
 }
 
 void Handoff::take(std::size_t rule, const IngressMessage& message, Settle settle) {
+  shared_->counters.received(rule);
+  route(rule, message, std::move(settle));
+}
+
+void Handoff::retry(std::size_t rule, const IngressMessage& message, Settle settle) {
+  shared_->counters.retried(rule);
+  route(rule, message, std::move(settle));
+}
+
+void Handoff::route(std::size_t rule, const IngressMessage& message, Settle settle) {
   IngressCounters& counters = shared_->counters;
-  counters.received(rule);
   auto routed = rules_[rule].route(message);
   if (auto* reason = std::get_if<RejectReason>(&routed)) {
     counters.rejected(rule, *reason);

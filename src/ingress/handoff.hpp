@@ -30,6 +30,9 @@ class Handoff {
 
   // `settle` may be empty (Redis Pub/Sub: at most once, nothing to acknowledge).
   void take(std::size_t rule, const IngressMessage& message, Settle settle = {});
+  // The same for a message handed over again after it failed (counted as a retry, not as
+  // received twice).
+  void retry(std::size_t rule, const IngressMessage& message, Settle settle);
   // Hands over every held batch now (before stopping).
   void flush() { batcher_.flush(); }
   const IngressCounters& counters() const noexcept { return shared_->counters; }
@@ -43,6 +46,7 @@ class Handoff {
     std::vector<std::unique_ptr<config::RateLimitedLog>> logs;  // one per rule
     std::vector<std::string> names;
   };
+  void route(std::size_t rule, const IngressMessage& message, Settle settle);
   void hand_over(std::size_t rule, IngressDelivery delivery, Settle settle);
 
   const std::vector<CompiledRule>& rules_;

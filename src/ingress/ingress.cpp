@@ -1,8 +1,11 @@
 // The ingress facade: compiles the rules, groups them by server into sources (one per Redis
-// server, one per NATS server list), and runs them on the "sb-ingress" thread.
+// server, NATS server list and RabbitMQ server), and runs them on the "sb-ingress" thread (each
+// RabbitMQ connection has its own sb-amqp-<n> thread beside it).
 #include "switchboard/ingress/ingress.hpp"
 
 #include <pthread.h>
+
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -12,8 +15,10 @@
 #include <thread>
 
 #include "compiled_rule.hpp"
+#include "amqp_url.hpp"
 #include "handoff.hpp"
 #include "nats_source.hpp"
+#include "rabbitmq_source.hpp"
 #include "redis_source.hpp"
 #include "redis_server_for.hpp"
 
@@ -21,7 +26,30 @@ namespace switchboard::ingress {
 namespace {
 
 namespace asio = boost::asio;
+using engine::rabbitmq::AmqpEndpoint;
 using engine::redis::RedisEndpoint;
+
+AmqpEndpoint amqp_server(const config::Config& c, const config::IngressRuleConfig& rule) {
+  const auto parsed = engine::rabbitmq::parse_amqp_url(rule.url.empty() ? c.amqp_url : rule.url);
+  if (!parsed.ok()) throw std::invalid_argument("ingress rule " + rule.name + ": " + parsed.error);
+  return parsed.endpoint;
+}
+
+engine::rabbitmq::AmqpConsumerSpec consumer_spec(const config::IngressRuleConfig& rule) {
+  engine::rabbitmq::AmqpConsumerSpec spec;
+  spec.queue = rule.queue;
+  spec.declare = rule.declare == config::IngressDeclare::passive ? engine::rabbitmq::DeclareMode::passive
+                 : rule.declare == config::IngressDeclare::create
+                     ? engine::rabbitmq::DeclareMode::create
+                     : engine::rabbitmq::DeclareMode::automatic;
+  spec.durable = rule.durable;
+  spec.dead_letter_exchange = rule.dead_letter_exchange;
+  spec.exchange = rule.exchange;
+  spec.exchange_type = rule.exchange_type;
+  spec.bindings = rule.bindings;
+  spec.prefetch = static_cast<std::uint16_t>(rule.prefetch);
+  return spec;
+}
 
 class NoIngress final : public Ingress {
  public:
@@ -55,6 +83,17 @@ class BrokerIngress final : public Ingress {
           nats_source_for(rule.url.empty() ? c.nats_url : rule.url).add(i, rule.subjects, group);
           break;
         }
+        case config::IngressSourceKind::rabbitmq:
+          rabbitmq_source_for(amqp_server(c, rule), c).add(i, consumer_spec(rule));
+          if (rule.batch_interval.count() > 0) {
+            // RabbitMQ sends at most `prefetch` unacknowledged messages, and a batch is acked
+            // after its interval: that bounds the rule's rate.
+            spdlog::info("ingress rule '{}': at most prefetch {} messages per batch_interval "
+                         "{} ms ({:.0f}/s)",
+                         rule.name, rule.prefetch, rule.batch_interval.count(),
+                         1000.0 * rule.prefetch / static_cast<double>(rule.batch_interval.count()));
+          }
+          break;
       }
     }
   }
@@ -75,8 +114,11 @@ class BrokerIngress final : public Ingress {
     if (!thread_.joinable()) return;
     std::promise<void> stopped;
     asio::post(io_, [this, &stopped] {
+      // Held batches go to the node, which still runs, before the sources stop: a RabbitMQ
+      // source then sends the acks of those the node completed at once (the memory engine
+      // completes inline); the rest RabbitMQ requeues when the connection closes.
+      handoff_->flush();
       for (auto& s : sources_) s->stop();
-      handoff_->flush();  // held batches go to the node, which still runs
       stopped.set_value();
     });
     stopped.get_future().wait();
@@ -127,6 +169,25 @@ class BrokerIngress final : public Ingress {
     return *redis_sources_.back().second;
   }
 
+  // One source (one AMQP connection, one thread) per RabbitMQ server and vhost.
+  RabbitMqIngressSource& rabbitmq_source_for(const AmqpEndpoint& endpoint,
+                                             const config::Config& c) {
+    for (auto& [e, source] : rabbitmq_sources_) {
+      if (e == endpoint) return *source;
+    }
+    RabbitMqSourceOptions options;
+    options.endpoint = endpoint;
+    // AMQP negotiates whole seconds: rounded up, so that a short heartbeat is not "none".
+    options.heartbeat = std::chrono::ceil<std::chrono::seconds>(c.amqp_heartbeat);
+    options.timeout = c.broker_timeout;
+    options.thread_name = "sb-amqp-" + std::to_string(rabbitmq_sources_.size());
+    auto source =
+        std::make_unique<RabbitMqIngressSource>(io_.get_executor(), options, *handoff_);
+    rabbitmq_sources_.emplace_back(endpoint, source.get());
+    sources_.push_back(std::move(source));
+    return *rabbitmq_sources_.back().second;
+  }
+
   // First: destroyed last, after the timers and connections bound to it.
   asio::io_context io_;
   asio::executor_work_guard<asio::io_context::executor_type> work_{io_.get_executor()};
@@ -146,6 +207,7 @@ class BrokerIngress final : public Ingress {
   std::vector<std::unique_ptr<IngressSource>> sources_;
   std::vector<std::pair<RedisEndpoint, RedisIngressSource*>> redis_sources_;
   std::vector<std::pair<std::string, NatsIngressSource*>> nats_sources_;
+  std::vector<std::pair<AmqpEndpoint, RabbitMqIngressSource*>> rabbitmq_sources_;
   std::thread thread_;
 };
 

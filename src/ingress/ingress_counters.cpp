@@ -34,6 +34,7 @@ IngressCounters::RuleSnapshot IngressCounters::rule(std::size_t index) const noe
   s.delivered = r.delivered.load(std::memory_order_relaxed);
   s.deduplicated = r.deduplicated.load(std::memory_order_relaxed);
   s.batches = r.batches.load(std::memory_order_relaxed);
+  s.retries = r.retries.load(std::memory_order_relaxed);
   for (std::size_t i = 0; i < kRejectReasons; ++i) {
     s.rejected[i] = r.rejected[i].load(std::memory_order_relaxed);
   }
@@ -64,6 +65,10 @@ void IngressCounters::write_metrics(engine::MetricsSink& sink) const {
   per_rule("switchboard_ingress_batches_total",
            "Batches a rule with a batch_interval handed over.",
            [](const RuleSnapshot& s) { return s.batches; });
+  per_rule("switchboard_ingress_retries_total",
+           "Messages of a rule handed to the engine again after it failed to take them "
+           "(RabbitMQ: kept unacknowledged, retried with backoff).",
+           [](const RuleSnapshot& s) { return s.retries; });
   // A family with a rule and a reason label: `count(snapshot, r)` for each of `reasons`.
   auto per_reason = [&](std::string_view family, std::string_view help, std::size_t reasons,
                         auto count, auto name) {

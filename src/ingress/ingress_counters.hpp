@@ -31,6 +31,7 @@ class IngressCounters {
   void delivered(std::size_t rule) noexcept { add(rules_[rule]->delivered); }
   void deduplicated(std::size_t rule) noexcept { add(rules_[rule]->deduplicated); }
   void batch(std::size_t rule) noexcept { add(rules_[rule]->batches); }
+  void retried(std::size_t rule) noexcept { add(rules_[rule]->retries); }
   void rejected(std::size_t rule, RejectReason r) noexcept {
     add(rules_[rule]->rejected[static_cast<std::size_t>(r)]);
   }
@@ -43,7 +44,7 @@ class IngressCounters {
   std::uint64_t in_flight() const noexcept { return in_flight_.load(std::memory_order_relaxed); }
 
   struct RuleSnapshot {
-    std::uint64_t received = 0, delivered = 0, deduplicated = 0, batches = 0;
+    std::uint64_t received = 0, delivered = 0, deduplicated = 0, batches = 0, retries = 0;
     std::array<std::uint64_t, kRejectReasons> rejected{};
     std::array<std::uint64_t, kDropReasons> dropped{};
   };
@@ -58,7 +59,7 @@ class IngressCounters {
   static void add(Counter& c) noexcept { c.fetch_add(1, std::memory_order_relaxed); }
   struct Rule {
     std::string name;
-    Counter received{0}, delivered{0}, deduplicated{0}, batches{0};
+    Counter received{0}, delivered{0}, deduplicated{0}, batches{0}, retries{0};
     std::array<Counter, kRejectReasons> rejected{};
     std::array<Counter, kDropReasons> dropped{};
   };

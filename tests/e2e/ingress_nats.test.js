@@ -9,10 +9,10 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { Server, Client, eventually } = require('./support');
+const { Server, Client, eventually, metric } = require('./support');
 const { NatsServer } = require('./nats_support');
 const { RedisServer } = require('./redis_support');
-const { metric, sourceUp, sourceDown } = require('./ingress_support');
+const { sourceUp, sourceDown } = require('./ingress_support');
 
 const RULES = `
 [[ingress]]

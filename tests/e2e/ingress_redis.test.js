@@ -13,9 +13,9 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { Server, Client, eventually } = require('./support');
+const { Server, Client, eventually, metric } = require('./support');
 const { RedisServer } = require('./redis_support');
-const { metric, sourceUp, sourceDown } = require('./ingress_support');
+const { sourceUp, sourceDown } = require('./ingress_support');
 
 const SEEDS = path.join(__dirname, '..', '..', 'examples', 'seeds');
 

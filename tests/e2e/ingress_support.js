@@ -1,22 +1,13 @@
-// What the broker ingress tests read from a running node: a metric's value, a source coming up
-// and a source down as /health and /ready report it.
+// What the broker ingress tests read from a running node: a source coming up and a source down
+// as /health, /ready and /metrics report it (support.js's metric() reads one sample).
 //
-//   metric(server, name, labels) -> Promise<number>   one sample of /metrics (asserts it exists)
 //   sourceUp(server, source)       waits until switchboard_ingress_source_up{source} is 1
 //   sourceDown(server, source)     waits until /health is degraded with `source` down and not
 //                                  required, and checks /ready still answers 200
 'use strict';
 
 const assert = require('node:assert/strict');
-const { eventually } = require('./support');
-
-async function metric(server, name, labels) {
-  const text = (await server.get('/metrics')).text;
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(',');
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${want}}`));
-  assert.ok(line, `${name}{${want}} missing from /metrics`);
-  return Number(line.split(' ').pop());
-}
+const { eventually, metric } = require('./support');
 
 async function sourceUp(server, source) {
   await eventually(async () => assert.equal(
@@ -37,4 +28,4 @@ async function sourceDown(server, source) {
   assert.equal(await metric(server, 'switchboard_ingress_source_up', { source }), 0);
 }
 
-module.exports = { metric, sourceUp, sourceDown };
+module.exports = { sourceUp, sourceDown };

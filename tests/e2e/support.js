@@ -57,6 +57,8 @@
 //   client.close(code?, reason?) -> Promise<{code, reason}> (bounded; terminates on timeout)
 //   Client.closeAll() closes every client still open (call in afterEach/after).
 //
+//   metric(server, name, labels) -> Promise<number>  one /metrics sample, labels in order
+//
 //   jwt.sign(claims, { alg = 'HS256', key, header = {}, kid }) -> token string
 //     HS*: key is the secret (string/Buffer); RS*/ES*: key is a KeyObject or PEM private key.
 //   jwt.rsaKeys() / jwt.ecKeys(curve = 'P-256') -> { privateKey, publicKey, publicPem, privatePem }
@@ -605,4 +607,14 @@ async function jsonService(onRequest) {
   };
 }
 
-module.exports = { Server, Client, jwt, withTimeout, freePort, delay, eventually, jsonService };
+// The value of one sample of /metrics: `name{labels}` with the labels in the order given
+// (the order the server writes them); fails when the sample is missing.
+async function metric(server, name, labels) {
+  const text = (await server.get('/metrics')).text;
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(',');
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${want}}`));
+  assert.ok(line, `${name}{${want}} missing from /metrics`);
+  return Number(line.split(' ').pop());
+}
+
+module.exports = { Server, Client, jwt, withTimeout, freePort, delay, eventually, jsonService, metric };

@@ -146,6 +146,10 @@ struct Config {
   bool ingress_defaults = true;               // seed 001's rules when the file has none
   std::size_t ingress_max_message_size = 256 * 1024;
   std::size_t ingress_max_in_flight = 10000;  // handed to the engine, not yet completed
+  std::string amqp_url;                       // AMQP_URL: the RabbitMQ rules' server
+  std::string ingress_queue;                  // QUEUE_NAME: a RabbitMQ rule's default queue
+  std::chrono::milliseconds amqp_heartbeat{10000};  // 0: none
+  std::chrono::milliseconds broker_timeout{5000};   // connect, login, each broker RPC
 
   // Logging
   std::string log_level = "info";             // LOGGER_LEVEL

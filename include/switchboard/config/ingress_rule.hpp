@@ -9,7 +9,10 @@
 
 namespace switchboard::config {
 
-enum class IngressSourceKind : std::uint8_t { redis, nats };
+enum class IngressSourceKind : std::uint8_t { redis, nats, rabbitmq };
+// RabbitMQ: how the queue (and exchange) is declared — automatic: used as it exists, created
+// when missing; passive: must exist; create: declared with this rule's arguments.
+enum class IngressDeclare : std::uint8_t { automatic, passive, create };
 // channel: a channel's subscribers; user: every connection of one user; all: everyone.
 enum class IngressTargetKind : std::uint8_t { channel, user, all };
 // envelope: clients get Switchboard's envelope; raw: the message bytes as the whole frame.
@@ -28,6 +31,14 @@ struct IngressRuleConfig {
   std::vector<std::string> patterns;     // redis: PSUBSCRIBE globs, captures {1}..{9}
   std::vector<std::string> subjects;     // nats: subjects, '*' and '>' captures {1}..{9}
   std::string queue_group;               // nats, consumers = one; empty: "switchboard.<name>"
+  std::string queue;                     // rabbitmq; empty: ingress_queue
+  IngressDeclare declare = IngressDeclare::automatic;
+  bool durable = true;                   // rabbitmq: when we create the queue / exchange
+  std::string dead_letter_exchange;      // rabbitmq: x-dead-letter-exchange when we create it
+  std::string exchange;                  // rabbitmq: empty: the queue only
+  std::string exchange_type = "topic";   // topic | direct | fanout
+  std::vector<std::string> bindings;     // rabbitmq: routing keys; ["#"] with an exchange
+  unsigned prefetch = 256;               // rabbitmq: unacknowledged deliveries at once
   IngressTargetKind target = IngressTargetKind::channel;
   std::string channel;                   // template, target = channel
   std::string user;                      // template, target = user (user_field = "f" is "{f}")

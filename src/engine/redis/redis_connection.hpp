@@ -64,7 +64,7 @@
 #include <string_view>
 #include <system_error>
 
-#include "backoff.hpp"
+#include "switchboard/engine/backoff.hpp"
 #include "redis_counters.hpp"
 #include "redis_endpoint.hpp"
 #include "redis_error.hpp"

@@ -1,4 +1,5 @@
-// [[ingress]] tables: what a rule reads into, the defaults (seed 001's rules), and every
+// [[ingress]] tables: what a rule reads into, the defaults (seed 001's rules, seed 003's
+// queue), and every
 // refusal with exit 2 naming the rule, the file line and the field.
 #include "load_harness.hpp"
 
@@ -117,8 +118,7 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{"source = \"redis\"\nchannels = [\"a\"]\n", "target is required"},
         Refusal{"channels = [\"a\"]\ntarget = \"all\"\n", "source is required"},
         Refusal{"source = \"kafka\"\nchannels = [\"a\"]\ntarget = \"all\"\n",
-                "source 'kafka' is not one of: redis"},
-        Refusal{"source = \"rabbitmq\"\ntarget = \"all\"\n", "not available in this version"},
+                "source 'kafka' is not one of: redis, nats, rabbitmq"},
         Refusal{"source = \"nats\"\ntarget = \"all\"\n", "subjects is required"},
         Refusal{"source = \"nats\"\nsubjects = [\"a.>.b\"]\ntarget = \"all\"\n",
                 "'>' must be the last token"},
@@ -137,7 +137,38 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{"source = \"redis\"\nchannels = []\ntarget = \"all\"\n",
                 "channels must be a non-empty array"},
         Refusal{"source = \"redis\"\nchannels = [\"a\"]\ntarget = \"all\"\nqueue = \"q\"\n",
-                "queue is not a field of an ingress rule"},
+                "queue is a field of source = \"rabbitmq\""},
+        Refusal{"source = \"redis\"\nchannels = [\"a\"]\ntarget = \"all\"\nqueues = \"q\"\n",
+                "queues is not a field of an ingress rule"},
+        // RabbitMQ rules (this file has no amqp_url: the address refusal comes too).
+        Refusal{"source = \"rabbitmq\"\nqueue = \"q\"\nchannels = [\"a\"]\ntarget = \"all\"\n",
+                "channels is a field of source = \"redis\""},
+        Refusal{"source = \"rabbitmq\"\nqueue = \"q\"\ntarget = \"all\"\n",
+                "source = \"rabbitmq\" needs a RabbitMQ address: url, or amqp_url (AMQP_URL)"},
+        Refusal{"source = \"rabbitmq\"\nurl = \"amqp://h\"\ntarget = \"all\"\n",
+                "needs a queue: queue, or ingress_queue (QUEUE_NAME)"},
+        Refusal{"source = \"rabbitmq\"\nqueue = \"q\"\nurl = \"amqps://u:pw@h/\"\ntarget = \"all\"\n",
+                "url 'amqps://u:***@h/': TLS (amqps://) is not supported yet"},
+        Refusal{"source = \"rabbitmq\"\nqueue = \"q\"\ndeclare = \"maybe\"\ntarget = \"all\"\n",
+                "declare 'maybe' is not one of: auto, passive, create"},
+        Refusal{"source = \"rabbitmq\"\nqueue = \"q\"\nbindings = [\"a.*\"]\ntarget = \"all\"\n",
+                "bindings needs exchange"},
+        Refusal{"source = \"rabbitmq\"\nqueue = \"q\"\nexchange_type = \"fanout\"\ntarget = \"all\"\n",
+                "exchange_type needs exchange"},
+        Refusal{"source = \"rabbitmq\"\nqueue = \"q\"\nexchange = \"x\"\nexchange_type = \"headers\"\n"
+                "target = \"all\"\n",
+                "exchange_type 'headers' is not one of: topic, direct, fanout"},
+        Refusal{"source = \"rabbitmq\"\nqueue = \"q\"\nexchange = \"x\"\nexchange_type = \"direct\"\n"
+                "target = \"all\"\n",
+                "bindings is required with exchange_type = \"direct\""},
+        Refusal{"source = \"rabbitmq\"\nqueue = \"q\"\nprefetch = 0\ntarget = \"all\"\n",
+                "prefetch must be an integer from 1 to 65535"},
+        Refusal{"source = \"rabbitmq\"\nqueue = \"q\"\nconsumers = \"every\"\ntarget = \"all\"\n",
+                "consumers \"every\" is not available for rabbitmq yet"},
+        Refusal{"source = \"rabbitmq\"\nqueue = \"q\"\ndedupe_window = \"60s\"\ntarget = \"all\"\n",
+                "dedupe_window is not available for rabbitmq yet"},
+        Refusal{"source = \"rabbitmq\"\nqueue = \"q\"\ntarget = \"channel\"\nchannel = \"c:{1}\"\n",
+                "a queue's messages capture nothing ({0} is the routing key)"},
         Refusal{"source = \"redis\"\nchannels = [\"a\"]\ntarget = \"room\"\n",
                 "target 'room' is not one of: channel, user, all"},
         Refusal{"source = \"redis\"\nchannels = [\"a\"]\ntarget = \"channel\"\n",
@@ -230,6 +261,89 @@ TEST_F(LoadTest, UpstreamBrokerSinks) {
     EXPECT_EQ(result.exit_code, 2) << expected;
     EXPECT_NE(result.message.find(expected), std::string::npos) << result.message;
   }
+}
+
+TEST_F(LoadTest, IngressRabbitMqRulesAreRead) {
+  const std::string path = write_file("rabbit.toml",
+                                      "amqp_url = \"amqp://guest:guest@127.0.0.1:5672/\"\n"
+                                      "[[ingress]]\n"
+                                      "name = \"posts\"\n"
+                                      "source = \"rabbitmq\"\n"
+                                      "target = \"all\"\n"
+                                      "format = \"raw\"\n"
+                                      "prefetch = 1000\n"
+                                      "[[ingress]]\n"
+                                      "name = \"events\"\n"
+                                      "source = \"rabbitmq\"\n"
+                                      "url = \"amqp://other:5673/prod\"\n"
+                                      "queue = \"ws-events\"\n"
+                                      "declare = \"create\"\n"
+                                      "durable = false\n"
+                                      "dead_letter_exchange = \"dlx\"\n"
+                                      "exchange = \"events\"\n"
+                                      "target = \"channel\"\n"
+                                      "channel = \"ev:{0}\"\n");
+  const auto result = run_load({"--config", path}, {"QUEUE_NAME=posts-queue"});
+  ASSERT_TRUE(result.config) << result.message;
+  const auto& rules = result.config->ingress;
+  ASSERT_EQ(rules.size(), 2u);
+  EXPECT_EQ(rules[0].source, IngressSourceKind::rabbitmq);
+  EXPECT_EQ(rules[0].queue, "posts-queue");  // from ingress_queue (QUEUE_NAME)
+  EXPECT_EQ(rules[0].declare, IngressDeclare::automatic);
+  EXPECT_TRUE(rules[0].durable);
+  EXPECT_EQ(rules[0].prefetch, 1000u);
+  EXPECT_TRUE(rules[0].exchange.empty());
+  EXPECT_TRUE(rules[0].bindings.empty());
+  // Competing consumers, no idempotency key (a queue's equal bodies are distinct messages).
+  EXPECT_EQ(rules[0].consumers, IngressConsumers::one);
+  EXPECT_EQ(rules[0].dedupe_window, 0s);
+  EXPECT_EQ(rules[1].queue, "ws-events");
+  EXPECT_EQ(rules[1].url, "amqp://other:5673/prod");
+  EXPECT_EQ(rules[1].declare, IngressDeclare::create);
+  EXPECT_FALSE(rules[1].durable);
+  EXPECT_EQ(rules[1].dead_letter_exchange, "dlx");
+  EXPECT_EQ(rules[1].exchange_type, "topic");
+  EXPECT_EQ(rules[1].bindings, std::vector<std::string>{"#"});  // a topic exchange: everything
+  EXPECT_EQ(rules[1].prefetch, 256u);
+}
+
+TEST_F(LoadTest, IngressDefaultsConsumeTheQueueOfAmqpUrlAndQueueNameAndBroadcastItRaw) {
+  auto result = run_load({}, {"AMQP_URL=amqp://user:password@127.0.0.1:5672/", "QUEUE_NAME=posts"});
+  ASSERT_TRUE(result.config) << result.message;
+  EXPECT_EQ(result.config->amqp_url, "amqp://user:password@127.0.0.1:5672/");
+  ASSERT_EQ(result.config->ingress.size(), 1u);
+  const auto& rule = result.config->ingress[0];
+  EXPECT_EQ(rule.name, "default-queue");
+  EXPECT_EQ(rule.source, IngressSourceKind::rabbitmq);
+  EXPECT_EQ(rule.queue, "posts");
+  EXPECT_EQ(rule.target, IngressTargetKind::all);
+  EXPECT_EQ(rule.format, IngressFormat::raw);
+  EXPECT_EQ(rule.dedupe_window, 0s);
+  // With a Redis engine too, seed 001's two come first; a queue alone is not enough, nor an
+  // address alone; ingress_defaults = false turns it off.
+  result = run_load({"--redis-host", "127.0.0.1:6390"},
+                    {"AMQP_URL=amqp://127.0.0.1", "QUEUE_NAME=posts"});
+  ASSERT_TRUE(result.config) << result.message;
+  EXPECT_EQ(result.config->ingress.size(), 3u);
+  for (const auto& env : {std::vector<std::string>{"AMQP_URL=amqp://127.0.0.1"},
+                          std::vector<std::string>{"QUEUE_NAME=posts"}}) {
+    result = run_load({}, env);
+    ASSERT_TRUE(result.config) << result.message;
+    EXPECT_TRUE(result.config->ingress.empty());
+  }
+  result = run_load({"--ingress-defaults=false"}, {"AMQP_URL=amqp://127.0.0.1", "QUEUE_NAME=q"});
+  ASSERT_TRUE(result.config) << result.message;
+  EXPECT_TRUE(result.config->ingress.empty());
+}
+
+TEST_F(LoadTest, AnAmqpUrlThatCannotBeParsedExitsWith2WithoutThePassword) {
+  const auto result = run_load({"--amqp-url", "amqps://u:s3cret@h:5671/"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.message.find("amqp_url 'amqps://u:***@h:5671/': TLS (amqps://) is not "
+                                "supported yet"),
+            std::string::npos)
+      << result.message;
+  EXPECT_EQ(result.message.find("s3cret"), std::string::npos) << result.message;
 }
 
 TEST_F(LoadTest, IngressRuleNamesAreUnique) {

@@ -403,6 +403,10 @@ TEST(OptionTable, OptionsAreTheConfigFields) {
       "ingress_defaults",
       "ingress_max_message_size",
       "ingress_max_in_flight",
+      "amqp_url",
+      "ingress_queue",
+      "amqp_heartbeat",
+      "broker_timeout",
       "log_level",
       "log_format",
       "config"};

@@ -1,9 +1,9 @@
 // Exponential, jittered reconnect delays.
-#include "backoff.hpp"
+#include "switchboard/engine/backoff.hpp"
 
 #include <algorithm>
 
-namespace switchboard::engine::redis {
+namespace switchboard::engine {
 
 Backoff::Backoff(Duration initial, Duration max, std::uint64_t seed)
     : initial_(std::max(initial, Duration(1))),
@@ -18,4 +18,4 @@ Backoff::Duration Backoff::next() {
   return Duration(std::max<Duration::rep>(1, pick(rng_)));
 }
 
-}  // namespace switchboard::engine::redis
+}  // namespace switchboard::engine

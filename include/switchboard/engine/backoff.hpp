@@ -1,6 +1,6 @@
 #pragma once
 // Backoff: the delays between reconnect attempts. Exponential (doubling from `initial` up to
-// `max`) so that a Redis that stays down costs us little, and jittered (each delay drawn
+// `max`) so that a server (Redis, RabbitMQ) that stays down costs us little, and jittered (each delay drawn
 // uniformly from [d/2, d]) so that the nodes of a cluster, which all lost Redis at the same
 // moment, do not all come back in the same millisecond.
 //
@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <random>
 
-namespace switchboard::engine::redis {
+namespace switchboard::engine {
 
 class Backoff {
  public:
@@ -30,4 +30,4 @@ class Backoff {
   std::mt19937_64 rng_;
 };
 
-}  // namespace switchboard::engine::redis
+}  // namespace switchboard::engine

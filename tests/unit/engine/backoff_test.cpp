@@ -1,11 +1,11 @@
 // Reconnect delays: doubling within bounds, jittered, reset after a success.
-#include "backoff.hpp"
+#include "switchboard/engine/backoff.hpp"
 
 #include <gtest/gtest.h>
 
 #include <set>
 
-namespace switchboard::engine::redis {
+namespace switchboard::engine {
 namespace {
 
 using std::chrono::milliseconds;
@@ -42,4 +42,4 @@ TEST(Backoff, ClampsNonsenseBounds) {
 }
 
 }  // namespace
-}  // namespace switchboard::engine::redis
+}  // namespace switchboard::engine

@@ -1,0 +1,396 @@
+// One AMQP connection on its own thread. See amqp_connection.hpp.
+#include "amqp_connection.hpp"
+
+#include <amqp_framing.h>
+#include <amqp_tcp_socket.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "amqp_error.hpp"
+#include "switchboard/engine/backoff.hpp"
+
+namespace switchboard::engine::rabbitmq {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+constexpr int kFrameMax = 131072;
+
+timeval to_timeval(milliseconds d) {
+  return timeval{static_cast<time_t>(d.count() / 1000),
+                 static_cast<suseconds_t>((d.count() % 1000) * 1000)};
+}
+
+std::string text_of(amqp_bytes_t bytes) {
+  return std::string(static_cast<const char*>(bytes.bytes), bytes.len);
+}
+
+}  // namespace
+
+struct AmqpConnection::Consumer {
+  explicit Consumer(AmqpConsumerSpec s, const AmqpOptions& o)
+      : spec(std::move(s)), retry(o.backoff_initial, o.backoff_max) {}
+  AmqpConsumerSpec spec;
+  // 0 while the channel is not consuming; read by current() from other threads.
+  std::atomic<std::uint64_t> generation{0};
+  Clock::time_point due{};  // when to try setting it up again
+  Backoff retry;
+  std::string error;        // why not consuming
+};
+
+AmqpConnection::AmqpConnection(AmqpOptions options, OnDelivery on_delivery)
+    : options_(std::move(options)), on_delivery_(std::move(on_delivery)) {
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) throw std::runtime_error("eventfd failed for the AMQP connection");
+}
+
+AmqpConnection::~AmqpConnection() {
+  stop();
+  ::close(wake_fd_);
+}
+
+std::size_t AmqpConnection::add(AmqpConsumerSpec spec) {
+  consumers_.push_back(std::make_unique<Consumer>(std::move(spec), options_));
+  return consumers_.size() - 1;
+}
+
+void AmqpConnection::start() {
+  if (thread_.joinable()) return;
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), options_.thread_name.substr(0, 15).c_str());
+    run();
+  });
+}
+
+void AmqpConnection::stop() {
+  if (!thread_.joinable()) return;
+  stopping_ = true;
+  const std::uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+  thread_.join();
+}
+
+void AmqpConnection::ack(std::size_t consumer, std::uint64_t generation, std::uint64_t tag) {
+  push({Command::Kind::ack, consumer, generation, tag});
+}
+
+void AmqpConnection::reject(std::size_t consumer, std::uint64_t generation, std::uint64_t tag,
+                            bool requeue) {
+  push({requeue ? Command::Kind::requeue : Command::Kind::reject, consumer, generation, tag});
+}
+
+bool AmqpConnection::current(std::size_t consumer, std::uint64_t generation) const noexcept {
+  return consumer < consumers_.size() &&
+         consumers_[consumer]->generation.load(std::memory_order_acquire) == generation;
+}
+
+void AmqpConnection::push(Command command) {
+  if (stopping_.load(std::memory_order_relaxed)) return;
+  bool was_empty;
+  {
+    std::lock_guard lock(commands_mutex_);
+    was_empty = commands_.empty();
+    commands_.push_back(command);
+  }
+  // One wake-up per batch of commands: the thread takes them all at once.
+  if (was_empty) {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+  }
+}
+
+std::string AmqpConnection::status() const {
+  std::lock_guard lock(status_mutex_);
+  return status_;
+}
+
+void AmqpConnection::refresh_status(std::string connection_error) {
+  std::string status = std::move(connection_error);
+  if (status.empty() && conn_ == nullptr) status = "connecting";
+  if (status.empty()) {
+    for (const auto& c : consumers_) {
+      if (c->generation.load(std::memory_order_relaxed) == 0) {
+        status = c->error.empty() ? "setting up queue '" + c->spec.queue + "'" : c->error;
+        break;
+      }
+    }
+  }
+  up_ = status.empty();
+  std::lock_guard lock(status_mutex_);
+  status_ = std::move(status);
+}
+
+void AmqpConnection::run() {
+  Backoff backoff(options_.backoff_initial, options_.backoff_max);
+  while (!stopping_) {
+    if (connect()) {
+      backoff.reset();
+      serve();
+      disconnect();
+    }
+    if (!stopping_) wait_for(backoff.next());
+  }
+  refresh_status("stopped");
+}
+
+bool AmqpConnection::connect() {
+  conn_ = amqp_new_connection();
+  amqp_socket_t* socket = amqp_tcp_socket_new(conn_);
+  const std::string where = options_.endpoint.address();
+  timeval timeout = to_timeval(options_.timeout);
+  std::string error;
+  if (socket == nullptr) {
+    error = "cannot create a socket";
+  } else if (int rc = amqp_socket_open_noblock(socket, options_.endpoint.host.c_str(),
+                                               options_.endpoint.port, &timeout);
+             rc != AMQP_STATUS_OK) {
+    error = "connect: " + describe_status(rc);
+  } else {
+    amqp_set_handshake_timeout(conn_, &timeout);
+    amqp_set_rpc_timeout(conn_, &timeout);
+    // consumer_cancel_notify: a deleted queue cancels our consumer with basic.cancel (set up
+    // again) instead of leaving it silently idle.
+    amqp_table_entry_t capability;
+    capability.key = amqp_cstring_bytes("consumer_cancel_notify");
+    capability.value.kind = AMQP_FIELD_KIND_BOOLEAN;
+    capability.value.value.boolean = 1;
+    amqp_table_entry_t property;
+    property.key = amqp_cstring_bytes("capabilities");
+    property.value.kind = AMQP_FIELD_KIND_TABLE;
+    property.value.value.table = amqp_table_t{1, &capability};
+    const amqp_table_t properties{1, &property};
+    const auto heartbeat = static_cast<int>(options_.heartbeat.count());
+    const amqp_rpc_reply_t reply = amqp_login_with_properties(
+        conn_, options_.endpoint.vhost.c_str(), 0, kFrameMax, heartbeat, &properties,
+        AMQP_SASL_METHOD_PLAIN, options_.endpoint.user.c_str(),
+        options_.endpoint.password.c_str());
+    if (reply.reply_type != AMQP_RESPONSE_NORMAL) error = "login: " + describe(reply);
+  }
+  if (!error.empty()) {
+    amqp_destroy_connection(conn_);
+    conn_ = nullptr;
+    // Once per distinct reason, not on every attempt of a broker that stays down.
+    if (error != status()) spdlog::warn("rabbitmq {}: {} (retrying)", where, error);
+    refresh_status(error);
+    return false;
+  }
+  connects_.fetch_add(1, std::memory_order_relaxed);
+  spdlog::info("rabbitmq {}: connected", where);
+  for (auto& c : consumers_) {
+    c->due = Clock::now();
+    c->retry.reset();
+    c->error.clear();
+  }
+  return true;
+}
+
+void AmqpConnection::disconnect() {
+  for (auto& c : consumers_) c->generation = 0;
+  if (conn_ == nullptr) return;
+  if (stopping_) {
+    // An orderly close: RabbitMQ requeues what is unacknowledged at once.
+    amqp_connection_close(conn_, AMQP_REPLY_SUCCESS);
+  }
+  amqp_destroy_connection(conn_);
+  conn_ = nullptr;
+  refresh_status(stopping_ ? "stopped" : "connection lost, reconnecting");
+}
+
+void AmqpConnection::serve() {
+  set_up_consumers();
+  while (true) {
+    run_commands();
+    if (stopping_) return;
+    set_up_consumers();
+    if (conn_ == nullptr) return;
+    // Frames the library holds (read while waiting for an RPC reply, or in its buffer) first:
+    // poll() would not see them.
+    if (!amqp_frames_enqueued(conn_) && !amqp_data_in_buffer(conn_)) {
+      pollfd fds[2] = {{amqp_get_sockfd(conn_), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+      ::poll(fds, 2, poll_timeout_ms());
+      if (fds[1].revents & POLLIN) {
+        std::uint64_t count;
+        [[maybe_unused]] auto n = ::read(wake_fd_, &count, sizeof count);
+      }
+    }
+    // Also after a quiet timeout: with a zero wait the library only sends a heartbeat that
+    // is due and checks the server's.
+    if (!read_frame()) return;
+    amqp_maybe_release_buffers(conn_);
+  }
+}
+
+int AmqpConnection::poll_timeout_ms() const {
+  milliseconds timeout = options_.heartbeat.count() > 0
+                             ? std::chrono::duration_cast<milliseconds>(options_.heartbeat) / 2
+                             : milliseconds(1000);
+  const auto now = Clock::now();
+  for (const auto& c : consumers_) {
+    if (c->generation.load(std::memory_order_relaxed) != 0) continue;
+    timeout = std::min(timeout, std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(
+                                                              c->due - now)));
+  }
+  return static_cast<int>(std::max(timeout, milliseconds(1)).count());
+}
+
+void AmqpConnection::set_up_consumers() {
+  bool changed = false;
+  for (std::size_t i = 0; i < consumers_.size() && conn_ != nullptr; ++i) {
+    Consumer& c = *consumers_[i];
+    if (c.generation.load(std::memory_order_relaxed) != 0 || Clock::now() < c.due) continue;
+    const auto channel = static_cast<amqp_channel_t>(i + 1);
+    const ConsumerSetup setup = open_consumer(conn_, channel, c.spec);
+    changed = true;
+    if (setup.error.empty()) {
+      c.error.clear();
+      c.retry.reset();
+      c.generation.store(next_generation_++, std::memory_order_release);
+      continue;
+    }
+    if (setup.connection_lost) {
+      refresh_status(setup.error);
+      spdlog::warn("rabbitmq {}: {}", options_.endpoint.address(), setup.error);
+      amqp_destroy_connection(conn_);
+      conn_ = nullptr;
+      return;
+    }
+    consumer_lost(i, setup.error);
+  }
+  if (changed) refresh_status();
+}
+
+void AmqpConnection::consumer_lost(std::size_t index, const std::string& why) {
+  Consumer& c = *consumers_[index];
+  c.generation = 0;
+  c.error = why;
+  c.due = Clock::now() + c.retry.next();
+  spdlog::warn("rabbitmq {}: consumer of queue '{}' is down: {}", options_.endpoint.address(),
+               c.spec.queue, why);
+  refresh_status();
+}
+
+void AmqpConnection::run_commands() {
+  {
+    std::lock_guard lock(commands_mutex_);
+    running_.swap(commands_);
+  }
+  for (const Command& command : running_) {
+    if (conn_ == nullptr || !current(command.consumer, command.generation)) continue;
+    const auto channel = static_cast<amqp_channel_t>(command.consumer + 1);
+    int rc = command.kind == Command::Kind::ack
+                 ? amqp_basic_ack(conn_, channel, command.tag, 0)
+                 : amqp_basic_reject(conn_, channel, command.tag,
+                                     command.kind == Command::Kind::requeue ? 1 : 0);
+    if (rc != AMQP_STATUS_OK) {
+      refresh_status("sending an acknowledgement: " + describe_status(rc));
+      amqp_destroy_connection(conn_);
+      conn_ = nullptr;
+      for (auto& c : consumers_) c->generation = 0;
+    }
+  }
+  running_.clear();
+}
+
+bool AmqpConnection::read_frame() {
+  amqp_frame_t frame;
+  timeval zero{0, 0};
+  const int rc = amqp_simple_wait_frame_noblock(conn_, &frame, &zero);
+  if (rc == AMQP_STATUS_TIMEOUT) return true;
+  if (rc != AMQP_STATUS_OK) {
+    const std::string why = describe_status(rc);
+    spdlog::warn("rabbitmq {}: connection lost: {}", options_.endpoint.address(), why);
+    refresh_status("connection lost: " + why);
+    return false;
+  }
+  if (frame.frame_type != AMQP_FRAME_METHOD) return true;  // a stray header or body: skip
+  const amqp_channel_t channel = frame.channel;
+  const std::size_t index = channel == 0 ? consumers_.size() : channel - 1u;
+  switch (frame.payload.method.id) {
+    case AMQP_BASIC_DELIVER_METHOD:
+      return deliver(frame);
+    case AMQP_BASIC_CANCEL_METHOD:
+      // The queue was deleted: close the channel, set the consumer up again later.
+      if (index < consumers_.size()) {
+        amqp_channel_close(conn_, channel, AMQP_REPLY_SUCCESS);
+        consumer_lost(index, "queue '" + consumers_[index]->spec.queue +
+                                 "' cancelled the consumer (deleted?)");
+      }
+      return true;
+    case AMQP_CHANNEL_CLOSE_METHOD: {
+      const auto* close = static_cast<amqp_channel_close_t*>(frame.payload.method.decoded);
+      const std::string why = std::to_string(close->reply_code) + " " + text_of(close->reply_text);
+      if (!acknowledge_channel_close(conn_, channel)) return false;
+      if (index < consumers_.size()) consumer_lost(index, "channel closed: " + why);
+      return true;
+    }
+    case AMQP_CONNECTION_CLOSE_METHOD: {
+      const auto* close = static_cast<amqp_connection_close_t*>(frame.payload.method.decoded);
+      const std::string why = std::to_string(close->reply_code) + " " + text_of(close->reply_text);
+      amqp_connection_close_ok_t ok{};
+      amqp_send_method(conn_, 0, AMQP_CONNECTION_CLOSE_OK_METHOD, &ok);
+      spdlog::warn("rabbitmq {}: the server closed the connection: {}",
+                   options_.endpoint.address(), why);
+      refresh_status("closed by the server: " + why);
+      return false;
+    }
+    default:
+      return true;
+  }
+}
+
+bool AmqpConnection::deliver(const amqp_frame_t& frame) {
+  // The method's fields live in the library's buffers, which reading the content recycles:
+  // copied first.
+  const auto* method = static_cast<const amqp_basic_deliver_t*>(frame.payload.method.decoded);
+  AmqpDelivery d;
+  d.delivery_tag = method->delivery_tag;
+  d.redelivered = method->redelivered != 0;
+  d.exchange = text_of(method->exchange);
+  d.routing_key = text_of(method->routing_key);
+  amqp_message_t message;
+  const amqp_rpc_reply_t reply = amqp_read_message(conn_, frame.channel, &message, 0);
+  if (reply.reply_type != AMQP_RESPONSE_NORMAL) {
+    const std::string why = describe(reply);
+    spdlog::warn("rabbitmq {}: reading a delivery: {}", options_.endpoint.address(), why);
+    refresh_status("connection lost: " + why);
+    return false;
+  }
+  if (message.properties._flags & AMQP_BASIC_MESSAGE_ID_FLAG) {
+    d.message_id = text_of(message.properties.message_id);
+  }
+  d.body = text_of(message.body);
+  amqp_destroy_message(&message);
+  const std::size_t index = frame.channel - 1u;
+  if (frame.channel == 0 || index >= consumers_.size()) return true;
+  d.consumer = index;
+  d.generation = consumers_[index]->generation.load(std::memory_order_relaxed);
+  if (d.generation != 0) on_delivery_(std::move(d));
+  return true;
+}
+
+void AmqpConnection::wait_for(milliseconds delay) {
+  const auto until = Clock::now() + delay;
+  while (!stopping_) {
+    const auto left = std::chrono::duration_cast<milliseconds>(until - Clock::now());
+    if (left.count() <= 0) return;
+    pollfd fd{wake_fd_, POLLIN, 0};
+    ::poll(&fd, 1, static_cast<int>(left.count()));
+    if (fd.revents & POLLIN) {
+      std::uint64_t count;
+      [[maybe_unused]] auto n = ::read(wake_fd_, &count, sizeof count);
+    }
+    // Commands queued while disconnected name a generation that is gone.
+    std::lock_guard lock(commands_mutex_);
+    commands_.clear();
+  }
+}
+
+}  // namespace switchboard::engine::rabbitmq

@@ -1,0 +1,135 @@
+#pragma once
+// AmqpConnection: one AMQP 0-9-1 connection to RabbitMQ over librabbitmq 0.11, on a thread of
+// its own ("sb-amqp-<n>"), consuming for one or more consumers (amqp_consumer.hpp), each on
+// a channel of its own (consumer i on channel i + 1).
+//
+// librabbitmq is blocking and not thread-safe, so every amqp_* call of a connection happens
+// on its thread. That thread: connects (connect, handshake and RPC timeouts: `timeout`),
+// logs in (PLAIN; heartbeats negotiated down from `heartbeat`), sets up each consumer, then
+// waits in poll() on the socket and an eventfd — never longer than heartbeat / 2, so that
+// the library sends our heartbeats and notices the server's absence (a frozen server:
+// HEARTBEAT_TIMEOUT after 2 × heartbeat) — and reads frames: basic.deliver with its header
+// and body → `on_delivery` (the body copied out, since the library reuses its buffers);
+// basic.cancel (the queue was deleted) or channel.close → that consumer set up again after a
+// delay; connection.close or a socket error → reconnect with jittered backoff (100 ms … 5 s),
+// each login a new generation of every channel.
+//
+// Other threads ask for acknowledgements through ack() / reject(): a command queue the
+// thread drains when the eventfd wakes it. A settle names the channel generation its
+// delivery came on; one of an older generation (the connection or the channel was lost
+// since) is ignored — RabbitMQ requeued those deliveries when the channel went away, and the
+// tag would mean nothing (or another message) on the new channel.
+//
+// Thread safety: start() and stop() from one owning thread; ack(), reject(), current(),
+// up(), connects(), status() from any thread. `on_delivery` runs on the connection's thread
+// and must not block.
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "amqp_consumer.hpp"
+#include "amqp_endpoint.hpp"
+
+namespace switchboard::engine::rabbitmq {
+
+struct AmqpOptions {
+  AmqpEndpoint endpoint;
+  std::chrono::seconds heartbeat{10};        // 0: none
+  std::chrono::milliseconds timeout{5000};  // TCP connect, handshake, each RPC
+  std::chrono::milliseconds backoff_initial{100};
+  std::chrono::milliseconds backoff_max{5000};
+  std::string thread_name = "sb-amqp";       // at most 15 characters
+};
+
+// One message as a consumer received it; owns its bytes.
+struct AmqpDelivery {
+  std::size_t consumer = 0;       // index in the connection's consumers
+  std::uint64_t generation = 0;   // of the channel it came on
+  std::uint64_t delivery_tag = 0;
+  bool redelivered = false;
+  std::string exchange;
+  std::string routing_key;
+  std::string message_id;  // the message_id property, empty when unset
+  std::string body;
+};
+
+class AmqpConnection {
+ public:
+  using OnDelivery = std::function<void(AmqpDelivery)>;
+
+  AmqpConnection(AmqpOptions options, OnDelivery on_delivery);
+  ~AmqpConnection();  // stop()
+  AmqpConnection(const AmqpConnection&) = delete;
+  AmqpConnection& operator=(const AmqpConnection&) = delete;
+
+  // Before start(): one more consumer, on channel index + 1; returns its index.
+  std::size_t add(AmqpConsumerSpec spec);
+  void start();
+  // Sends the acknowledgements already asked for, closes the connection (what is unacked is
+  // requeued by RabbitMQ) and joins the thread. Idempotent.
+  void stop();
+
+  // basic.ack / basic.reject of one delivery, on the connection's thread soon after; ignored
+  // when its channel generation is gone or the connection stopped.
+  void ack(std::size_t consumer, std::uint64_t generation, std::uint64_t tag);
+  void reject(std::size_t consumer, std::uint64_t generation, std::uint64_t tag, bool requeue);
+  // True while the consumer's channel is the one of `generation` (a settle would count).
+  bool current(std::size_t consumer, std::uint64_t generation) const noexcept;
+
+  // Logged in, and every consumer consuming.
+  bool up() const noexcept { return up_.load(std::memory_order_relaxed); }
+  std::uint64_t connects() const noexcept { return connects_.load(std::memory_order_relaxed); }
+  // Why not up ("connecting", "login: 403 ACCESS_REFUSED - …", "queue.declare 'q': 404 …").
+  std::string status() const;
+  const AmqpOptions& options() const noexcept { return options_; }
+
+ private:
+  struct Command {
+    enum class Kind : std::uint8_t { ack, reject, requeue } kind;
+    std::size_t consumer;
+    std::uint64_t generation;
+    std::uint64_t tag;
+  };
+  struct Consumer;  // a spec and its channel's state (amqp_connection.cpp)
+
+  void push(Command command);
+  void run();
+  bool connect();
+  void serve();
+  void disconnect();
+  void set_up_consumers();
+  void run_commands();
+  bool read_frame();  // false: the connection is lost
+  bool deliver(const amqp_frame_t& frame);  // basic.deliver: its content read, handed on
+  void consumer_lost(std::size_t index, const std::string& why);
+  void wait_for(std::chrono::milliseconds delay);
+  int poll_timeout_ms() const;
+  void refresh_status(std::string connection_error = {});
+
+  AmqpOptions options_;
+  OnDelivery on_delivery_;
+  std::vector<std::unique_ptr<Consumer>> consumers_;
+  int wake_fd_ = -1;  // eventfd: commands queued, or stop
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> up_{false};
+  std::atomic<std::uint64_t> connects_{0};
+  std::uint64_t next_generation_ = 1;  // the thread's
+
+  std::mutex commands_mutex_;
+  std::vector<Command> commands_;
+  std::vector<Command> running_;  // the thread's: swapped with commands_
+
+  mutable std::mutex status_mutex_;
+  std::string status_ = "connecting";
+
+  amqp_connection_state_t conn_ = nullptr;  // the thread's
+  std::thread thread_;
+};
+
+}  // namespace switchboard::engine::rabbitmq

@@ -1,0 +1,207 @@
+// Broker ingress from RabbitMQ (docs/ingress.md): seed 003 from examples/seeds/003.toml, its
+// posts service unchanged — amqplib (an AMQP client independent of ours) puts messages on
+// QUEUE_NAME and anonymous clients at ws://host/ receive the bytes as they are, each 5 s
+// batch together; hostile messages rejected, counted and dead-lettered; and at least once:
+// the node SIGKILLed mid-way through 1,000 confirmed messages and restarted, every message
+// reached some client. One private RabbitMQ node for the file (~5 s to start).
+'use strict';
+
+const { describe, test, before, after, afterEach } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { Server, Client, eventually, metric } = require('./support');
+const { RabbitMqServer } = require('./rabbitmq_support');
+
+const SEEDS = path.join(__dirname, '..', '..', 'examples', 'seeds');
+
+let rabbit;
+before(async () => { rabbit = await RabbitMqServer.start(); });
+after(async () => { await Client.closeAll(); if (rabbit) await rabbit.stop(); });
+afterEach(() => Client.closeAll());
+
+// Once the node's consumers are set up (every ingress source up in /health): a message sent
+// to the default exchange before its queue exists would be dropped by RabbitMQ.
+async function ingressUp(server) {
+  await eventually(async () => {
+    const health = (await server.get('/health')).json;
+    const sources = (health.dependencies || []).filter((d) => String(d.name).startsWith('ingress rabbitmq'));
+    assert.ok(sources.length > 0 && sources.every((d) => d.status === 'up'), JSON.stringify(health));
+  }, { what: 'the RabbitMQ ingress source up', timeoutMs: 20000 });
+}
+
+// An anonymous client at `/` recording each text frame as it came, with its arrival time.
+async function rawClient(server) {
+  const c = await Client.connect(server, { path: '/', waitConnected: false });
+  c.frames = [];
+  c.ws.on('message', (data) => c.frames.push({ text: data.toString(), at: Date.now() }));
+  return c;
+}
+
+async function publishAll(queue, bodies, options = {}) {
+  const connection = await rabbit.connect();
+  try {
+    const channel = await connection.createConfirmChannel();
+    for (const body of bodies) {
+      channel.sendToQueue(queue, Buffer.isBuffer(body) ? body : Buffer.from(body), { persistent: true, ...options });
+    }
+    await channel.waitForConfirms();
+  } finally {
+    await connection.close();
+  }
+}
+
+async function queueDepth(queue) {  // ready + unacknowledged
+  const out = await rabbit.ctl('list_queues', 'name', 'messages');
+  const line = out.split('\n').find((l) => l.split(/\s+/)[0] === queue);
+  return line === undefined ? undefined : Number(line.split(/\s+/)[1]);
+}
+
+function writeConfig(name, text) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-ingress-rabbit-'));
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+describe('seed 003: posts queued on QUEUE_NAME reach every client at / as they are', () => {
+  let server;
+  before(async () => {
+    // AMQP_URL and QUEUE_NAME as the seed's environment names them; the file's own port
+    // (8080) is replaced by a free one.
+    server = await Server.start({
+      args: ['--config', path.join(SEEDS, '003.toml')],
+      env: { AMQP_URL: rabbit.url, QUEUE_NAME: 'posts' },
+      jwtSecret: null,
+    });
+    await ingressUp(server);
+  });
+  after(() => server.stop());
+
+  test('byte for byte, in order, one batch per interval, nothing else sent', async () => {
+    const a = await rawClient(server);
+    const b = await rawClient(server);
+    const posts = [
+      '{"action":"created","payload":{"id":123,"description":"Post content","created_at":"2024-01-01T00:00:00Z","user":{"id":456,"username":"username"},"is_liked":false,"image_urls":["url1","url2"],"likes_count":0}}',
+      '{"action":"created","payload":{"id":124,"description":"caf\u00e9 \\u00e9 \\"quoted\\"  spaced"}}',
+      '{ "action" : "created" , "payload" : { "id" : 125 } }',
+    ];
+    const batchesBefore = await metric(server, 'switchboard_ingress_batches_total', { rule: 'posts' });
+    const sentAt = Date.now();
+    await publishAll('posts', posts);
+    for (const c of [a, b]) {
+      await eventually(() => assert.equal(c.frames.length, 3), { what: 'three frames', timeoutMs: 15000 });
+      assert.deepEqual(c.frames.map((f) => f.text), posts);
+      // Held for the interval (5 s), then handed over together: within 5 s + 1 s of scheduling
+      // slack, and the three within one flush (100 ms is generous for one loop turn).
+      const first = c.frames[0].at;
+      assert.ok(first - sentAt >= 4000, `arrived ${first - sentAt} ms after the publish: not held`);
+      assert.ok(first - sentAt <= 6500, `arrived ${first - sentAt} ms after the publish`);
+      assert.ok(c.frames[2].at - first <= 100, 'the batch arrived together');
+    }
+    assert.equal(await metric(server, 'switchboard_ingress_batches_total', { rule: 'posts' }), batchesBefore + 1);
+    assert.equal(await metric(server, 'switchboard_ingress_delivered_total', { rule: 'posts' }), 3);
+    // No `connected` event, no envelope: the three frames are all each client got.
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(a.frames.length, 3);
+    // Acknowledged once delivered: nothing left in the queue.
+    await eventually(async () => assert.equal(await queueDepth('posts'), 0), { what: 'posts acked', timeoutMs: 15000 });
+  });
+
+  test('with ws_path "/", the HTTP endpoints still answer', async () => {
+    assert.equal((await server.get('/health')).status, 200);
+    assert.equal((await server.get('/metrics')).status, 200);
+    assert.equal((await server.get('/')).status, 200);
+  });
+});
+
+describe('hostile messages', () => {
+  let server;
+  before(async () => {
+    const setup = await rabbit.connect();
+    const ch = await setup.createChannel();
+    await ch.assertExchange('e2e-dlx', 'fanout', { durable: true });
+    await ch.assertQueue('e2e-dead', { durable: true });
+    await ch.bindQueue('e2e-dead', 'e2e-dlx', '');
+    await setup.close();
+    const config = writeConfig('hostile.toml', [
+      'allow_anonymous = true', 'send_connected = false', 'ws_path = "/"',
+      '[[ingress]]', 'name = "raw"', 'source = "rabbitmq"', 'queue = "e2e-raw"',
+      'declare = "create"', 'dead_letter_exchange = "e2e-dlx"', 'target = "all"', 'format = "raw"',
+      '[[ingress]]', 'name = "env"', 'source = "rabbitmq"', 'queue = "e2e-env"',
+      'declare = "create"', 'dead_letter_exchange = "e2e-dlx"', 'target = "all"',
+      'event = "post.created"', '',
+    ].join('\n'));
+    server = await Server.start({ args: ['--config', config, '--amqp-url', rabbit.url], jwtSecret: null });
+    await ingressUp(server);
+  });
+  after(() => server.stop());
+
+  test('not UTF-8 for raw, not JSON for an envelope: rejected, counted, dead-lettered; good ones flow', async () => {
+    const c = await rawClient(server);
+    await publishAll('e2e-raw', [Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), Buffer.from('ok-raw')]);
+    await publishAll('e2e-env', ['not json', '{"id":1}']);
+    await eventually(() => assert.equal(c.frames.length, 2), { what: 'the two good ones', timeoutMs: 10000 });
+    const texts = c.frames.map((f) => f.text).sort();
+    assert.deepEqual(texts, ['ok-raw', '{"type":"post.created","payload":{"id":1}}'].sort());
+    assert.equal(await metric(server, 'switchboard_ingress_rejected_total', { rule: 'raw', reason: 'not_utf8' }), 1);
+    assert.equal(await metric(server, 'switchboard_ingress_rejected_total', { rule: 'env', reason: 'not_json' }), 1);
+    // basic.reject without requeue: both in the dead-letter queue, bytes unchanged.
+    const conn = await rabbit.connect();
+    try {
+      const ch = await conn.createChannel();
+      const dead = [];
+      await eventually(async () => {
+        const m = await ch.get('e2e-dead', { noAck: true });
+        if (m) dead.push(m.content);
+        assert.equal(dead.length, 2);
+      }, { what: 'two dead letters', timeoutMs: 10000 });
+      assert.deepEqual(dead.map((b) => b.toString('hex')).sort(),
+        [Buffer.from([0x7b, 0xff, 0xfe, 0x7d]).toString('hex'), Buffer.from('not json').toString('hex')].sort());
+    } finally {
+      await conn.close();
+    }
+    assert.equal(await queueDepth('e2e-raw'), 0);
+    assert.equal(await queueDepth('e2e-env'), 0);
+  });
+});
+
+describe('at least once', () => {
+  test('1,000 confirmed messages, the node SIGKILLed mid-way and restarted: every one reached a client', async () => {
+    // Batches of up to 500 held 2 s: the first batch of each run waits long enough for the
+    // run's client to connect (a broadcast reaches only the clients connected at that moment,
+    // so what matters is that nothing is acknowledged before it reached the node's clients),
+    // and the kill falls between the two batches.
+    const config = writeConfig('alo.toml', [
+      'allow_anonymous = true', 'send_connected = false', 'ws_path = "/"',
+      '[[ingress]]', 'name = "alo"', 'source = "rabbitmq"', 'queue = "e2e-alo"',
+      'target = "all"', 'format = "raw"', 'batch_interval = "2s"', 'prefetch = 500', '',
+    ].join('\n'));
+    const ids = Array.from({ length: 1000 }, (_, i) => `m-${i}`);
+    const setup = await rabbit.connect();
+    await (await setup.createChannel()).assertQueue('e2e-alo', { durable: true });
+    await setup.close();
+    await publishAll('e2e-alo', ids);
+
+    const first = await Server.start({ args: ['--config', config, '--amqp-url', rabbit.url], jwtSecret: null });
+    const a = await rawClient(first);
+    await eventually(() => assert.ok(a.frames.length >= 1), { what: 'the first batch', timeoutMs: 15000 });
+    first.child.kill('SIGKILL');
+    await new Promise((resolve) => first.child.once('close', resolve));
+    const got = new Set(a.frames.map((f) => f.text));
+    assert.ok(got.size < 1000, 'the kill came before the second batch');
+
+    const second = await Server.start({ args: ['--config', config, '--amqp-url', rabbit.url], jwtSecret: null });
+    try {
+      const b = await rawClient(second);
+      await eventually(async () => assert.equal(await queueDepth('e2e-alo'), 0), { what: 'e2e-alo drained', timeoutMs: 30000 });
+      await eventually(() => {
+        const all = new Set([...got, ...b.frames.map((f) => f.text)]);
+        assert.deepEqual(ids.filter((id) => !all.has(id)), []);
+      }, { what: 'every id at some client', timeoutMs: 10000 });
+    } finally {
+      await second.stop();
+    }
+  });
+});
