@@ -35,7 +35,7 @@ void check_upstream(const Config& config, std::vector<std::string>& errors) {
   if (sink == "webhook" && config.upstream_webhook_url.empty()) {
     errors.push_back("upstream_sink = webhook needs upstream_webhook_url");
   }
-  if (sink != "redis" && sink != "nats") return;
+  if (!config.upstream_to_broker()) return;
   if (!config.upstream_webhook_url.empty()) {
     errors.push_back("upstream_webhook_url is set but upstream_sink = " + sink +
                      ": batches go to one sink (unset the URL, or set upstream_sink = webhook)");
@@ -48,6 +48,13 @@ void check_upstream(const Config& config, std::vector<std::string>& errors) {
     errors.push_back("upstream_topic '" + config.upstream_topic + "' names a field of one event, "
                      "but upstream_message = batch sends the batch as one message (use {node} "
                      "only, or upstream_message = event)");
+  }
+  if (sink == "rabbitmq" && config.amqp_url.empty()) {
+    errors.push_back("upstream_sink = rabbitmq needs amqp_url (AMQP_URL)");
+  }
+  if (sink == "rabbitmq" && config.upstream_exchange.empty()) {
+    errors.push_back("upstream_sink = rabbitmq needs upstream_exchange: the default exchange "
+                     "\"\" cannot be declared");
   }
   if (sink == "nats" && config.nats_url.empty()) {
     errors.push_back("upstream_sink = nats needs nats_url (NATS_URL)");

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "amqp_url.hpp"
+#include "binding_pattern.hpp"
 #include "glob_pattern.hpp"
 #include "redis_url.hpp"
 #include "template.hpp"
@@ -206,6 +207,10 @@ class RuleReader {
       }
       rule_.bindings = {rule_.exchange_type == "topic" ? "#" : ""};
     }
+    // A topic exchange's binding keys capture ('*' a word, '#' words); other keys are literal.
+    if (!rule_.exchange.empty() && rule_.exchange_type == "topic") {
+      captures_ = fewest_wildcards<ingress::BindingPattern>("bindings", rule_.bindings);
+    }
     if (const toml::node* node = table_.get("prefetch")) {
       const auto* i = node->as_integer();
       if (i == nullptr || i->get() < 1 || i->get() > 65535) {
@@ -324,7 +329,10 @@ class RuleReader {
       const bool nats = rule_.source == IngressSourceKind::nats;
       const bool rabbit = rule_.source == IngressSourceKind::rabbitmq;
       fail(field, "'" + text + "' uses {" + std::to_string(t->max_capture()) + "}, but " +
-                      (rabbit           ? std::string("a queue's messages capture nothing")
+                      (rabbit && captures_ > 0
+                           ? "its bindings have only " + std::to_string(captures_) +
+                                 " wildcard(s)"
+                       : rabbit         ? std::string("a queue's messages capture nothing")
                        : nats           ? "its subjects have only " + std::to_string(captures_) +
                                               " wildcard(s)"
                        : captures_ == 0 ? std::string("the rule's channels capture nothing")

@@ -1,7 +1,9 @@
 // make_broker_upstream: the upstream transport upstream_sink names (upstream_transport.hpp).
 #include <stdexcept>
 
+#include "amqp_url.hpp"
 #include "nats_upstream.hpp"
+#include "rabbitmq_upstream.hpp"
 #include "redis_upstream.hpp"
 #include "redis_server_for.hpp"
 #include "switchboard/ingress/upstream_transport.hpp"
@@ -10,11 +12,24 @@ namespace switchboard::ingress {
 
 std::unique_ptr<UpstreamTransport> make_broker_upstream(
     const config::Config& c, const boost::asio::any_io_executor& executor) {
-  if (c.upstream_sink != "redis" && c.upstream_sink != "nats") return nullptr;
+  if (!c.upstream_to_broker()) return nullptr;
   std::string error;
   auto topic = UpstreamTopic::parse(c.upstream_topic, error);
   if (!topic) throw std::invalid_argument("upstream_topic: " + error);
   const bool one_per_event = c.upstream_message == "event";
+  if (c.upstream_sink == "rabbitmq") {
+    const auto url = engine::rabbitmq::parse_amqp_url(c.amqp_url);
+    if (!url.ok()) throw std::invalid_argument("amqp_url " + url.error);
+    return std::make_unique<RabbitMqUpstream>(
+        executor, RabbitMqUpstream::Options{
+                      .endpoint = url.endpoint,
+                      // AMQP negotiates whole seconds: rounded up (as the ingress does).
+                      .heartbeat = std::chrono::ceil<std::chrono::seconds>(c.amqp_heartbeat),
+                      .timeout = c.broker_timeout,
+                      .exchange = c.upstream_exchange,
+                      .topic = std::move(*topic),
+                      .one_per_event = one_per_event});
+  }
   if (c.upstream_sink == "nats") {
     return std::make_unique<NatsUpstream>(executor, c.nats_url, std::move(*topic), one_per_event);
   }

@@ -109,6 +109,15 @@ CompiledRule::CompiledRule(config::IngressRuleConfig config, std::size_t max_mes
     if (!subject) throw std::invalid_argument("ingress rule " + config_.name + ": " + error);
     subjects_.push_back(std::move(*subject));
   }
+  // A topic exchange's binding keys capture; other exchanges' keys are literal.
+  if (config_.source == config::IngressSourceKind::rabbitmq && !config_.exchange.empty() &&
+      config_.exchange_type == "topic") {
+    for (const auto& text : config_.bindings) {
+      auto binding = BindingPattern::parse(text, error);
+      if (!binding) throw std::invalid_argument("ingress rule " + config_.name + ": " + error);
+      bindings_.push_back(std::move(*binding));
+    }
+  }
   const std::string* target = config_.target == IngressTargetKind::channel ? &config_.channel
                               : config_.target == IngressTargetKind::user  ? &config_.user
                                                                            : nullptr;
@@ -120,6 +129,11 @@ CompiledRule::CompiledRule(config::IngressRuleConfig config, std::size_t max_mes
 
 std::optional<std::vector<std::string_view>> CompiledRule::captures(
     const IngressMessage& message) const {
+  // RabbitMQ does not say which binding routed a message: the first that matches, in config
+  // order; none (a key bound by someone else, or the default exchange) captures nothing.
+  for (const auto& binding : bindings_) {
+    if (auto captured = binding.match(message.subject)) return captured;
+  }
   if (message.pattern.empty()) return std::vector<std::string_view>{};
   for (const auto& pattern : patterns_) {
     if (pattern.text() == message.pattern) return pattern.match(message.subject);

@@ -23,6 +23,7 @@
 #include <variant>
 #include <vector>
 
+#include "binding_pattern.hpp"
 #include "glob_pattern.hpp"
 #include "switchboard/config/ingress_rule.hpp"
 #include "switchboard/ingress/ingress_sink.hpp"
@@ -73,6 +74,7 @@ class CompiledRule {
 
   std::vector<GlobPattern> patterns_;  // redis, in config order, found by their text
   std::vector<TokenPattern> subjects_;  // nats, the same
+  std::vector<BindingPattern> bindings_;  // rabbitmq with a topic exchange, in config order
   std::optional<Template> target_;     // channel or user template; none for `all`
 };
 

@@ -1,9 +1,8 @@
 #include "token_pattern.hpp"
 
 namespace switchboard::ingress {
-namespace {
 
-std::vector<std::string_view> split(std::string_view s) {
+std::vector<std::string_view> split_dotted(std::string_view s) {
   std::vector<std::string_view> tokens;
   std::size_t start = 0;
   while (true) {
@@ -14,8 +13,6 @@ std::vector<std::string_view> split(std::string_view s) {
   }
 }
 
-}  // namespace
-
 std::optional<TokenPattern> TokenPattern::parse(std::string_view text, std::string& error) {
   TokenPattern p;
   p.text_ = std::string(text);
@@ -23,7 +20,7 @@ std::optional<TokenPattern> TokenPattern::parse(std::string_view text, std::stri
     error = "a subject has no spaces";
     return std::nullopt;
   }
-  const auto tokens = split(text);
+  const auto tokens = split_dotted(text);
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     const std::string_view t = tokens[i];
     if (t.empty()) {
@@ -46,7 +43,7 @@ std::optional<TokenPattern> TokenPattern::parse(std::string_view text, std::stri
 }
 
 std::optional<std::vector<std::string_view>> TokenPattern::match(std::string_view subject) const {
-  const auto tokens = split(subject);
+  const auto tokens = split_dotted(subject);
   std::vector<std::string_view> captures;
   std::size_t offset = 0;  // where tokens[i] starts in `subject`
   for (std::size_t i = 0; i < tokens_.size(); ++i) {

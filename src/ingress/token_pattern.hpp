@@ -10,6 +10,10 @@
 
 namespace switchboard::ingress {
 
+// The tokens of a dotted name ("a.b" → "a", "b"; "" → one empty token), as views into it:
+// NATS subjects and AMQP routing keys both.
+std::vector<std::string_view> split_dotted(std::string_view name);
+
 class TokenPattern {
  public:
   // nullopt with `error` set for what NATS refuses: an empty subject or token, a wildcard

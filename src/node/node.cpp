@@ -101,7 +101,12 @@ Node::Node(net::Server& server, engine::Engine engine)
   endpoints_.resize(server.worker_count(), nullptr);
 }
 
-Node::~Node() { stop(); }
+Node::~Node() {
+  stop();
+  // The upstream buffer's timers and transport run on housekeeping_, which is declared (and
+  // so destroyed) after upstream_: destroyed first, while their io_context still exists.
+  upstream_.reset();
+}
 
 CalloutLimits Node::callout_limits() const {
   CalloutLimits limits;

@@ -35,8 +35,7 @@ std::string event_channel(std::string_view payload) {
 Upstream::Upstream(Node& node) : node_(node) {
   const auto& c = node.config();
   // The transport is made at start(): the housekeeping loop it runs on comes after us.
-  enabled_ = c.upstream_sink == "redis" || c.upstream_sink == "nats" ||
-             !c.upstream_webhook_url.empty();
+  enabled_ = c.upstream_to_broker() || !c.upstream_webhook_url.empty();
 }
 
 Upstream::~Upstream() = default;

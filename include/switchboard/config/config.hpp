@@ -105,12 +105,17 @@ struct Config {
   std::size_t upstream_buffer_limit = 10000;  // events held before senders get an error
   std::size_t upstream_max_attempts = 5;      // POSTs of one batch before it is dropped
   std::chrono::milliseconds upstream_retry_initial{500};  // then doubling, at most 1 min
-  std::string upstream_sink = "auto";         // auto | webhook | redis | nats
+  std::string upstream_sink = "auto";         // auto | webhook | rabbitmq | redis | nats
+  std::string upstream_exchange = "switchboard.events";  // rabbitmq sink: a topic exchange
   std::string upstream_topic = "events.{type}";  // broker sinks: subject / channel / stream
   std::string upstream_message = "event";     // event (one message each) | batch (the array)
   std::string upstream_redis_url;             // empty: ingress_redis_url, else the engine's
   std::string upstream_redis_mode = "publish";  // publish | stream (XADD)
   std::size_t upstream_stream_maxlen = 100000;
+  // True when upstream_sink names a broker (rabbitmq, redis, nats).
+  bool upstream_to_broker() const noexcept {
+    return upstream_sink == "rabbitmq" || upstream_sink == "redis" || upstream_sink == "nats";
+  }
 
   // Gateway: HTTP call-outs (auth service, upstream webhook)
   std::size_t callout_max_connections = 16;   // per pool: per worker for the auth service

@@ -30,7 +30,7 @@ class UpstreamTransport {
   // ok: the whole batch is with the transport's server; else `detail` says why not.
   using Done = std::function<void(bool ok, std::string detail)>;
   virtual ~UpstreamTransport() = default;
-  virtual std::string_view name() const noexcept = 0;  // "webhook", "redis", "nats"
+  virtual std::string_view name() const noexcept = 0;  // "webhook", "rabbitmq", "redis", "nats"
   virtual void start() {}
   // One attempt at `batch`, answered within `timeout` (the transport's own deadline).
   virtual void send(const std::vector<UpstreamEvent>& batch, std::chrono::milliseconds timeout,
@@ -39,7 +39,7 @@ class UpstreamTransport {
   virtual void stop() = 0;
 };
 
-// The broker transport the configuration asks for (upstream_sink = redis | nats; auto picks
+// The broker transport the configuration asks for (upstream_sink = rabbitmq | redis | nats; auto picks
 // none), or null. Throws std::invalid_argument for what the configuration check refuses.
 std::unique_ptr<UpstreamTransport> make_broker_upstream(const config::Config& config,
                                                         const boost::asio::any_io_executor& executor);

@@ -46,6 +46,19 @@ struct AmqpConnection::Consumer {
   std::string error;        // why not consuming
 };
 
+struct AmqpConnection::Publisher {
+  explicit Publisher(AmqpPublisherSpec s, const AmqpOptions& o)
+      : spec(std::move(s)), retry(o.backoff_initial, o.backoff_max) {}
+  AmqpPublisherSpec spec;
+  amqp_channel_t channel = 0;  // after the consumers'; set by start()
+  bool open = false;           // in confirm mode on this connection
+  Clock::time_point due{};     // when to try opening it again
+  Backoff retry;
+  std::string error;           // why not open
+  std::uint64_t next_sequence = 1;  // of the next message on the channel
+  PublishConfirms confirms;
+};
+
 AmqpConnection::AmqpConnection(AmqpOptions options, OnDelivery on_delivery)
     : options_(std::move(options)), on_delivery_(std::move(on_delivery)) {
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -62,8 +75,13 @@ std::size_t AmqpConnection::add(AmqpConsumerSpec spec) {
   return consumers_.size() - 1;
 }
 
+void AmqpConnection::set_publisher(AmqpPublisherSpec spec) {
+  publisher_ = std::make_unique<Publisher>(std::move(spec), options_);
+}
+
 void AmqpConnection::start() {
   if (thread_.joinable()) return;
+  if (publisher_) publisher_->channel = static_cast<amqp_channel_t>(consumers_.size() + 1);
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), options_.thread_name.substr(0, 15).c_str());
     run();
@@ -71,11 +89,13 @@ void AmqpConnection::start() {
 }
 
 void AmqpConnection::stop() {
-  if (!thread_.joinable()) return;
   stopping_ = true;
-  const std::uint64_t one = 1;
-  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
-  thread_.join();
+  if (thread_.joinable()) {
+    wake();
+    thread_.join();
+  }
+  // Batches handed over while the thread was stopping (or before it ever started).
+  fail_queued_publishes("stopped");
 }
 
 void AmqpConnection::ack(std::size_t consumer, std::uint64_t generation, std::uint64_t tag) {
@@ -85,6 +105,35 @@ void AmqpConnection::ack(std::size_t consumer, std::uint64_t generation, std::ui
 void AmqpConnection::reject(std::size_t consumer, std::uint64_t generation, std::uint64_t tag,
                             bool requeue) {
   push({requeue ? Command::Kind::requeue : Command::Kind::reject, consumer, generation, tag});
+}
+
+void AmqpConnection::publish(std::vector<AmqpMessage> messages, milliseconds timeout,
+                             Published done) {
+  if (!publisher_) return done(false, "no publisher on this connection");
+  {
+    std::lock_guard lock(commands_mutex_);
+    // Checked under the lock: stop() fails what is queued after its thread ended.
+    if (!stopping_.load(std::memory_order_relaxed)) {
+      publishes_.push_back({std::move(messages), timeout, std::move(done)});
+      done = nullptr;
+    }
+  }
+  if (done) return done(false, "stopped");
+  wake();
+}
+
+void AmqpConnection::wake() {
+  const std::uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
+}
+
+void AmqpConnection::fail_queued_publishes(const std::string& why) {
+  std::vector<Publish> failed;
+  {
+    std::lock_guard lock(commands_mutex_);
+    failed.swap(publishes_);
+  }
+  for (auto& p : failed) p.done(false, why);
 }
 
 bool AmqpConnection::current(std::size_t consumer, std::uint64_t generation) const noexcept {
@@ -101,10 +150,7 @@ void AmqpConnection::push(Command command) {
     commands_.push_back(command);
   }
   // One wake-up per batch of commands: the thread takes them all at once.
-  if (was_empty) {
-    const std::uint64_t one = 1;
-    [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
-  }
+  if (was_empty) wake();
 }
 
 std::string AmqpConnection::status() const {
@@ -123,6 +169,11 @@ void AmqpConnection::refresh_status(std::string connection_error) {
       }
     }
   }
+  if (status.empty() && publisher_ && !publisher_->open) {
+    status = publisher_->error.empty()
+                 ? "setting up the publisher of exchange '" + publisher_->spec.exchange + "'"
+                 : publisher_->error;
+  }
   up_ = status.empty();
   std::lock_guard lock(status_mutex_);
   status_ = std::move(status);
@@ -138,6 +189,7 @@ void AmqpConnection::run() {
     }
     if (!stopping_) wait_for(backoff.next());
   }
+  fail_queued_publishes("stopped");
   refresh_status("stopped");
 }
 
@@ -189,11 +241,21 @@ bool AmqpConnection::connect() {
     c->retry.reset();
     c->error.clear();
   }
+  if (publisher_) {
+    publisher_->due = Clock::now();
+    publisher_->retry.reset();
+    publisher_->error.clear();
+  }
   return true;
 }
 
 void AmqpConnection::disconnect() {
   for (auto& c : consumers_) c->generation = 0;
+  if (publisher_) {
+    publisher_->open = false;
+    publisher_->confirms.fail_all(stopping_ ? "stopped before RabbitMQ confirmed"
+                                            : "the connection to RabbitMQ was lost");
+  }
   if (conn_ == nullptr) return;
   if (stopping_) {
     // An orderly close: RabbitMQ requeues what is unacknowledged at once.
@@ -206,11 +268,15 @@ void AmqpConnection::disconnect() {
 
 void AmqpConnection::serve() {
   set_up_consumers();
+  set_up_publisher();
   while (true) {
     run_commands();
     if (stopping_) return;
     set_up_consumers();
+    set_up_publisher();
+    run_publishes();
     if (conn_ == nullptr) return;
+    if (publisher_) publisher_->confirms.expire(Clock::now());
     // Frames the library holds (read while waiting for an RPC reply, or in its buffer) first:
     // poll() would not see them.
     if (!amqp_frames_enqueued(conn_) && !amqp_data_in_buffer(conn_)) {
@@ -233,10 +299,16 @@ int AmqpConnection::poll_timeout_ms() const {
                              ? std::chrono::duration_cast<milliseconds>(options_.heartbeat) / 2
                              : milliseconds(1000);
   const auto now = Clock::now();
+  auto until = [&](Clock::time_point t) {
+    timeout = std::min(timeout,
+                       std::max(milliseconds(0), std::chrono::ceil<milliseconds>(t - now)));
+  };
   for (const auto& c : consumers_) {
-    if (c->generation.load(std::memory_order_relaxed) != 0) continue;
-    timeout = std::min(timeout, std::max(milliseconds(0), std::chrono::duration_cast<milliseconds>(
-                                                              c->due - now)));
+    if (c->generation.load(std::memory_order_relaxed) == 0) until(c->due);
+  }
+  if (publisher_ && !publisher_->open) until(publisher_->due);
+  if (publisher_) {
+    if (auto deadline = publisher_->confirms.next_deadline()) until(*deadline);
   }
   return static_cast<int>(std::max(timeout, milliseconds(1)).count());
 }
@@ -247,7 +319,7 @@ void AmqpConnection::set_up_consumers() {
     Consumer& c = *consumers_[i];
     if (c.generation.load(std::memory_order_relaxed) != 0 || Clock::now() < c.due) continue;
     const auto channel = static_cast<amqp_channel_t>(i + 1);
-    const ConsumerSetup setup = open_consumer(conn_, channel, c.spec);
+    const ChannelSetup setup = open_consumer(conn_, channel, c.spec);
     changed = true;
     if (setup.error.empty()) {
       c.error.clear();
@@ -255,16 +327,18 @@ void AmqpConnection::set_up_consumers() {
       c.generation.store(next_generation_++, std::memory_order_release);
       continue;
     }
-    if (setup.connection_lost) {
-      refresh_status(setup.error);
-      spdlog::warn("rabbitmq {}: {}", options_.endpoint.address(), setup.error);
-      amqp_destroy_connection(conn_);
-      conn_ = nullptr;
-      return;
-    }
+    if (setup.connection_lost) return drop_connection(setup.error);
     consumer_lost(i, setup.error);
   }
   if (changed) refresh_status();
+}
+
+void AmqpConnection::drop_connection(const std::string& why) {
+  spdlog::warn("rabbitmq {}: {}", options_.endpoint.address(), why);
+  refresh_status(why);
+  amqp_destroy_connection(conn_);
+  conn_ = nullptr;
+  for (auto& c : consumers_) c->generation = 0;
 }
 
 void AmqpConnection::consumer_lost(std::size_t index, const std::string& why) {
@@ -275,6 +349,81 @@ void AmqpConnection::consumer_lost(std::size_t index, const std::string& why) {
   spdlog::warn("rabbitmq {}: consumer of queue '{}' is down: {}", options_.endpoint.address(),
                c.spec.queue, why);
   refresh_status();
+}
+
+void AmqpConnection::set_up_publisher() {
+  if (!publisher_ || publisher_->open || conn_ == nullptr || Clock::now() < publisher_->due) {
+    return;
+  }
+  Publisher& p = *publisher_;
+  const ChannelSetup setup = open_publisher(conn_, p.channel, p.spec);
+  if (setup.error.empty()) {
+    p.open = true;
+    p.next_sequence = 1;
+    p.error.clear();
+    p.retry.reset();
+    refresh_status();
+    return;
+  }
+  if (setup.connection_lost) return drop_connection(setup.error);
+  publisher_lost(setup.error);
+}
+
+void AmqpConnection::publisher_lost(const std::string& why) {
+  Publisher& p = *publisher_;
+  p.open = false;
+  p.error = why;
+  p.due = Clock::now() + p.retry.next();
+  p.confirms.fail_all(why);
+  spdlog::warn("rabbitmq {}: the publisher of exchange '{}' is down: {}",
+               options_.endpoint.address(), p.spec.exchange, why);
+  refresh_status();
+}
+
+void AmqpConnection::run_publishes() {
+  {
+    std::lock_guard lock(commands_mutex_);
+    running_publishes_.swap(publishes_);
+  }
+  for (Publish& batch : running_publishes_) {
+    if (conn_ == nullptr || !publisher_->open) {
+      batch.done(false, "not connected: " + status());
+      continue;
+    }
+    if (batch.messages.empty()) {
+      batch.done(true, {});
+      continue;
+    }
+    Publisher& p = *publisher_;
+    const std::uint64_t first = p.next_sequence;
+    int rc = AMQP_STATUS_OK;
+    for (const AmqpMessage& message : batch.messages) {
+      rc = publish_message(conn_, p.channel, p.spec.exchange, message);
+      if (rc != AMQP_STATUS_OK) break;
+      ++p.next_sequence;
+    }
+    if (rc != AMQP_STATUS_OK) {
+      const std::string why = "publishing: " + describe_status(rc);
+      batch.done(false, why);
+      drop_connection(why);
+      continue;
+    }
+    p.confirms.add(first, batch.messages.size(), Clock::now() + batch.timeout,
+                   std::move(batch.done));
+  }
+  running_publishes_.clear();
+}
+
+bool AmqpConnection::confirm(const amqp_frame_t& frame) {
+  PublishConfirms& confirms = publisher_->confirms;
+  if (frame.payload.method.id == AMQP_BASIC_ACK_METHOD) {
+    const auto* ack = static_cast<const amqp_basic_ack_t*>(frame.payload.method.decoded);
+    confirms.ack(ack->delivery_tag, ack->multiple != 0);
+  } else {
+    const auto* nack = static_cast<const amqp_basic_nack_t*>(frame.payload.method.decoded);
+    confirms.nack(nack->delivery_tag, nack->multiple != 0);
+  }
+  return true;
 }
 
 void AmqpConnection::run_commands() {
@@ -290,10 +439,7 @@ void AmqpConnection::run_commands() {
                  : amqp_basic_reject(conn_, channel, command.tag,
                                      command.kind == Command::Kind::requeue ? 1 : 0);
     if (rc != AMQP_STATUS_OK) {
-      refresh_status("sending an acknowledgement: " + describe_status(rc));
-      amqp_destroy_connection(conn_);
-      conn_ = nullptr;
-      for (auto& c : consumers_) c->generation = 0;
+      drop_connection("sending an acknowledgement: " + describe_status(rc));
     }
   }
   running_.clear();
@@ -313,7 +459,11 @@ bool AmqpConnection::read_frame() {
   if (frame.frame_type != AMQP_FRAME_METHOD) return true;  // a stray header or body: skip
   const amqp_channel_t channel = frame.channel;
   const std::size_t index = channel == 0 ? consumers_.size() : channel - 1u;
+  const bool on_publisher = publisher_ && channel == publisher_->channel;
   switch (frame.payload.method.id) {
+    case AMQP_BASIC_ACK_METHOD:
+    case AMQP_BASIC_NACK_METHOD:
+      return on_publisher ? confirm(frame) : true;
     case AMQP_BASIC_DELIVER_METHOD:
       return deliver(frame);
     case AMQP_BASIC_CANCEL_METHOD:
@@ -329,6 +479,7 @@ bool AmqpConnection::read_frame() {
       const std::string why = std::to_string(close->reply_code) + " " + text_of(close->reply_text);
       if (!acknowledge_channel_close(conn_, channel)) return false;
       if (index < consumers_.size()) consumer_lost(index, "channel closed: " + why);
+      if (on_publisher) publisher_lost("channel closed: " + why);
       return true;
     }
     case AMQP_CONNECTION_CLOSE_METHOD: {
@@ -387,9 +538,13 @@ void AmqpConnection::wait_for(milliseconds delay) {
       std::uint64_t count;
       [[maybe_unused]] auto n = ::read(wake_fd_, &count, sizeof count);
     }
-    // Commands queued while disconnected name a generation that is gone.
-    std::lock_guard lock(commands_mutex_);
-    commands_.clear();
+    // Commands queued while disconnected name a generation that is gone; batches to publish
+    // fail at once rather than wait for a connection (the caller retries them).
+    {
+      std::lock_guard lock(commands_mutex_);
+      commands_.clear();
+    }
+    fail_queued_publishes("not connected: " + status());
   }
 }
 

@@ -14,15 +14,23 @@
 // delay; connection.close or a socket error → reconnect with jittered backoff (100 ms … 5 s),
 // each login a new generation of every channel.
 //
+// With a publisher (set_publisher(), amqp_publisher.hpp) the connection also publishes, on the
+// channel after the consumers' (consumers.size() + 1), in confirm mode: publish() hands a
+// batch of messages to the thread, which sends them and answers once RabbitMQ confirmed each
+// one (basic.ack, `multiple` included); a basic.nack, the channel or the connection lost, or
+// no confirm within the batch's timeout fails the batch (what was sent may still arrive: the
+// caller's retry makes delivery at least once). While the publisher's channel is not open a
+// batch fails at once, saying why.
+//
 // Other threads ask for acknowledgements through ack() / reject(): a command queue the
 // thread drains when the eventfd wakes it. A settle names the channel generation its
 // delivery came on; one of an older generation (the connection or the channel was lost
 // since) is ignored — RabbitMQ requeued those deliveries when the channel went away, and the
 // tag would mean nothing (or another message) on the new channel.
 //
-// Thread safety: start() and stop() from one owning thread; ack(), reject(), current(),
-// up(), connects(), status() from any thread. `on_delivery` runs on the connection's thread
-// and must not block.
+// Thread safety: start() and stop() from one owning thread; ack(), reject(), publish(),
+// current(), up(), connects(), status() from any thread. `on_delivery` and each publish's
+// `done` run on the connection's thread (a publish's also in stop()) and must not block.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -35,6 +43,7 @@
 
 #include "amqp_consumer.hpp"
 #include "amqp_endpoint.hpp"
+#include "amqp_publisher.hpp"
 
 namespace switchboard::engine::rabbitmq {
 
@@ -62,6 +71,7 @@ struct AmqpDelivery {
 class AmqpConnection {
  public:
   using OnDelivery = std::function<void(AmqpDelivery)>;
+  using Published = std::function<void(bool ok, std::string detail)>;
 
   AmqpConnection(AmqpOptions options, OnDelivery on_delivery);
   ~AmqpConnection();  // stop()
@@ -70,6 +80,8 @@ class AmqpConnection {
 
   // Before start(): one more consumer, on channel index + 1; returns its index.
   std::size_t add(AmqpConsumerSpec spec);
+  // Before start(): publish to `spec.exchange` on a confirm-mode channel of its own.
+  void set_publisher(AmqpPublisherSpec spec);
   void start();
   // Sends the acknowledgements already asked for, closes the connection (what is unacked is
   // requeued by RabbitMQ) and joins the thread. Idempotent.
@@ -79,10 +91,14 @@ class AmqpConnection {
   // when its channel generation is gone or the connection stopped.
   void ack(std::size_t consumer, std::uint64_t generation, std::uint64_t tag);
   void reject(std::size_t consumer, std::uint64_t generation, std::uint64_t tag, bool requeue);
+  // Publishes `messages` in order; `done` once each is confirmed, or the first failure (see
+  // above). Answered false at once without a publisher, or after stop().
+  void publish(std::vector<AmqpMessage> messages, std::chrono::milliseconds timeout,
+               Published done);
   // True while the consumer's channel is the one of `generation` (a settle would count).
   bool current(std::size_t consumer, std::uint64_t generation) const noexcept;
 
-  // Logged in, and every consumer consuming.
+  // Logged in, every consumer consuming, and the publisher's channel (if any) open.
   bool up() const noexcept { return up_.load(std::memory_order_relaxed); }
   std::uint64_t connects() const noexcept { return connects_.load(std::memory_order_relaxed); }
   // Why not up ("connecting", "login: 403 ACCESS_REFUSED - …", "queue.declare 'q': 404 …").
@@ -97,6 +113,12 @@ class AmqpConnection {
     std::uint64_t tag;
   };
   struct Consumer;  // a spec and its channel's state (amqp_connection.cpp)
+  struct Publisher;  // its spec, channel state and the batches waiting for confirms
+  struct Publish {
+    std::vector<AmqpMessage> messages;
+    std::chrono::milliseconds timeout;
+    Published done;
+  };
 
   void push(Command command);
   void run();
@@ -105,9 +127,18 @@ class AmqpConnection {
   void disconnect();
   void set_up_consumers();
   void run_commands();
+  void run_publishes();
+  void set_up_publisher();
+  void publisher_lost(const std::string& why);
+  bool confirm(const amqp_frame_t& frame);  // basic.ack / basic.nack on the publisher's channel
+  void fail_queued_publishes(const std::string& why);
+  void wake();
   bool read_frame();  // false: the connection is lost
   bool deliver(const amqp_frame_t& frame);  // basic.deliver: its content read, handed on
   void consumer_lost(std::size_t index, const std::string& why);
+  // The connection is unusable (a failed send or setup): closed at once, the thread's loop
+  // reconnects (what waits for confirms fails in disconnect()).
+  void drop_connection(const std::string& why);
   void wait_for(std::chrono::milliseconds delay);
   int poll_timeout_ms() const;
   void refresh_status(std::string connection_error = {});
@@ -115,6 +146,7 @@ class AmqpConnection {
   AmqpOptions options_;
   OnDelivery on_delivery_;
   std::vector<std::unique_ptr<Consumer>> consumers_;
+  std::unique_ptr<Publisher> publisher_;  // null: none
   int wake_fd_ = -1;  // eventfd: commands queued, or stop
   std::atomic<bool> stopping_{false};
   std::atomic<bool> up_{false};
@@ -124,6 +156,8 @@ class AmqpConnection {
   std::mutex commands_mutex_;
   std::vector<Command> commands_;
   std::vector<Command> running_;  // the thread's: swapped with commands_
+  std::vector<Publish> publishes_;        // under commands_mutex_
+  std::vector<Publish> running_publishes_;  // the thread's
 
   mutable std::mutex status_mutex_;
   std::string status_ = "connecting";

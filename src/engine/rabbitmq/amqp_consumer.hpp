@@ -1,14 +1,9 @@
 #pragma once
 // One consumer: what a rule consumes (AmqpConsumerSpec) and the calls that set it up on a
-// channel of its own — qos, the exchange and queue (declared as `declare` says), the
+// channel of its own — qos, the exchange and queue (declared as `declare` says,
+// amqp_channel.hpp; a queue we create is durable, with x-dead-letter-exchange when set), the
 // bindings, basic.consume with acknowledgements — each a synchronous RPC on the connection's
 // thread.
-//
-// declare: automatic — the queue (and exchange) as it exists, declared passively; when the
-// server answers 404 it is created (durable, with x-dead-letter-exchange when set), so a
-// queue lost in a broker crash is declared again on the next connect. passive — it must
-// exist (404 → the consumer is down, and tried again). create — declared with our arguments
-// (406 PRECONDITION_FAILED when it exists with others).
 //
 // Thread safety: the connection's thread only.
 #include <amqp.h>
@@ -17,9 +12,9 @@
 #include <string>
 #include <vector>
 
-namespace switchboard::engine::rabbitmq {
+#include "amqp_channel.hpp"
 
-enum class DeclareMode : std::uint8_t { automatic, passive, create };
+namespace switchboard::engine::rabbitmq {
 
 struct AmqpConsumerSpec {
   std::string queue;
@@ -32,21 +27,8 @@ struct AmqpConsumerSpec {
   std::uint16_t prefetch = 256;       // unacknowledged deliveries at once
 };
 
-// The outcome of a setup: empty `error` when consuming; else why not, and whether the
-// connection itself is gone (then the caller reconnects; else only the channel closed, and
-// the caller tries again later on the same channel number).
-struct ConsumerSetup {
-  std::string error;
-  bool connection_lost = false;
-  int code = 0;  // the server's reply code (404, 406, 403…), 0 for a library error
-};
-
 // Opens `channel` and starts consuming on it.
-ConsumerSetup open_consumer(amqp_connection_state_t conn, amqp_channel_t channel,
-                            const AmqpConsumerSpec& spec);
-
-// Answers a server's channel.close on `channel` (close-ok), so that the number can be opened
-// again. False when the connection is gone.
-bool acknowledge_channel_close(amqp_connection_state_t conn, amqp_channel_t channel);
+ChannelSetup open_consumer(amqp_connection_state_t conn, amqp_channel_t channel,
+                           const AmqpConsumerSpec& spec);
 
 }  // namespace switchboard::engine::rabbitmq

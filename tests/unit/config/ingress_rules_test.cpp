@@ -169,6 +169,12 @@ INSTANTIATE_TEST_SUITE_P(
                 "dedupe_window is not available for rabbitmq yet"},
         Refusal{"source = \"rabbitmq\"\nqueue = \"q\"\ntarget = \"channel\"\nchannel = \"c:{1}\"\n",
                 "a queue's messages capture nothing ({0} is the routing key)"},
+        Refusal{"source = \"rabbitmq\"\nqueue = \"q\"\nexchange = \"x\"\n"
+                "bindings = [\"room.*\", \"all.#\"]\ntarget = \"channel\"\nchannel = \"c:{1}{2}\"\n",
+                "its bindings have only 1 wildcard(s) ({0} is the routing key)"},
+        Refusal{"source = \"rabbitmq\"\nqueue = \"q\"\nexchange = \"x\"\nexchange_type = \"direct\"\n"
+                "bindings = [\"room.*\"]\ntarget = \"channel\"\nchannel = \"c:{1}\"\n",
+                "a queue's messages capture nothing ({0} is the routing key)"},
         Refusal{"source = \"redis\"\nchannels = [\"a\"]\ntarget = \"room\"\n",
                 "target 'room' is not one of: channel, user, all"},
         Refusal{"source = \"redis\"\nchannels = [\"a\"]\ntarget = \"channel\"\n",
@@ -247,6 +253,13 @@ TEST_F(LoadTest, UpstreamBrokerSinks) {
   EXPECT_EQ(result.config->upstream_topic, "up:{type}");
   for (const auto& [args, expected] : std::vector<std::pair<std::vector<std::string>, std::string>>{
            {{"--upstream-sink", "nats"}, "upstream_sink = nats needs nats_url"},
+           {{"--upstream-sink", "rabbitmq"}, "upstream_sink = rabbitmq needs amqp_url (AMQP_URL)"},
+           {{"--upstream-sink", "rabbitmq", "--amqp-url", "amqp://h/", "--upstream-exchange", ""},
+            "upstream_sink = rabbitmq needs upstream_exchange"},
+           {{"--upstream-sink", "rabbitmq", "--amqp-url", "amqps://h/"},
+            "TLS (amqps://) is not supported yet"},
+           {{"--upstream-sink", "rabbitmq", "--amqp-url", "amqp://h/", "--upstream-message", "batch"},
+            "names a field of one event"},
            {{"--upstream-sink", "redis"}, "upstream_sink = redis needs a Redis address"},
            {{"--upstream-sink", "webhook"}, "upstream_sink = webhook needs upstream_webhook_url"},
            {{"--upstream-sink", "nats", "--nats-url", "nats://h:1", "--upstream-topic", "e.{1}"},
@@ -305,6 +318,33 @@ TEST_F(LoadTest, IngressRabbitMqRulesAreRead) {
   EXPECT_EQ(rules[1].exchange_type, "topic");
   EXPECT_EQ(rules[1].bindings, std::vector<std::string>{"#"});  // a topic exchange: everything
   EXPECT_EQ(rules[1].prefetch, 256u);
+}
+
+TEST_F(LoadTest, UpstreamToRabbitMqTakesAmqpUrlAndTheExchange) {
+  auto result = run_load({"--upstream-sink", "rabbitmq", "--upstream-exchange", "tutora.ws.events"},
+                         {"AMQP_URL=amqp://guest:guest@127.0.0.1:5672/"});
+  ASSERT_TRUE(result.config) << result.message;
+  EXPECT_EQ(result.config->upstream_sink, "rabbitmq");
+  EXPECT_EQ(result.config->upstream_exchange, "tutora.ws.events");
+  result = run_load({"--upstream-sink", "rabbitmq", "--amqp-url", "amqp://h/"});
+  ASSERT_TRUE(result.config) << result.message;
+  EXPECT_EQ(result.config->upstream_exchange, "switchboard.events");
+}
+
+TEST_F(LoadTest, RabbitMqTopicBindingsCaptureForTheTemplates) {
+  const std::string path = write_file("rooms.toml",
+                                      "amqp_url = \"amqp://guest:guest@127.0.0.1:5672/\"\n"
+                                      "[[ingress]]\n"
+                                      "name = \"rooms\"\n"
+                                      "source = \"rabbitmq\"\n"
+                                      "queue = \"rooms\"\n"
+                                      "exchange = \"tutora.ws\"\n"
+                                      "bindings = [\"room.*\"]\n"
+                                      "target = \"channel\"\n"
+                                      "channel = \"room:{1}\"\n");
+  const auto result = run_load({"--config", path});
+  ASSERT_TRUE(result.config) << result.message;
+  EXPECT_EQ(result.config->ingress.at(0).channel, "room:{1}");
 }
 
 TEST_F(LoadTest, IngressDefaultsConsumeTheQueueOfAmqpUrlAndQueueNameAndBroadcastItRaw) {

@@ -374,6 +374,7 @@ TEST(OptionTable, OptionsAreTheConfigFields) {
       "upstream_buffer_limit",
       "upstream_max_attempts",
       "upstream_sink",
+      "upstream_exchange",
       "upstream_topic",
       "upstream_message",
       "upstream_redis_url",

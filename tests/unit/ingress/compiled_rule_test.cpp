@@ -140,6 +140,29 @@ TEST(CompiledRule, NatsSubjectCapturesFillTheTemplate) {
   EXPECT_EQ(routed(rule, {"orders.eu.a.b", "orders.*.>", "{}"}).name, "orders:eu:a.b");
 }
 
+TEST(CompiledRule, RabbitMqTopicBindingsCaptureFromTheRoutingKey) {
+  IngressRuleConfig c;
+  c.name = "rooms";
+  c.source = config::IngressSourceKind::rabbitmq;
+  c.queue = "q";
+  c.exchange = "tutora.ws";
+  c.exchange_type = "topic";
+  c.bindings = {"room.*", "board.#"};
+  c.target = IngressTargetKind::channel;
+  c.channel = "room:{1}";
+  CompiledRule rule(c, 1024);
+  // The source names no pattern: the first binding that matches the routing key captures.
+  EXPECT_EQ(routed(rule, {"room.r1", "", "{}"}).name, "room:r1");
+  EXPECT_EQ(routed(rule, {"board.b.7", "", "{}"}).name, "room:b.7");
+  // A key none of the bindings matches (published to the queue directly): nothing captured.
+  EXPECT_EQ(rejected(rule, {"elsewhere", "", "{}"}), RejectReason::bad_target);
+  // A direct exchange's keys are literal: nothing to capture, {0} is the routing key.
+  c.exchange_type = "direct";
+  c.bindings = {"room.*"};
+  c.channel = "k:{0}";
+  EXPECT_EQ(routed(CompiledRule(c, 1024), {"room.*", "", "{}"}).name, "k:room.*");
+}
+
 TEST(CompiledRule, IdempotencyKeyNamesRuleSubjectAndBytes) {
   IngressRuleConfig c = pattern_rule("a:*", IngressTargetKind::channel, "a:{1}");
   c.consumers = config::IngressConsumers::one;

@@ -1,0 +1,47 @@
+#include "rabbitmq_upstream.hpp"
+
+#include <boost/asio/post.hpp>
+
+namespace switchboard::ingress {
+
+using engine::rabbitmq::AmqpMessage;
+
+RabbitMqUpstream::RabbitMqUpstream(boost::asio::any_io_executor executor, Options options)
+    : executor_(std::move(executor)), options_(std::move(options)) {
+  engine::rabbitmq::AmqpOptions o;
+  o.endpoint = options_.endpoint;
+  o.heartbeat = options_.heartbeat;
+  o.timeout = options_.timeout;
+  o.thread_name = "sb-amqp-up";
+  connection_ = std::make_unique<engine::rabbitmq::AmqpConnection>(std::move(o), nullptr);
+  connection_->set_publisher({.exchange = options_.exchange});
+}
+
+RabbitMqUpstream::~RabbitMqUpstream() { stop(); }
+
+void RabbitMqUpstream::send(const std::vector<UpstreamEvent>& batch,
+                            std::chrono::milliseconds timeout, Done done) {
+  std::vector<AmqpMessage> messages;
+  if (options_.one_per_event) {
+    messages.reserve(batch.size());
+    for (const auto& event : batch) {
+      messages.push_back({options_.topic.fill(event), to_json(event)});
+    }
+  } else {
+    messages.push_back({options_.topic.fill(batch.front()), to_json(batch)});
+  }
+  // Answered on the connection's thread (or here): handed to the housekeeping thread.
+  connection_->publish(std::move(messages), timeout,
+                       [executor = executor_, done = std::move(done)](bool ok,
+                                                                     std::string detail) {
+                         boost::asio::post(executor, [done, ok, detail = std::move(detail)] {
+                           done(ok, detail);
+                         });
+                       });
+}
+
+void RabbitMqUpstream::stop() {
+  if (connection_) connection_->stop();
+}
+
+}  // namespace switchboard::ingress

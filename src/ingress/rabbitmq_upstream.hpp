@@ -1,0 +1,52 @@
+#pragma once
+// RabbitMqUpstream: client events to a RabbitMQ exchange (upstream_exchange, declared topic
+// and durable when missing), routing key upstream_topic filled from each event; one
+// persistent application/json message per event, or the batch's JSON array as one
+// (upstream_message = "batch"). An attempt is done when RabbitMQ confirmed every message of
+// it (publisher confirms); a basic.nack, the connection lost or no confirm within the
+// attempt's timeout fails it, and the buffer sends the whole batch again (at least once).
+//
+// The connection is one of its own (not the ingress's): the engine's AmqpConnection with a
+// publisher and no consumer, on its thread "sb-amqp-up"; RabbitMQ throttles a publishing
+// connection under a memory or disk alarm, which leaves consuming connections alone.
+//
+// Not mandatory: an event no queue is bound for is dropped by RabbitMQ, silently (confirmed
+// all the same), unless the exchange has an alternate-exchange.
+//
+// Thread safety: as UpstreamTransport (the housekeeping thread); each answer is posted there
+// from the connection's thread.
+#include <boost/asio/any_io_executor.hpp>
+#include <memory>
+
+#include "amqp_connection.hpp"
+#include "switchboard/ingress/upstream_transport.hpp"
+#include "upstream_topic.hpp"
+
+namespace switchboard::ingress {
+
+class RabbitMqUpstream final : public UpstreamTransport {
+ public:
+  struct Options {
+    engine::rabbitmq::AmqpEndpoint endpoint;
+    std::chrono::seconds heartbeat{10};
+    std::chrono::milliseconds timeout{5000};  // connect, login, setup (broker_timeout)
+    std::string exchange = "switchboard.events";
+    UpstreamTopic topic;
+    bool one_per_event = true;
+  };
+  RabbitMqUpstream(boost::asio::any_io_executor executor, Options options);
+  ~RabbitMqUpstream() override;
+
+  std::string_view name() const noexcept override { return "rabbitmq"; }
+  void start() override { connection_->start(); }
+  void send(const std::vector<UpstreamEvent>& batch, std::chrono::milliseconds timeout,
+            Done done) override;
+  void stop() override;
+
+ private:
+  boost::asio::any_io_executor executor_;
+  Options options_;
+  std::unique_ptr<engine::rabbitmq::AmqpConnection> connection_;
+};
+
+}  // namespace switchboard::ingress

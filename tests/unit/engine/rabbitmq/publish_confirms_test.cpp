@@ -1,0 +1,116 @@
+// PublishConfirms: the bookkeeping of a confirm-mode publisher's batches (amqp_publisher.hpp),
+// without a server — confirms one by one and `multiple`, a nack failing its batch only, the
+// deadline, a lost channel, confirms of a batch that is gone ignored. Time is passed in.
+#include "amqp_publisher.hpp"
+
+#include <gtest/gtest.h>
+
+namespace switchboard::engine::rabbitmq {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = PublishConfirms::Clock;
+
+struct Answer {
+  int calls = 0;
+  bool ok = false;
+  std::string detail;
+  PublishConfirms::Done done() {
+    return [this](bool o, std::string d) {
+      ++calls;
+      ok = o;
+      detail = std::move(d);
+    };
+  }
+};
+
+const Clock::time_point kStart{};
+
+TEST(PublishConfirms, ABatchIsDoneWhenEveryMessageIsAcked) {
+  PublishConfirms confirms;
+  Answer a;
+  confirms.add(1, 3, kStart + 1s, a.done());
+  confirms.ack(1, false);
+  confirms.ack(3, false);
+  EXPECT_EQ(a.calls, 0) << "message 2 is not confirmed yet";
+  confirms.ack(2, false);
+  EXPECT_EQ(a.calls, 1);
+  EXPECT_TRUE(a.ok);
+  EXPECT_TRUE(confirms.empty());
+}
+
+TEST(PublishConfirms, MultipleConfirmsEveryOneUpToItAcrossBatches) {
+  PublishConfirms confirms;
+  Answer a, b;
+  confirms.add(1, 2, kStart + 1s, a.done());
+  confirms.add(3, 3, kStart + 1s, b.done());
+  confirms.ack(4, true);
+  EXPECT_EQ(a.calls, 1);
+  EXPECT_TRUE(a.ok);
+  EXPECT_EQ(b.calls, 0) << "message 5 is not confirmed yet";
+  confirms.ack(5, true);
+  EXPECT_EQ(b.calls, 1);
+  EXPECT_TRUE(b.ok);
+}
+
+TEST(PublishConfirms, ANackFailsItsBatchOnlyAndLaterConfirmsOfItAreIgnored) {
+  PublishConfirms confirms;
+  Answer a, b;
+  confirms.add(1, 2, kStart + 1s, a.done());
+  confirms.add(3, 1, kStart + 1s, b.done());
+  confirms.nack(2, false);
+  EXPECT_EQ(a.calls, 1);
+  EXPECT_FALSE(a.ok);
+  EXPECT_NE(a.detail.find("basic.nack"), std::string::npos) << a.detail;
+  confirms.ack(3, true);  // covers 1 and 2 as well: the failed batch is not answered again
+  EXPECT_EQ(a.calls, 1);
+  EXPECT_EQ(b.calls, 1);
+  EXPECT_TRUE(b.ok);
+}
+
+TEST(PublishConfirms, AMultipleNackFailsEveryBatchItCovers) {
+  PublishConfirms confirms;
+  Answer a, b, c;
+  confirms.add(1, 1, kStart + 1s, a.done());
+  confirms.add(2, 2, kStart + 1s, b.done());
+  confirms.add(4, 1, kStart + 1s, c.done());
+  confirms.nack(2, true);
+  EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.calls, 1);
+  EXPECT_FALSE(b.ok);
+  EXPECT_EQ(b.calls, 1);
+  EXPECT_EQ(c.calls, 0);
+}
+
+TEST(PublishConfirms, NoConfirmBeforeTheDeadlineFailsTheBatch) {
+  PublishConfirms confirms;
+  Answer a, b;
+  confirms.add(1, 2, kStart + 1s, a.done());
+  confirms.add(3, 1, kStart + 2s, b.done());
+  EXPECT_EQ(confirms.next_deadline(), kStart + 1s);
+  confirms.ack(1, false);
+  confirms.expire(kStart + 999ms);
+  EXPECT_EQ(a.calls, 0);
+  confirms.expire(kStart + 1s);
+  EXPECT_EQ(a.calls, 1);
+  EXPECT_FALSE(a.ok);
+  EXPECT_NE(a.detail.find("1 of 2 messages not confirmed in time"), std::string::npos) << a.detail;
+  EXPECT_EQ(b.calls, 0);
+  EXPECT_EQ(confirms.next_deadline(), kStart + 2s);
+}
+
+TEST(PublishConfirms, ALostChannelFailsEveryBatchWithTheReason) {
+  PublishConfirms confirms;
+  Answer a, b;
+  confirms.add(1, 1, kStart + 1s, a.done());
+  confirms.add(2, 1, kStart + 1s, b.done());
+  confirms.fail_all("the connection to RabbitMQ was lost");
+  EXPECT_EQ(a.calls, 1);
+  EXPECT_EQ(b.calls, 1);
+  EXPECT_EQ(b.detail, "the connection to RabbitMQ was lost");
+  EXPECT_TRUE(confirms.empty());
+  EXPECT_FALSE(confirms.next_deadline());
+}
+
+}  // namespace
+}  // namespace switchboard::engine::rabbitmq
