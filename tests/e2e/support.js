@@ -57,7 +57,7 @@
 //   client.close(code?, reason?) -> Promise<{code, reason}> (bounded; terminates on timeout)
 //   Client.closeAll() closes every client still open (call in afterEach/after).
 //
-//   metric(server, name, labels) -> Promise<number>  one /metrics sample, labels in order
+//   metric(server, name, labels = {}) -> Promise<number>  one /metrics sample, labels in order
 //
 //   jwt.sign(claims, { alg = 'HS256', key, header = {}, kid }) -> token string
 //     HS*: key is the secret (string/Buffer); RS*/ES*: key is a KeyObject or PEM private key.
@@ -608,12 +608,14 @@ async function jsonService(onRequest) {
 }
 
 // The value of one sample of /metrics: `name{labels}` with the labels in the order given
-// (the order the server writes them); fails when the sample is missing.
-async function metric(server, name, labels) {
+// (the order the server writes them), or the unlabelled `name` when `labels` is empty; fails
+// when the sample is missing.
+async function metric(server, name, labels = {}) {
   const text = (await server.get('/metrics')).text;
   const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(',');
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${want}}`));
-  assert.ok(line, `${name}{${want}} missing from /metrics`);
+  const sample = want ? `${name}{${want}}` : name;
+  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
+  assert.ok(line, `${sample} missing from /metrics`);
   return Number(line.split(' ').pop());
 }
 

@@ -6,7 +6,7 @@
 
 const { describe, test, before, after, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
-const { Server, Client, eventually } = require('./support');
+const { Server, Client, eventually, metric } = require('./support');
 const { RedisServer } = require('./redis_support');
 const { NatsServer } = require('./nats_support');
 
@@ -21,11 +21,6 @@ async function streamEvents(redis, key) {
   return events;
 }
 
-async function upstreamTotal(server, name) {
-  const text = (await server.get('/metrics')).text;
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line ? Number(line.split(' ').pop()) : undefined;
-}
 
 describe('Redis stream: one entry per event, kept through a Redis restart', () => {
   let redis;
@@ -62,7 +57,7 @@ describe('Redis stream: one entry per event, kept through a Redis restart', () =
     const c = await Client.authed(server, 'up-r2');
     await redis.kill();
     for (let i = 0; i < 20; i++) c.send({ type: 'while.down', payload: { i } });
-    await eventually(async () => assert.ok(await upstreamTotal(server, 'switchboard_gateway_upstream_retries_total') > 0),
+    await eventually(async () => assert.ok(await metric(server, 'switchboard_gateway_upstream_retries_total') > 0),
       { what: 'a retried attempt' });
     await redis.restart();
     await eventually(async () => {
@@ -71,7 +66,7 @@ describe('Redis stream: one entry per event, kept through a Redis restart', () =
       assert.deepEqual([...new Set(got.map((e) => e.payload.i))].sort((a, b) => a - b),
         Array.from({ length: 20 }, (_, i) => i));
     }, { what: 'all 20 events in the stream', timeoutMs: 15000 });
-    assert.equal(await upstreamTotal(server, 'switchboard_gateway_upstream_failed_total'), 0);
+    assert.equal(await metric(server, 'switchboard_gateway_upstream_failed_total'), 0);
   });
 });
 
@@ -127,7 +122,7 @@ describe('NATS: one message per event on a subject of its type; or the batch as 
       await eventually(async () => { await sub.done; }, { what: 'one NATS batch' });
       assert.ok(Array.isArray(sub.got[0].data));
       assert.deepEqual(sub.got[0].data.map((e) => e.payload.i), [0, 1, 2, 3]);
-      await eventually(async () => assert.equal(await upstreamTotal(server, 'switchboard_gateway_upstream_flushed_total'), 4));
+      await eventually(async () => assert.equal(await metric(server, 'switchboard_gateway_upstream_flushed_total'), 4));
       await sub.close();
     } finally {
       await Client.closeAll();

@@ -12,7 +12,7 @@
 const { describe, test, before, after, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { Server, Client, eventually } = require('./support');
+const { Server, Client, eventually, metric } = require('./support');
 const { RabbitMqServer } = require('./rabbitmq_support');
 const { RedisServer } = require('./redis_support');
 const { sourceUp } = require('./ingress_support');
@@ -24,13 +24,6 @@ before(async () => { rabbit = await RabbitMqServer.start(); });
 after(async () => { await Client.closeAll(); if (rabbit) await rabbit.stop(); });
 afterEach(() => Client.closeAll());
 
-// An unlabelled counter of /metrics.
-async function total(server, name) {
-  const text = (await server.get('/metrics')).text;
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  assert.ok(line, `${name} missing from /metrics`);
-  return Number(line.split(' ').pop());
-}
 
 // A durable queue bound to `exchange` (a durable topic exchange, as the gateway declares it)
 // and a consumer recording each message: routing key, parsed body, properties.
@@ -78,7 +71,7 @@ describe('upstream_sink = rabbitmq', () => {
       assert.equal(typeof e.node, 'string');
       assert.equal(got[0].properties.deliveryMode, 2);
       assert.equal(got[0].properties.contentType, 'application/json');
-      await eventually(async () => assert.equal(await total(server, 'switchboard_gateway_upstream_flushed_total'), 6));
+      await eventually(async () => assert.equal(await metric(server, 'switchboard_gateway_upstream_flushed_total'), 6));
     } finally {
       await consumer.close();
     }
@@ -89,12 +82,12 @@ describe('upstream_sink = rabbitmq', () => {
     const setup = await eventsConsumer('sb.events', 'while-down', 'events.while.down');
     await setup.close();
     const c = await Client.authed(server, 'up-q2');
-    const retriedBefore = await total(server, 'switchboard_gateway_upstream_retries_total');
+    const retriedBefore = await metric(server, 'switchboard_gateway_upstream_retries_total');
     await rabbit.shutdown();
     for (let i = 0; i < 20; i++) c.send({ type: 'while.down', payload: { i } });
-    await eventually(async () => assert.ok(await total(server, 'switchboard_gateway_upstream_retries_total') > retriedBefore),
+    await eventually(async () => assert.ok(await metric(server, 'switchboard_gateway_upstream_retries_total') > retriedBefore),
       { what: 'a retried attempt', timeoutMs: 15000 });
-    assert.equal(await total(server, 'switchboard_gateway_upstream_flushed_total'), 6, 'nothing counted as sent while down');
+    assert.equal(await metric(server, 'switchboard_gateway_upstream_flushed_total'), 6, 'nothing counted as sent while down');
     await rabbit.restart();
     const consumer = await eventsConsumer('sb.events', 'while-down', 'events.while.down');
     try {
@@ -106,7 +99,7 @@ describe('upstream_sink = rabbitmq', () => {
           Array.from({ length: 20 }, (_, i) => i));
       }, { what: 'all 20 events', timeoutMs: 40000 });
       assert.ok(consumer.got.every((m) => m.key === 'events.while.down'));
-      assert.equal(await total(server, 'switchboard_gateway_upstream_failed_total'), 0);
+      assert.equal(await metric(server, 'switchboard_gateway_upstream_failed_total'), 0);
     } finally {
       await consumer.close();
     }
