@@ -10,7 +10,7 @@
 #include <utility>
 
 #include "history_scripts.hpp"
-#include "publication_codec.hpp"
+#include "switchboard/engine/publication_codec.hpp"
 
 namespace switchboard::engine::redis {
 namespace {

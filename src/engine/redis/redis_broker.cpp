@@ -20,7 +20,7 @@
 #include "history_streams.hpp"
 #include "io_call.hpp"
 #include "node_lease.hpp"
-#include "publication_codec.hpp"
+#include "switchboard/engine/publication_codec.hpp"
 #include "redis_subscriber.hpp"
 
 namespace switchboard::engine::redis {

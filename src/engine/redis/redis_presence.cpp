@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "publication_codec.hpp"
+#include "switchboard/engine/publication_codec.hpp"
 #include "store_call.hpp"
 #include "store_scripts.hpp"
 

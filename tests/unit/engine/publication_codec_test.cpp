@@ -1,10 +1,10 @@
 // The Redis engine's publication format: every field round-trips, binary safe, and anything
 // truncated or foreign is refused rather than half-read.
-#include "publication_codec.hpp"
+#include "switchboard/engine/publication_codec.hpp"
 
 #include <gtest/gtest.h>
 
-namespace switchboard::engine::redis {
+namespace switchboard::engine {
 namespace {
 
 Publication sample() {
@@ -88,4 +88,4 @@ TEST(PublicationCodec, RefusesTruncatedAndForeignText) {
 }
 
 }  // namespace
-}  // namespace switchboard::engine::redis
+}  // namespace switchboard::engine

@@ -1,9 +1,9 @@
 // The Redis engine's publication format. See publication_codec.hpp.
-#include "publication_codec.hpp"
+#include "switchboard/engine/publication_codec.hpp"
 
 #include <charconv>
 
-namespace switchboard::engine::redis {
+namespace switchboard::engine {
 
 void put_field(std::string& out, std::string_view value) {
   out.append(std::to_string(value.size())).push_back(':');
@@ -77,4 +77,4 @@ std::optional<Publication> decode_positioned(std::string_view in) {
   return p;
 }
 
-}  // namespace switchboard::engine::redis
+}  // namespace switchboard::engine

@@ -1,5 +1,6 @@
 #pragma once
-// How a Publication is stored in Redis (stream entries, offline lists) and carried over Pub/Sub.
+// How a Publication is stored in Redis (stream entries, offline lists) and carried between
+// nodes (Redis Pub/Sub; RabbitMQ and NATS through the relay broker, src/engine/relay/).
 //
 // body     = "1" flags field(channel) field(type) field(payload) field(id) field(publisher_user)
 //   "1"    format version (a node meeting another version refuses the message and counts it)
@@ -19,7 +20,7 @@
 
 #include "switchboard/engine/publication.hpp"
 
-namespace switchboard::engine::redis {
+namespace switchboard::engine {
 
 // One `field` (above): appends "<len>:<bytes>" to `out`; takes one from the front of `in`
 // (false when `in` does not start with a whole field). Other stored values use it too.
@@ -33,4 +34,4 @@ std::optional<Publication> decode_body(std::string_view body);
 std::string encode_positioned(const Publication& publication);
 std::optional<Publication> decode_positioned(std::string_view text);
 
-}  // namespace switchboard::engine::redis
+}  // namespace switchboard::engine

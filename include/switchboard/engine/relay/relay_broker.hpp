@@ -1,0 +1,44 @@
+#pragma once
+// The relay broker: the Broker (broker.hpp) over a BrokerTransport (broker_transport.hpp) that
+// is not the history store — `broker = "rabbitmq" | "nats"` beside the Redis engine's history,
+// registry and keys (docs/engine.md "Relay brokers").
+//
+// - publish() with history is HistoryStore::append (offset, epoch and, for a keyed
+//   publication, its idempotency key in one step on Redis), then transport send() of
+//   encode_positioned(stored copy). Without history a keyed publish claims its key
+//   (PublishKeys::claim) first. A duplicate completes as the contract says and sends nothing;
+//   a send that fails releases the key (PublishKeys::release) and completes with the error —
+//   the stored copy stays in history (a recovering subscriber may see it; a live one did not).
+// - Offset order: the append and the send are two servers, so two nodes' publications of one
+//   channel can arrive swapped. Every received publication with an offset goes through an
+//   OffsetSequencer (offset_sequencer.hpp, src/engine/relay/): offset n + 1 passes after n; a
+//   gap not filled within `gap_timeout` drops what it held and reports
+//   on_subscription_restored(channel), so the node recovers its subscribers from history, in
+//   order and exactly once. Publications without an offset pass straight through.
+// - Messages that do not decode are dropped and counted; so are stale ones (an offset at or
+//   below one already passed on, in the same epoch).
+//
+// Thread safety: any method from any thread after start(); handler calls run on the
+// transport's threads or the broker's gap timer thread.
+#include <chrono>
+#include <memory>
+
+#include "switchboard/engine/broker.hpp"
+#include "switchboard/engine/history_store.hpp"
+#include "switchboard/engine/publish_keys.hpp"
+#include "switchboard/engine/relay/broker_transport.hpp"
+
+namespace switchboard::engine::relay {
+
+struct RelayBrokerOptions {
+  std::chrono::milliseconds gap_timeout{100};
+};
+
+// `history` and `keys` outlive the broker; the transport is shared with whoever reports its
+// health (the gateway's engine backend). The broker starts the transport in start() and stops
+// it when destroyed.
+std::unique_ptr<Broker> make_relay_broker(std::shared_ptr<BrokerTransport> transport,
+                                          HistoryStore& history, PublishKeys& keys,
+                                          RelayBrokerOptions options = {});
+
+}  // namespace switchboard::engine::relay
