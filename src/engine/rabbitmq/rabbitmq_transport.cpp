@@ -96,6 +96,10 @@ void RabbitMqTransport::start(std::string node_id, relay::TransportReceiver& rec
                                 ".node.<id>')");
   }
   receiver_ = &receiver;
+  {
+    std::lock_guard lock(start_mutex_);
+    start_ = Start::waiting;  // again after a start() that found the id taken
+  }
   AmqpOptions options;
   options.endpoint = endpoint_;
   options.heartbeat = config_.heartbeat;
@@ -116,6 +120,10 @@ void RabbitMqTransport::start(std::string node_id, relay::TransportReceiver& rec
   spec.exchange_type = "direct";
   spec.bindings = {node_routing_key(node_id)};
   consumer_ = connection_->add(std::move(spec));
+  // Not durable, not persistent: the queues are auto-delete and the delivery at most once, so
+  // a disk write would keep nothing a restart could use (the history is Redis's). The node
+  // queue and the publisher share one connection (channels 1 and 2): one thread and one socket
+  // per node.
   connection_->set_publisher({.exchange = config_.prefix,
                               .exchange_type = "direct",
                               .durable = false,
