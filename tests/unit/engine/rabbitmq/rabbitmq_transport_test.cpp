@@ -5,9 +5,10 @@
 // than a sleep); subscriptions are a set; channel names are exact routing keys (`.`, `*`, `#`,
 // and a name past the 255-byte key limit); send_to_node reaches that node only, an unknown
 // node is unknown_node; one node id cannot run twice; one sender's 1,000 messages arrive in
-// order; after RabbitMQ closes every connection each transport reconnects, binds its channels
-// again and reports each through on_subscription_restored; while the server is down subscribe
-// and send fail at once with unavailable.
+// order; after RabbitMQ closes every connection (or deletes the node queue) each transport
+// reconnects, binds its channels again and reports each through on_subscription_restored;
+// while the server is down (stopped, or never there) subscribe and send fail at once with
+// unavailable, a transport started then connects once it is back.
 #include "switchboard/engine/rabbitmq/rabbitmq_transport.hpp"
 
 #include <gtest/gtest.h>
@@ -279,6 +280,47 @@ TEST_F(RabbitMqTransportTest, AfterRabbitMqClosesTheConnectionsChannelsAreBoundA
   EXPECT_FALSE(send_to_node(*b, "a", "node-back"));
   EXPECT_EQ(ra_.channel_messages(1), (std::vector<std::string>{"back"}));
   EXPECT_EQ(ra_.node_messages(1), (std::vector<std::string>{"node-back"}));
+}
+
+// Only the node queue's channel is lost (the queue deleted: basic.cancel): the connection
+// stays, the queue is declared and bound again on a new channel, and the channels restored.
+TEST_F(RabbitMqTransportTest, ADeletedNodeQueueIsDeclaredAndBoundAgain) {
+  auto a = started("a", ra_);
+  auto b = started("b", rb_);
+  ASSERT_FALSE(subscribe(*a, "kept"));
+  node_.ctl({"delete_queue", prefix_ + ".node.a"});
+  EXPECT_EQ(ra_.restored(1), (std::vector<std::string>{"kept"}));
+  ASSERT_TRUE(wait_until([&] { return a->health().at(0).up; }, kWithin))
+      << a->health().at(0).detail;
+  EXPECT_FALSE(send(*b, "kept", "again"));
+  EXPECT_FALSE(send_to_node(*b, "a", "node-again"));
+  EXPECT_EQ(ra_.channel_messages(1), (std::vector<std::string>{"again"}));
+  EXPECT_EQ(ra_.node_messages(1), (std::vector<std::string>{"node-again"}));
+}
+
+// The server stopped and started again: while it is down calls fail with unavailable (a
+// subscribe is not remembered); a transport started meanwhile connects in the background;
+// once it is back, the channels subscribed before are bound again and restored.
+TEST_F(RabbitMqTransportTest, WhileTheServerIsDownCallsFailAndAfterItsRestartAllIsBack) {
+  auto a = started("a", ra_);
+  ASSERT_FALSE(subscribe(*a, "before"));
+  node_.stop();
+  ASSERT_TRUE(wait_until([&] { return !a->health().at(0).up; }, kWithin));
+  EXPECT_EQ(subscribe(*a, "during"), EngineErrc::unavailable);
+  EXPECT_EQ(send(*a, "before", "lost"), EngineErrc::unavailable);
+  EXPECT_EQ(send_to_node(*a, "a", "lost"), EngineErrc::unavailable);
+  auto b = make_rabbitmq_transport(config_for(node_.url(), prefix_));
+  b->start("b", rb_);  // does not throw: it connects once the server is back
+  EXPECT_FALSE(b->health().at(0).up);
+  node_.restart();
+  EXPECT_EQ(ra_.restored(1), (std::vector<std::string>{"before"}));
+  ASSERT_TRUE(wait_until([&] { return a->health().at(0).up && b->health().at(0).up; }, kWithin))
+      << a->health().at(0).detail << " / " << b->health().at(0).detail;
+  ASSERT_FALSE(subscribe(*b, "during"));
+  EXPECT_FALSE(send(*b, "during", "not for a"));
+  EXPECT_FALSE(send(*b, "before", "for a"));
+  EXPECT_EQ(ra_.channel_messages(1), (std::vector<std::string>{"for a"}));
+  EXPECT_EQ(rb_.channel_messages(1), (std::vector<std::string>{"not for a"}));
 }
 
 TEST_F(RabbitMqTransportTest, WhileTheServerIsUnreachableCallsFailAtOnceWithUnavailable) {
