@@ -116,6 +116,29 @@ std::error_code send_to_node(BrokerTransport& t, std::string_view node, std::str
   return a.wait();
 }
 
+// One sample of a transport's write_metrics(): `name`, with `label` = `value` (or unlabelled
+// when `label` is empty); nullopt when it has none such.
+std::optional<std::uint64_t> metric(const BrokerTransport& t, std::string_view name,
+                                    std::string_view label = {}, std::string_view value = {}) {
+  class Sink final : public MetricsSink {
+   public:
+    void family(std::string_view, Type, std::string_view) override {}
+    void sample(std::string_view n, std::uint64_t v, Labels labels) override {
+      if (n != name) return;
+      bool match = label.empty() ? labels.size() == 0 : false;
+      for (const auto& [k, l] : labels) match = match || (k == label && l == value);
+      if (match) found = v;
+    }
+    std::string_view name, label, value;
+    std::optional<std::uint64_t> found;
+  } sink;
+  sink.name = name;
+  sink.label = label;
+  sink.value = value;
+  t.write_metrics(sink);
+  return sink.found;
+}
+
 RabbitMqTransportConfig config_for(const std::string& url, std::string prefix) {
   RabbitMqTransportConfig c;
   c.url = url;
@@ -210,6 +233,12 @@ TEST_F(RabbitMqTransportTest, SendToNodeReachesThatNodeOnlyAndAnUnknownNodeIsRep
   // The transport still works after a return: the next confirm is not mistaken for it.
   EXPECT_FALSE(send_to_node(*a, "b", "again"));
   EXPECT_EQ(rb_.node_messages(3).back(), "again");
+  EXPECT_EQ(metric(*a, "switchboard_broker_rabbitmq_sent_total", "kind", "node"), 2u);
+  EXPECT_EQ(metric(*a, "switchboard_broker_rabbitmq_sent_total", "kind", "channel"), 1u);
+  EXPECT_EQ(metric(*a, "switchboard_broker_rabbitmq_unknown_node_total"), 2u);
+  EXPECT_EQ(metric(*b, "switchboard_broker_rabbitmq_received_total", "kind", "node"), 3u);
+  EXPECT_EQ(metric(*b, "switchboard_broker_rabbitmq_received_total", "kind", "channel"), 1u);
+  EXPECT_EQ(metric(*a, "switchboard_broker_rabbitmq_reconnects_total"), 0u);
 }
 
 TEST_F(RabbitMqTransportTest, ANodeIdAlreadyRunningIsRefusedAndFreeOnceItStops) {
@@ -280,6 +309,7 @@ TEST_F(RabbitMqTransportTest, AfterRabbitMqClosesTheConnectionsChannelsAreBoundA
   EXPECT_FALSE(send_to_node(*b, "a", "node-back"));
   EXPECT_EQ(ra_.channel_messages(1), (std::vector<std::string>{"back"}));
   EXPECT_EQ(ra_.node_messages(1), (std::vector<std::string>{"node-back"}));
+  EXPECT_EQ(metric(*a, "switchboard_broker_rabbitmq_reconnects_total"), 1u);
 }
 
 // Only the node queue's channel is lost (the queue deleted: basic.cancel): the connection
@@ -342,6 +372,8 @@ TEST_F(RabbitMqTransportTest, WhileTheServerIsUnreachableCallsFailAtOnceWithUnav
   EXPECT_LT(std::chrono::steady_clock::now() - begin, 4s);
   t->stop();
   EXPECT_EQ(send(*t, "x", "m"), EngineErrc::unavailable);
+  EXPECT_EQ(metric(*t, "switchboard_broker_rabbitmq_send_failed_total", "reason", "unavailable"),
+            3u);
 }
 
 TEST(RabbitMqTransportConfig, AnUnusableUrlOrPrefixIsRefused) {
