@@ -84,11 +84,16 @@ struct Shared {
   bool stopping = false;
 
   void push(Command command) {
-    {
-      std::lock_guard lock(mutex);
-      commands.push_back(std::move(command));
-    }
-    wake.notify_one();
+    std::unique_lock lock(mutex);
+    push_locked(std::move(command), lock);
+  }
+  // Wakes the command thread only for the first command of a batch: while commands are queued
+  // it has been woken already and takes them all at once (no syscall per call).
+  void push_locked(Command command, std::unique_lock<std::mutex>& lock) {
+    const bool first = commands.empty();
+    commands.push_back(std::move(command));
+    lock.unlock();
+    if (first) wake.notify_one();
   }
 };
 
@@ -321,12 +326,7 @@ void NatsTransport::release(std::unique_ptr<ChannelSubscription> channel) {
 void NatsTransport::queue(Command command) {
   {
     std::unique_lock lock(shared_->mutex);
-    if (shared_->running && !shared_->stopping) {
-      shared_->commands.push_back(std::move(command));
-      lock.unlock();
-      shared_->wake.notify_one();
-      return;
-    }
+    if (shared_->running && !shared_->stopping) return shared_->push_locked(std::move(command), lock);
   }
   complete(command.done, EngineErrc::unavailable);
 }

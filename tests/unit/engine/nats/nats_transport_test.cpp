@@ -72,6 +72,18 @@ class Recorder final : public relay::TransportReceiver {
   std::atomic<bool> overlapped_{false};
 };
 
+// The samples a transport writes, by name and labels.
+class Counting final : public MetricsSink {
+ public:
+  void family(std::string_view, Type, std::string_view) override {}
+  void sample(std::string_view name, std::uint64_t value, Labels labels) override {
+    std::string key(name);
+    for (const auto& [k, v] : labels) key += std::string("{") + std::string(k) + "=" + std::string(v) + "}";
+    values[key] = value;
+  }
+  std::map<std::string, std::uint64_t> values;
+};
+
 // Waits for a completion (bounded: a call that never completes fails the test).
 template <class Call>
 std::error_code await(Call call) {
@@ -257,6 +269,9 @@ TEST_F(NatsTransportTest, AfterAServerRestartEveryChannelIsRestoredAndSendsWorkA
   EXPECT_EQ(b.receiver.channel(), (std::vector<std::string>{"back", "again"}));
   ASSERT_FALSE(a.send_to_node("b", "node too"));
   EXPECT_EQ(b.receiver.node(), std::vector<std::string>{"node too"});
+  Counting metrics;
+  b.transport->write_metrics(metrics);
+  EXPECT_EQ(metrics.values["switchboard_broker_nats_reconnects_total"], 1u);
 }
 
 TEST_F(NatsTransportTest, WhileDisconnectedCallsFailAtOnceAndAreNotRemembered) {
@@ -298,17 +313,6 @@ TEST_F(NatsTransportTest, ChannelNamesNatsGivesAMeaningAreJustNames) {
   EXPECT_EQ(b.receiver.channel(), expected);
 }
 
-class Counting final : public MetricsSink {
- public:
-  void family(std::string_view, Type, std::string_view) override {}
-  void sample(std::string_view name, std::uint64_t value, Labels labels) override {
-    std::string key(name);
-    for (const auto& [k, v] : labels) key += std::string("{") + std::string(k) + "=" + std::string(v) + "}";
-    values[key] = value;
-  }
-  std::map<std::string, std::uint64_t> values;
-};
-
 TEST_F(NatsTransportTest, MetricsCountWhatWasSentReceivedAndRefused) {
   Node& a = add_node("a");
   Node& b = add_node("b");
@@ -327,6 +331,63 @@ TEST_F(NatsTransportTest, MetricsCountWhatWasSentReceivedAndRefused) {
   EXPECT_EQ(received.values["switchboard_broker_nats_received_total{kind=node}"], 1u);
   EXPECT_EQ(received.values["switchboard_broker_nats_reconnects_total"], 0u);
   EXPECT_EQ(received.values["switchboard_broker_nats_dropped_total{reason=slow_consumer}"], 0u);
+}
+
+// A receiver that does not keep up: the library keeps 10,000 of a channel's messages pending
+// and drops the rest; every message is either delivered or counted as dropped.
+TEST_F(NatsTransportTest, MessagesDroppedForASlowReceiverAreCounted) {
+  class Blocking final : public relay::TransportReceiver {
+   public:
+    void on_channel_message(std::string_view) override {
+      std::unique_lock lock(mutex);
+      if (received++ == 0) cv.wait(lock, [&] { return released; });
+    }
+    void on_node_message(std::string_view) override {}
+    void on_subscription_restored(std::string_view) override {}
+    void release() {
+      std::lock_guard lock(mutex);
+      released = true;
+      cv.notify_all();
+    }
+    std::uint64_t count() {
+      std::lock_guard lock(mutex);
+      return received;
+    }
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool released = false;
+    std::uint64_t received = 0;
+  };
+  Blocking slow;
+  auto b = make_nats_transport(config());
+  b->start("b", slow);
+  Node& a = add_node("a");
+  ASSERT_FALSE(await([&](Completion done) { b->subscribe("flood", std::move(done)); }));
+  constexpr std::uint64_t kSent = 15'000;  // 5,000 beyond the pending limit at least
+  std::atomic<std::uint64_t> left{kSent};
+  std::promise<void> sent;
+  for (std::uint64_t i = 0; i < kSent; ++i) {
+    a.transport->send("flood", "x", [&](std::error_code) {
+      if (--left == 0) sent.set_value();
+    });
+  }
+  ASSERT_EQ(sent.get_future().wait_for(kWithin), std::future_status::ready);
+  auto dropped = [&] {
+    Counting metrics;
+    b->write_metrics(metrics);
+    return metrics.values["switchboard_broker_nats_dropped_total{reason=slow_consumer}"];
+  };
+  // The library reports the slow consumer at its first drop; the transport polls the count
+  // every second while it grows.
+  const auto deadline = std::chrono::steady_clock::now() + kWithin;
+  while (dropped() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(5ms);
+  slow.release();
+  while (slow.count() + dropped() < kSent && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_GE(dropped(), kSent - 10'001);  // at most the pending limit and the one in hand kept
+  EXPECT_EQ(slow.count() + dropped(), kSent);
+  b->stop();
 }
 
 TEST_F(NatsTransportTest, AfterStopCallsCompleteWithUnavailable) {
