@@ -16,6 +16,7 @@
 #include "switchboard/engine/node_registry.hpp"
 #include "switchboard/engine/offline_store.hpp"
 #include "switchboard/engine/presence_store.hpp"
+#include "switchboard/engine/publish_keys.hpp"
 #include "switchboard/engine/rate_limiter.hpp"
 #include "switchboard/engine/snapshot_store.hpp"
 
@@ -53,6 +54,10 @@ struct Engine {
   std::unique_ptr<RateLimiter> rate_limiter;
   std::unique_ptr<OfflineStore> offline;
   std::unique_ptr<SnapshotStore> snapshots;
+  // The idempotency keys on their own, for a broker over another transport (relay/); null
+  // when the engine's broker keeps them itself and nothing else can (memory). Shared: calls
+  // in flight when the engine goes away still use them.
+  std::shared_ptr<PublishKeys> publish_keys;
   // The clock the stores' TTLs run on: whoever keeps entries alive (the node refreshing its
   // registry entries) reads the same one.
   NowFn now = system_now();

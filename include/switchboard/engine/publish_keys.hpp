@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "switchboard/engine/error.hpp"
+#include "switchboard/engine/history_store.hpp"
 #include "switchboard/engine/publication.hpp"
 
 namespace switchboard::engine {
@@ -22,7 +23,11 @@ class PublishKeys {
   // that holds it (a duplicate: nothing is sent); or an error and no effect.
   virtual void claim(const Publication& publication,
                      ResultCallback<std::optional<StreamPosition>> done) = 0;
-  // Gives up the key `publication` took (by claim(), or by HistoryStore::append) when its
+  // HistoryStore::append (of the engine's history) with the key checked and taken in the same
+  // step: a duplicate is not stored and completes with duplicate_of() the holder's position.
+  virtual void append(Publication publication, const HistoryOptions& options,
+                      ResultCallback<PublicationPtr> done) = 0;
+  // Gives up the key `publication` took (by claim() or append()) when its
   // send failed, so that a retry or another node can still win: deleted only while it still
   // holds this publication's position. Best effort: an error leaves the key to expire.
   virtual void release(const Publication& publication, Completion done = {}) = 0;

@@ -117,6 +117,25 @@ std::string publish_once_script() {
       .append(kReturnIfSeen)
       .append(kPublishOnceBody);
 }
+std::string claim_key_script() {
+  return std::string("local seen, seen_now, window_arg = KEYS[1], tonumber(ARGV[1]), 2\n")
+      .append(kReturnIfSeen)
+      .append(R"lua(
+local offset = tonumber(ARGV[4])
+remember(offset, ARGV[5])
+return {offset, ARGV[5]}
+)lua");
+}
+std::string release_key_script() {
+  return R"lua(
+local held = redis.call('GET', KEYS[1])
+if held and string.sub(held, -#ARGV[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+return 0
+)lua";
+}
 std::string read_script() {
   return std::string(kOpenStream).append(kReadBody);
 }

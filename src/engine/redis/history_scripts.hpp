@@ -29,6 +29,12 @@
 //   `P hr:<slot>`; ARGV [1] now_ms, [2] Pub/Sub channel, [3] message, [4] window (ms), [5] its
 //   Redis TTL (ms), [6] offset and [7] epoch the message carries → {offset, epoch} after
 //   PUBLISH and writing the key, or {offset, epoch, 1} of the first as above (no PUBLISH).
+// claim_key_script(): the key alone, for a broker whose transport is another server
+//   (redis_publish_keys.hpp). KEYS[1] = `P hr:<slot>`; ARGV [1] now_ms, [2] window (ms), [3] its
+//   Redis TTL (ms), [4] offset, [5] epoch → {offset, epoch} once written, or {offset, epoch, 1}
+//   of the live key's holder as above.
+// release_key_script(): KEYS[1] = `P hr:<slot>`; ARGV [1] ":<offset>:<epoch>" → 1 after DEL
+//   when the key still holds that position (ours), else 0 and nothing changes.
 // read_script(), ARGV [4] since offset or "" (none), [5] since epoch, [6] limit (> 0 or 0),
 //   [7] logical TTL of a stream it starts (ms), [8] that stream's Redis TTL (ms)
 //   → {top, epoch, recovered 0|1, id1, body1, id2, body2, ...} oldest first. Touches no TTL of
@@ -39,6 +45,8 @@ namespace switchboard::engine::redis {
 
 std::string append_script();
 std::string publish_once_script();
+std::string claim_key_script();
+std::string release_key_script();
 std::string read_script();
 
 }  // namespace switchboard::engine::redis

@@ -116,9 +116,10 @@ void HistoryStreams::append(AppendRequest request, ResultCallback<PublicationPtr
   const std::string ttl = std::to_string(request.options.ttl.count());
   const std::string size = count_text(request.options.size);
   const std::string gc_ttl = context_.gc_ttl_text(request.options.ttl);
-  // Only the broker's publish takes the idempotency key (as MemoryHistory, a history append
+  // Only a broker's publish takes the idempotency key (as MemoryHistory, a history append
   // alone does not).
-  const bool keyed = !request.pubsub_channel.empty() && request.publication.deduplicated();
+  const bool keyed = (!request.pubsub_channel.empty() || request.take_key) &&
+                     request.publication.deduplicated();
   const std::string seen = keyed ? seen_key(context_, request.publication) : std::string();
   const std::string window = std::to_string(request.publication.dedupe_window.count());
   const std::string window_gc_ttl = context_.gc_ttl_text(request.publication.dedupe_window);

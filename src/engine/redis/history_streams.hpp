@@ -36,6 +36,9 @@ struct AppendRequest {
   std::string body;         // encode_body(publication)
   HistoryOptions options;
   std::string pubsub_channel;  // also PUBLISH there (the broker); empty: store only
+  // Check and take the publication's idempotency key in the same step even without a Pub/Sub
+  // channel (a relay broker's append, redis_publish_keys.hpp); a publish always does.
+  bool take_key = false;
 
   static AppendRequest make(Publication publication, const HistoryOptions& options,
                             std::string pubsub_channel);

@@ -1,6 +1,7 @@
 // make_redis_engine: the Redis stores on one shared context. See redis_engine.hpp.
 #include "switchboard/engine/redis/redis_engine.hpp"
 
+#include <memory>
 #include <stdexcept>
 
 #include "redis_broker.hpp"
@@ -10,6 +11,7 @@
 #include "redis_node_registry.hpp"
 #include "redis_offline_store.hpp"
 #include "redis_presence.hpp"
+#include "redis_publish_keys.hpp"
 #include "redis_rate_limiter.hpp"
 #include "redis_snapshot_store.hpp"
 #include "redis_url.hpp"
@@ -21,8 +23,9 @@ namespace {
 // The stores are the Engine's, which declares `backend` after them: the backend goes first.
 class RedisBackend final : public EngineBackend {
  public:
-  RedisBackend(std::shared_ptr<redis::RedisContext> context, redis::RedisEngineParts parts)
-      : context_(std::move(context)), parts_(parts) {}
+  RedisBackend(std::shared_ptr<redis::RedisContext> context, redis::RedisEngineParts parts,
+               std::unique_ptr<redis::RedisBroker> unused_broker)
+      : context_(std::move(context)), parts_(parts), unused_broker_(std::move(unused_broker)) {}
   void start() override { context_->start(); }
   void stop() override { context_->stop(); }
   // A shard is up when its command connection is ready and its Pub/Sub connection logged in:
@@ -41,6 +44,8 @@ class RedisBackend final : public EngineBackend {
  private:
   std::shared_ptr<redis::RedisContext> context_;
   redis::RedisEngineParts parts_;
+  // pubsub_broker = false: the Pub/Sub broker, never started, kept for parts_.broker.
+  std::unique_ptr<redis::RedisBroker> unused_broker_;
 };
 
 }  // namespace
@@ -63,7 +68,8 @@ Engine make_redis_engine(const RedisEngineConfig& config, NowFn now) {
   const redis::RedisEngineParts parts{context.get(), broker.get(),  history.get(),
                                       presence.get(), offline.get(), rate_limiter.get()};
   Engine engine;
-  engine.broker = std::move(broker);
+  engine.publish_keys = std::make_shared<redis::RedisPublishKeys>(context, history->streams());
+  if (config.pubsub_broker) engine.broker = std::move(broker);
   engine.history = std::move(history);
   engine.presence = std::move(presence);
   engine.registry = std::make_unique<redis::RedisNodeRegistry>(context);
@@ -71,7 +77,7 @@ Engine make_redis_engine(const RedisEngineConfig& config, NowFn now) {
   engine.offline = std::move(offline);
   engine.snapshots = std::make_unique<redis::RedisSnapshotStore>(context);
   engine.now = std::move(now);
-  engine.backend = std::make_shared<RedisBackend>(std::move(context), parts);
+  engine.backend = std::make_shared<RedisBackend>(std::move(context), parts, std::move(broker));
   return engine;
 }
 

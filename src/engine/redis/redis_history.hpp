@@ -37,6 +37,8 @@ class RedisHistory final : public HistoryStore {
   void remove(std::string_view channel, Completion done) override;
 
   const HistoryStreamStats& stats() const noexcept { return streams_->stats(); }
+  // For RedisPublishKeys::append (the same streams, with the key taken).
+  const std::shared_ptr<HistoryStreams>& streams() const noexcept { return streams_; }
 
  private:
   std::shared_ptr<RedisContext> context_;

@@ -22,6 +22,10 @@ struct RedisEngineConfig {
   // How long a channel's stream position, once a subscriber read it and nothing was published,
   // is kept (history_ttl): recovery across that first publication needs the same epoch.
   std::chrono::milliseconds empty_stream_ttl{std::chrono::minutes(5)};
+  // false: Engine::broker is left empty for a relay broker (relay/relay_broker.hpp: RabbitMQ or
+  // NATS between the nodes); Redis keeps history, keys and the rest. The Pub/Sub broker then
+  // never starts: it opens no connection and its metrics stay 0.
+  bool pubsub_broker = true;
 };
 
 // Builds the engine; it connects when its backend is started (Node::start). Throws

@@ -3,9 +3,9 @@
 // is not the history store — `broker = "rabbitmq" | "nats"` beside the Redis engine's history,
 // registry and keys (docs/engine.md "Relay brokers").
 //
-// - publish() with history is HistoryStore::append (offset, epoch and, for a keyed
-//   publication, its idempotency key in one step on Redis), then transport send() of
-//   encode_positioned(stored copy). Without history a keyed publish claims its key
+// - publish() with history is HistoryStore::append (PublishKeys::append for a keyed
+//   publication: offset, epoch and its idempotency key in one step on Redis), then transport
+//   send() of encode_positioned(stored copy). Without history a keyed publish claims its key
 //   (PublishKeys::claim) first. A duplicate completes as the contract says and sends nothing;
 //   a send that fails releases the key (PublishKeys::release) and completes with the error —
 //   the stored copy stays in history (a recovering subscriber may see it; a live one did not).
@@ -20,25 +20,41 @@
 //
 // Thread safety: any method from any thread after start(); handler calls run on the
 // transport's threads or the broker's gap timer thread.
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 
 #include "switchboard/engine/broker.hpp"
 #include "switchboard/engine/history_store.hpp"
+#include "switchboard/engine/metrics_sink.hpp"
 #include "switchboard/engine/publish_keys.hpp"
 #include "switchboard/engine/relay/broker_transport.hpp"
 
 namespace switchboard::engine::relay {
 
-struct RelayBrokerOptions {
-  std::chrono::milliseconds gap_timeout{100};
+// What the broker dropped or gave up, for /metrics (write_relay_metrics). Relaxed atomics.
+struct RelayStats {
+  std::atomic<std::uint64_t> undecodable{0};  // messages not in this version's format
+  std::atomic<std::uint64_t> stale{0};        // an offset already passed on (a duplicate)
+  std::atomic<std::uint64_t> gaps{0};         // gaps given up: the node recovered from history
+  std::atomic<std::uint64_t> held{0};         // publications waiting for an earlier offset now
 };
 
-// `history` and `keys` outlive the broker; the transport is shared with whoever reports its
-// health (the gateway's engine backend). The broker starts the transport in start() and stops
-// it when destroyed.
+struct RelayBrokerOptions {
+  std::chrono::milliseconds gap_timeout{100};
+  std::shared_ptr<RelayStats> stats;  // null: counted, not shown
+};
+
+// switchboard_broker_dropped_total{reason="undecodable"|"stale"}, switchboard_broker_gaps_total,
+// switchboard_broker_held.
+void write_relay_metrics(const RelayStats& stats, MetricsSink& sink);
+
+// `history` outlives the broker; `keys` are shared with the publishes in flight, the transport
+// with whoever reports its health (the gateway's engine backend). The broker starts the
+// transport in start() and stops it when destroyed.
 std::unique_ptr<Broker> make_relay_broker(std::shared_ptr<BrokerTransport> transport,
-                                          HistoryStore& history, PublishKeys& keys,
+                                          HistoryStore& history, std::shared_ptr<PublishKeys> keys,
                                           RelayBrokerOptions options = {});
 
 }  // namespace switchboard::engine::relay
