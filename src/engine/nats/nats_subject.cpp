@@ -36,6 +36,21 @@ std::string escape_subject_token(std::string_view name) {
   return out;
 }
 
+std::optional<std::string> subject_prefix_problem(std::string_view prefix) {
+  if (prefix.empty()) return "the subject prefix is empty";
+  if (prefix.front() == '.' || prefix.back() == '.' || prefix.find("..") != std::string_view::npos) {
+    return "the subject prefix '" + std::string(prefix) + "' has an empty token";
+  }
+  for (const char ch : prefix) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c <= 0x20 || c == 0x7f || c == '*' || c == '>') {
+      return "the subject prefix '" + std::string(prefix) +
+             "' holds a wildcard, whitespace or a control byte";
+    }
+  }
+  return std::nullopt;
+}
+
 std::string channel_subject(std::string_view prefix, std::string_view channel) {
   return subject(prefix, "c", channel);
 }

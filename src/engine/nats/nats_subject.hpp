@@ -9,12 +9,17 @@
 // no valid channel has) becomes "%", which no escaped non-empty name can be.
 //
 // Thread safety: pure functions.
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace switchboard::engine::nats {
 
 std::string escape_subject_token(std::string_view name);
+
+// Why `prefix` cannot begin subjects, or nullopt: one or more tokens separated by `.`, none
+// empty, without wildcards, whitespace or control bytes.
+std::optional<std::string> subject_prefix_problem(std::string_view prefix);
 
 // `<prefix>.c.<escaped channel>` and `<prefix>.n.<escaped node id>`.
 std::string channel_subject(std::string_view prefix, std::string_view channel);

@@ -543,7 +543,9 @@ void NatsTransport::poll_drops(ChannelSubscription& channel) {
 }
 
 void NatsTransport::poll_slow_channels() {
-  // A channel stays polled while its count grows; the library reports the next episode again.
+  // The library reports a slow consumer once, at its first drop, and again only after it
+  // accepted a message. So a channel stays polled while its count grows or its pending queue
+  // is full (the next message would be dropped unreported).
   for (auto it = slow_.begin(); it != slow_.end();) {
     auto channel = channels_.find(*it);
     if (channel == channels_.end()) {
@@ -552,7 +554,11 @@ void NatsTransport::poll_slow_channels() {
     }
     const auto before = channel->second->dropped_seen;
     poll_drops(*channel->second);
-    it = channel->second->dropped_seen == before ? slow_.erase(it) : std::next(it);
+    int pending_messages = 0;
+    int pending_bytes = 0;
+    natsSubscription_GetPending(channel->second->subscription, &pending_messages, &pending_bytes);
+    const bool full = pending_messages >= kPendingMessages || pending_bytes >= kPendingBytes;
+    it = channel->second->dropped_seen == before && !full ? slow_.erase(it) : std::next(it);
   }
   next_drop_poll_ = Clock::now() + kDropPoll;
 }
@@ -614,6 +620,11 @@ void NatsTransport::write_metrics(MetricsSink& sink) const {
 }  // namespace
 
 std::shared_ptr<relay::BrokerTransport> make_nats_transport(const NatsTransportConfig& config) {
+  // An empty list would make the library try its default, nats://localhost:4222.
+  if (config.url.empty()) throw std::invalid_argument("nats: no server address");
+  if (auto problem = subject_prefix_problem(config.prefix)) {
+    throw std::invalid_argument("nats: " + *problem);
+  }
   return std::make_shared<NatsTransport>(config);
 }
 

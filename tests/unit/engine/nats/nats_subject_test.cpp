@@ -52,6 +52,14 @@ TEST(NatsSubject, ChannelAndNodeSubjectsAreUnderThePrefix) {
   EXPECT_EQ(node_subject("sb-test", "node 1"), "sb-test.n.node%201");
 }
 
+TEST(NatsSubject, PrefixesAreOneOrMoreTokensWithoutWildcards) {
+  EXPECT_EQ(subject_prefix_problem("switchboard"), std::nullopt);
+  EXPECT_EQ(subject_prefix_problem("acme.prod-1"), std::nullopt);
+  for (const char* bad : {"", ".", "a.", ".a", "a..b", "a*", "a.>", "a b", "a\tb"}) {
+    EXPECT_NE(subject_prefix_problem(bad), std::nullopt) << bad;
+  }
+}
+
 TEST(NatsConnection, ShownServersDropSchemeAndCredentials) {
   EXPECT_EQ(shown_nats_servers("nats://u:p@a:4222, nats://b:4223"), "a:4222,b:4223");
   EXPECT_EQ(shown_nats_servers("nats://127.0.0.1:4222"), "127.0.0.1:4222");
