@@ -76,6 +76,28 @@ void check_upstream(const Config& config, std::vector<std::string>& errors) {
   }
 }
 
+// A relay broker carries publications between nodes; the rest of the shared state must still be
+// shared, and only the Redis engine shares it.
+void check_broker(const Config& config, std::vector<std::string>& errors) {
+  const bool relay = config.broker == "rabbitmq" || config.broker == "nats";
+  if (config.broker == "redis" && !config.uses_redis()) {
+    errors.push_back("broker = redis needs engine = redis (a Redis address)");
+  }
+  if (relay && !config.uses_redis()) {
+    errors.push_back("broker = " + config.broker + " needs engine = redis (a Redis address): "
+                     "history, the node registry and idempotency keys are shared through Redis");
+  }
+  if (config.broker == "rabbitmq" && config.amqp_url.empty()) {
+    errors.push_back("broker = rabbitmq needs amqp_url (AMQP_URL)");
+  }
+  if (config.broker == "nats" && config.nats_url.empty()) {
+    errors.push_back("broker = nats needs nats_url (NATS_URL)");
+  }
+  if (relay && config.broker_prefix.empty()) {
+    errors.push_back("broker_prefix must not be empty: it names the broker's exchange or subjects");
+  }
+}
+
 }  // namespace
 
 void check_combinations(Config& config, std::vector<std::string>& errors) {
@@ -97,6 +119,7 @@ void check_combinations(Config& config, std::vector<std::string>& errors) {
         static_cast<int>(config.redis_database));
     if (!shards.ok()) errors.push_back(shards.error);
   }
+  check_broker(config, errors);
   check_ingress_rules(config, errors);
   check_upstream(config, errors);
   if (config.ingress_max_message_size + 1024 > config.outbound_queue_limit) {

@@ -6,27 +6,18 @@
 #include <boost/asio/post.hpp>
 #include <future>
 
+#include "nats_connection.hpp"
+
 namespace switchboard::ingress {
 
 namespace asio = boost::asio;
 
-// Written by the library's threads (connection events) and read by any.
+// What the library's delivery threads touch.
 struct NatsIngressSource::Shared {
   asio::any_io_executor executor;
-  Handoff* handoff = nullptr;         // used on the ingress thread only, while not stopped
-  std::atomic<bool> stopped{false};   // set on the ingress thread before anything is freed
-  std::atomic<bool> up{false};
-  std::atomic<std::uint64_t> connects{0};
+  Handoff* handoff = nullptr;        // used on the ingress thread only, while not stopped
+  std::atomic<bool> stopped{false};  // set on the ingress thread before anything is freed
   std::atomic<std::uint64_t> dropped{0};
-  std::mutex mutex;
-  std::string detail = "connecting";  // why not up
-  std::promise<void> closed;          // the library's closed callback ran
-
-  void set(bool is_up, std::string why) {
-    up = is_up;
-    std::lock_guard lock(mutex);
-    detail = std::move(why);
-  }
 };
 
 struct NatsIngressSource::Route {
@@ -41,13 +32,6 @@ struct NatsIngressSource::Route {
 namespace {
 
 constexpr std::chrono::seconds kFreeTimeout{2};
-
-std::string last_error(natsConnection* nc) {
-  const char* text = nullptr;
-  const natsStatus s = natsConnection_GetLastError(nc, &text);
-  if (text != nullptr && *text != '\0') return text;
-  return s == NATS_OK ? "disconnected" : natsStatus_GetText(s);
-}
 
 void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
   auto* route = static_cast<NatsIngressSource::Route*>(closure);
@@ -65,41 +49,17 @@ void on_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure)
 
 void on_complete(void* closure) { static_cast<NatsIngressSource::Route*>(closure)->complete.set_value(); }
 
-void on_connected(natsConnection*, void* closure) {
-  auto* shared = static_cast<NatsIngressSource::Shared*>(closure);
-  shared->connects += 1;
-  shared->set(true, {});
-}
-void on_disconnected(natsConnection* nc, void* closure) {
-  static_cast<NatsIngressSource::Shared*>(closure)->set(false, last_error(nc));
-}
-void on_closed(natsConnection*, void* closure) {
-  auto* shared = static_cast<NatsIngressSource::Shared*>(closure);
-  shared->set(false, "closed");
-  shared->closed.set_value();
-}
-
 }  // namespace
 
 NatsIngressSource::NatsIngressSource(asio::any_io_executor executor, std::string urls,
                                      Handoff& handoff)
     : executor_(executor),
-      urls_(std::move(urls)),
+      connection_(std::make_unique<engine::nats::NatsConnection>(
+          engine::nats::NatsConnectionOptions{.urls = std::move(urls),
+                                              .client_name = "switchboard ingress"})),
+      name_("ingress nats " + connection_->servers()),
       shared_(std::make_shared<Shared>()),
       poll_(executor) {
-  // The label names the servers without credentials.
-  std::string shown;
-  for (std::size_t start = 0; start <= urls_.size();) {
-    std::size_t comma = urls_.find(',', start);
-    if (comma == std::string::npos) comma = urls_.size();
-    std::string one = urls_.substr(start, comma - start);
-    if (const auto at = one.rfind('@'); at != std::string::npos) one = "nats://" + one.substr(at + 1);
-    if (one.starts_with("nats://")) one = one.substr(7);
-    while (!one.empty() && one.front() == ' ') one.erase(0, 1);
-    shown += (shown.empty() ? "" : ",") + one;
-    start = comma + 1;
-  }
-  name_ = "ingress nats " + shown;
   shared_->executor = executor;
   shared_->handoff = &handoff;
 }
@@ -121,42 +81,20 @@ void NatsIngressSource::add(std::size_t rule, const std::vector<std::string>& su
 void NatsIngressSource::start() {
   if (started_) return;
   started_ = true;
-  natsOptions* opts = nullptr;
-  natsOptions_Create(&opts);
-  natsOptions_SetURL(opts, urls_.c_str());
-  natsOptions_SetName(opts, "switchboard ingress");
-  natsOptions_SetMaxReconnect(opts, -1);                // forever
-  natsOptions_SetReconnectWait(opts, 100);              // ms, plus the jitter below
-  natsOptions_SetReconnectJitter(opts, 400, 400);
-  natsOptions_SetRetryOnFailedConnect(opts, true, on_connected, shared_.get());
-  natsOptions_SetDisconnectedCB(opts, on_disconnected, shared_.get());
-  natsOptions_SetReconnectedCB(opts, on_connected, shared_.get());
-  natsOptions_SetClosedCB(opts, on_closed, shared_.get());
-  const natsStatus s = natsConnection_Connect(&connection_, opts);
-  natsOptions_Destroy(opts);
-  if (s == NATS_OK) {
-    on_connected(connection_, shared_.get());
-  } else if (s != NATS_NOT_YET_CONNECTED) {
-    shared_->set(false, natsStatus_GetText(s));
-    spdlog::error("{}: cannot start the NATS client: {}", name_, natsStatus_GetText(s));
-    connection_ = nullptr;
-    return;
-  } else {
-    shared_->set(false, "connecting");
-  }
+  if (!connection_->open()) return;
   // Subscriptions made while the first connect is retried are sent once it succeeds, and
   // again after every reconnect: the library keeps them.
   for (auto& route : routes_) {
     const natsStatus sub =
         route->queue_group.empty()
-            ? natsConnection_Subscribe(&route->subscription, connection_, route->subject.c_str(),
+            ? natsConnection_Subscribe(&route->subscription, connection_->get(),
+                                       route->subject.c_str(),
                                        on_message, route.get())
-            : natsConnection_QueueSubscribe(&route->subscription, connection_,
+            : natsConnection_QueueSubscribe(&route->subscription, connection_->get(),
                                             route->subject.c_str(), route->queue_group.c_str(),
                                             on_message, route.get());
     if (sub != NATS_OK) {
       route->subscription = nullptr;
-      shared_->set(false, "cannot subscribe to " + route->subject + ": " + natsStatus_GetText(sub));
       spdlog::error("{}: cannot subscribe to {}: {}", name_, route->subject,
                     natsStatus_GetText(sub));
       continue;
@@ -187,7 +125,7 @@ void NatsIngressSource::stop() {
   stopped_ = true;
   shared_->stopped = true;
   poll_.cancel();
-  if (connection_ == nullptr) return;
+  if (connection_->get() == nullptr) return;
   // Unsubscribe, then free each route once the library says no handler runs for it any more;
   // one it does not confirm in time is kept (leaked) rather than freed under a handler.
   for (auto& route : routes_) {
@@ -201,24 +139,13 @@ void NatsIngressSource::stop() {
       (void)route.release();
     }
   }
-  auto closed = shared_->closed.get_future();
-  natsConnection_Close(connection_);
-  if (closed.wait_for(kFreeTimeout) != std::future_status::ready) {
-    // The closed callback may still come: keep what it touches alive.
-    new std::shared_ptr<Shared>(shared_);
-  }
-  natsConnection_Destroy(connection_);
-  connection_ = nullptr;
+  connection_->close();
 }
 
-engine::BackendHealth NatsIngressSource::health() const {
-  std::lock_guard lock(shared_->mutex);
-  const bool is_up = shared_->up;
-  return engine::BackendHealth{name_, is_up, is_up ? std::string() : shared_->detail};
-}
+engine::BackendHealth NatsIngressSource::health() const { return connection_->health(name_); }
 
-bool NatsIngressSource::up() const noexcept { return shared_->up; }
-std::uint64_t NatsIngressSource::connects() const noexcept { return shared_->connects; }
+bool NatsIngressSource::up() const noexcept { return connection_->up(); }
+std::uint64_t NatsIngressSource::connects() const noexcept { return connection_->connects(); }
 std::uint64_t NatsIngressSource::dropped() const noexcept { return shared_->dropped; }
 
 }  // namespace switchboard::ingress

@@ -1,7 +1,7 @@
 #pragma once
-// NatsIngressSource: one NATS connection (nats_url, or a rule's url) and a subscription per
-// rule subject, through the nats.c client library — its reconnect (forever, jittered), its
-// resubscription after each reconnect, its read and delivery threads. consumers = "one" makes
+// NatsIngressSource: one NATS connection (nats_url, or a rule's url; engine::nats::NatsConnection)
+// and a subscription per rule subject, through the nats.c client library — its reconnect
+// (forever, jittered), its resubscription after each reconnect, its read and delivery threads. consumers = "one" makes
 // the subscription a queue group member (queue_group, default "switchboard.<rule>"): NATS gives
 // each message to one node of the group; "every" subscribes plainly (each node delivers to its
 // own clients).
@@ -23,8 +23,9 @@
 #include "handoff.hpp"
 #include "ingress_source.hpp"
 
-struct __natsConnection;
-struct __natsSubscription;
+namespace switchboard::engine::nats {
+class NatsConnection;  // src/engine/nats/nats_connection.hpp
+}
 
 namespace switchboard::ingress {
 
@@ -54,11 +55,10 @@ class NatsIngressSource final : public IngressSource {
   void poll_dropped();
 
   boost::asio::any_io_executor executor_;
-  std::string urls_;
+  std::unique_ptr<engine::nats::NatsConnection> connection_;
   std::string name_;
   std::shared_ptr<Shared> shared_;
   std::vector<std::unique_ptr<Route>> routes_;
-  __natsConnection* connection_ = nullptr;
   boost::asio::steady_timer poll_;
   bool started_ = false;
   bool stopped_ = false;

@@ -6,32 +6,23 @@
 
 #include <boost/asio/post.hpp>
 
+#include "nats_connection.hpp"
+
 namespace switchboard::ingress {
 
 NatsUpstream::NatsUpstream(boost::asio::any_io_executor executor, std::string urls,
                            UpstreamTopic topic, bool one_per_event)
     : executor_(std::move(executor)),
-      urls_(std::move(urls)),
+      connection_(std::make_unique<engine::nats::NatsConnection>(
+          engine::nats::NatsConnectionOptions{.urls = std::move(urls),
+                                              .client_name = "switchboard upstream"})),
       topic_(std::move(topic)),
       one_per_event_(one_per_event) {}
 
 NatsUpstream::~NatsUpstream() { stop(); }
 
 void NatsUpstream::start() {
-  natsOptions* opts = nullptr;
-  natsOptions_Create(&opts);
-  natsOptions_SetURL(opts, urls_.c_str());
-  natsOptions_SetName(opts, "switchboard upstream");
-  natsOptions_SetMaxReconnect(opts, -1);
-  natsOptions_SetReconnectWait(opts, 100);
-  natsOptions_SetReconnectJitter(opts, 400, 400);
-  natsOptions_SetRetryOnFailedConnect(opts, true, nullptr, nullptr);
-  const natsStatus s = natsConnection_Connect(&connection_, opts);
-  if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
-    spdlog::error("upstream nats: cannot start the NATS client: {}", natsStatus_GetText(s));
-    connection_ = nullptr;  // every attempt fails, and says so
-  }
-  natsOptions_Destroy(opts);
+  connection_->open();  // on failure every attempt fails, and says so (logged)
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "sb-nats-up");
     run();
@@ -67,12 +58,13 @@ void NatsUpstream::attempt(const std::vector<UpstreamEvent>& batch,
       done(ok, detail);
     });
   };
-  if (connection_ == nullptr) return answer(false, "no NATS client (see the log at start)");
-  if (natsConnection_Status(connection_) != NATS_CONN_STATUS_CONNECTED) {
+  natsConnection* nc = connection_->get();
+  if (nc == nullptr) return answer(false, "no NATS client (see the log at start)");
+  if (natsConnection_Status(nc) != NATS_CONN_STATUS_CONNECTED) {
     return answer(false, "NATS not connected");
   }
-  auto publish = [this](const std::string& subject, const std::string& data) {
-    return natsConnection_Publish(connection_, subject.c_str(), data.data(),
+  auto publish = [nc](const std::string& subject, const std::string& data) {
+    return natsConnection_Publish(nc, subject.c_str(), data.data(),
                                   static_cast<int>(data.size()));
   };
   natsStatus s = NATS_OK;
@@ -84,7 +76,7 @@ void NatsUpstream::attempt(const std::vector<UpstreamEvent>& batch,
   } else {
     s = publish(topic_.fill(batch.front()), to_json(batch));
   }
-  if (s == NATS_OK) s = natsConnection_FlushTimeout(connection_, timeout.count());
+  if (s == NATS_OK) s = natsConnection_FlushTimeout(nc, timeout.count());
   answer(s == NATS_OK, s == NATS_OK ? std::string() : natsStatus_GetText(s));
 }
 
@@ -96,11 +88,7 @@ void NatsUpstream::stop() {
   }
   wake_.notify_one();
   if (thread_.joinable()) thread_.join();
-  if (connection_ != nullptr) {
-    natsConnection_Close(connection_);
-    natsConnection_Destroy(connection_);
-    connection_ = nullptr;
-  }
+  connection_->close();
 }
 
 }  // namespace switchboard::ingress

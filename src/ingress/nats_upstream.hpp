@@ -10,13 +10,16 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 
 #include "switchboard/ingress/upstream_transport.hpp"
 #include "upstream_topic.hpp"
 
-struct __natsConnection;
+namespace switchboard::engine::nats {
+class NatsConnection;  // src/engine/nats/nats_connection.hpp
+}
 
 namespace switchboard::ingress {
 
@@ -38,10 +41,9 @@ class NatsUpstream final : public UpstreamTransport {
                Done done);
 
   boost::asio::any_io_executor executor_;
-  std::string urls_;
+  std::unique_ptr<engine::nats::NatsConnection> connection_;
   UpstreamTopic topic_;
   bool one_per_event_;
-  __natsConnection* connection_ = nullptr;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::function<void()>> jobs_;

@@ -139,6 +139,9 @@ struct Config {
   std::string redis_prefix = "switchboard:";  // every Redis key and Pub/Sub channel
   std::chrono::milliseconds redis_command_timeout{4000};
   std::size_t redis_max_in_flight = 100000;   // commands awaiting replies, per Redis connection
+  std::string broker = "auto";                // auto | redis | rabbitmq | nats
+  std::string broker_prefix = "switchboard";  // RabbitMQ exchange / NATS subject prefix
+  std::chrono::milliseconds broker_gap_timeout{100};  // relay brokers: wait for an overtaken one
   std::string node_id;                        // empty: host name plus a random suffix
   // True when the Redis engine is configured: engine = redis, or auto with a Redis address.
   bool uses_redis() const noexcept {

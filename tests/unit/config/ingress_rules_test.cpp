@@ -276,6 +276,31 @@ TEST_F(LoadTest, UpstreamBrokerSinks) {
   }
 }
 
+TEST_F(LoadTest, RelayBrokersNeedTheRedisEngineAndTheirServer) {
+  auto result = run_load({"--broker", "rabbitmq", "--redis-host", "127.0.0.1:6390",
+                          "--amqp-url", "amqp://h/", "--broker-prefix", "tutora",
+                          "--broker-gap-timeout", "250ms"});
+  ASSERT_TRUE(result.config) << result.message;
+  EXPECT_EQ(result.config->broker, "rabbitmq");
+  EXPECT_EQ(result.config->broker_prefix, "tutora");
+  EXPECT_EQ(result.config->broker_gap_timeout, std::chrono::milliseconds(250));
+  for (const auto& [args, expected] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"--broker", "rabbitmq", "--amqp-url", "amqp://h/"},
+            "broker = rabbitmq needs engine = redis"},
+           {{"--broker", "nats", "--nats-url", "nats://h:1"}, "broker = nats needs engine = redis"},
+           {{"--broker", "rabbitmq", "--redis-host", "h:1"}, "broker = rabbitmq needs amqp_url"},
+           {{"--broker", "nats", "--redis-host", "h:1"}, "broker = nats needs nats_url"},
+           {{"--broker", "redis"}, "broker = redis needs engine = redis"},
+           {{"--broker", "nats", "--redis-host", "h:1", "--nats-url", "nats://h:1",
+             "--broker-prefix", ""},
+            "broker_prefix must not be empty"},
+           {{"--broker", "kafka"}, "broker"}}) {
+    result = run_load(args);
+    EXPECT_EQ(result.exit_code, 2) << expected;
+    EXPECT_NE(result.message.find(expected), std::string::npos) << result.message;
+  }
+}
+
 TEST_F(LoadTest, IngressRabbitMqRulesAreRead) {
   const std::string path = write_file("rabbit.toml",
                                       "amqp_url = \"amqp://guest:guest@127.0.0.1:5672/\"\n"

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "switchboard/engine/memory/memory_history.hpp"
+#include "switchboard/engine/relay/relay_engine.hpp"
 
 namespace switchboard::engine::relay {
 namespace {
@@ -24,7 +25,7 @@ using namespace std::chrono_literals;
 class ScriptedTransport final : public BrokerTransport {
  public:
   void start(std::string, TransportReceiver& receiver) override { receiver_ = &receiver; }
-  void stop() override {}
+  void stop() override { stopped = true; }
   void subscribe(std::string_view, Completion done) override { done({}); }
   void unsubscribe(std::string_view, Completion done) override { done({}); }
   void send(std::string_view, std::string message, Completion done) override {
@@ -36,12 +37,18 @@ class ScriptedTransport final : public BrokerTransport {
     sent.push_back(std::move(message));
     if (done) done({});
   }
-  std::vector<BackendHealth> health() const override { return {}; }
-  void write_metrics(MetricsSink&) const override {}
+  std::vector<BackendHealth> health() const override {
+    return {{"scripted", !stopped, stopped ? "stopped" : ""}};
+  }
+  void write_metrics(MetricsSink& sink) const override {
+    sink.family("scripted_sent_total", MetricsSink::Type::counter, "");
+    sink.sample("scripted_sent_total", sent.size(), {});
+  }
 
   TransportReceiver& receiver() { return *receiver_; }
   std::vector<std::string> sent;
   bool fail_sends = false;
+  bool stopped = false;
 
  private:
   TransportReceiver* receiver_ = nullptr;
@@ -195,6 +202,37 @@ TEST(RelayBrokerStart, CallsBeforeStartFailWithNotStarted) {
   broker->publish(event(), {}, [&](std::error_code ec, PublicationPtr) { published = ec; });
   EXPECT_EQ(subscribed, EngineErrc::not_started);
   EXPECT_EQ(published, EngineErrc::not_started);
+}
+
+// The names of the families written.
+class FamilyNames final : public MetricsSink {
+ public:
+  void family(std::string_view name, Type, std::string_view) override { names.emplace_back(name); }
+  void sample(std::string_view, std::uint64_t, Labels) override {}
+  std::vector<std::string> names;
+};
+
+TEST(RelayEngine, TheBackendReportsTheTransportWithTheEngineAndStopsIt) {
+  Engine engine = make_memory_engine();
+  EXPECT_THROW(with_relay_broker(make_memory_engine(), std::make_shared<ScriptedTransport>()),
+               std::invalid_argument);  // it has a broker (and no keys)
+  engine.broker.reset();
+  engine.publish_keys = std::make_shared<ScriptedKeys>();
+  auto transport = std::make_shared<ScriptedTransport>();
+  Engine relayed = with_relay_broker(std::move(engine), transport);
+  ASSERT_TRUE(relayed.broker);
+  ASSERT_TRUE(relayed.backend);
+  const auto health = relayed.backend->health();
+  ASSERT_EQ(health.size(), 1u);  // the memory engine has no servers; the transport has one
+  EXPECT_EQ(health[0].name, "scripted");
+  FamilyNames families;
+  relayed.backend->write_metrics(families);
+  EXPECT_EQ(families.names, (std::vector<std::string>{"scripted_sent_total",
+                                                      "switchboard_broker_dropped_total",
+                                                      "switchboard_broker_gaps_total",
+                                                      "switchboard_broker_held"}));
+  relayed.backend->stop();
+  EXPECT_TRUE(transport->stopped);
 }
 
 }  // namespace
