@@ -149,7 +149,7 @@ void AmqpConnection::queue_binding_change(BindingChange change) {
       change.done = nullptr;
     }
   }
-  if (change.done) return change.done(change.bind ? false : true, "stopped");
+  if (change.done) return change.done(!change.bind, "stopped");  // an unbind is moot
   wake();
 }
 
