@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "offset_sequencer.hpp"
+#include "switchboard/engine/batched_thread.hpp"
 #include "switchboard/engine/publication_codec.hpp"
 
 namespace switchboard::engine::relay {
@@ -219,6 +220,7 @@ class RelayBroker final : public Broker {
     state_->transport->start(std::move(node_id), *state_);  // throws when the id is taken
     delivery_ = std::thread([state = state_] {
       pthread_setname_np(pthread_self(), "sb-relay");
+      run_this_thread_batched("relay broker: the delivery thread");
       state->run();
     });
     started_.store(true);
