@@ -16,7 +16,6 @@ namespace switchboard::engine::rabbitmq {
 namespace {
 
 constexpr int kResourceLocked = 405;  // an exclusive queue another connection holds
-constexpr std::size_t kMaxPrefix = 200;  // leaves room for ".node.<id>" in 255 bytes
 
 // A caller may pass an empty completion (the relay broker hands publish_to_node's through,
 // and broker.hpp allows one).
@@ -307,12 +306,8 @@ std::shared_ptr<relay::BrokerTransport> make_rabbitmq_transport(
     const RabbitMqTransportConfig& config) {
   AmqpUrlResult parsed = parse_amqp_url(config.url);
   if (!parsed.ok()) throw std::invalid_argument("broker rabbitmq: " + parsed.error);
-  // RabbitMQ reserves `amq.` names; the prefix also names every node queue.
-  if (config.prefix.empty() || config.prefix.size() > kMaxPrefix ||
-      config.prefix.starts_with("amq.")) {
-    throw std::invalid_argument("broker rabbitmq: the prefix must be 1 to " +
-                                std::to_string(kMaxPrefix) +
-                                " bytes and not start with 'amq.'");
+  if (auto problem = prefix_problem(config.prefix)) {
+    throw std::invalid_argument("broker rabbitmq: " + *problem);
   }
   return std::make_shared<RabbitMqTransport>(config, std::move(parsed.endpoint));
 }
