@@ -1,4 +1,5 @@
 // One AMQP connection on its own thread. See amqp_connection.hpp.
+#include "switchboard/engine/batched_thread.hpp"
 #include "amqp_connection.hpp"
 
 #include <amqp_framing.h>
@@ -88,6 +89,8 @@ void AmqpConnection::start() {
   if (publisher_) publisher_->channel = static_cast<amqp_channel_t>(consumers_.size() + 1);
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), options_.thread_name.substr(0, 15).c_str());
+    // It relays between workers and RabbitMQ (deliveries in, publishes out): batched_thread.hpp.
+    run_this_thread_batched("amqp: the connection thread");
     run();
   });
 }
