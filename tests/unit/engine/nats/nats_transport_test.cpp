@@ -296,6 +296,42 @@ TEST_F(NatsTransportTest, WhileDisconnectedCallsFailAtOnceAndAreNotRemembered) {
   EXPECT_TRUE(b.receiver.node().empty());
 }
 
+// A frozen server accepts nothing and answers nothing: a send's flush and a node request run
+// into `timeout` (the effect unknown: the server may process them once it resumes); the link
+// itself survives a short freeze (the pings allow ~4 s), and calls work again after it.
+TEST_F(NatsTransportTest, AFrozenServerMakesCallsTimeOut) {
+  auto quick = config();
+  quick.timeout = 300ms;
+  Node a, b;
+  a.transport = make_nats_transport(quick);
+  a.transport->start("a", a.receiver);
+  b.transport = make_nats_transport(quick);
+  b.transport->start("b", b.receiver);
+  ASSERT_FALSE(b.subscribe("c"));
+  server_.pause();
+  EXPECT_EQ(a.send("c", "frozen"), make_error_code(EngineErrc::timeout));
+  EXPECT_EQ(a.send_to_node("b", "frozen"), make_error_code(EngineErrc::timeout));
+  server_.resume();
+  // 300 ms is ample for a thawed server's answer, but not always on a loaded machine under a
+  // sanitizer: retried (bounded) rather than failed on one slow round trip.
+  auto succeeds = [](auto call) {
+    const auto deadline = std::chrono::steady_clock::now() + kWithin;
+    while (call()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+    }
+    return true;
+  };
+  EXPECT_TRUE(succeeds([&] { return a.send("c", "thawed"); }));
+  EXPECT_TRUE(succeeds([&] { return a.send_to_node("b", "thawed"); }));
+  ASSERT_FALSE(b.receiver.node().empty());
+  EXPECT_EQ(b.receiver.node().back(), "thawed");
+  Counting metrics;
+  a.transport->write_metrics(metrics);
+  EXPECT_GE(metrics.values["switchboard_broker_nats_timeouts_total"], 2u);
+  a.transport->stop();
+  b.transport->stop();
+}
+
 TEST_F(NatsTransportTest, ChannelNamesNatsGivesAMeaningAreJustNames) {
   Node& a = add_node("a");
   Node& b = add_node("b");
