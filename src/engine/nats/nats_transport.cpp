@@ -380,7 +380,12 @@ void NatsTransport::run() {
 
 void NatsTransport::run_batch(std::deque<Command>& batch) {
   natsConnection* nc = connection_->get();
-  const bool connected = nc != nullptr && natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED;
+  // The connection events first: while the library retries a server it holds the connection's
+  // lock through each TCP connect (up to `timeout` for an unreachable host), and
+  // natsConnection_Status would wait for it. The status then covers the moment between a
+  // disconnect and its event.
+  const bool connected = nc != nullptr && connection_->up() &&
+                         natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED;
   // Each command's completion, in command order, once the batch's flush answered; `flushed`
   // marks those whose effect needs the flush.
   struct Outcome {

@@ -332,6 +332,30 @@ TEST_F(NatsTransportTest, AFrozenServerMakesCallsTimeOut) {
   b.transport->stop();
 }
 
+// A server frozen for good: the pings declare the link lost (~4-6 s), and the library's
+// reconnect attempts then wait `timeout` each for a greeting that never comes, holding the
+// connection's lock. Calls meanwhile still fail at once: the transport reads the connection
+// events, not the library's status, first.
+TEST_F(NatsTransportTest, WhileTheLibraryRetriesAFrozenServerCallsStillFailAtOnce) {
+  auto slow_connect = config();
+  slow_connect.timeout = 3s;
+  Node a;
+  a.transport = make_nats_transport(slow_connect);
+  a.transport->start("a", a.receiver);
+  server_.pause();
+  ASSERT_TRUE(wait_up(a, false));
+  for (int i = 0; i < 5; ++i) {
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_EQ(a.subscribe("c"), make_error_code(EngineErrc::unavailable));
+    // Waiting out a connect attempt would take up to 3 s; an answer at once takes
+    // microseconds. 1 s leaves room for a loaded machine.
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 1s) << i;
+    std::this_thread::sleep_for(200ms);  // spread the calls over the attempts
+  }
+  server_.resume();
+  a.transport->stop();
+}
+
 TEST_F(NatsTransportTest, ChannelNamesNatsGivesAMeaningAreJustNames) {
   Node& a = add_node("a");
   Node& b = add_node("b");
