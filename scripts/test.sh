@@ -45,7 +45,7 @@ if [ $quick -eq 0 ]; then
   ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 run_ctest asan -LE 'load|smoke'
   # ThreadSanitizer covers the tests that run several threads: only their binaries are built.
   TSAN_OPTIONS=halt_on_error=1 run_ctest tsan \
-    --targets "net_server_tests engine_memory_contract_tests node_callout_tests node_gateway_tests engine_rabbitmq_tests engine_nats_tests engine_nats_contract_tests" -L threads
+    --targets "net_server_tests engine_memory_contract_tests node_callout_tests node_gateway_tests engine_rabbitmq_tests engine_rabbitmq_contract_tests engine_nats_tests engine_nats_contract_tests engine_relay_tests" -L threads
   echo "=== fuzz"
   if scripts/fuzz.sh "${SWITCHBOARD_FUZZ_SECONDS:-60}"; then
     passed=$((passed + 1)); summary+=("fuzz: passed")

@@ -32,8 +32,9 @@ void RabbitMqUpstream::send(const std::vector<UpstreamEvent>& batch,
   }
   // Answered on the connection's thread (or here): handed to the housekeeping thread.
   connection_->publish(std::move(messages), timeout,
-                       [executor = executor_, done = std::move(done)](bool ok,
-                                                                     std::string detail) {
+                       [executor = executor_, done = std::move(done)](
+                           engine::rabbitmq::PublishResult result, std::string detail) {
+                         const bool ok = result == engine::rabbitmq::PublishResult::confirmed;
                          boost::asio::post(executor, [done, ok, detail = std::move(detail)] {
                            done(ok, detail);
                          });

@@ -14,7 +14,10 @@
 #include "node_ingress_sink.hpp"
 #include "switchboard/auth/jwt_verifier.hpp"
 #include "switchboard/engine/engine.hpp"
+#include "switchboard/engine/nats/nats_transport.hpp"
+#include "switchboard/engine/rabbitmq/rabbitmq_transport.hpp"
 #include "switchboard/engine/redis/redis_engine.hpp"
+#include "switchboard/engine/relay/relay_engine.hpp"
 #include "switchboard/ingress/ingress.hpp"
 #include "switchboard/net/ops_routes.hpp"
 #include "switchboard/net/server.hpp"
@@ -58,8 +61,26 @@ std::unique_ptr<auth::Authenticator> configured_authenticator(const node::Node& 
   return auth::make_jwt_authenticator(std::make_shared<const auth::JwtVerifier>(std::move(jwt)));
 }
 
+// The transport of broker = rabbitmq | nats, between the Redis engine's nodes.
+std::shared_ptr<engine::relay::BrokerTransport> relay_transport(const config::Config& c) {
+  if (c.broker == "rabbitmq") {
+    engine::rabbitmq::RabbitMqTransportConfig rabbit;
+    rabbit.url = c.amqp_url;
+    rabbit.prefix = c.broker_prefix;
+    rabbit.heartbeat = std::chrono::duration_cast<std::chrono::seconds>(c.amqp_heartbeat);
+    rabbit.timeout = c.broker_timeout;
+    return engine::rabbitmq::make_rabbitmq_transport(rabbit);
+  }
+  engine::nats::NatsTransportConfig nats;
+  nats.url = c.nats_url;
+  nats.prefix = c.broker_prefix;
+  nats.timeout = c.broker_timeout;
+  return engine::nats::make_nats_transport(nats);
+}
+
 // The engine the configuration names: Redis when a Redis address is configured (or engine =
-// redis), else the embedded memory engine.
+// redis), else the embedded memory engine; with broker = rabbitmq | nats, Redis with that
+// broker between the nodes instead of its Pub/Sub.
 engine::Engine configured_engine(const config::Config& c) {
   if (!c.uses_redis()) {
     if (!c.redis_url.empty() || !c.redis_host.empty()) {
@@ -76,7 +97,13 @@ engine::Engine configured_engine(const config::Config& c) {
   redis.command_timeout = c.redis_command_timeout;
   redis.max_in_flight = c.redis_max_in_flight;
   redis.empty_stream_ttl = c.history_ttl;
-  return engine::make_redis_engine(redis);
+  const bool relay = c.broker == "rabbitmq" || c.broker == "nats";
+  redis.pubsub_broker = !relay;
+  engine::Engine engine = engine::make_redis_engine(redis);
+  if (!relay) return engine;
+  engine::relay::RelayBrokerOptions options;
+  options.gap_timeout = c.broker_gap_timeout;
+  return engine::relay::with_relay_broker(std::move(engine), relay_transport(c), options);
 }
 
 }  // namespace

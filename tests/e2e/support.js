@@ -27,7 +27,9 @@
 //   server.health()  -> Promise<object> (GET /health, asserts 200)
 //   server.token(sub, claims = {}, opts = {}) -> HS256 token signed with server.jwtSecret
 //     (exp = now + 1 h unless claims.exp given; opts as for jwt.sign).
-//   server.stop() -> Promise (SIGTERM, 5 s bound, then SIGKILL); safe to call twice.
+//   server.stop() -> Promise (SIGTERM, 5 s bound, then SIGKILL); safe to call twice. Rejects
+//     when the server exits with another status than 0 after SIGTERM (a crash on the way
+//     out), with its output.
 //
 //   Client.connect(server | url, { token, headers, query, cookie, path = '/ws',
 //                                  waitConnected = true, timeoutMs }) -> Promise<Client>
@@ -270,8 +272,15 @@ class Server {
     } catch {
       child.kill('SIGKILL');
       await withTimeout(exited, 5000, 'server exit after SIGKILL');
+      liveServers.delete(this);
+      return;
     }
     liveServers.delete(this);
+    // A clean stop exits 0: anything else (a crash on the way out, a sanitizer's report) fails
+    // the test that stopped it.
+    if (child.exitCode !== 0) {
+      throw new Error(`server exited with ${child.exitCode ?? child.signalCode} after SIGTERM:\n${this.output()}`);
+    }
   }
 }
 

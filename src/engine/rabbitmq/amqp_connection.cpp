@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <set>
 #include <stdexcept>
 
 #include "amqp_error.hpp"
@@ -37,8 +38,11 @@ std::string text_of(amqp_bytes_t bytes) {
 
 struct AmqpConnection::Consumer {
   explicit Consumer(AmqpConsumerSpec s, const AmqpOptions& o)
-      : spec(std::move(s)), retry(o.backoff_initial, o.backoff_max) {}
+      : spec(std::move(s)),
+        bindings(spec.bindings.begin(), spec.bindings.end()),
+        retry(o.backoff_initial, o.backoff_max) {}
   AmqpConsumerSpec spec;
+  std::set<std::string> bindings;  // the thread's: bound at each setup
   // 0 while the channel is not consuming; read by current() from other threads.
   std::atomic<std::uint64_t> generation{0};
   Clock::time_point due{};  // when to try setting it up again
@@ -96,6 +100,7 @@ void AmqpConnection::stop() {
   }
   // Batches handed over while the thread was stopping (or before it ever started).
   fail_queued_publishes("stopped");
+  settle_binding_changes_offline("stopped");
 }
 
 void AmqpConnection::ack(std::size_t consumer, std::uint64_t generation, std::uint64_t tag) {
@@ -109,7 +114,7 @@ void AmqpConnection::reject(std::size_t consumer, std::uint64_t generation, std:
 
 void AmqpConnection::publish(std::vector<AmqpMessage> messages, milliseconds timeout,
                              Published done) {
-  if (!publisher_) return done(false, "no publisher on this connection");
+  if (!publisher_) return done(PublishResult::lost, "no publisher on this connection");
   {
     std::lock_guard lock(commands_mutex_);
     // Checked under the lock: stop() fails what is queued after its thread ended.
@@ -118,8 +123,86 @@ void AmqpConnection::publish(std::vector<AmqpMessage> messages, milliseconds tim
       done = nullptr;
     }
   }
-  if (done) return done(false, "stopped");
+  if (done) return done(PublishResult::lost, "stopped");
   wake();
+}
+
+void AmqpConnection::bind(std::size_t consumer, std::string routing_key, Bound done) {
+  queue_binding_change({consumer, std::move(routing_key), true, std::move(done)});
+}
+
+void AmqpConnection::unbind(std::size_t consumer, std::string routing_key, Bound done) {
+  queue_binding_change({consumer, std::move(routing_key), false, std::move(done)});
+}
+
+void AmqpConnection::queue_binding_change(BindingChange change) {
+  if (change.consumer >= consumers_.size()) return change.done(false, "no such consumer");
+  {
+    std::lock_guard lock(commands_mutex_);
+    // As publish(): stop() settles what is queued after its thread ended.
+    if (!stopping_.load(std::memory_order_relaxed)) {
+      binding_changes_.push_back(std::move(change));
+      change.done = nullptr;
+    }
+  }
+  if (change.done) return change.done(change.bind ? false : true, "stopped");
+  wake();
+}
+
+void AmqpConnection::run_binding_changes() {
+  {
+    std::lock_guard lock(commands_mutex_);
+    running_binding_changes_.swap(binding_changes_);
+  }
+  for (BindingChange& change : running_binding_changes_) {
+    Consumer& c = *consumers_[change.consumer];
+    const bool consuming = conn_ != nullptr && c.generation.load(std::memory_order_relaxed) != 0;
+    if (!change.bind) c.bindings.erase(change.routing_key);
+    if (!consuming) {
+      if (change.bind) change.done(false, "not consuming: " + status());
+      else change.done(true, {});
+      continue;
+    }
+    const auto channel = static_cast<amqp_channel_t>(change.consumer + 1);
+    const char* what = change.bind ? "queue.bind" : "queue.unbind";
+    if (change.bind) {
+      amqp_queue_bind(conn_, channel, bytes_of(c.spec.queue), bytes_of(c.spec.exchange),
+                      bytes_of(change.routing_key), amqp_empty_table);
+    } else {
+      amqp_queue_unbind(conn_, channel, bytes_of(c.spec.queue), bytes_of(c.spec.exchange),
+                        bytes_of(change.routing_key), amqp_empty_table);
+    }
+    const ChannelSetup outcome = setup_outcome(conn_, channel, what, change.routing_key);
+    if (outcome.error.empty()) {
+      if (change.bind) c.bindings.insert(change.routing_key);
+      change.done(true, {});
+      continue;
+    }
+    change.done(false, outcome.error);
+    if (outcome.connection_lost) {
+      drop_connection(outcome.error);
+    } else {
+      // The server closed the channel (setup_outcome answered close-ok): set up again.
+      consumer_lost(change.consumer, outcome.error);
+    }
+  }
+  running_binding_changes_.clear();
+}
+
+void AmqpConnection::settle_binding_changes_offline(const std::string& why) {
+  std::vector<BindingChange> changes;
+  {
+    std::lock_guard lock(commands_mutex_);
+    changes.swap(binding_changes_);
+  }
+  for (BindingChange& change : changes) {
+    if (change.bind) {
+      change.done(false, why);
+    } else {
+      consumers_[change.consumer]->bindings.erase(change.routing_key);
+      change.done(true, {});
+    }
+  }
 }
 
 void AmqpConnection::wake() {
@@ -133,7 +216,7 @@ void AmqpConnection::fail_queued_publishes(const std::string& why) {
     std::lock_guard lock(commands_mutex_);
     failed.swap(publishes_);
   }
-  for (auto& p : failed) p.done(false, why);
+  for (auto& p : failed) p.done(PublishResult::lost, why);
 }
 
 bool AmqpConnection::current(std::size_t consumer, std::uint64_t generation) const noexcept {
@@ -190,6 +273,7 @@ void AmqpConnection::run() {
     if (!stopping_) wait_for(backoff.next());
   }
   fail_queued_publishes("stopped");
+  settle_binding_changes_offline("stopped");
   refresh_status("stopped");
 }
 
@@ -232,6 +316,7 @@ bool AmqpConnection::connect() {
     // Once per distinct reason, not on every attempt of a broker that stays down.
     if (error != status()) spdlog::warn("rabbitmq {}: {} (retrying)", where, error);
     refresh_status(error);
+    if (on_setup_) on_setup_(kLogin, ChannelSetup{error, true, 0});
     return false;
   }
   connects_.fetch_add(1, std::memory_order_relaxed);
@@ -275,6 +360,7 @@ void AmqpConnection::serve() {
     set_up_consumers();
     set_up_publisher();
     run_publishes();
+    if (conn_ != nullptr) run_binding_changes();
     if (conn_ == nullptr) return;
     if (publisher_) publisher_->confirms.expire(Clock::now());
     // Frames the library holds (read while waiting for an RPC reply, or in its buffer) first:
@@ -319,16 +405,19 @@ void AmqpConnection::set_up_consumers() {
     Consumer& c = *consumers_[i];
     if (c.generation.load(std::memory_order_relaxed) != 0 || Clock::now() < c.due) continue;
     const auto channel = static_cast<amqp_channel_t>(i + 1);
-    const ChannelSetup setup = open_consumer(conn_, channel, c.spec);
+    const ChannelSetup setup = open_consumer(conn_, channel, c.spec, c.bindings);
     changed = true;
     if (setup.error.empty()) {
       c.error.clear();
       c.retry.reset();
       c.generation.store(next_generation_++, std::memory_order_release);
+      if (on_setup_) on_setup_(i, setup);
       continue;
     }
-    if (setup.connection_lost) return drop_connection(setup.error);
-    consumer_lost(i, setup.error);
+    if (setup.connection_lost) drop_connection(setup.error);
+    else consumer_lost(i, setup.error);
+    if (on_setup_) on_setup_(i, setup);
+    if (conn_ == nullptr) return;
   }
   if (changed) refresh_status();
 }
@@ -387,24 +476,24 @@ void AmqpConnection::run_publishes() {
   }
   for (Publish& batch : running_publishes_) {
     if (conn_ == nullptr || !publisher_->open) {
-      batch.done(false, "not connected: " + status());
+      batch.done(PublishResult::lost, "not connected: " + status());
       continue;
     }
     if (batch.messages.empty()) {
-      batch.done(true, {});
+      batch.done(PublishResult::confirmed, {});
       continue;
     }
     Publisher& p = *publisher_;
     const std::uint64_t first = p.next_sequence;
     int rc = AMQP_STATUS_OK;
     for (const AmqpMessage& message : batch.messages) {
-      rc = publish_message(conn_, p.channel, p.spec.exchange, message);
+      rc = publish_message(conn_, p.channel, p.spec, message, p.next_sequence);
       if (rc != AMQP_STATUS_OK) break;
       ++p.next_sequence;
     }
     if (rc != AMQP_STATUS_OK) {
       const std::string why = "publishing: " + describe_status(rc);
-      batch.done(false, why);
+      batch.done(PublishResult::lost, why);
       drop_connection(why);
       continue;
     }
@@ -466,6 +555,8 @@ bool AmqpConnection::read_frame() {
       return on_publisher ? confirm(frame) : true;
     case AMQP_BASIC_DELIVER_METHOD:
       return deliver(frame);
+    case AMQP_BASIC_RETURN_METHOD:
+      return returned(frame);
     case AMQP_BASIC_CANCEL_METHOD:
       // The queue was deleted: close the channel, set the consumer up again later.
       if (index < consumers_.size()) {
@@ -527,6 +618,29 @@ bool AmqpConnection::deliver(const amqp_frame_t& frame) {
   return true;
 }
 
+bool AmqpConnection::returned(const amqp_frame_t& frame) {
+  // Copied before the content is read (which recycles the library's buffers), as deliver().
+  const auto* method = static_cast<const amqp_basic_return_t*>(frame.payload.method.decoded);
+  std::string why = "returned by RabbitMQ: " + std::to_string(method->reply_code) + " " +
+                    text_of(method->reply_text) + " (routing key '" +
+                    text_of(method->routing_key) + "')";
+  amqp_message_t message;
+  const amqp_rpc_reply_t reply = amqp_read_message(conn_, frame.channel, &message, 0);
+  if (reply.reply_type != AMQP_RESPONSE_NORMAL) {
+    const std::string lost = describe(reply);
+    spdlog::warn("rabbitmq {}: reading a returned message: {}", options_.endpoint.address(),
+                 lost);
+    refresh_status("connection lost: " + lost);
+    return false;
+  }
+  const auto sequence = returned_sequence(message.properties);
+  amqp_destroy_message(&message);
+  if (sequence && publisher_ && frame.channel == publisher_->channel) {
+    publisher_->confirms.returned(*sequence, std::move(why));
+  }
+  return true;
+}
+
 void AmqpConnection::wait_for(milliseconds delay) {
   const auto until = Clock::now() + delay;
   while (!stopping_) {
@@ -545,6 +659,7 @@ void AmqpConnection::wait_for(milliseconds delay) {
       commands_.clear();
     }
     fail_queued_publishes("not connected: " + status());
+    settle_binding_changes_offline("not connected: " + status());
   }
 }
 

@@ -17,10 +17,19 @@
 // With a publisher (set_publisher(), amqp_publisher.hpp) the connection also publishes, on the
 // channel after the consumers' (consumers.size() + 1), in confirm mode: publish() hands a
 // batch of messages to the thread, which sends them and answers once RabbitMQ confirmed each
-// one (basic.ack, `multiple` included); a basic.nack, the channel or the connection lost, or
-// no confirm within the batch's timeout fails the batch (what was sent may still arrive: the
-// caller's retry makes delivery at least once). While the publisher's channel is not open a
-// batch fails at once, saying why.
+// one (basic.ack, `multiple` included); a basic.nack, a basic.return of a mandatory message,
+// the channel or the connection lost, or no confirm within the batch's timeout fails the batch
+// (what was sent may still arrive: the caller's retry makes delivery at least once). While the
+// publisher's channel is not open a batch fails at once, saying why.
+//
+// Bindings at run time: bind() / unbind() of a consumer's queue, each a queue.bind /
+// queue.unbind RPC on the thread, answered after its -ok. A consumer's bindings are a set (the
+// spec's at first) that every setup of its channel binds again (after a reconnect, or a
+// channel the server closed); on_setup reports each setup's outcome, so that a user learns
+// that its bindings are back. While the consumer is not consuming a bind fails at once (it is
+// not remembered) and an unbind just leaves the set. An RPC of the read loop's thread puts the
+// frames of other channels that arrive meanwhile on the library's queue; the loop reads those
+// before it waits in poll() again (serve()).
 //
 // Other threads ask for acknowledgements through ack() / reject(): a command queue the
 // thread drains when the eventfd wakes it. A settle names the channel generation its
@@ -29,8 +38,9 @@
 // tag would mean nothing (or another message) on the new channel.
 //
 // Thread safety: start() and stop() from one owning thread; ack(), reject(), publish(),
-// current(), up(), connects(), status() from any thread. `on_delivery` and each publish's
-// `done` run on the connection's thread (a publish's also in stop()) and must not block.
+// bind(), unbind(), current(), up(), connects(), status() from any thread. `on_delivery`,
+// `on_setup` and each publish's and binding's `done` run on the connection's thread (a
+// `done` also in stop()) and must not block.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -71,7 +81,13 @@ struct AmqpDelivery {
 class AmqpConnection {
  public:
   using OnDelivery = std::function<void(AmqpDelivery)>;
-  using Published = std::function<void(bool ok, std::string detail)>;
+  using Published = std::function<void(PublishResult result, std::string detail)>;
+  using Bound = std::function<void(bool ok, std::string detail)>;
+  // After each attempt to set up consumer `consumer` (or, kLogin, to connect and log in): an
+  // empty error when it is consuming, else why not (its `code` 405 for an exclusive queue
+  // another connection holds).
+  using OnSetup = std::function<void(std::size_t consumer, const ChannelSetup& outcome)>;
+  static constexpr std::size_t kLogin = static_cast<std::size_t>(-1);
 
   AmqpConnection(AmqpOptions options, OnDelivery on_delivery);
   ~AmqpConnection();  // stop()
@@ -82,6 +98,8 @@ class AmqpConnection {
   std::size_t add(AmqpConsumerSpec spec);
   // Before start(): publish to `spec.exchange` on a confirm-mode channel of its own.
   void set_publisher(AmqpPublisherSpec spec);
+  // Before start().
+  void set_on_setup(OnSetup on_setup) { on_setup_ = std::move(on_setup); }
   void start();
   // Sends the acknowledgements already asked for, closes the connection (what is unacked is
   // requeued by RabbitMQ) and joins the thread. Idempotent.
@@ -95,6 +113,14 @@ class AmqpConnection {
   // above). Answered false at once without a publisher, or after stop().
   void publish(std::vector<AmqpMessage> messages, std::chrono::milliseconds timeout,
                Published done);
+  // queue.bind of the consumer's queue to its exchange with `routing_key`, added to its set:
+  // done(true) after bind-ok; done(false, why) when it is not consuming, the RPC failed or
+  // the connection stopped. Binding a key twice is one binding.
+  void bind(std::size_t consumer, std::string routing_key, Bound done);
+  // queue.unbind, the key taken out of the set whatever happens (never bound again):
+  // done(true) after unbind-ok, or at once while the consumer is not consuming; done(false,
+  // why) when the RPC failed (the binding may stay until the queue goes).
+  void unbind(std::size_t consumer, std::string routing_key, Bound done);
   // True while the consumer's channel is the one of `generation` (a settle would count).
   bool current(std::size_t consumer, std::uint64_t generation) const noexcept;
 
@@ -119,6 +145,12 @@ class AmqpConnection {
     std::chrono::milliseconds timeout;
     Published done;
   };
+  struct BindingChange {
+    std::size_t consumer;
+    std::string routing_key;
+    bool bind;  // else unbind
+    Bound done;
+  };
 
   void push(Command command);
   void run();
@@ -132,6 +164,11 @@ class AmqpConnection {
   void publisher_lost(const std::string& why);
   bool confirm(const amqp_frame_t& frame);  // basic.ack / basic.nack on the publisher's channel
   void fail_queued_publishes(const std::string& why);
+  void queue_binding_change(BindingChange change);
+  void run_binding_changes();
+  // Binding changes while no consumer is consuming: binds fail, unbinds leave the set.
+  void settle_binding_changes_offline(const std::string& why);
+  bool returned(const amqp_frame_t& frame);  // basic.return on the publisher's channel
   void wake();
   bool read_frame();  // false: the connection is lost
   bool deliver(const amqp_frame_t& frame);  // basic.deliver: its content read, handed on
@@ -145,6 +182,7 @@ class AmqpConnection {
 
   AmqpOptions options_;
   OnDelivery on_delivery_;
+  OnSetup on_setup_;
   std::vector<std::unique_ptr<Consumer>> consumers_;
   std::unique_ptr<Publisher> publisher_;  // null: none
   int wake_fd_ = -1;  // eventfd: commands queued, or stop
@@ -158,6 +196,8 @@ class AmqpConnection {
   std::vector<Command> running_;  // the thread's: swapped with commands_
   std::vector<Publish> publishes_;        // under commands_mutex_
   std::vector<Publish> running_publishes_;  // the thread's
+  std::vector<BindingChange> binding_changes_;          // under commands_mutex_
+  std::vector<BindingChange> running_binding_changes_;  // the thread's
 
   mutable std::mutex status_mutex_;
   std::string status_ = "connecting";

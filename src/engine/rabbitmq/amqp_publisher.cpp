@@ -4,11 +4,14 @@
 #include <amqp_framing.h>
 
 #include <algorithm>
+#include <string_view>
 
 namespace switchboard::engine::rabbitmq {
 
 namespace {
 constexpr std::uint8_t kPersistent = 2;  // delivery_mode: written to disk by durable queues
+constexpr std::uint8_t kTransient = 1;
+constexpr const char* kSequenceHeader = "sb-seq";
 }  // namespace
 
 ChannelSetup open_publisher(amqp_connection_state_t conn, amqp_channel_t channel,
@@ -22,14 +25,37 @@ ChannelSetup open_publisher(amqp_connection_state_t conn, amqp_channel_t channel
 }
 
 int publish_message(amqp_connection_state_t conn, amqp_channel_t channel,
-                    const std::string& exchange, const AmqpMessage& message) {
+                    const AmqpPublisherSpec& spec, const AmqpMessage& message,
+                    std::uint64_t sequence) {
   amqp_basic_properties_t properties{};
   properties._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_CONTENT_TYPE_FLAG;
-  properties.delivery_mode = kPersistent;
-  properties.content_type = amqp_cstring_bytes("application/json");
-  return amqp_basic_publish(conn, channel, bytes_of(exchange), bytes_of(message.routing_key),
-                            /*mandatory=*/0, /*immediate=*/0, &properties,
-                            bytes_of(message.body));
+  properties.delivery_mode = spec.persistent ? kPersistent : kTransient;
+  properties.content_type = bytes_of(spec.content_type);
+  // Signed: RabbitMQ's field tables know 'l' (int64), not librabbitmq's unsigned 'L'.
+  amqp_table_entry_t header;
+  header.key = amqp_cstring_bytes(kSequenceHeader);
+  header.value.kind = AMQP_FIELD_KIND_I64;
+  header.value.value.i64 = static_cast<std::int64_t>(sequence);
+  if (message.mandatory) {
+    properties._flags |= AMQP_BASIC_HEADERS_FLAG;
+    properties.headers = amqp_table_t{1, &header};
+  }
+  return amqp_basic_publish(conn, channel, bytes_of(spec.exchange),
+                            bytes_of(message.routing_key), message.mandatory ? 1 : 0,
+                            /*immediate=*/0, &properties, bytes_of(message.body));
+}
+
+std::optional<std::uint64_t> returned_sequence(const amqp_basic_properties_t& properties) {
+  if (!(properties._flags & AMQP_BASIC_HEADERS_FLAG)) return std::nullopt;
+  const std::string_view key = kSequenceHeader;
+  for (int i = 0; i < properties.headers.num_entries; ++i) {
+    const amqp_table_entry_t& e = properties.headers.entries[i];
+    if (std::string_view(static_cast<const char*>(e.key.bytes), e.key.len) != key) continue;
+    if (e.value.kind == AMQP_FIELD_KIND_I64 && e.value.value.i64 > 0) {
+      return static_cast<std::uint64_t>(e.value.value.i64);
+    }
+  }
+  return std::nullopt;
 }
 
 void PublishConfirms::add(std::uint64_t first, std::size_t count, Clock::time_point deadline,
@@ -59,7 +85,7 @@ void PublishConfirms::settle(std::uint64_t tag, bool multiple, bool positive) {
     const std::uint64_t from = multiple ? b.first : tag;
     const std::uint64_t to = std::min(b.last, tag);
     if (!positive) {
-      finish(i, false, "RabbitMQ refused a message (basic.nack)");
+      finish(i, PublishResult::refused, "RabbitMQ refused a message (basic.nack)");
       continue;  // the next batch moved to index i
     }
     for (std::uint64_t seq = from; seq <= to; ++seq) {
@@ -69,7 +95,7 @@ void PublishConfirms::settle(std::uint64_t tag, bool multiple, bool positive) {
       }
     }
     if (b.left == 0) {
-      finish(i, true, {});
+      finish(i, PublishResult::confirmed, {});
       continue;
     }
     ++i;
@@ -82,14 +108,20 @@ void PublishConfirms::expire(Clock::time_point now) {
       ++i;
       continue;
     }
-    finish(i, false, std::to_string(batches_[i].left) + " of " +
+    finish(i, PublishResult::timed_out, std::to_string(batches_[i].left) + " of " +
                          std::to_string(batches_[i].confirmed.size()) +
                          " messages not confirmed in time");
   }
 }
 
 void PublishConfirms::fail_all(const std::string& why) {
-  while (!batches_.empty()) finish(0, false, why);
+  while (!batches_.empty()) finish(0, PublishResult::lost, why);
+}
+
+void PublishConfirms::returned(std::uint64_t tag, std::string why) {
+  for (std::size_t i = 0; i < batches_.size() && batches_[i].first <= tag; ++i) {
+    if (tag <= batches_[i].last) return finish(i, PublishResult::returned, std::move(why));
+  }
 }
 
 std::optional<PublishConfirms::Clock::time_point> PublishConfirms::next_deadline() const {
@@ -100,10 +132,10 @@ std::optional<PublishConfirms::Clock::time_point> PublishConfirms::next_deadline
   return next;
 }
 
-void PublishConfirms::finish(std::size_t index, bool ok, std::string detail) {
+void PublishConfirms::finish(std::size_t index, PublishResult result, std::string detail) {
   Done done = std::move(batches_[index].done);
   batches_.erase(batches_.begin() + static_cast<std::ptrdiff_t>(index));
-  done(ok, std::move(detail));
+  done(result, std::move(detail));
 }
 
 }  // namespace switchboard::engine::rabbitmq

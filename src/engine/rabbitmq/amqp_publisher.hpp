@@ -29,34 +29,52 @@ struct AmqpPublisherSpec {
   std::string exchange;
   std::string exchange_type = "topic";
   bool durable = true;  // when we create the exchange
+  bool persistent = true;  // delivery_mode 2 (else 1: kept in memory only)
+  std::string content_type = "application/json";
 };
 
 struct AmqpMessage {
   std::string routing_key;
   std::string body;
+  bool mandatory = false;  // no queue bound for it → basic.return → PublishResult::returned
+};
+
+// How a batch ended: every message confirmed, or why not.
+enum class PublishResult : std::uint8_t {
+  confirmed,
+  refused,    // a basic.nack
+  returned,   // a mandatory message no queue was bound for
+  timed_out,  // no confirm within the batch's timeout (the messages may still arrive)
+  lost,       // not connected, the channel or connection lost, or stopped
 };
 
 // Opens `channel`, declares the exchange and puts the channel in confirm mode.
 ChannelSetup open_publisher(amqp_connection_state_t conn, amqp_channel_t channel,
                             const AmqpPublisherSpec& spec);
 
-// basic.publish of one message (persistent, application/json); an amqp_status_enum.
+// basic.publish of one message, the `sequence`-th on the channel; an amqp_status_enum.
 int publish_message(amqp_connection_state_t conn, amqp_channel_t channel,
-                    const std::string& exchange, const AmqpMessage& message);
+                    const AmqpPublisherSpec& spec, const AmqpMessage& message,
+                    std::uint64_t sequence);
+// The sequence number a returned mandatory message carries (its `sb-seq` header), if any.
+std::optional<std::uint64_t> returned_sequence(const amqp_basic_properties_t& properties);
 
-// Batches of published messages until RabbitMQ confirmed every one (done(true)), or nacked
-// one, or the deadline passed, or the channel went away (done(false, why)). Each done runs
+// Batches of published messages until RabbitMQ confirmed every one (done(confirmed)), or
+// nacked or returned one, or the deadline passed, or the channel went away (done(result,
+// why)). Each done runs
 // once, after its batch left the list; confirms for a batch that is gone are ignored.
 class PublishConfirms {
  public:
   using Clock = std::chrono::steady_clock;
-  using Done = std::function<void(bool ok, std::string detail)>;
+  using Done = std::function<void(PublishResult result, std::string detail)>;
 
   // `count` (> 0) messages with sequence numbers first … first + count - 1, above every
   // batch's already added.
   void add(std::uint64_t first, std::size_t count, Clock::time_point deadline, Done done);
   void ack(std::uint64_t tag, bool multiple);
   void nack(std::uint64_t tag, bool multiple);
+  // basic.return of message `tag`: its batch fails (the ack that follows is then ignored).
+  void returned(std::uint64_t tag, std::string why);
   // Fails the batches whose deadline is at or before `now`.
   void expire(Clock::time_point now);
   void fail_all(const std::string& why);
@@ -76,7 +94,7 @@ class PublishConfirms {
   // Marks `tag` (and with `multiple` every one below it) in each batch it covers; a batch
   // with all confirmed, or any nacked, is finished.
   void settle(std::uint64_t tag, bool multiple, bool positive);
-  void finish(std::size_t index, bool ok, std::string detail);
+  void finish(std::size_t index, PublishResult result, std::string detail);
 
   std::deque<Batch> batches_;  // ascending sequence numbers
 };

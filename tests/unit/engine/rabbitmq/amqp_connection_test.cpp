@@ -183,10 +183,10 @@ TEST_F(AmqpConnectionTest, ARefusedLoginIsInTheStatusWithoutThePassword) {
 class PublishAnswer {
  public:
   AmqpConnection::Published done() {
-    return [this](bool ok, std::string detail) {
+    return [this](PublishResult result, std::string detail) {
       std::lock_guard lock(mutex_);
       answered_ = true;
-      ok_ = ok;
+      ok_ = result == PublishResult::confirmed;
       detail_ = std::move(detail);
     };
   }

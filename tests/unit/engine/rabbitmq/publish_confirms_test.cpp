@@ -14,11 +14,13 @@ using Clock = PublishConfirms::Clock;
 struct Answer {
   int calls = 0;
   bool ok = false;
+  PublishResult result = PublishResult::lost;
   std::string detail;
   PublishConfirms::Done done() {
-    return [this](bool o, std::string d) {
+    return [this](PublishResult r, std::string d) {
       ++calls;
-      ok = o;
+      result = r;
+      ok = r == PublishResult::confirmed;
       detail = std::move(d);
     };
   }
@@ -61,6 +63,7 @@ TEST(PublishConfirms, ANackFailsItsBatchOnlyAndLaterConfirmsOfItAreIgnored) {
   confirms.nack(2, false);
   EXPECT_EQ(a.calls, 1);
   EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.result, PublishResult::refused);
   EXPECT_NE(a.detail.find("basic.nack"), std::string::npos) << a.detail;
   confirms.ack(3, true);  // covers 1 and 2 as well: the failed batch is not answered again
   EXPECT_EQ(a.calls, 1);
@@ -94,6 +97,7 @@ TEST(PublishConfirms, NoConfirmBeforeTheDeadlineFailsTheBatch) {
   confirms.expire(kStart + 1s);
   EXPECT_EQ(a.calls, 1);
   EXPECT_FALSE(a.ok);
+  EXPECT_EQ(a.result, PublishResult::timed_out);
   EXPECT_NE(a.detail.find("1 of 2 messages not confirmed in time"), std::string::npos) << a.detail;
   EXPECT_EQ(b.calls, 0);
   EXPECT_EQ(confirms.next_deadline(), kStart + 2s);
@@ -108,8 +112,32 @@ TEST(PublishConfirms, ALostChannelFailsEveryBatchWithTheReason) {
   EXPECT_EQ(a.calls, 1);
   EXPECT_EQ(b.calls, 1);
   EXPECT_EQ(b.detail, "the connection to RabbitMQ was lost");
+  EXPECT_EQ(b.result, PublishResult::lost);
   EXPECT_TRUE(confirms.empty());
   EXPECT_FALSE(confirms.next_deadline());
+}
+
+// RabbitMQ sends a mandatory message's basic.return before its basic.ack: the return fails
+// the batch holding that message (and only it), the ack after it is ignored.
+TEST(PublishConfirms, AReturnedMessageFailsItsBatchAndItsLaterAckIsIgnored) {
+  PublishConfirms confirms;
+  Answer a, b, c;
+  confirms.add(1, 1, kStart + 1s, a.done());
+  confirms.add(2, 2, kStart + 1s, b.done());
+  confirms.add(4, 1, kStart + 1s, c.done());
+  confirms.returned(3, "returned by RabbitMQ: 312 NO_ROUTE");
+  EXPECT_EQ(b.calls, 1);
+  EXPECT_EQ(b.result, PublishResult::returned);
+  EXPECT_EQ(b.detail, "returned by RabbitMQ: 312 NO_ROUTE");
+  EXPECT_EQ(a.calls, 0);
+  confirms.ack(4, true);
+  EXPECT_EQ(a.calls, 1);
+  EXPECT_TRUE(a.ok);
+  EXPECT_EQ(b.calls, 1);
+  EXPECT_EQ(c.calls, 1);
+  EXPECT_TRUE(c.ok);
+  confirms.returned(9, "of no batch");  // ignored
+  EXPECT_TRUE(confirms.empty());
 }
 
 }  // namespace
