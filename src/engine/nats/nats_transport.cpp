@@ -44,6 +44,10 @@ constexpr std::chrono::milliseconds kProbeTimeout{1000};
 constexpr std::chrono::seconds kUnsubscribeTimeout{2};
 // A subscription that dropped messages is polled for its count this often until it stops.
 constexpr std::chrono::seconds kDropPoll{1};
+// The longest subject the transport uses: the server reads a protocol line of at most 4 KiB
+// (max_control_line) and closes the connection of a client that sends a longer one, which
+// would cost every subscription. A valid channel name (255 bytes, 765 escaped) is far below.
+constexpr std::size_t kMaxSubject = 3000;
 // The header that marks start()'s probe: answered, not handed to on_node_message.
 constexpr const char* kProbeHeader = "Switchboard-Probe";
 
@@ -55,6 +59,8 @@ struct Counters {
   std::atomic<std::uint64_t> unknown_node{0};
   std::atomic<std::uint64_t> timeouts{0};
   std::atomic<std::uint64_t> dropped{0};
+  std::atomic<std::uint64_t> subject_too_long{0};   // calls refused: see kMaxSubject
+  std::atomic<std::uint64_t> message_too_large{0};  // sends over the server's max_payload
 };
 
 struct Command {
@@ -191,6 +197,9 @@ class NatsTransport final : public relay::BrokerTransport {
   // Unsubscribes and frees once no handler runs for it any more (leaked if that takes long).
   void release(std::unique_ptr<ChannelSubscription> channel);
   void poll_drops(ChannelSubscription& channel);
+  // A subject the server would not take (counted, logged once), and a publish it refused.
+  bool refused_subject(const std::string& subject);
+  void count_refused_message(natsStatus s);
   void poll_slow_channels();
   bool probe_node_id();
 
@@ -241,6 +250,9 @@ void NatsTransport::start(std::string node_id, relay::TransportReceiver& receive
   started_ = true;
   node_id_ = std::move(node_id);
   shared_->receiver = &receiver;
+  if (node_subject(config_.prefix, node_id_).size() > kMaxSubject) {
+    throw std::invalid_argument("nats: the node id is too long for a subject");
+  }
   if (!connection_->open()) {
     throw std::invalid_argument("nats: cannot start the NATS client for " + config_.url + ": " +
                                 connection_->health({}).detail);
@@ -411,8 +423,12 @@ void NatsTransport::run_batch(std::deque<Command>& batch) {
           outcomes.push_back({std::move(command.done), {}, pending});
           break;
         }
-        auto channel = subscribe_to(channel_subject(config_.prefix, command.name),
-                                    on_channel_message, kPendingMessages, kPendingBytes);
+        const std::string subject = channel_subject(config_.prefix, command.name);
+        if (refused_subject(subject)) {
+          outcomes.push_back({std::move(command.done), EngineErrc::unavailable});
+          break;
+        }
+        auto channel = subscribe_to(subject, on_channel_message, kPendingMessages, kPendingBytes);
         if (channel == nullptr) {
           outcomes.push_back({std::move(command.done), EngineErrc::unavailable});
           break;
@@ -440,9 +456,14 @@ void NatsTransport::run_batch(std::deque<Command>& batch) {
           break;
         }
         const std::string subject = channel_subject(config_.prefix, command.name);
+        if (refused_subject(subject)) {
+          outcomes.push_back({std::move(command.done), EngineErrc::unavailable});
+          break;
+        }
         const natsStatus s = natsConnection_Publish(nc, subject.c_str(), command.message.data(),
                                                     static_cast<int>(command.message.size()));
         if (s != NATS_OK) {
+          count_refused_message(s);
           outcomes.push_back({std::move(command.done), EngineErrc::unavailable});
           break;
         }
@@ -456,9 +477,13 @@ void NatsTransport::run_batch(std::deque<Command>& batch) {
           outcomes.push_back({std::move(command.done), EngineErrc::unavailable});
           break;
         }
+        const std::string subject = node_subject(config_.prefix, command.name);
+        if (refused_subject(subject)) {
+          outcomes.push_back({std::move(command.done), EngineErrc::unavailable});
+          break;
+        }
         const std::uint64_t sequence = ++next_request_;
         const std::string reply = inbox_ + "." + std::to_string(sequence);
-        const std::string subject = node_subject(config_.prefix, command.name);
         {
           std::lock_guard lock(shared_->mutex);
           shared_->requests.emplace(sequence,
@@ -470,7 +495,8 @@ void NatsTransport::run_batch(std::deque<Command>& batch) {
                                           command.message.data(),
                                           static_cast<int>(command.message.size()));
         if (s != NATS_OK) {
-          // Not sent: take it back (unless an answer cannot have come: none can).
+          // Not sent: take it back (no answer can have come).
+          count_refused_message(s);
           std::lock_guard lock(shared_->mutex);
           if (auto it = shared_->requests.find(sequence); it != shared_->requests.end()) {
             outcomes.push_back({std::move(it->second.done), EngineErrc::unavailable});
@@ -534,6 +560,22 @@ void NatsTransport::run_batch(std::deque<Command>& batch) {
     for (const auto& name : restored) {
       if (channels_.contains(name)) shared_->receiver->on_subscription_restored(name);
     }
+  }
+}
+
+bool NatsTransport::refused_subject(const std::string& subject) {
+  if (subject.size() <= kMaxSubject) return false;
+  if (shared_->counters.subject_too_long.fetch_add(1, std::memory_order_relaxed) == 0) {
+    spdlog::warn("nats {}: refused a channel or node id whose subject has {} bytes (at most {}; "
+                 "counted in switchboard_broker_nats_refused_total, logged once)",
+                 connection_->servers(), subject.size(), kMaxSubject);
+  }
+  return true;
+}
+
+void NatsTransport::count_refused_message(natsStatus s) {
+  if (s == NATS_MAX_PAYLOAD) {
+    shared_->counters.message_too_large.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
@@ -620,6 +662,14 @@ void NatsTransport::write_metrics(MetricsSink& sink) const {
               "Messages the NATS client library dropped because this node did not keep up "
               "with a subscription (more than 10,000 messages or 16 MiB pending).");
   sink.sample("switchboard_broker_nats_dropped_total", c.dropped, {{"reason", "slow_consumer"}});
+  sink.family("switchboard_broker_nats_refused_total", Type::counter,
+              "Calls the NATS broker transport refused with unavailable: a channel or node id "
+              "whose subject would exceed 3,000 bytes, a message over the server's "
+              "max_payload.");
+  sink.sample("switchboard_broker_nats_refused_total", c.subject_too_long,
+              {{"reason", "subject_too_long"}});
+  sink.sample("switchboard_broker_nats_refused_total", c.message_too_large,
+              {{"reason", "message_too_large"}});
 }
 
 }  // namespace

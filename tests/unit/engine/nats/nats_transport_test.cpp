@@ -373,6 +373,33 @@ TEST_F(NatsTransportTest, ChannelNamesNatsGivesAMeaningAreJustNames) {
   EXPECT_EQ(b.receiver.channel(), expected);
 }
 
+// The server closes the connection of a client whose protocol line exceeds 4 KiB, which would
+// cost every subscription: a name whose subject would be that long is refused instead, and so
+// is a message over the server's max_payload (1 MiB by default). The longest valid channel
+// name (255 bytes, each escaped) is far from it.
+TEST_F(NatsTransportTest, WhatTheServerWouldNotTakeIsRefusedAndTheLinkStays) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  const std::string longest_valid(255, '.');  // 765 bytes escaped
+  ASSERT_FALSE(b.subscribe(longest_valid));
+  ASSERT_FALSE(a.send(longest_valid, "fits"));
+  ASSERT_TRUE(b.receiver.wait_channel(1));
+  const std::string too_long(2000, '.');  // 6,000 bytes escaped
+  EXPECT_EQ(b.subscribe(too_long), make_error_code(EngineErrc::unavailable));
+  EXPECT_EQ(a.send(too_long, "x"), make_error_code(EngineErrc::unavailable));
+  EXPECT_EQ(a.send_to_node(too_long, "x"), make_error_code(EngineErrc::unavailable));
+  EXPECT_EQ(a.send(longest_valid, std::string(2 * 1024 * 1024, 'x')),
+            make_error_code(EngineErrc::unavailable));
+  ASSERT_FALSE(a.send(longest_valid, "still up"));
+  ASSERT_TRUE(b.receiver.wait_channel(2));
+  EXPECT_EQ(b.receiver.channel(), (std::vector<std::string>{"fits", "still up"}));
+  Counting metrics;
+  a.transport->write_metrics(metrics);
+  EXPECT_EQ(metrics.values["switchboard_broker_nats_refused_total{reason=subject_too_long}"], 2u);
+  EXPECT_EQ(metrics.values["switchboard_broker_nats_refused_total{reason=message_too_large}"], 1u);
+  EXPECT_EQ(metrics.values["switchboard_broker_nats_reconnects_total"], 0u);
+}
+
 TEST_F(NatsTransportTest, MetricsCountWhatWasSentReceivedAndRefused) {
   Node& a = add_node("a");
   Node& b = add_node("b");
