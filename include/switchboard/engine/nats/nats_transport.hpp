@@ -20,6 +20,9 @@
 // - Node ids: start() asks the mailbox `<prefix>.n.<id>` first (a probe request, 1 s at most);
 //   an answer means another running node has the id: std::invalid_argument. Best effort: a
 //   node starting while the server is down is not checked, and neither is a frozen node.
+// - A channel or node id whose subject would exceed 3,000 bytes, and a message over the
+//   server's max_payload, are refused with `unavailable` (counted): the server would close the
+//   connection for the first. Valid channel names (at most 255 bytes) are far below it.
 // - Messages the library drops for a channel the receiver does not keep up with (more than
 //   10,000 messages or 16 MiB pending) are counted: switchboard_broker_nats_dropped_total.
 //
