@@ -64,9 +64,9 @@ struct Counters {
 };
 
 struct Command {
-  enum class Kind { subscribe, unsubscribe, send, request, restore, poll_drops };
+  enum class Kind { subscribe, unsubscribe, send, request, answer, restore, poll_drops };
   Kind kind;
-  std::string name;  // channel, node id, or nothing
+  std::string name;  // channel, node id, the subject to answer on, or nothing
   std::string message;
   Completion done;
   natsSubscription* subscription = nullptr;  // poll_drops: the one the library said is slow
@@ -89,9 +89,10 @@ struct Shared {
   bool running = false;  // start() succeeded: commands are taken
   bool stopping = false;
 
+  // For the library's threads (events, answers): dropped once stop() began.
   void push(Command command) {
     std::unique_lock lock(mutex);
-    push_locked(std::move(command), lock);
+    if (running && !stopping) push_locked(std::move(command), lock);
   }
   // Wakes the command thread only for the first command of a batch: while commands are queued
   // it has been woken already and takes them all at once (no syscall per call).
@@ -119,7 +120,7 @@ void on_channel_message(natsConnection*, natsSubscription*, natsMsg* msg, void* 
   natsMsg_Destroy(msg);
 }
 
-void on_mailbox_message(natsConnection* nc, natsSubscription*, natsMsg* msg, void* closure) {
+void on_mailbox_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
   Shared& shared = *static_cast<ChannelSubscription*>(closure)->shared;
   const char* probe = nullptr;
   if (natsMsgHeader_Get(msg, kProbeHeader, &probe) != NATS_OK) {
@@ -127,9 +128,11 @@ void on_mailbox_message(natsConnection* nc, natsSubscription*, natsMsg* msg, voi
     shared.receiver->on_node_message(
         {natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg))});
   }
-  // The answer tells the sender it arrived (or, to a probe, that the id is taken).
+  // The answer tells the sender it arrived (or, to a probe, that the id is taken). Sent by the
+  // command thread: a publish takes the connection's lock, which the library holds through
+  // each connect attempt while reconnecting, and this delivery thread serves every channel.
   if (const char* reply = natsMsg_GetReply(msg); reply != nullptr && *reply != '\0') {
-    natsConnection_Publish(nc, reply, nullptr, 0);
+    shared.push({Command::Kind::answer, reply, {}, {}});
   }
   natsMsg_Destroy(msg);
 }
@@ -507,6 +510,10 @@ void NatsTransport::run_batch(std::deque<Command>& batch) {
         shared_->counters.sent_node.fetch_add(1, std::memory_order_relaxed);
         break;
       }
+      case Command::Kind::answer:
+        // Without a connection the sender's request times out (it cannot have its answer).
+        if (connected) natsConnection_Publish(nc, command.name.c_str(), nullptr, 0);
+        break;
       case Command::Kind::restore:
         if (!connected) break;  // another reconnect will come, and its own restore
         restore = true;
