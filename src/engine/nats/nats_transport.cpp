@@ -249,22 +249,22 @@ NatsTransport::NatsTransport(NatsTransportConfig config)
 
 void NatsTransport::start(std::string node_id, relay::TransportReceiver& receiver) {
   std::lock_guard lifecycle(lifecycle_);
-  if (started_) return;
-  started_ = true;
+  if (started_ || stopped_) return;
   node_id_ = std::move(node_id);
   shared_->receiver = &receiver;
   if (node_subject(config_.prefix, node_id_).size() > kMaxSubject) {
     throw std::invalid_argument("nats: the node id is too long for a subject");
   }
-  if (!connection_->open()) {
+  // A start() that threw may be called again: the connection stays, the id is asked anew.
+  if (connection_->get() == nullptr && !connection_->open()) {
     throw std::invalid_argument("nats: cannot start the NATS client for " + config_.url + ": " +
                                 connection_->health({}).detail);
   }
   if (connection_->up() && probe_node_id()) {
-    connection_->close();
     throw std::invalid_argument("nats: node id '" + node_id_ +
                                 "' is taken: another running node answers on its mailbox");
   }
+  started_ = true;
   natsInbox* inbox = nullptr;
   natsInbox_Create(&inbox);
   inbox_ = inbox;
@@ -621,6 +621,7 @@ void NatsTransport::stop() {
   std::lock_guard lifecycle(lifecycle_);
   if (!started_ || stopped_) {
     stopped_ = true;
+    connection_->close();  // a start() that threw may have left it open
     return;
   }
   stopped_ = true;

@@ -18,8 +18,9 @@
 //   on_subscription_restored once the server has them. A call whose flush or answer the link
 //   loss cut short completes with `timeout` (the server may have had it).
 // - Node ids: start() asks the mailbox `<prefix>.n.<id>` first (a probe request, 1 s at most);
-//   an answer means another running node has the id: std::invalid_argument. Best effort: a
-//   node starting while the server is down is not checked, and neither is a frozen node.
+//   an answer means another running node has the id: std::invalid_argument (start() may be
+//   called again, and asks again). Best effort: a node starting while the server is down is
+//   not checked, and neither is a frozen node.
 // - A channel or node id whose subject would exceed 3,000 bytes, and a message over the
 //   server's max_payload, are refused with `unavailable` (counted): the server would close the
 //   connection for the first. Valid channel names (at most 255 bytes) are far below it.

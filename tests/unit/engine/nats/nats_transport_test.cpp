@@ -202,7 +202,7 @@ TEST_F(NatsTransportTest, SendToANodeNobodyHasIsUnknownNode) {
   EXPECT_EQ(a.send_to_node("a.b", "x"), make_error_code(EngineErrc::unknown_node));
 }
 
-TEST_F(NatsTransportTest, StartingWithARunningNodesIdThrows) {
+TEST_F(NatsTransportTest, StartingWithARunningNodesIdThrowsAndWorksOnceItStopped) {
   Node& first = add_node("same");
   Recorder receiver;
   auto second = make_nats_transport(config());
@@ -215,6 +215,13 @@ TEST_F(NatsTransportTest, StartingWithARunningNodesIdThrows) {
   auto other = make_nats_transport(other_cluster_config);
   EXPECT_NO_THROW(other->start("same", receiver));
   other->stop();
+  // Once the running node stops, the refused transport may start again with the id.
+  first.transport->stop();
+  EXPECT_NO_THROW(second->start("same", receiver));
+  Node& sender = add_node("sender");
+  ASSERT_FALSE(sender.send_to_node("same", "to the new one"));
+  EXPECT_EQ(receiver.node(), std::vector<std::string>{"to the new one"});
+  second->stop();
 }
 
 TEST_F(NatsTransportTest, OneSendersOrderIsKept) {
