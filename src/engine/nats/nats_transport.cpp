@@ -414,6 +414,9 @@ void NatsTransport::run_batch(std::deque<Command>& batch) {
   std::vector<std::string> restored;  // to report once flushed
   bool restore = false;
   bool flush = false;
+  // Requests and answers need no confirmation, but the library's flusher thread would hold
+  // them ~1 ms to gather more (nats_Sleep(1) before each write): a flush writes them at once.
+  bool written_now = false;
   for (auto& command : batch) {
     switch (command.kind) {
       case Command::Kind::subscribe: {
@@ -508,11 +511,13 @@ void NatsTransport::run_batch(std::deque<Command>& batch) {
           break;
         }
         shared_->counters.sent_node.fetch_add(1, std::memory_order_relaxed);
+        written_now = true;
         break;
       }
       case Command::Kind::answer:
         // Without a connection the sender's request times out (it cannot have its answer).
         if (connected) natsConnection_Publish(nc, command.name.c_str(), nullptr, 0);
+        written_now = connected;
         break;
       case Command::Kind::restore:
         if (!connected) break;  // another reconnect will come, and its own restore
@@ -535,7 +540,12 @@ void NatsTransport::run_batch(std::deque<Command>& batch) {
     }
   }
   natsStatus flushed = NATS_OK;
-  if (flush) flushed = natsConnection_FlushTimeout(nc, config_.timeout.count());
+  if (flush) {
+    flushed = natsConnection_FlushTimeout(nc, config_.timeout.count());
+  } else if (written_now) {
+    // Its result does not matter: a request has its own deadline.
+    (void)natsConnection_FlushTimeout(nc, config_.timeout.count());
+  }
   if (flushed != NATS_OK) {
     // The server may have had them (a timeout, or the link lost while waiting): `timeout`,
     // the effect is unknown. Channels this batch subscribed are not kept.
