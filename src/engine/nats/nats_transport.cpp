@@ -415,7 +415,7 @@ void NatsTransport::run_batch(std::deque<Command>& batch) {
   bool restore = false;
   bool flush = false;
   // Requests and answers need no confirmation, but the library's flusher thread would hold
-  // them ~1 ms to gather more (nats_Sleep(1) before each write): a flush writes them at once.
+  // them ~1 ms to gather more (it waits 1 ms before each write): a flush writes them at once.
   bool written_now = false;
   for (auto& command : batch) {
     switch (command.kind) {
