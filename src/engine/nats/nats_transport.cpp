@@ -86,7 +86,7 @@ struct Shared {
   std::condition_variable wake;
   std::deque<Command> commands;
   std::map<std::uint64_t, PendingRequest> requests;  // by sequence: also by deadline
-  bool running = false;  // start() succeeded: commands are taken
+  bool running = false;                              // start() succeeded: commands are taken
   bool stopping = false;
 
   // For the library's threads (events, answers): dropped once stop() began.
@@ -161,7 +161,9 @@ void on_answer(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) 
   if (*done) (*done)(no_responders ? make_error_code(EngineErrc::unknown_node) : std::error_code());
 }
 
-void on_complete(void* closure) { static_cast<ChannelSubscription*>(closure)->complete.set_value(); }
+void on_complete(void* closure) {
+  static_cast<ChannelSubscription*>(closure)->complete.set_value();
+}
 
 void complete(const Completion& done, std::error_code ec) {
   if (done) done(ec);
@@ -295,8 +297,8 @@ bool NatsTransport::probe_node_id() {
   if (natsMsg_Create(&probe, subject.c_str(), nullptr, nullptr, 0) != NATS_OK) return false;
   natsMsgHeader_Set(probe, kProbeHeader, "1");
   const auto timeout = std::min(config_.timeout, kProbeTimeout);
-  const natsStatus s = natsConnection_RequestMsg(&answer, connection_->get(), probe,
-                                                 timeout.count());
+  const natsStatus s =
+      natsConnection_RequestMsg(&answer, connection_->get(), probe, timeout.count());
   natsMsg_Destroy(probe);
   if (answer != nullptr) natsMsg_Destroy(answer);
   if (s != NATS_OK && s != NATS_NO_RESPONDERS) {
@@ -341,7 +343,8 @@ void NatsTransport::release(std::unique_ptr<ChannelSubscription> channel) {
 void NatsTransport::queue(Command command) {
   {
     std::unique_lock lock(shared_->mutex);
-    if (shared_->running && !shared_->stopping) return shared_->push_locked(std::move(command), lock);
+    if (shared_->running && !shared_->stopping)
+      return shared_->push_locked(std::move(command), lock);
   }
   complete(command.done, EngineErrc::unavailable);
 }
@@ -360,7 +363,8 @@ void NatsTransport::run() {
     };
     std::optional<Clock::time_point> deadline;
     if (!shared.requests.empty()) deadline = shared.requests.begin()->second.deadline;
-    if (!slow_.empty()) deadline = deadline ? std::min(*deadline, next_drop_poll_) : next_drop_poll_;
+    if (!slow_.empty())
+      deadline = deadline ? std::min(*deadline, next_drop_poll_) : next_drop_poll_;
     if (deadline) {
       shared.wake.wait_until(lock, *deadline, ready);
     } else {
@@ -399,8 +403,8 @@ void NatsTransport::run_batch(std::deque<Command>& batch) {
   // lock through each TCP connect (up to `timeout` for an unreachable host), and
   // natsConnection_Status would wait for it. The status then covers the moment between a
   // disconnect and its event.
-  const bool connected = nc != nullptr && connection_->up() &&
-                         natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED;
+  const bool connected =
+      nc != nullptr && connection_->up() && natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED;
   // Each command's completion, in command order, once the batch's flush answered; `flushed`
   // marks those whose effect needs the flush.
   struct Outcome {
@@ -425,7 +429,8 @@ void NatsTransport::run_batch(std::deque<Command>& batch) {
           break;
         }
         if (channels_.contains(command.name)) {
-          const bool pending = std::find(created.begin(), created.end(), command.name) != created.end();
+          const bool pending =
+              std::find(created.begin(), created.end(), command.name) != created.end();
           outcomes.push_back({std::move(command.done), {}, pending});
           break;
         }
@@ -492,14 +497,12 @@ void NatsTransport::run_batch(std::deque<Command>& batch) {
         const std::string reply = inbox_ + "." + std::to_string(sequence);
         {
           std::lock_guard lock(shared_->mutex);
-          shared_->requests.emplace(sequence,
-                                    PendingRequest{std::move(command.done),
-                                                   Clock::now() + config_.timeout});
+          shared_->requests.emplace(
+              sequence, PendingRequest{std::move(command.done), Clock::now() + config_.timeout});
         }
-        const natsStatus s =
-            natsConnection_PublishRequest(nc, subject.c_str(), reply.c_str(),
-                                          command.message.data(),
-                                          static_cast<int>(command.message.size()));
+        const natsStatus s = natsConnection_PublishRequest(
+            nc, subject.c_str(), reply.c_str(), command.message.data(),
+            static_cast<int>(command.message.size()));
         if (s != NATS_OK) {
           // Not sent: take it back (no answer can have come).
           count_refused_message(s);
@@ -583,9 +586,10 @@ void NatsTransport::run_batch(std::deque<Command>& batch) {
 bool NatsTransport::refused_subject(const std::string& subject) {
   if (subject.size() <= kMaxSubject) return false;
   if (shared_->counters.subject_too_long.fetch_add(1, std::memory_order_relaxed) == 0) {
-    spdlog::warn("nats {}: refused a channel or node id whose subject has {} bytes (at most {}; "
-                 "counted in switchboard_broker_nats_refused_total, logged once)",
-                 connection_->servers(), subject.size(), kMaxSubject);
+    spdlog::warn(
+        "nats {}: refused a channel or node id whose subject has {} bytes (at most {}; "
+        "counted in switchboard_broker_nats_refused_total, logged once)",
+        connection_->servers(), subject.size(), kMaxSubject);
   }
   return true;
 }
@@ -663,8 +667,7 @@ void NatsTransport::write_metrics(MetricsSink& sink) const {
   sink.family("switchboard_broker_nats_received_total", Type::counter,
               "Messages the NATS broker transport received for subscribed channels and on this "
               "node's mailbox.");
-  sink.sample("switchboard_broker_nats_received_total", c.received_channel,
-              {{"kind", "channel"}});
+  sink.sample("switchboard_broker_nats_received_total", c.received_channel, {{"kind", "channel"}});
   sink.sample("switchboard_broker_nats_received_total", c.received_node, {{"kind", "node"}});
   sink.family("switchboard_broker_nats_unknown_node_total", Type::counter,
               "Send-to-node requests no node was listening for (NATS no responders).");

@@ -48,9 +48,9 @@ struct NatsTransportConfig {
   std::chrono::milliseconds timeout{5000};
 };
 
-// Throws std::invalid_argument when `url` is empty or `prefix` cannot begin a subject (empty, an empty token, a
-// wildcard, whitespace or a control byte). The URL is checked by start(), which throws
-// std::invalid_argument when the library refuses it.
+// Throws std::invalid_argument when `url` is empty or `prefix` cannot begin a subject (empty, an
+// empty token, a wildcard, whitespace or a control byte). The URL is checked by start(), which
+// throws std::invalid_argument when the library refuses it.
 std::shared_ptr<relay::BrokerTransport> make_nats_transport(const NatsTransportConfig& config);
 
 }  // namespace switchboard::engine::nats

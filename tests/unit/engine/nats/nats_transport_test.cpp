@@ -5,24 +5,25 @@
 // To conclude that a node did NOT receive something, a test sends a marker afterwards on a
 // channel the node does receive, from the same sender: the server forwards one connection's
 // messages in order, so once the marker is there anything before it would have been too.
+#include "switchboard/engine/nats/nats_transport.hpp"
+
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <algorithm>
 #include <cstdio>
 #include <future>
 #include <map>
-#include <thread>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "nats_server_process.hpp"
-#include "switchboard/engine/nats/nats_transport.hpp"
 
 namespace switchboard::engine::nats {
 namespace {
@@ -78,7 +79,8 @@ class Counting final : public MetricsSink {
   void family(std::string_view, Type, std::string_view) override {}
   void sample(std::string_view name, std::uint64_t value, Labels labels) override {
     std::string key(name);
-    for (const auto& [k, v] : labels) key += std::string("{") + std::string(k) + "=" + std::string(v) + "}";
+    for (const auto& [k, v] : labels)
+      key += std::string("{") + std::string(k) + "=" + std::string(v) + "}";
     values[key] = value;
   }
   std::map<std::string, std::uint64_t> values;
@@ -111,8 +113,7 @@ struct Node {
     return await([&](Completion done) { transport->send(channel, message, std::move(done)); });
   }
   std::error_code send_to_node(const std::string& id, const std::string& message) {
-    return await(
-        [&](Completion done) { transport->send_to_node(id, message, std::move(done)); });
+    return await([&](Completion done) { transport->send_to_node(id, message, std::move(done)); });
   }
   bool up() const { return transport->health().front().up; }
 };
@@ -249,8 +250,8 @@ TEST_F(NatsTransportTest, OneSendersOrderIsKept) {
   EXPECT_FALSE(b.receiver.overlapped());
   // For the record (not asserted: wall clock on a shared machine).
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(took).count();
-  std::printf("%d confirmed sends in %lld us: %.0f sends/s\n", kCount,
-              static_cast<long long>(us), kCount * 1e6 / static_cast<double>(us));
+  std::printf("%d confirmed sends in %lld us: %.0f sends/s\n", kCount, static_cast<long long>(us),
+              kCount * 1e6 / static_cast<double>(us));
 }
 
 TEST_F(NatsTransportTest, AfterAServerRestartEveryChannelIsRestoredAndSendsWorkAgain) {
