@@ -110,6 +110,8 @@ struct ChannelSubscription {
   natsSubscription* subscription = nullptr;
   std::promise<void> complete;  // the library ran its last handler for it
   std::int64_t dropped_seen = 0;
+  int pending_messages = 0;  // its pending limits
+  int pending_bytes = 0;
 };
 
 void on_channel_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
@@ -206,6 +208,8 @@ class NatsTransport final : public relay::BrokerTransport {
   bool refused_subject(const std::string& subject);
   void count_refused_message(natsStatus s);
   void poll_slow_channels();
+  bool still_slow(ChannelSubscription& channel);  // polls its count: keep polling it?
+  bool polling_drops() const { return !slow_.empty() || mailbox_slow_; }
   bool probe_node_id();
 
   NatsTransportConfig config_;
@@ -219,6 +223,7 @@ class NatsTransport final : public relay::BrokerTransport {
   // The command thread's: subscribed channels, and those the library said dropped messages.
   std::unordered_map<std::string, std::unique_ptr<ChannelSubscription>> channels_;
   std::unordered_set<std::string> slow_;
+  bool mailbox_slow_ = false;
   Clock::time_point next_drop_poll_{};
   std::thread thread_;
   std::mutex lifecycle_;  // start() and stop()
@@ -322,6 +327,8 @@ std::unique_ptr<ChannelSubscription> NatsTransport::subscribe_to(const std::stri
     return nullptr;
   }
   natsSubscription_SetPendingLimits(channel->subscription, pending_messages, pending_bytes);
+  channel->pending_messages = pending_messages;
+  channel->pending_bytes = pending_bytes;
   natsSubscription_SetOnCompleteCB(channel->subscription, on_complete, channel.get());
   return channel;
 }
@@ -359,11 +366,11 @@ void NatsTransport::run() {
       const auto now = Clock::now();
       return shared.stopping || !shared.commands.empty() ||
              (!shared.requests.empty() && shared.requests.begin()->second.deadline <= now) ||
-             (!slow_.empty() && next_drop_poll_ <= now);
+             (polling_drops() && next_drop_poll_ <= now);
     };
     std::optional<Clock::time_point> deadline;
     if (!shared.requests.empty()) deadline = shared.requests.begin()->second.deadline;
-    if (!slow_.empty())
+    if (polling_drops())
       deadline = deadline ? std::min(*deadline, next_drop_poll_) : next_drop_poll_;
     if (deadline) {
       shared.wake.wait_until(lock, *deadline, ready);
@@ -385,7 +392,7 @@ void NatsTransport::run() {
     expired.clear();
     run_batch(batch);
     batch.clear();
-    if (!slow_.empty() && next_drop_poll_ <= Clock::now()) poll_slow_channels();
+    if (polling_drops() && next_drop_poll_ <= Clock::now()) poll_slow_channels();
     lock.lock();
   }
   // Stopping: what is still queued or waiting for an answer fails.
@@ -536,6 +543,7 @@ void NatsTransport::run_batch(std::deque<Command>& batch) {
           poll_drops(*channel);
         }
         if (mailbox_ != nullptr && mailbox_->subscription == command.subscription) {
+          mailbox_slow_ = true;
           poll_drops(*mailbox_);
         }
         next_drop_poll_ = Clock::now() + kDropPoll;
@@ -610,24 +618,26 @@ void NatsTransport::poll_drops(ChannelSubscription& channel) {
   }
 }
 
-void NatsTransport::poll_slow_channels() {
+bool NatsTransport::still_slow(ChannelSubscription& channel) {
   // The library reports a slow consumer once, at its first drop, and again only after it
-  // accepted a message. So a channel stays polled while its count grows or its pending queue
-  // is full (the next message would be dropped unreported).
+  // accepted a message. So a subscription stays polled while its count grows or its pending
+  // queue is full (the next message would be dropped unreported).
+  const auto before = channel.dropped_seen;
+  poll_drops(channel);
+  int messages = 0;
+  int bytes = 0;
+  natsSubscription_GetPending(channel.subscription, &messages, &bytes);
+  const bool full = messages >= channel.pending_messages || bytes >= channel.pending_bytes;
+  return channel.dropped_seen != before || full;
+}
+
+void NatsTransport::poll_slow_channels() {
   for (auto it = slow_.begin(); it != slow_.end();) {
     auto channel = channels_.find(*it);
-    if (channel == channels_.end()) {
-      it = slow_.erase(it);
-      continue;
-    }
-    const auto before = channel->second->dropped_seen;
-    poll_drops(*channel->second);
-    int pending_messages = 0;
-    int pending_bytes = 0;
-    natsSubscription_GetPending(channel->second->subscription, &pending_messages, &pending_bytes);
-    const bool full = pending_messages >= kPendingMessages || pending_bytes >= kPendingBytes;
-    it = channel->second->dropped_seen == before && !full ? slow_.erase(it) : std::next(it);
+    it = channel != channels_.end() && still_slow(*channel->second) ? std::next(it)
+                                                                    : slow_.erase(it);
   }
+  if (mailbox_slow_) mailbox_slow_ = still_slow(*mailbox_);
   next_drop_poll_ = Clock::now() + kDropPoll;
 }
 
