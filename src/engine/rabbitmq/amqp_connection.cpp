@@ -115,16 +115,20 @@ void AmqpConnection::reject(std::size_t consumer, std::uint64_t generation, std:
 void AmqpConnection::publish(std::vector<AmqpMessage> messages, milliseconds timeout,
                              Published done) {
   if (!publisher_) return done(PublishResult::lost, "no publisher on this connection");
+  bool was_empty = false;
   {
     std::lock_guard lock(commands_mutex_);
     // Checked under the lock: stop() fails what is queued after its thread ended.
     if (!stopping_.load(std::memory_order_relaxed)) {
+      was_empty = publishes_.empty();
       publishes_.push_back({std::move(messages), timeout, std::move(done)});
       done = nullptr;
     }
   }
   if (done) return done(PublishResult::lost, "stopped");
-  wake();
+  // As push(): one wake-up for what is queued until the thread takes it (the relay transport
+  // publishes one message at a time: no eventfd write for each).
+  if (was_empty) wake();
 }
 
 void AmqpConnection::bind(std::size_t consumer, std::string routing_key, Bound done) {
@@ -145,7 +149,7 @@ void AmqpConnection::queue_binding_change(BindingChange change) {
       change.done = nullptr;
     }
   }
-  if (change.done) return change.done(change.bind ? false : true, "stopped");
+  if (change.done) return change.done(!change.bind, "stopped");  // an unbind is moot
   wake();
 }
 

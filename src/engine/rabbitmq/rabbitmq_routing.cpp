@@ -42,4 +42,13 @@ bool is_node_routing_key(std::string_view routing_key) noexcept {
   return routing_key.starts_with("n.");
 }
 
+std::optional<std::string> prefix_problem(std::string_view prefix) {
+  // RabbitMQ reserves `amq.` names; the prefix also names every node queue.
+  if (prefix.empty() || prefix.size() > kMaxPrefix || prefix.starts_with("amq.")) {
+    return "the prefix must be 1 to " + std::to_string(kMaxPrefix) +
+           " bytes and not start with 'amq.'";
+  }
+  return std::nullopt;
+}
+
 }  // namespace switchboard::engine::rabbitmq

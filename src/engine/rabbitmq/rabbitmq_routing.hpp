@@ -6,6 +6,7 @@
 // loses nothing; two channels sharing a hash would only both be delivered to, and then told
 // apart by the relay broker's decoding).
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,5 +19,10 @@ std::string node_routing_key(std::string_view node_id);  // "n.<id>"; check its 
 std::string node_queue_name(std::string_view prefix, std::string_view node_id);
 // A routing key of a node's mailbox, not a channel's.
 bool is_node_routing_key(std::string_view routing_key) noexcept;
+// Why `prefix` cannot name the exchange and the node queues (empty, over kMaxPrefix bytes so
+// that ".node.<id>" no longer fits, or RabbitMQ's reserved `amq.`), or nullopt. The
+// configuration checks broker_prefix with it.
+inline constexpr std::size_t kMaxPrefix = 200;
+std::optional<std::string> prefix_problem(std::string_view prefix);
 
 }  // namespace switchboard::engine::rabbitmq

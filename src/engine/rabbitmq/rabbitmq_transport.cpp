@@ -16,7 +16,16 @@ namespace switchboard::engine::rabbitmq {
 namespace {
 
 constexpr int kResourceLocked = 405;  // an exclusive queue another connection holds
-constexpr std::size_t kMaxPrefix = 200;  // leaves room for ".node.<id>" in 255 bytes
+
+// A caller may pass an empty completion (the relay broker hands publish_to_node's through,
+// and broker.hpp allows one).
+void complete(const Completion& done, std::error_code ec) {
+  if (done) done(ec);
+}
+
+std::error_code unavailable_unless(bool ok) {
+  return ok ? std::error_code{} : make_error_code(EngineErrc::unavailable);
+}
 
 std::error_code error_of(PublishResult result) {
   switch (result) {
@@ -177,7 +186,7 @@ void RabbitMqTransport::on_setup(std::size_t consumer, const ChannelSetup& outco
 }
 
 void RabbitMqTransport::subscribe(std::string_view channel, Completion done) {
-  if (!connection_) return done(make_error_code(EngineErrc::unavailable));
+  if (!connection_) return complete(done, EngineErrc::unavailable);
   connection_->bind(consumer_, channel_routing_key(channel),
                     [this, channel = std::string(channel), done = std::move(done)](
                         bool ok, const std::string&) {
@@ -185,12 +194,12 @@ void RabbitMqTransport::subscribe(std::string_view channel, Completion done) {
                         std::lock_guard lock(channels_mutex_);
                         channels_.insert(channel);
                       }
-                      done(ok ? std::error_code{} : make_error_code(EngineErrc::unavailable));
+                      complete(done, unavailable_unless(ok));
                     });
 }
 
 void RabbitMqTransport::unsubscribe(std::string_view channel, Completion done) {
-  if (!connection_) return done({});
+  if (!connection_) return complete(done, {});
   // Out of the set whatever the answer: never bound again after a reconnect.
   connection_->unbind(consumer_, channel_routing_key(channel),
                       [this, channel = std::string(channel), done = std::move(done)](
@@ -199,7 +208,7 @@ void RabbitMqTransport::unsubscribe(std::string_view channel, Completion done) {
                           std::lock_guard lock(channels_mutex_);
                           channels_.erase(channel);
                         }
-                        done(ok ? std::error_code{} : make_error_code(EngineErrc::unavailable));
+                        complete(done, unavailable_unless(ok));
                       });
 }
 
@@ -209,7 +218,7 @@ void RabbitMqTransport::send_to_node(std::string_view node_id, std::string messa
   // start() refuses such ids, so no node can have one (and RabbitMQ would refuse the key).
   if (key.size() > kMaxShortString) {
     unknown_node_.fetch_add(1, std::memory_order_relaxed);
-    return done(make_error_code(EngineErrc::unknown_node));
+    return complete(done, EngineErrc::unknown_node);
   }
   publish(std::move(key), std::move(message), true, std::move(done));
 }
@@ -218,7 +227,7 @@ void RabbitMqTransport::publish(std::string routing_key, std::string message, bo
                                 Completion done) {
   if (!connection_) {
     send_unavailable_.fetch_add(1, std::memory_order_relaxed);
-    return done(make_error_code(EngineErrc::unavailable));
+    return complete(done, EngineErrc::unavailable);
   }
   std::vector<AmqpMessage> messages;
   messages.push_back({std::move(routing_key), std::move(message), mandatory});
@@ -238,7 +247,7 @@ void RabbitMqTransport::publish(std::string routing_key, std::string message, bo
           default:
             send_unavailable_.fetch_add(1, std::memory_order_relaxed);
         }
-        done(error_of(result));
+        complete(done, error_of(result));
       });
 }
 
@@ -297,12 +306,8 @@ std::shared_ptr<relay::BrokerTransport> make_rabbitmq_transport(
     const RabbitMqTransportConfig& config) {
   AmqpUrlResult parsed = parse_amqp_url(config.url);
   if (!parsed.ok()) throw std::invalid_argument("broker rabbitmq: " + parsed.error);
-  // RabbitMQ reserves `amq.` names; the prefix also names every node queue.
-  if (config.prefix.empty() || config.prefix.size() > kMaxPrefix ||
-      config.prefix.starts_with("amq.")) {
-    throw std::invalid_argument("broker rabbitmq: the prefix must be 1 to " +
-                                std::to_string(kMaxPrefix) +
-                                " bytes and not start with 'amq.'");
+  if (auto problem = prefix_problem(config.prefix)) {
+    throw std::invalid_argument("broker rabbitmq: " + *problem);
   }
   return std::make_shared<RabbitMqTransport>(config, std::move(parsed.endpoint));
 }

@@ -187,7 +187,6 @@ class RedisContext {
   std::mutex accepting_mutex_;
   bool accepting_ = true;
   std::unique_ptr<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
-  static void run_batched();  // the calling thread: SCHED_BATCH (see the .cpp)
   std::thread thread_;
 };
 

@@ -3,14 +3,19 @@
 
 #include <spdlog/spdlog.h>
 
+#include <pthread.h>
+
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
+#include <string>
 #include <mutex>
 #include <thread>
 #include <utility>
 #include <vector>
 
 #include "offset_sequencer.hpp"
+#include "switchboard/engine/batched_thread.hpp"
 #include "switchboard/engine/publication_codec.hpp"
 
 namespace switchboard::engine::relay {
@@ -18,8 +23,23 @@ namespace {
 
 using Clock = OffsetSequencer::Clock;
 
-// What the transport's threads, the gap timer and calls in flight share; it outlives the
-// broker while a history or key call still holds it.
+// What arrived, in arrival order, for the delivery thread: a publication of a channel, a node
+// message, a restored subscription; and what the broker's own calls tell the sequencer.
+struct Arrival {
+  enum class Kind : std::uint8_t { publication, node_message, restored, seed, forget } kind;
+  PublicationPtr publication;  // publication, node_message
+  std::string channel;         // restored, seed, forget
+  StreamPosition position;     // seed
+};
+
+// What the transport's threads, the delivery thread and calls in flight share; it outlives
+// the broker while a history or key call still holds it.
+//
+// The transport's threads decode and queue; one delivery thread ("sb-relay") runs the
+// sequencer over everything queued since it last looked and hands the node what passed in one
+// on_publications() call: under load many arrivals share one hand-over (one post per worker,
+// fuller writes), as a Redis read does. It also gives up gaps on time. The sequencer is the
+// delivery thread's alone.
 struct State final : TransportReceiver {
   State(std::shared_ptr<BrokerTransport> t, std::shared_ptr<PublishKeys> k,
         const RelayBrokerOptions& options)
@@ -31,47 +51,27 @@ struct State final : TransportReceiver {
   void on_channel_message(std::string_view message) override {
     auto decoded = decode_positioned(message);
     if (!decoded) return undecodable();
-    const PublicationPtr publication = std::make_shared<const Publication>(std::move(*decoded));
-    std::vector<PublicationPtr> deliver;
-    OffsetSequencer::Verdict verdict{};
-    {
-      std::lock_guard lock(mu);
-      verdict = sequencer.accept(publication, Clock::now(), deliver);
-      stats->held.store(sequencer.held(), std::memory_order_relaxed);
-      if (verdict == OffsetSequencer::Verdict::held) timer_cv.notify_one();
-    }
-    switch (verdict) {
-      case OffsetSequencer::Verdict::stale:
-        stats->stale.fetch_add(1, std::memory_order_relaxed);
-        return;
-      case OffsetSequencer::Verdict::held:
-        return;
-      case OffsetSequencer::Verdict::passed_new_gap:
-        gave_up(publication->channel);
-        break;
-      case OffsetSequencer::Verdict::passed:
-        break;
-    }
-    if (deliver.size() == 1) {
-      handler->on_publication(deliver.front());
-    } else {
-      handler->on_publications(deliver);
-    }
+    queue({Arrival::Kind::publication, std::make_shared<const Publication>(std::move(*decoded))});
   }
 
   void on_node_message(std::string_view message) override {
     auto decoded = decode_positioned(message);
     if (!decoded) return undecodable();
-    handler->on_node_message(std::make_shared<const Publication>(std::move(*decoded)));
+    queue({Arrival::Kind::node_message, std::make_shared<const Publication>(std::move(*decoded))});
   }
 
   void on_subscription_restored(std::string_view channel) override {
+    queue({Arrival::Kind::restored, nullptr, std::string(channel)});
+  }
+
+  void queue(Arrival arrival) {
+    bool was_empty = false;
     {
       std::lock_guard lock(mu);
-      sequencer.forget(channel);
-      stats->held.store(sequencer.held(), std::memory_order_relaxed);
+      was_empty = arrivals.empty();
+      arrivals.push_back(std::move(arrival));
     }
-    handler->on_subscription_restored(channel);
+    if (was_empty) wake.notify_one();
   }
 
   void undecodable() {
@@ -81,27 +81,93 @@ struct State final : TransportReceiver {
     }
   }
 
+  // The delivery thread: what is queued, in order; then gaps whose time is up.
+  void run() {
+    std::vector<Arrival> taken;
+    std::unique_lock lock(mu);
+    while (true) {
+      if (arrivals.empty() && !stopping) {
+        if (const auto deadline = sequencer.next_deadline()) {
+          wake.wait_until(lock, *deadline);
+        } else {
+          wake.wait(lock);
+        }
+      }
+      if (stopping) return;
+      taken.swap(arrivals);
+      lock.unlock();
+      hand_over(taken);
+      taken.clear();
+      for (const std::string& channel : sequencer.expire(Clock::now())) gave_up(channel);
+      stats->held.store(sequencer.held(), std::memory_order_relaxed);
+      lock.lock();
+    }
+  }
+
+  void hand_over(std::vector<Arrival>& taken) {
+    const auto now = Clock::now();
+    for (Arrival& a : taken) {
+      switch (a.kind) {
+        case Arrival::Kind::publication:
+          accept(a.publication, now);
+          break;
+        case Arrival::Kind::node_message:
+          pass_on();  // in order with the publications before it
+          handler->on_node_message(a.publication);
+          break;
+        case Arrival::Kind::restored:
+          pass_on();
+          sequencer.forget(a.channel);
+          handler->on_subscription_restored(a.channel);
+          break;
+        case Arrival::Kind::seed:
+          sequencer.seed(a.channel, a.position);
+          break;
+        case Arrival::Kind::forget:
+          sequencer.forget(a.channel);
+          break;
+      }
+    }
+    pass_on();
+  }
+
+  void accept(const PublicationPtr& publication, Clock::time_point now) {
+    switch (sequencer.accept(publication, now, passed)) {
+      case OffsetSequencer::Verdict::stale:
+        stats->stale.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case OffsetSequencer::Verdict::passed_new_gap:
+        // What passed before it first, then the channel's recovery, then it (already in
+        // `passed`: handed over after the restore, which is what a recovering subscriber
+        // expects to see last).
+        {
+          PublicationPtr newest = std::move(passed.back());
+          passed.pop_back();
+          pass_on();
+          gave_up(publication->channel);
+          passed.push_back(std::move(newest));
+        }
+        break;
+      case OffsetSequencer::Verdict::held:
+      case OffsetSequencer::Verdict::passed:
+        break;
+    }
+  }
+
+  // Hands what passed to the node in one call.
+  void pass_on() {
+    if (passed.empty()) return;
+    if (passed.size() == 1) {
+      handler->on_publication(passed.front());
+    } else {
+      handler->on_publications(passed);
+    }
+    passed.clear();
+  }
+
   void gave_up(std::string_view channel) {
     stats->gaps.fetch_add(1, std::memory_order_relaxed);
     handler->on_subscription_restored(channel);
-  }
-
-  // The gap timer: gives up gaps older than gap_timeout, outside the lock for the handler.
-  void run_timer() {
-    std::unique_lock lock(mu);
-    while (!stopping) {
-      const auto deadline = sequencer.next_deadline();
-      if (!deadline) {
-        timer_cv.wait(lock);
-        continue;
-      }
-      if (timer_cv.wait_until(lock, *deadline) == std::cv_status::no_timeout) continue;
-      std::vector<std::string> given_up = sequencer.expire(Clock::now());
-      stats->held.store(sequencer.held(), std::memory_order_relaxed);
-      lock.unlock();
-      for (const std::string& channel : given_up) gave_up(channel);
-      lock.lock();
-    }
   }
 
   // Sends the stored (or claimed) copy; a failed send gives its key back.
@@ -122,9 +188,13 @@ struct State final : TransportReceiver {
   BrokerHandler* handler = nullptr;  // set in start(), before the transport delivers
 
   std::mutex mu;
-  std::condition_variable timer_cv;
-  bool stopping = false;
-  OffsetSequencer sequencer;  // under mu
+  std::condition_variable wake;
+  bool stopping = false;           // under mu
+  std::vector<Arrival> arrivals;   // under mu
+
+  // The delivery thread's.
+  OffsetSequencer sequencer;
+  std::vector<PublicationPtr> passed;
 };
 
 class RelayBroker final : public Broker {
@@ -140,15 +210,19 @@ class RelayBroker final : public Broker {
       std::lock_guard lock(state_->mu);
       state_->stopping = true;
     }
-    state_->timer_cv.notify_one();
-    if (timer_.joinable()) timer_.join();
+    state_->wake.notify_one();
+    if (delivery_.joinable()) delivery_.join();
   }
 
   void start(std::string node_id, BrokerHandler& handler) override {
     if (started_.load()) throw std::logic_error("relay broker: started twice");
     state_->handler = &handler;
     state_->transport->start(std::move(node_id), *state_);  // throws when the id is taken
-    timer_ = std::thread([state = state_] { state->run_timer(); });
+    delivery_ = std::thread([state = state_] {
+      pthread_setname_np(pthread_self(), "sb-relay");
+      run_this_thread_batched("relay broker: the delivery thread");
+      state->run();
+    });
     started_.store(true);
   }
 
@@ -167,8 +241,7 @@ class RelayBroker final : public Broker {
                         [state, channel, done = std::move(done)](std::error_code read_ec,
                                                                  HistoryResult result) {
                           if (!read_ec) {
-                            std::lock_guard lock(state->mu);
-                            state->sequencer.seed(channel, result.position);
+                            state->queue({Arrival::Kind::seed, nullptr, channel, result.position});
                           }
                           // Subscribed either way: without the position the first arrival
                           // sets the order.
@@ -182,11 +255,7 @@ class RelayBroker final : public Broker {
     state_->transport->unsubscribe(
         channel, [state = state_, channel = std::string(channel),
                   done = std::move(done)](std::error_code ec) {
-          {
-            std::lock_guard lock(state->mu);
-            state->sequencer.forget(channel);
-            state->stats->held.store(state->sequencer.held(), std::memory_order_relaxed);
-          }
+          state->queue({Arrival::Kind::forget, nullptr, channel});
           if (done) done(ec);
         });
   }
@@ -245,7 +314,7 @@ class RelayBroker final : public Broker {
   HistoryStore& history_;
   std::shared_ptr<State> state_;
   std::atomic<bool> started_{false};
-  std::thread timer_;
+  std::thread delivery_;  // the delivery thread (State::run)
 };
 
 }  // namespace

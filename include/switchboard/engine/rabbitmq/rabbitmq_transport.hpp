@@ -21,7 +21,9 @@
 // while disconnected, nacked, or with its channel lost before the confirm → `unavailable`; no
 // confirm within `timeout` → `timeout` (it may still arrive). After a reconnect the queue is
 // declared again, every subscribed channel bound again, then each reported through
-// on_subscription_restored.
+// on_subscription_restored. A reconnect that finds the queue still held (405: the server has
+// not noticed yet that our previous connection is gone, up to 2 × heartbeat) tries again with
+// backoff; /health says why meanwhile.
 #include <chrono>
 #include <memory>
 #include <string>

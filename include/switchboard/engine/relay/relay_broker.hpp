@@ -18,8 +18,14 @@
 // - Messages that do not decode are dropped and counted; so are stale ones (an offset at or
 //   below one already passed on, in the same epoch).
 //
+// - Threads: the transport's threads decode and queue what arrives; one delivery thread
+//   ("sb-relay") runs the sequencer over everything queued since it last looked and hands
+//   the node what passed in one on_publications() call (under load, many arrivals share one
+//   hand-over: one post per worker and fuller writes, as a Redis read gives), and gives up
+//   gaps on time.
+//
 // Thread safety: any method from any thread after start(); handler calls run on the
-// transport's threads or the broker's gap timer thread.
+// delivery thread.
 #include <atomic>
 #include <chrono>
 #include <cstdint>

@@ -5,9 +5,10 @@
 // than a sleep); subscriptions are a set; channel names are exact routing keys (`.`, `*`, `#`,
 // and a name past the 255-byte key limit); send_to_node reaches that node only, an unknown
 // node is unknown_node; one node id cannot run twice; one sender's 1,000 messages arrive in
-// order; after RabbitMQ closes every connection each transport reconnects, binds its channels
-// again and reports each through on_subscription_restored; while the server is down subscribe
-// and send fail at once with unavailable.
+// order; after RabbitMQ closes every connection (or deletes the node queue) each transport
+// reconnects, binds its channels again and reports each through on_subscription_restored;
+// while the server is down (stopped, or never there) subscribe and send fail at once with
+// unavailable, a transport started then connects once it is back.
 #include "switchboard/engine/rabbitmq/rabbitmq_transport.hpp"
 
 #include <gtest/gtest.h>
@@ -115,6 +116,29 @@ std::error_code send_to_node(BrokerTransport& t, std::string_view node, std::str
   return a.wait();
 }
 
+// One sample of a transport's write_metrics(): `name`, with `label` = `value` (or unlabelled
+// when `label` is empty); nullopt when it has none such.
+std::optional<std::uint64_t> metric(const BrokerTransport& t, std::string_view name,
+                                    std::string_view label = {}, std::string_view value = {}) {
+  class Sink final : public MetricsSink {
+   public:
+    void family(std::string_view, Type, std::string_view) override {}
+    void sample(std::string_view n, std::uint64_t v, Labels labels) override {
+      if (n != name) return;
+      bool match = label.empty() ? labels.size() == 0 : false;
+      for (const auto& [k, l] : labels) match = match || (k == label && l == value);
+      if (match) found = v;
+    }
+    std::string_view name, label, value;
+    std::optional<std::uint64_t> found;
+  } sink;
+  sink.name = name;
+  sink.label = label;
+  sink.value = value;
+  t.write_metrics(sink);
+  return sink.found;
+}
+
 RabbitMqTransportConfig config_for(const std::string& url, std::string prefix) {
   RabbitMqTransportConfig c;
   c.url = url;
@@ -209,6 +233,18 @@ TEST_F(RabbitMqTransportTest, SendToNodeReachesThatNodeOnlyAndAnUnknownNodeIsRep
   // The transport still works after a return: the next confirm is not mistaken for it.
   EXPECT_FALSE(send_to_node(*a, "b", "again"));
   EXPECT_EQ(rb_.node_messages(3).back(), "again");
+  // An empty completion (broker.hpp allows one; the relay broker passes it on) is not called.
+  a->send_to_node("nobody", "lost", nullptr);
+  a->send_to_node("b", "without-completion", nullptr);
+  EXPECT_EQ(rb_.node_messages(4).back(), "without-completion");
+  ASSERT_TRUE(wait_until([&] {
+    return metric(*a, "switchboard_broker_rabbitmq_sent_total", "kind", "node") == 3u;
+  }));  // the last send's confirm is counted on the connection's thread
+  EXPECT_EQ(metric(*a, "switchboard_broker_rabbitmq_sent_total", "kind", "channel"), 1u);
+  EXPECT_EQ(metric(*a, "switchboard_broker_rabbitmq_unknown_node_total"), 3u);
+  EXPECT_EQ(metric(*b, "switchboard_broker_rabbitmq_received_total", "kind", "node"), 4u);
+  EXPECT_EQ(metric(*b, "switchboard_broker_rabbitmq_received_total", "kind", "channel"), 1u);
+  EXPECT_EQ(metric(*a, "switchboard_broker_rabbitmq_reconnects_total"), 0u);
 }
 
 TEST_F(RabbitMqTransportTest, ANodeIdAlreadyRunningIsRefusedAndFreeOnceItStops) {
@@ -279,6 +315,48 @@ TEST_F(RabbitMqTransportTest, AfterRabbitMqClosesTheConnectionsChannelsAreBoundA
   EXPECT_FALSE(send_to_node(*b, "a", "node-back"));
   EXPECT_EQ(ra_.channel_messages(1), (std::vector<std::string>{"back"}));
   EXPECT_EQ(ra_.node_messages(1), (std::vector<std::string>{"node-back"}));
+  EXPECT_EQ(metric(*a, "switchboard_broker_rabbitmq_reconnects_total"), 1u);
+}
+
+// Only the node queue's channel is lost (the queue deleted: basic.cancel): the connection
+// stays, the queue is declared and bound again on a new channel, and the channels restored.
+TEST_F(RabbitMqTransportTest, ADeletedNodeQueueIsDeclaredAndBoundAgain) {
+  auto a = started("a", ra_);
+  auto b = started("b", rb_);
+  ASSERT_FALSE(subscribe(*a, "kept"));
+  node_.ctl({"delete_queue", prefix_ + ".node.a"});
+  EXPECT_EQ(ra_.restored(1), (std::vector<std::string>{"kept"}));
+  ASSERT_TRUE(wait_until([&] { return a->health().at(0).up; }, kWithin))
+      << a->health().at(0).detail;
+  EXPECT_FALSE(send(*b, "kept", "again"));
+  EXPECT_FALSE(send_to_node(*b, "a", "node-again"));
+  EXPECT_EQ(ra_.channel_messages(1), (std::vector<std::string>{"again"}));
+  EXPECT_EQ(ra_.node_messages(1), (std::vector<std::string>{"node-again"}));
+}
+
+// The server stopped and started again: while it is down calls fail with unavailable (a
+// subscribe is not remembered); a transport started meanwhile connects in the background;
+// once it is back, the channels subscribed before are bound again and restored.
+TEST_F(RabbitMqTransportTest, WhileTheServerIsDownCallsFailAndAfterItsRestartAllIsBack) {
+  auto a = started("a", ra_);
+  ASSERT_FALSE(subscribe(*a, "before"));
+  node_.stop();
+  ASSERT_TRUE(wait_until([&] { return !a->health().at(0).up; }, kWithin));
+  EXPECT_EQ(subscribe(*a, "during"), EngineErrc::unavailable);
+  EXPECT_EQ(send(*a, "before", "lost"), EngineErrc::unavailable);
+  EXPECT_EQ(send_to_node(*a, "a", "lost"), EngineErrc::unavailable);
+  auto b = make_rabbitmq_transport(config_for(node_.url(), prefix_));
+  b->start("b", rb_);  // does not throw: it connects once the server is back
+  EXPECT_FALSE(b->health().at(0).up);
+  node_.restart();
+  EXPECT_EQ(ra_.restored(1), (std::vector<std::string>{"before"}));
+  ASSERT_TRUE(wait_until([&] { return a->health().at(0).up && b->health().at(0).up; }, kWithin))
+      << a->health().at(0).detail << " / " << b->health().at(0).detail;
+  ASSERT_FALSE(subscribe(*b, "during"));
+  EXPECT_FALSE(send(*b, "during", "not for a"));
+  EXPECT_FALSE(send(*b, "before", "for a"));
+  EXPECT_EQ(ra_.channel_messages(1), (std::vector<std::string>{"for a"}));
+  EXPECT_EQ(rb_.channel_messages(1), (std::vector<std::string>{"not for a"}));
 }
 
 TEST_F(RabbitMqTransportTest, WhileTheServerIsUnreachableCallsFailAtOnceWithUnavailable) {
@@ -300,6 +378,8 @@ TEST_F(RabbitMqTransportTest, WhileTheServerIsUnreachableCallsFailAtOnceWithUnav
   EXPECT_LT(std::chrono::steady_clock::now() - begin, 4s);
   t->stop();
   EXPECT_EQ(send(*t, "x", "m"), EngineErrc::unavailable);
+  EXPECT_EQ(metric(*t, "switchboard_broker_rabbitmq_send_failed_total", "reason", "unavailable"),
+            3u);
 }
 
 TEST(RabbitMqTransportConfig, AnUnusableUrlOrPrefixIsRefused) {

@@ -10,6 +10,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <span>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -70,33 +72,87 @@ class ScriptedKeys final : public PublishKeys {
   std::vector<std::string> released;
 };
 
+// What the node was handed, from the broker's delivery thread; the test waits for it.
 class Recorder final : public BrokerHandler {
  public:
-  void on_publication(const PublicationPtr& p) override {
+  void on_publication(const PublicationPtr& p) override { on_publications({&p, 1}); }
+  void on_publications(std::span<const PublicationPtr> batch) override {
+    std::unique_lock lock(mu_);
+    for (const auto& p : batch) offsets_.push_back(p->offset);
+    ++handovers_;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return !holding_; });
+  }
+  // The next hand-overs wait until release(): the delivery thread is busy meanwhile.
+  void hold() {
     std::lock_guard lock(mu_);
-    offsets.push_back(p->offset);
+    holding_ = true;
+  }
+  void release() {
+    std::lock_guard lock(mu_);
+    holding_ = false;
+    cv_.notify_all();
   }
   void on_node_message(const PublicationPtr& p) override {
     std::lock_guard lock(mu_);
-    node_messages.push_back(p->payload);
+    node_messages_.push_back(p->payload);
+    cv_.notify_all();
   }
   void on_subscription_restored(std::string_view channel) override {
     std::lock_guard lock(mu_);
-    restored.emplace_back(channel);
+    restored_.emplace_back(channel);
     cv_.notify_all();
   }
-  bool wait_restored(std::chrono::milliseconds timeout) {
+  // True once `done()` holds, within a bound for a loaded machine.
+  template <class Done>
+  bool wait(Done done) {
     std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, timeout, [&] { return !restored.empty(); });
+    return cv_.wait_for(lock, 5s, done);
   }
-  std::vector<std::uint64_t> offsets;
-  std::vector<std::string> node_messages;
-  std::vector<std::string> restored;
+  bool wait_offsets(std::size_t n) {
+    return wait([&] { return offsets_.size() >= n; });
+  }
+  bool wait_restored() {
+    return wait([&] { return !restored_.empty(); });
+  }
+  std::vector<std::uint64_t> offsets() {
+    std::lock_guard lock(mu_);
+    return offsets_;
+  }
+  std::vector<std::string> node_messages() {
+    std::lock_guard lock(mu_);
+    return node_messages_;
+  }
+  std::vector<std::string> restored() {
+    std::lock_guard lock(mu_);
+    return restored_;
+  }
+  std::size_t handovers() {
+    std::lock_guard lock(mu_);
+    return handovers_;
+  }
 
  private:
   std::mutex mu_;
   std::condition_variable cv_;
+  std::vector<std::uint64_t> offsets_;
+  std::vector<std::string> node_messages_;
+  std::vector<std::string> restored_;
+  std::size_t handovers_ = 0;
+  bool holding_ = false;
 };
+
+// Polls `done` until true, within a bound for a loaded machine (the broker's gauges change on
+// its delivery thread).
+template <class Done>
+bool eventually(Done done) {
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
 
 Publication event(std::string key = {}) {
   Publication p;
@@ -141,11 +197,12 @@ TEST_F(RelayBrokerTest, PublicationsArrivingSwappedAreDeliveredInOffsetOrder) {
   ASSERT_EQ(transport->sent.size(), 3u);
   transport->receiver().on_channel_message(transport->sent[2]);
   transport->receiver().on_channel_message(transport->sent[1]);
-  EXPECT_TRUE(handler.offsets.empty());
-  EXPECT_EQ(stats->held.load(), 2u);
+  ASSERT_TRUE(eventually([&] { return stats->held.load() == 2; }));
+  EXPECT_TRUE(handler.offsets().empty());
   transport->receiver().on_channel_message(transport->sent[0]);
-  EXPECT_EQ(handler.offsets, (std::vector<std::uint64_t>{1, 2, 3}));
-  EXPECT_EQ(stats->held.load(), 0u);
+  ASSERT_TRUE(handler.wait_offsets(3));
+  EXPECT_EQ(handler.offsets(), (std::vector<std::uint64_t>{1, 2, 3}));
+  EXPECT_TRUE(eventually([&] { return stats->held.load() == 0; }));
 }
 
 TEST_F(RelayBrokerTest, AGapNotFilledInTimeIsReportedAsRestoredAndCounted) {
@@ -153,14 +210,28 @@ TEST_F(RelayBrokerTest, AGapNotFilledInTimeIsReportedAsRestoredAndCounted) {
   ASSERT_FALSE(publish(event(), 10));
   ASSERT_FALSE(publish(event(), 10));
   transport->receiver().on_channel_message(transport->sent[1]);  // 1 never arrives
-  // gap_timeout is 20 ms; the bound is for a loaded machine.
-  ASSERT_TRUE(handler.wait_restored(5s));
-  EXPECT_EQ(handler.restored, (std::vector<std::string>{"c"}));
-  EXPECT_TRUE(handler.offsets.empty());
+  // gap_timeout is 20 ms.
+  ASSERT_TRUE(handler.wait_restored());
+  EXPECT_EQ(handler.restored(), (std::vector<std::string>{"c"}));
   EXPECT_EQ(stats->gaps.load(), 1u);
   transport->receiver().on_channel_message(transport->sent[0]);  // too late: history has it
-  EXPECT_TRUE(handler.offsets.empty());
-  EXPECT_EQ(stats->stale.load(), 1u);
+  ASSERT_TRUE(eventually([&] { return stats->stale.load() == 1; }));
+  EXPECT_TRUE(handler.offsets().empty());
+}
+
+TEST_F(RelayBrokerTest, WhatArrivesWhileTheNodeIsBusyIsHandedOverTogetherInOrder) {
+  broker->subscribe("c", {});
+  constexpr int kCount = 2000;
+  for (int i = 0; i < kCount; ++i) ASSERT_FALSE(publish(event(), 10000));
+  handler.hold();
+  transport->receiver().on_channel_message(transport->sent[0]);
+  ASSERT_TRUE(handler.wait_offsets(1));  // the delivery thread is in the node's hand-over
+  for (int i = 1; i < kCount; ++i) transport->receiver().on_channel_message(transport->sent[i]);
+  handler.release();
+  ASSERT_TRUE(handler.wait_offsets(kCount));
+  const auto offsets = handler.offsets();
+  for (int i = 0; i < kCount; ++i) ASSERT_EQ(offsets[i], static_cast<std::uint64_t>(i + 1));
+  EXPECT_EQ(handler.handovers(), 2u);  // the first alone, then everything queued meanwhile
 }
 
 TEST_F(RelayBrokerTest, AFailedSendFailsThePublishAndReleasesItsKey) {
@@ -186,11 +257,12 @@ TEST_F(RelayBrokerTest, NodeMessagesAndUndecodableMessages) {
   broker->publish_to_node("b", std::make_shared<const Publication>(p), {});
   ASSERT_EQ(transport->sent.size(), 1u);
   transport->receiver().on_node_message(transport->sent[0]);
-  EXPECT_EQ(handler.node_messages, (std::vector<std::string>{R"({"n":1})"}));
+  ASSERT_TRUE(eventually([&] { return handler.node_messages().size() == 1; }));
+  EXPECT_EQ(handler.node_messages(), (std::vector<std::string>{R"({"n":1})"}));
   transport->receiver().on_channel_message("not a publication");
   transport->receiver().on_node_message("9");
-  EXPECT_EQ(stats->undecodable.load(), 2u);
-  EXPECT_TRUE(handler.offsets.empty());
+  EXPECT_EQ(stats->undecodable.load(), 2u);  // counted on the transport's thread
+  EXPECT_TRUE(handler.offsets().empty());
 }
 
 TEST(RelayBrokerStart, CallsBeforeStartFailWithNotStarted) {
