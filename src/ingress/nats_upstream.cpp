@@ -60,7 +60,9 @@ void NatsUpstream::attempt(const std::vector<UpstreamEvent>& batch,
   };
   natsConnection* nc = connection_->get();
   if (nc == nullptr) return answer(false, "no NATS client (see the log at start)");
-  if (natsConnection_Status(nc) != NATS_CONN_STATUS_CONNECTED) {
+  // The connection events first: while the library retries a server it holds the
+  // connection's lock through each TCP connect, and natsConnection_Status would wait for it.
+  if (!connection_->up() || natsConnection_Status(nc) != NATS_CONN_STATUS_CONNECTED) {
     return answer(false, "NATS not connected");
   }
   auto publish = [nc](const std::string& subject, const std::string& data) {

@@ -89,7 +89,9 @@ NatsConnection::NatsConnection(NatsConnectionOptions options)
   events_->on_error = options_.on_error;
 }
 
-NatsConnection::~NatsConnection() { close(); }
+NatsConnection::~NatsConnection() {
+  close();
+}
 
 bool NatsConnection::open() {
   natsOptions* opts = nullptr;
@@ -138,8 +140,12 @@ void NatsConnection::close() {
   connection_ = nullptr;
 }
 
-bool NatsConnection::up() const noexcept { return events_->up; }
-std::uint64_t NatsConnection::connects() const noexcept { return events_->connects; }
+bool NatsConnection::up() const noexcept {
+  return events_->up;
+}
+std::uint64_t NatsConnection::connects() const noexcept {
+  return events_->connects;
+}
 
 BackendHealth NatsConnection::health(std::string label) const {
   std::lock_guard lock(events_->mutex);

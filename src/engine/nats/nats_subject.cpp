@@ -38,7 +38,8 @@ std::string escape_subject_token(std::string_view name) {
 
 std::optional<std::string> subject_prefix_problem(std::string_view prefix) {
   if (prefix.empty()) return "the subject prefix is empty";
-  if (prefix.front() == '.' || prefix.back() == '.' || prefix.find("..") != std::string_view::npos) {
+  if (prefix.front() == '.' || prefix.back() == '.' ||
+      prefix.find("..") != std::string_view::npos) {
     return "the subject prefix '" + std::string(prefix) + "' has an empty token";
   }
   for (const char ch : prefix) {

@@ -45,6 +45,10 @@ constexpr std::chrono::milliseconds kProbeTimeout{1000};
 constexpr std::chrono::seconds kUnsubscribeTimeout{2};
 // A subscription that dropped messages is polled for its count this often until it stops.
 constexpr std::chrono::seconds kDropPoll{1};
+// The longest subject the transport uses: the server reads a protocol line of at most 4 KiB
+// (max_control_line) and closes the connection of a client that sends a longer one, which
+// would cost every subscription. A valid channel name (255 bytes, 765 escaped) is far below.
+constexpr std::size_t kMaxSubject = 3000;
 // The header that marks start()'s probe: answered, not handed to on_node_message.
 constexpr const char* kProbeHeader = "Switchboard-Probe";
 
@@ -56,12 +60,14 @@ struct Counters {
   std::atomic<std::uint64_t> unknown_node{0};
   std::atomic<std::uint64_t> timeouts{0};
   std::atomic<std::uint64_t> dropped{0};
+  std::atomic<std::uint64_t> subject_too_long{0};   // calls refused: see kMaxSubject
+  std::atomic<std::uint64_t> message_too_large{0};  // sends over the server's max_payload
 };
 
 struct Command {
-  enum class Kind { subscribe, unsubscribe, send, request, restore, poll_drops };
+  enum class Kind { subscribe, unsubscribe, send, request, answer, restore, poll_drops };
   Kind kind;
-  std::string name;  // channel, node id, or nothing
+  std::string name;  // channel, node id, the subject to answer on, or nothing
   std::string message;
   Completion done;
   natsSubscription* subscription = nullptr;  // poll_drops: the one the library said is slow
@@ -81,12 +87,13 @@ struct Shared {
   std::condition_variable wake;
   std::deque<Command> commands;
   std::map<std::uint64_t, PendingRequest> requests;  // by sequence: also by deadline
-  bool running = false;  // start() succeeded: commands are taken
+  bool running = false;                              // start() succeeded: commands are taken
   bool stopping = false;
 
+  // For the library's threads (events, answers): dropped once stop() began.
   void push(Command command) {
     std::unique_lock lock(mutex);
-    push_locked(std::move(command), lock);
+    if (running && !stopping) push_locked(std::move(command), lock);
   }
   // Wakes the command thread only for the first command of a batch: while commands are queued
   // it has been woken already and takes them all at once (no syscall per call).
@@ -104,6 +111,8 @@ struct ChannelSubscription {
   natsSubscription* subscription = nullptr;
   std::promise<void> complete;  // the library ran its last handler for it
   std::int64_t dropped_seen = 0;
+  int pending_messages = 0;  // its pending limits
+  int pending_bytes = 0;
 };
 
 void on_channel_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
@@ -120,7 +129,7 @@ void on_channel_message(natsConnection*, natsSubscription*, natsMsg* msg, void* 
   natsMsg_Destroy(msg);
 }
 
-void on_mailbox_message(natsConnection* nc, natsSubscription*, natsMsg* msg, void* closure) {
+void on_mailbox_message(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
   Shared& shared = *static_cast<ChannelSubscription*>(closure)->shared;
   const char* probe = nullptr;
   if (natsMsgHeader_Get(msg, kProbeHeader, &probe) != NATS_OK) {
@@ -128,9 +137,11 @@ void on_mailbox_message(natsConnection* nc, natsSubscription*, natsMsg* msg, voi
     shared.receiver->on_node_message(
         {natsMsg_GetData(msg), static_cast<std::size_t>(natsMsg_GetDataLength(msg))});
   }
-  // The answer tells the sender it arrived (or, to a probe, that the id is taken).
+  // The answer tells the sender it arrived (or, to a probe, that the id is taken). Sent by the
+  // command thread: a publish takes the connection's lock, which the library holds through
+  // each connect attempt while reconnecting, and this delivery thread serves every channel.
   if (const char* reply = natsMsg_GetReply(msg); reply != nullptr && *reply != '\0') {
-    natsConnection_Publish(nc, reply, nullptr, 0);
+    shared.push({Command::Kind::answer, reply, {}, {}});
   }
   natsMsg_Destroy(msg);
 }
@@ -159,7 +170,9 @@ void on_answer(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) 
   if (*done) (*done)(no_responders ? make_error_code(EngineErrc::unknown_node) : std::error_code());
 }
 
-void on_complete(void* closure) { static_cast<ChannelSubscription*>(closure)->complete.set_value(); }
+void on_complete(void* closure) {
+  static_cast<ChannelSubscription*>(closure)->complete.set_value();
+}
 
 void complete(const Completion& done, std::error_code ec) {
   if (done) done(ec);
@@ -198,7 +211,12 @@ class NatsTransport final : public relay::BrokerTransport {
   // Unsubscribes and frees once no handler runs for it any more (leaked if that takes long).
   void release(std::unique_ptr<ChannelSubscription> channel);
   void poll_drops(ChannelSubscription& channel);
+  // A subject the server would not take (counted, logged once), and a publish it refused.
+  bool refused_subject(const std::string& subject);
+  void count_refused_message(natsStatus s);
   void poll_slow_channels();
+  bool still_slow(ChannelSubscription& channel);  // polls its count: keep polling it?
+  bool polling_drops() const { return !slow_.empty() || mailbox_slow_; }
   bool probe_node_id();
 
   NatsTransportConfig config_;
@@ -212,6 +230,7 @@ class NatsTransport final : public relay::BrokerTransport {
   // The command thread's: subscribed channels, and those the library said dropped messages.
   std::unordered_map<std::string, std::unique_ptr<ChannelSubscription>> channels_;
   std::unordered_set<std::string> slow_;
+  bool mailbox_slow_ = false;
   Clock::time_point next_drop_poll_{};
   std::thread thread_;
   std::mutex lifecycle_;  // start() and stop()
@@ -244,19 +263,22 @@ NatsTransport::NatsTransport(NatsTransportConfig config)
 
 void NatsTransport::start(std::string node_id, relay::TransportReceiver& receiver) {
   std::lock_guard lifecycle(lifecycle_);
-  if (started_) return;
-  started_ = true;
+  if (started_ || stopped_) return;
   node_id_ = std::move(node_id);
   shared_->receiver = &receiver;
-  if (!connection_->open()) {
+  if (node_subject(config_.prefix, node_id_).size() > kMaxSubject) {
+    throw std::invalid_argument("nats: the node id is too long for a subject");
+  }
+  // A start() that threw may be called again: the connection stays, the id is asked anew.
+  if (connection_->get() == nullptr && !connection_->open()) {
     throw std::invalid_argument("nats: cannot start the NATS client for " + config_.url + ": " +
                                 connection_->health({}).detail);
   }
   if (connection_->up() && probe_node_id()) {
-    connection_->close();
     throw std::invalid_argument("nats: node id '" + node_id_ +
                                 "' is taken: another running node answers on its mailbox");
   }
+  started_ = true;
   natsInbox* inbox = nullptr;
   natsInbox_Create(&inbox);
   inbox_ = inbox;
@@ -276,6 +298,8 @@ void NatsTransport::start(std::string node_id, relay::TransportReceiver& receive
   }
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "sb-nats-cmd");
+    // Workers post calls to it: not preempting them on wake-up, it finds a whole turn's calls
+    // queued and gives them one flush (batched_thread.hpp).
     run_this_thread_batched("nats transport: the command thread");
     run();
   });
@@ -288,8 +312,8 @@ bool NatsTransport::probe_node_id() {
   if (natsMsg_Create(&probe, subject.c_str(), nullptr, nullptr, 0) != NATS_OK) return false;
   natsMsgHeader_Set(probe, kProbeHeader, "1");
   const auto timeout = std::min(config_.timeout, kProbeTimeout);
-  const natsStatus s = natsConnection_RequestMsg(&answer, connection_->get(), probe,
-                                                 timeout.count());
+  const natsStatus s =
+      natsConnection_RequestMsg(&answer, connection_->get(), probe, timeout.count());
   natsMsg_Destroy(probe);
   if (answer != nullptr) natsMsg_Destroy(answer);
   if (s != NATS_OK && s != NATS_NO_RESPONDERS) {
@@ -313,6 +337,8 @@ std::unique_ptr<ChannelSubscription> NatsTransport::subscribe_to(const std::stri
     return nullptr;
   }
   natsSubscription_SetPendingLimits(channel->subscription, pending_messages, pending_bytes);
+  channel->pending_messages = pending_messages;
+  channel->pending_bytes = pending_bytes;
   natsSubscription_SetOnCompleteCB(channel->subscription, on_complete, channel.get());
   return channel;
 }
@@ -334,7 +360,8 @@ void NatsTransport::release(std::unique_ptr<ChannelSubscription> channel) {
 void NatsTransport::queue(Command command) {
   {
     std::unique_lock lock(shared_->mutex);
-    if (shared_->running && !shared_->stopping) return shared_->push_locked(std::move(command), lock);
+    if (shared_->running && !shared_->stopping)
+      return shared_->push_locked(std::move(command), lock);
   }
   complete(command.done, EngineErrc::unavailable);
 }
@@ -349,11 +376,12 @@ void NatsTransport::run() {
       const auto now = Clock::now();
       return shared.stopping || !shared.commands.empty() ||
              (!shared.requests.empty() && shared.requests.begin()->second.deadline <= now) ||
-             (!slow_.empty() && next_drop_poll_ <= now);
+             (polling_drops() && next_drop_poll_ <= now);
     };
     std::optional<Clock::time_point> deadline;
     if (!shared.requests.empty()) deadline = shared.requests.begin()->second.deadline;
-    if (!slow_.empty()) deadline = deadline ? std::min(*deadline, next_drop_poll_) : next_drop_poll_;
+    if (polling_drops())
+      deadline = deadline ? std::min(*deadline, next_drop_poll_) : next_drop_poll_;
     if (deadline) {
       shared.wake.wait_until(lock, *deadline, ready);
     } else {
@@ -374,7 +402,7 @@ void NatsTransport::run() {
     expired.clear();
     run_batch(batch);
     batch.clear();
-    if (!slow_.empty() && next_drop_poll_ <= Clock::now()) poll_slow_channels();
+    if (polling_drops() && next_drop_poll_ <= Clock::now()) poll_slow_channels();
     lock.lock();
   }
   // Stopping: what is still queued or waiting for an answer fails.
@@ -388,7 +416,12 @@ void NatsTransport::run() {
 
 void NatsTransport::run_batch(std::deque<Command>& batch) {
   natsConnection* nc = connection_->get();
-  const bool connected = nc != nullptr && natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED;
+  // The connection events first: while the library retries a server it holds the connection's
+  // lock through each TCP connect (up to `timeout` for an unreachable host), and
+  // natsConnection_Status would wait for it. The status then covers the moment between a
+  // disconnect and its event.
+  const bool connected =
+      nc != nullptr && connection_->up() && natsConnection_Status(nc) == NATS_CONN_STATUS_CONNECTED;
   // Each command's completion, in command order, once the batch's flush answered; `flushed`
   // marks those whose effect needs the flush.
   struct Outcome {
@@ -402,6 +435,9 @@ void NatsTransport::run_batch(std::deque<Command>& batch) {
   std::vector<std::string> restored;  // to report once flushed
   bool restore = false;
   bool flush = false;
+  // Requests and answers need no confirmation, but the library's flusher thread would hold
+  // them ~1 ms to gather more (it waits 1 ms before each write): a flush writes them at once.
+  bool written_now = false;
   for (auto& command : batch) {
     switch (command.kind) {
       case Command::Kind::subscribe: {
@@ -410,12 +446,17 @@ void NatsTransport::run_batch(std::deque<Command>& batch) {
           break;
         }
         if (channels_.contains(command.name)) {
-          const bool pending = std::find(created.begin(), created.end(), command.name) != created.end();
+          const bool pending =
+              std::find(created.begin(), created.end(), command.name) != created.end();
           outcomes.push_back({std::move(command.done), {}, pending});
           break;
         }
-        auto channel = subscribe_to(channel_subject(config_.prefix, command.name),
-                                    on_channel_message, kPendingMessages, kPendingBytes);
+        const std::string subject = channel_subject(config_.prefix, command.name);
+        if (refused_subject(subject)) {
+          outcomes.push_back({std::move(command.done), EngineErrc::unavailable});
+          break;
+        }
+        auto channel = subscribe_to(subject, on_channel_message, kPendingMessages, kPendingBytes);
         if (channel == nullptr) {
           outcomes.push_back({std::move(command.done), EngineErrc::unavailable});
           break;
@@ -443,9 +484,14 @@ void NatsTransport::run_batch(std::deque<Command>& batch) {
           break;
         }
         const std::string subject = channel_subject(config_.prefix, command.name);
+        if (refused_subject(subject)) {
+          outcomes.push_back({std::move(command.done), EngineErrc::unavailable});
+          break;
+        }
         const natsStatus s = natsConnection_Publish(nc, subject.c_str(), command.message.data(),
                                                     static_cast<int>(command.message.size()));
         if (s != NATS_OK) {
+          count_refused_message(s);
           outcomes.push_back({std::move(command.done), EngineErrc::unavailable});
           break;
         }
@@ -459,21 +505,24 @@ void NatsTransport::run_batch(std::deque<Command>& batch) {
           outcomes.push_back({std::move(command.done), EngineErrc::unavailable});
           break;
         }
+        const std::string subject = node_subject(config_.prefix, command.name);
+        if (refused_subject(subject)) {
+          outcomes.push_back({std::move(command.done), EngineErrc::unavailable});
+          break;
+        }
         const std::uint64_t sequence = ++next_request_;
         const std::string reply = inbox_ + "." + std::to_string(sequence);
-        const std::string subject = node_subject(config_.prefix, command.name);
         {
           std::lock_guard lock(shared_->mutex);
-          shared_->requests.emplace(sequence,
-                                    PendingRequest{std::move(command.done),
-                                                   Clock::now() + config_.timeout});
+          shared_->requests.emplace(
+              sequence, PendingRequest{std::move(command.done), Clock::now() + config_.timeout});
         }
-        const natsStatus s =
-            natsConnection_PublishRequest(nc, subject.c_str(), reply.c_str(),
-                                          command.message.data(),
-                                          static_cast<int>(command.message.size()));
+        const natsStatus s = natsConnection_PublishRequest(
+            nc, subject.c_str(), reply.c_str(), command.message.data(),
+            static_cast<int>(command.message.size()));
         if (s != NATS_OK) {
-          // Not sent: take it back (unless an answer cannot have come: none can).
+          // Not sent: take it back (no answer can have come).
+          count_refused_message(s);
           std::lock_guard lock(shared_->mutex);
           if (auto it = shared_->requests.find(sequence); it != shared_->requests.end()) {
             outcomes.push_back({std::move(it->second.done), EngineErrc::unavailable});
@@ -482,8 +531,14 @@ void NatsTransport::run_batch(std::deque<Command>& batch) {
           break;
         }
         shared_->counters.sent_node.fetch_add(1, std::memory_order_relaxed);
+        written_now = true;
         break;
       }
+      case Command::Kind::answer:
+        // Without a connection the sender's request times out (it cannot have its answer).
+        if (connected) natsConnection_Publish(nc, command.name.c_str(), nullptr, 0);
+        written_now = connected;
+        break;
       case Command::Kind::restore:
         if (!connected) break;  // another reconnect will come, and its own restore
         restore = true;
@@ -498,6 +553,7 @@ void NatsTransport::run_batch(std::deque<Command>& batch) {
           poll_drops(*channel);
         }
         if (mailbox_ != nullptr && mailbox_->subscription == command.subscription) {
+          mailbox_slow_ = true;
           poll_drops(*mailbox_);
         }
         next_drop_poll_ = Clock::now() + kDropPoll;
@@ -505,7 +561,12 @@ void NatsTransport::run_batch(std::deque<Command>& batch) {
     }
   }
   natsStatus flushed = NATS_OK;
-  if (flush) flushed = natsConnection_FlushTimeout(nc, config_.timeout.count());
+  if (flush) {
+    flushed = natsConnection_FlushTimeout(nc, config_.timeout.count());
+  } else if (written_now) {
+    // Its result does not matter: a request has its own deadline.
+    (void)natsConnection_FlushTimeout(nc, config_.timeout.count());
+  }
   if (flushed != NATS_OK) {
     // The server may have had them (a timeout, or the link lost while waiting): `timeout`,
     // the effect is unknown. Channels this batch subscribed are not kept.
@@ -540,6 +601,23 @@ void NatsTransport::run_batch(std::deque<Command>& batch) {
   }
 }
 
+bool NatsTransport::refused_subject(const std::string& subject) {
+  if (subject.size() <= kMaxSubject) return false;
+  if (shared_->counters.subject_too_long.fetch_add(1, std::memory_order_relaxed) == 0) {
+    spdlog::warn(
+        "nats {}: refused a channel or node id whose subject has {} bytes (at most {}; "
+        "counted in switchboard_broker_nats_refused_total, logged once)",
+        connection_->servers(), subject.size(), kMaxSubject);
+  }
+  return true;
+}
+
+void NatsTransport::count_refused_message(natsStatus s) {
+  if (s == NATS_MAX_PAYLOAD) {
+    shared_->counters.message_too_large.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
 void NatsTransport::poll_drops(ChannelSubscription& channel) {
   std::int64_t dropped = 0;
   if (natsSubscription_GetDropped(channel.subscription, &dropped) != NATS_OK) return;
@@ -550,24 +628,26 @@ void NatsTransport::poll_drops(ChannelSubscription& channel) {
   }
 }
 
-void NatsTransport::poll_slow_channels() {
+bool NatsTransport::still_slow(ChannelSubscription& channel) {
   // The library reports a slow consumer once, at its first drop, and again only after it
-  // accepted a message. So a channel stays polled while its count grows or its pending queue
-  // is full (the next message would be dropped unreported).
+  // accepted a message. So a subscription stays polled while its count grows or its pending
+  // queue is full (the next message would be dropped unreported).
+  const auto before = channel.dropped_seen;
+  poll_drops(channel);
+  int messages = 0;
+  int bytes = 0;
+  natsSubscription_GetPending(channel.subscription, &messages, &bytes);
+  const bool full = messages >= channel.pending_messages || bytes >= channel.pending_bytes;
+  return channel.dropped_seen != before || full;
+}
+
+void NatsTransport::poll_slow_channels() {
   for (auto it = slow_.begin(); it != slow_.end();) {
     auto channel = channels_.find(*it);
-    if (channel == channels_.end()) {
-      it = slow_.erase(it);
-      continue;
-    }
-    const auto before = channel->second->dropped_seen;
-    poll_drops(*channel->second);
-    int pending_messages = 0;
-    int pending_bytes = 0;
-    natsSubscription_GetPending(channel->second->subscription, &pending_messages, &pending_bytes);
-    const bool full = pending_messages >= kPendingMessages || pending_bytes >= kPendingBytes;
-    it = channel->second->dropped_seen == before && !full ? slow_.erase(it) : std::next(it);
+    it = channel != channels_.end() && still_slow(*channel->second) ? std::next(it)
+                                                                    : slow_.erase(it);
   }
+  if (mailbox_slow_) mailbox_slow_ = still_slow(*mailbox_);
   next_drop_poll_ = Clock::now() + kDropPoll;
 }
 
@@ -575,6 +655,7 @@ void NatsTransport::stop() {
   std::lock_guard lifecycle(lifecycle_);
   if (!started_ || stopped_) {
     stopped_ = true;
+    connection_->close();  // a start() that threw may have left it open
     return;
   }
   stopped_ = true;
@@ -606,8 +687,7 @@ void NatsTransport::write_metrics(MetricsSink& sink) const {
   sink.family("switchboard_broker_nats_received_total", Type::counter,
               "Messages the NATS broker transport received for subscribed channels and on this "
               "node's mailbox.");
-  sink.sample("switchboard_broker_nats_received_total", c.received_channel,
-              {{"kind", "channel"}});
+  sink.sample("switchboard_broker_nats_received_total", c.received_channel, {{"kind", "channel"}});
   sink.sample("switchboard_broker_nats_received_total", c.received_node, {{"kind", "node"}});
   sink.family("switchboard_broker_nats_unknown_node_total", Type::counter,
               "Send-to-node requests no node was listening for (NATS no responders).");
@@ -623,6 +703,14 @@ void NatsTransport::write_metrics(MetricsSink& sink) const {
               "Messages the NATS client library dropped because this node did not keep up "
               "with a subscription (more than 10,000 messages or 16 MiB pending).");
   sink.sample("switchboard_broker_nats_dropped_total", c.dropped, {{"reason", "slow_consumer"}});
+  sink.family("switchboard_broker_nats_refused_total", Type::counter,
+              "Calls the NATS broker transport refused with unavailable: a channel or node id "
+              "whose subject would exceed 3,000 bytes, a message over the server's "
+              "max_payload.");
+  sink.sample("switchboard_broker_nats_refused_total", c.subject_too_long,
+              {{"reason", "subject_too_long"}});
+  sink.sample("switchboard_broker_nats_refused_total", c.message_too_large,
+              {{"reason", "message_too_large"}});
 }
 
 }  // namespace

@@ -18,8 +18,12 @@
 //   on_subscription_restored once the server has them. A call whose flush or answer the link
 //   loss cut short completes with `timeout` (the server may have had it).
 // - Node ids: start() asks the mailbox `<prefix>.n.<id>` first (a probe request, 1 s at most);
-//   an answer means another running node has the id: std::invalid_argument. Best effort: a
-//   node starting while the server is down is not checked, and neither is a frozen node.
+//   an answer means another running node has the id: std::invalid_argument (start() may be
+//   called again, and asks again). Best effort: a node starting while the server is down is
+//   not checked, and neither is a frozen node.
+// - A channel or node id whose subject would exceed 3,000 bytes, and a message over the
+//   server's max_payload, are refused with `unavailable` (counted): the server would close the
+//   connection for the first. Valid channel names (at most 255 bytes) are far below it.
 // - Messages the library drops for a channel the receiver does not keep up with (more than
 //   10,000 messages or 16 MiB pending) are counted: switchboard_broker_nats_dropped_total.
 //
@@ -44,9 +48,9 @@ struct NatsTransportConfig {
   std::chrono::milliseconds timeout{5000};
 };
 
-// Throws std::invalid_argument when `url` is empty or `prefix` cannot begin a subject (empty, an empty token, a
-// wildcard, whitespace or a control byte). The URL is checked by start(), which throws
-// std::invalid_argument when the library refuses it.
+// Throws std::invalid_argument when `url` is empty or `prefix` cannot begin a subject (empty, an
+// empty token, a wildcard, whitespace or a control byte). The URL is checked by start(), which
+// throws std::invalid_argument when the library refuses it.
 std::shared_ptr<relay::BrokerTransport> make_nats_transport(const NatsTransportConfig& config);
 
 }  // namespace switchboard::engine::nats

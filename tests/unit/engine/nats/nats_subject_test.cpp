@@ -1,12 +1,12 @@
 // Channel names as one NATS subject token (src/engine/nats/nats_subject.hpp).
 #include "nats_subject.hpp"
 
-#include "nats_connection.hpp"
-
 #include <gtest/gtest.h>
 
 #include <set>
 #include <string>
+
+#include "nats_connection.hpp"
 
 namespace switchboard::engine::nats {
 namespace {

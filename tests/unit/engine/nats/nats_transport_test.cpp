@@ -5,24 +5,25 @@
 // To conclude that a node did NOT receive something, a test sends a marker afterwards on a
 // channel the node does receive, from the same sender: the server forwards one connection's
 // messages in order, so once the marker is there anything before it would have been too.
+#include "switchboard/engine/nats/nats_transport.hpp"
+
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <algorithm>
 #include <cstdio>
 #include <future>
 #include <map>
-#include <thread>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "nats_server_process.hpp"
-#include "switchboard/engine/nats/nats_transport.hpp"
 
 namespace switchboard::engine::nats {
 namespace {
@@ -78,7 +79,8 @@ class Counting final : public MetricsSink {
   void family(std::string_view, Type, std::string_view) override {}
   void sample(std::string_view name, std::uint64_t value, Labels labels) override {
     std::string key(name);
-    for (const auto& [k, v] : labels) key += std::string("{") + std::string(k) + "=" + std::string(v) + "}";
+    for (const auto& [k, v] : labels)
+      key += std::string("{") + std::string(k) + "=" + std::string(v) + "}";
     values[key] = value;
   }
   std::map<std::string, std::uint64_t> values;
@@ -111,8 +113,7 @@ struct Node {
     return await([&](Completion done) { transport->send(channel, message, std::move(done)); });
   }
   std::error_code send_to_node(const std::string& id, const std::string& message) {
-    return await(
-        [&](Completion done) { transport->send_to_node(id, message, std::move(done)); });
+    return await([&](Completion done) { transport->send_to_node(id, message, std::move(done)); });
   }
   bool up() const { return transport->health().front().up; }
 };
@@ -202,7 +203,7 @@ TEST_F(NatsTransportTest, SendToANodeNobodyHasIsUnknownNode) {
   EXPECT_EQ(a.send_to_node("a.b", "x"), make_error_code(EngineErrc::unknown_node));
 }
 
-TEST_F(NatsTransportTest, StartingWithARunningNodesIdThrows) {
+TEST_F(NatsTransportTest, StartingWithARunningNodesIdThrowsAndWorksOnceItStopped) {
   Node& first = add_node("same");
   Recorder receiver;
   auto second = make_nats_transport(config());
@@ -215,6 +216,13 @@ TEST_F(NatsTransportTest, StartingWithARunningNodesIdThrows) {
   auto other = make_nats_transport(other_cluster_config);
   EXPECT_NO_THROW(other->start("same", receiver));
   other->stop();
+  // Once the running node stops, the refused transport may start again with the id.
+  first.transport->stop();
+  EXPECT_NO_THROW(second->start("same", receiver));
+  Node& sender = add_node("sender");
+  ASSERT_FALSE(sender.send_to_node("same", "to the new one"));
+  EXPECT_EQ(receiver.node(), std::vector<std::string>{"to the new one"});
+  second->stop();
 }
 
 TEST_F(NatsTransportTest, OneSendersOrderIsKept) {
@@ -242,8 +250,8 @@ TEST_F(NatsTransportTest, OneSendersOrderIsKept) {
   EXPECT_FALSE(b.receiver.overlapped());
   // For the record (not asserted: wall clock on a shared machine).
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(took).count();
-  std::printf("%d confirmed sends in %lld us: %.0f sends/s\n", kCount,
-              static_cast<long long>(us), kCount * 1e6 / static_cast<double>(us));
+  std::printf("%d confirmed sends in %lld us: %.0f sends/s\n", kCount, static_cast<long long>(us),
+              kCount * 1e6 / static_cast<double>(us));
 }
 
 TEST_F(NatsTransportTest, AfterAServerRestartEveryChannelIsRestoredAndSendsWorkAgain) {
@@ -296,6 +304,66 @@ TEST_F(NatsTransportTest, WhileDisconnectedCallsFailAtOnceAndAreNotRemembered) {
   EXPECT_TRUE(b.receiver.node().empty());
 }
 
+// A frozen server accepts nothing and answers nothing: a send's flush and a node request run
+// into `timeout` (the effect unknown: the server may process them once it resumes); the link
+// itself survives a short freeze (the pings allow ~4 s), and calls work again after it.
+TEST_F(NatsTransportTest, AFrozenServerMakesCallsTimeOut) {
+  auto quick = config();
+  quick.timeout = 300ms;
+  Node a, b;
+  a.transport = make_nats_transport(quick);
+  a.transport->start("a", a.receiver);
+  b.transport = make_nats_transport(quick);
+  b.transport->start("b", b.receiver);
+  ASSERT_FALSE(b.subscribe("c"));
+  server_.pause();
+  EXPECT_EQ(a.send("c", "frozen"), make_error_code(EngineErrc::timeout));
+  EXPECT_EQ(a.send_to_node("b", "frozen"), make_error_code(EngineErrc::timeout));
+  server_.resume();
+  // 300 ms is ample for a thawed server's answer, but not always on a loaded machine under a
+  // sanitizer: retried (bounded) rather than failed on one slow round trip.
+  auto succeeds = [](auto call) {
+    const auto deadline = std::chrono::steady_clock::now() + kWithin;
+    while (call()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+    }
+    return true;
+  };
+  EXPECT_TRUE(succeeds([&] { return a.send("c", "thawed"); }));
+  EXPECT_TRUE(succeeds([&] { return a.send_to_node("b", "thawed"); }));
+  ASSERT_FALSE(b.receiver.node().empty());
+  EXPECT_EQ(b.receiver.node().back(), "thawed");
+  Counting metrics;
+  a.transport->write_metrics(metrics);
+  EXPECT_GE(metrics.values["switchboard_broker_nats_timeouts_total"], 2u);
+  a.transport->stop();
+  b.transport->stop();
+}
+
+// A server frozen for good: the pings declare the link lost (~4-6 s), and the library's
+// reconnect attempts then wait `timeout` each for a greeting that never comes, holding the
+// connection's lock. Calls meanwhile still fail at once: the transport reads the connection
+// events, not the library's status, first.
+TEST_F(NatsTransportTest, WhileTheLibraryRetriesAFrozenServerCallsStillFailAtOnce) {
+  auto slow_connect = config();
+  slow_connect.timeout = 3s;
+  Node a;
+  a.transport = make_nats_transport(slow_connect);
+  a.transport->start("a", a.receiver);
+  server_.pause();
+  ASSERT_TRUE(wait_up(a, false));
+  for (int i = 0; i < 5; ++i) {
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_EQ(a.subscribe("c"), make_error_code(EngineErrc::unavailable));
+    // Waiting out a connect attempt would take up to 3 s; an answer at once takes
+    // microseconds. 1 s leaves room for a loaded machine.
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 1s) << i;
+    std::this_thread::sleep_for(200ms);  // spread the calls over the attempts
+  }
+  server_.resume();
+  a.transport->stop();
+}
+
 TEST_F(NatsTransportTest, ChannelNamesNatsGivesAMeaningAreJustNames) {
   Node& a = add_node("a");
   Node& b = add_node("b");
@@ -311,6 +379,33 @@ TEST_F(NatsTransportTest, ChannelNamesNatsGivesAMeaningAreJustNames) {
   for (const auto& name : names) expected.push_back("to " + name);
   expected.push_back("m");
   EXPECT_EQ(b.receiver.channel(), expected);
+}
+
+// The server closes the connection of a client whose protocol line exceeds 4 KiB, which would
+// cost every subscription: a name whose subject would be that long is refused instead, and so
+// is a message over the server's max_payload (1 MiB by default). The longest valid channel
+// name (255 bytes, each escaped) is far from it.
+TEST_F(NatsTransportTest, WhatTheServerWouldNotTakeIsRefusedAndTheLinkStays) {
+  Node& a = add_node("a");
+  Node& b = add_node("b");
+  const std::string longest_valid(255, '.');  // 765 bytes escaped
+  ASSERT_FALSE(b.subscribe(longest_valid));
+  ASSERT_FALSE(a.send(longest_valid, "fits"));
+  ASSERT_TRUE(b.receiver.wait_channel(1));
+  const std::string too_long(2000, '.');  // 6,000 bytes escaped
+  EXPECT_EQ(b.subscribe(too_long), make_error_code(EngineErrc::unavailable));
+  EXPECT_EQ(a.send(too_long, "x"), make_error_code(EngineErrc::unavailable));
+  EXPECT_EQ(a.send_to_node(too_long, "x"), make_error_code(EngineErrc::unavailable));
+  EXPECT_EQ(a.send(longest_valid, std::string(2 * 1024 * 1024, 'x')),
+            make_error_code(EngineErrc::unavailable));
+  ASSERT_FALSE(a.send(longest_valid, "still up"));
+  ASSERT_TRUE(b.receiver.wait_channel(2));
+  EXPECT_EQ(b.receiver.channel(), (std::vector<std::string>{"fits", "still up"}));
+  Counting metrics;
+  a.transport->write_metrics(metrics);
+  EXPECT_EQ(metrics.values["switchboard_broker_nats_refused_total{reason=subject_too_long}"], 2u);
+  EXPECT_EQ(metrics.values["switchboard_broker_nats_refused_total{reason=message_too_large}"], 1u);
+  EXPECT_EQ(metrics.values["switchboard_broker_nats_reconnects_total"], 0u);
 }
 
 TEST_F(NatsTransportTest, MetricsCountWhatWasSentReceivedAndRefused) {
