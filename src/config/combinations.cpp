@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "ingress_rules.hpp"
+#include "nats_subject.hpp"
 #include "rabbitmq_routing.hpp"
 #include "redis_url.hpp"
 #include "upstream_topic.hpp"
@@ -98,6 +99,10 @@ void check_broker(const Config& config, std::vector<std::string>& errors) {
     errors.push_back("broker_prefix must not be empty: it names the broker's exchange or subjects");
   } else if (config.broker == "rabbitmq") {
     if (auto problem = engine::rabbitmq::prefix_problem(config.broker_prefix)) {
+      errors.push_back("broker_prefix: " + *problem);
+    }
+  } else if (config.broker == "nats") {
+    if (auto problem = engine::nats::subject_prefix_problem(config.broker_prefix)) {
       errors.push_back("broker_prefix: " + *problem);
     }
   }

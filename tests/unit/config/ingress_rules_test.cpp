@@ -297,6 +297,9 @@ TEST_F(LoadTest, RelayBrokersNeedTheRedisEngineAndTheirServer) {
            {{"--broker", "rabbitmq", "--redis-host", "h:1", "--amqp-url", "amqp://h/",
              "--broker-prefix", "amq.mine"},
             "broker_prefix: the prefix must be 1 to 200 bytes and not start with 'amq.'"},
+           {{"--broker", "nats", "--redis-host", "h:1", "--nats-url", "nats://h:1",
+             "--broker-prefix", "sb.*"},
+            "broker_prefix: "},
            {{"--broker", "kafka"}, "broker"}}) {
     result = run_load(args);
     EXPECT_EQ(result.exit_code, 2) << expected;
