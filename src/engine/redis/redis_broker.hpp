@@ -28,8 +28,8 @@
 //   connections come up by themselves, the node channel is subscribed when its connection is,
 //   and the lease refresh reports (logs, stats().node_id_conflicts) an id found taken later.
 //
-// Not done (docs/redis-engine-plan.md 2.4): the liveness probe of subscriber connections (a
-// server that stalls silently is found by TCP keep-alive only).
+// - A server that stalls silently is found by the subscriber connections' probe
+//   (redis_subscriber.hpp) within ping_interval + command_timeout.
 //
 // Thread safety: every method may be called from any thread after start(); completions and
 // handler calls run on the context's I/O thread (or `unavailable` at once on the caller's

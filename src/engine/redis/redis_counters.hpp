@@ -46,6 +46,7 @@ struct SubscriberCounters {
   IoCounter rejected_not_connected;
   IoCounter confirmation_timeouts;  // connection resets: a confirmation was late
   IoCounter resubscribed;           // confirmations after a reconnect
+  IoCounter probes;                 // liveness probes sent (redis_subscriber.hpp)
   IoCounter up;                     // 1 while the connection is logged in (a gauge)
   RedisConnectionCounters connection;
 };

@@ -116,6 +116,10 @@ void write_redis_metrics(const RedisEngineParts& parts, MetricsSink& sink) {
                  "Pub/Sub messages received (publications for this node's channels, node "
                  "messages).",
                  &SubscriberCounters::messages);
+  pubsub_counter(sink, parts, "switchboard_redis_pubsub_probes_total",
+                 "Liveness probes sent on the Pub/Sub connection (a SUBSCRIBE and UNSUBSCRIBE "
+                 "of a private name each ping interval while idle; a late answer resets it).",
+                 &SubscriberCounters::probes);
   pubsub_counter(sink, parts, "switchboard_redis_resubscribed_total",
                  "Subscriptions confirmed again after the Pub/Sub connection came back.",
                  &SubscriberCounters::resubscribed);

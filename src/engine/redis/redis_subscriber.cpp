@@ -7,6 +7,8 @@
 #include <cstring>
 #include <utility>
 
+#include "switchboard/engine/publication.hpp"  // new_epoch: the probe name's random part
+
 namespace switchboard::engine::redis {
 
 namespace asio = boost::asio;
@@ -33,6 +35,9 @@ RedisSubscriber::RedisSubscriber(asio::any_io_executor executor, RedisOptions op
                                  std::shared_ptr<SubscriberCounters> counters)
     : executor_(executor),
       timer_(executor),
+      probe_timer_(executor),
+      probe_interval_(options.ping_interval),
+      probe_name_("__switchboard_probe:" + new_epoch()),
       counters_(counters ? std::move(counters) : std::make_shared<SubscriberCounters>()),
       conn_(executor, without_ping(std::move(options)),
             std::shared_ptr<RedisConnectionCounters>(counters_, &counters_->connection)) {
@@ -47,6 +52,7 @@ SubscriberStats RedisSubscriber::stats() const noexcept {
   s.rejected_not_connected = c.rejected_not_connected.value();
   s.confirmation_timeouts = c.confirmation_timeouts.value();
   s.resubscribed = c.resubscribed.value();
+  s.probes = c.probes.value();
   return s;
 }
 
@@ -151,6 +157,8 @@ void RedisSubscriber::on_push(redisReply* r) {
     on_delivery(channels_, name, name, element_text(*r, 2));
   } else if (type == "pmessage" && r->elements >= 4) {
     on_delivery(patterns_, name, element_text(*r, 2), element_text(*r, 3));
+  } else if ((type == "subscribe" || type == "unsubscribe") && name == probe_name_) {
+    on_probe_confirmation(type == "subscribe");
   } else if (type == "subscribe" || type == "unsubscribe") {
     on_confirmation(channels_, name, type == "subscribe");
   } else if (type == "psubscribe" || type == "punsubscribe") {
@@ -199,6 +207,7 @@ void RedisSubscriber::on_confirmation(Kind& kind, std::string_view name, bool su
 // --- The link's life --------------------------------------------------------------------
 
 void RedisSubscriber::link_up() {
+  arm_probe();
   for (Kind* kind : {&channels_, &patterns_}) {
     std::vector<std::string_view> args{kind->subscribe_verb};
     std::vector<Subscription*> batch;
@@ -220,6 +229,41 @@ void RedisSubscriber::link_up() {
       if (batch.size() == kResubscribeBatch) flush();
     }
     flush();
+  }
+}
+
+// The probe: with no confirmation awaited, every probe interval a SUBSCRIBE and then an
+// UNSUBSCRIBE of a name nobody publishes to, each due within command_timeout like any other.
+// A server that stalled silently (frozen, a dead network path) then resets the link as a late
+// confirmation does, instead of waiting for TCP keep-alive.
+void RedisSubscriber::arm_probe() {
+  if (probe_interval_.count() <= 0) return;
+  probe_timer_.expires_after(probe_interval_);
+  probe_timer_.async_wait([this, guard = std::weak_ptr<char>(guard_)](const boost::system::error_code& ec) {
+    if (guard.expired() || ec == asio::error::operation_aborted) return;
+    if (!probing_ && deadlines_.empty()) {
+      const std::string_view args[] = {"SUBSCRIBE", probe_name_};
+      if (conn_.send_untracked(args, &RedisSubscriber::on_push_cb, this)) {
+        probing_ = true;
+        counters_->probes.add();
+        add_deadlines(1);
+      }
+    }
+    arm_probe();
+  });
+}
+
+void RedisSubscriber::on_probe_confirmation(bool subscribed) {
+  if (!deadlines_.empty()) deadlines_.pop_front();
+  if (!subscribed) {
+    probing_ = false;
+    return;
+  }
+  const std::string_view args[] = {"UNSUBSCRIBE", probe_name_};
+  if (conn_.send_untracked(args, &RedisSubscriber::on_push_cb, this)) {
+    add_deadlines(1);
+  } else {
+    probing_ = false;
   }
 }
 
@@ -245,6 +289,8 @@ void RedisSubscriber::link_down(std::error_code reason) {
   deadlines_.clear();
   timer_.cancel();
   timer_armed_ = false;
+  probe_timer_.cancel();
+  probing_ = false;
   post_completions(std::move(completions));  // not from inside hiredis's free
 }
 

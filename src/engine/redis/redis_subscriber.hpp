@@ -31,9 +31,13 @@
 // a name to the callback registered with its SUBSCRIBE (one static callback here, with `this`
 // as privdata), and an UNSUBSCRIBE is refused unless hiredis knows the name; this class only
 // unsubscribes names it subscribed on the current connection. PING cannot be used on a
-// subscribed 0.14 connection (its reply never reaches the callback), so the idle PING is off:
-// a silently stalled server is only found by TCP keep-alive or by a probe PUBLISH through
-// another connection (the engine's liveness check).
+// subscribed 0.14 connection (its reply never reaches the callback), so the connection's idle
+// PING is off. Instead, a probe: every `options.ping_interval` (0: none) with no confirmation
+// awaited, a SUBSCRIBE and then an UNSUBSCRIBE of a name of its own that nobody publishes to
+// ("__switchboard_probe:<random>"), confirmed within command_timeout as any other, so that a
+// server that stalls silently resets the link within ping_interval + command_timeout
+// (stats().confirmation_timeouts; counters probes). The probe is not a caller's subscription:
+// it is never resubscribed nor reported.
 //
 // Thread safety: as RedisConnection — everything on the executor, callbacks there too, no
 // destruction inside a callback; stats() and the counters on any thread. Destroying it completes waiting calls with `shut_down`.
@@ -58,6 +62,7 @@ struct SubscriberStats {
   std::uint64_t rejected_not_connected = 0;
   std::uint64_t confirmation_timeouts = 0;
   std::uint64_t resubscribed = 0;
+  std::uint64_t probes = 0;
 };
 
 class RedisSubscriber : private RedisConnection::LinkObserver {
@@ -68,7 +73,7 @@ class RedisSubscriber : private RedisConnection::LinkObserver {
                                             std::string_view payload)>;
   using ResubscribedHandler = std::function<void(std::string_view name, bool is_pattern)>;
 
-  // `options.ping_interval` is ignored (see above). `counters`: where the subscriber and its
+  // `options.ping_interval` is the probe's interval (see above). `counters`: where the subscriber and its
   // connection count (readable from any thread); null for a block of its own.
   RedisSubscriber(boost::asio::any_io_executor executor, RedisOptions options,
                   std::shared_ptr<SubscriberCounters> counters = nullptr);
@@ -143,6 +148,8 @@ class RedisSubscriber : private RedisConnection::LinkObserver {
                    std::string_view payload);
   void forget_if_unused(Kind& kind, std::string_view name);
   void add_deadlines(std::size_t count);
+  void arm_probe();
+  void on_probe_confirmation(bool subscribed);
   void arm_timer();
   void on_timer();
   void post_completions(std::vector<Completion> completions);
@@ -160,6 +167,10 @@ class RedisSubscriber : private RedisConnection::LinkObserver {
   // Checked by the timer's handler: one that already expired runs even after destruction.
   std::shared_ptr<char> guard_ = std::make_shared<char>();
   bool timer_armed_ = false;
+  boost::asio::steady_timer probe_timer_;
+  std::chrono::milliseconds probe_interval_;
+  std::string probe_name_;
+  bool probing_ = false;  // a probe's SUBSCRIBE or UNSUBSCRIBE awaits its confirmation
   std::shared_ptr<SubscriberCounters> counters_;  // before conn_, which counts into it
   MessageHandler on_message_;
   PatternHandler on_pmessage_;

@@ -1,5 +1,6 @@
 // RedisSubscriber against a real redis-server: confirmations, deliveries, unsubscribe,
-// resubscription after a restart, fail-fast while down, confirmation deadlines.
+// resubscription after a restart, fail-fast while down, confirmation deadlines, the liveness
+// probe.
 #include "redis_subscriber.hpp"
 
 #include <gtest/gtest.h>
@@ -188,6 +189,38 @@ TEST_F(RedisSubscriberTest, AnUnconfirmedSubscribeTimesOutAndIsForgotten) {
   testing::run_for(io_, 100ms);
   EXPECT_TRUE(resubscribed_.empty()) << "a subscribe that failed is not resubscribed";
   EXPECT_FALSE(sub_.subscribed("stuck"));
+}
+
+TEST_F(RedisSubscriberTest, AFrozenServerResetsAnIdleSubscriberThroughTheProbe) {
+  ASSERT_FALSE(subscribe("a"));
+  server_.pause();  // SIGSTOP: the socket stays open, nothing answers, nothing is sent
+  // Nothing awaits a confirmation: only the probe (every ping_interval, 1 s) can notice,
+  // within 1 s + command_timeout (3 s); the bound leaves room for a loaded machine.
+  ASSERT_TRUE(run_until(io_, [&] { return sub_.connection().state() != RedisState::connected; },
+                        10s));
+  EXPECT_EQ(sub_.stats().confirmation_timeouts, 1u);
+  EXPECT_GE(sub_.stats().probes, 1u);
+  server_.resume();
+  ASSERT_TRUE(run_until(io_, [&] { return sub_.subscribed("a"); }));
+  // The publishing connection found the freeze too (its idle PING) and reconnects.
+  ASSERT_TRUE(run_until(io_, [&] { return pub_.state() == RedisState::connected; }));
+  EXPECT_EQ(publish("a", "after"), 1);
+  ASSERT_TRUE(run_until(io_, [&] { return !got_.empty(); }));
+  EXPECT_EQ(got_.back(), (Delivery{"", "a", "after"}));
+}
+
+TEST_F(RedisSubscriberTest, TheProbeIsNeitherDeliveredNorResubscribed) {
+  ASSERT_FALSE(subscribe("a"));
+  testing::run_for(io_, 2500ms);  // two or three probes while idle
+  EXPECT_GE(sub_.stats().probes, 2u);
+  EXPECT_EQ(sub_.stats().confirmation_timeouts, 0u);
+  EXPECT_TRUE(got_.empty());
+  server_.kill();
+  server_.restart();
+  ASSERT_TRUE(run_until(io_, [&] { return sub_.subscribed("a"); }));
+  testing::run_for(io_, 1500ms);  // a probe on the new connection too
+  EXPECT_EQ(resubscribed_, (std::set<std::pair<std::string, bool>>{{"a", false}}));
+  EXPECT_EQ(sub_.stats().confirmation_timeouts, 0u);
 }
 
 TEST(RedisSubscriberDown, SubscribeWhileDownFailsFast) {
