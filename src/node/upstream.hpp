@@ -72,6 +72,10 @@ class Upstream {
   std::uint64_t failed_total() const noexcept { return failed_.load(); }
   // Webhook POSTs that failed and were retried.
   std::uint64_t retried_total() const noexcept { return retried_.load(); }
+  // Failed attempts the broker could not route (RabbitMQ: no queue bound; retried as any).
+  std::uint64_t unroutable_total() const noexcept {
+    return transport_ ? transport_->unroutable_total() : 0;
+  }
   // Webhook call-outs refused at once by the connection pool's queue bound.
   std::uint64_t callout_rejected_total() const noexcept {
     return callout_stats_->rejected_total.load();

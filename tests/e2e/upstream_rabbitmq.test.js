@@ -40,14 +40,19 @@ async function eventsConsumer(exchange, queue, binding = 'events.#') {
   return { got, close: () => connection.close() };
 }
 
+// A gateway publishing its client events to `exchange`, flushing every 20 ms, retrying fast.
+function startUpstream(exchange, more = []) {
+  return Server.start({
+    args: ['--upstream-sink', 'rabbitmq', '--amqp-url', rabbit.url,
+      '--upstream-exchange', exchange, '--upstream-flush-interval', '20ms',
+      '--upstream-retry-initial', '50ms', '--upstream-max-attempts', '100', ...more],
+  });
+}
+
 describe('upstream_sink = rabbitmq', () => {
   let server;
   before(async () => {
-    server = await Server.start({
-      args: ['--upstream-sink', 'rabbitmq', '--amqp-url', rabbit.url,
-        '--upstream-exchange', 'sb.events', '--upstream-flush-interval', '20ms',
-        '--upstream-retry-initial', '50ms', '--upstream-max-attempts', '100'],
-    });
+    server = await startUpstream('sb.events');
   });
   after(() => server.stop());
 
@@ -100,6 +105,42 @@ describe('upstream_sink = rabbitmq', () => {
       }, { what: 'all 20 events', timeoutMs: 40000 });
       assert.ok(consumer.got.every((m) => m.key === 'events.while.down'));
       assert.equal(await metric(server, 'switchboard_gateway_upstream_failed_total'), 0);
+    } finally {
+      await consumer.close();
+    }
+  });
+});
+
+describe('mandatory: an event no queue is bound for', () => {
+  // Its own exchange, with nothing bound at first. Batches of up to 5, a buffer of 10: the
+  // returned messages fail every attempt, so nothing leaves the buffer until a queue is bound.
+  let server;
+  before(async () => {
+    server = await startUpstream('sb.unbound', ['--upstream-batch-size', '5', '--upstream-buffer-limit', '10']);
+  });
+  after(() => server.stop());
+
+  test('is returned and retried: the buffer fills, senders get buffer_full; bound, every accepted event arrives in order', async () => {
+    const c = await Client.authed(server, 'up-unbound');
+    for (let i = 1; i <= 13; i++) c.send({ type: 'nowhere', id: `e${i}`, payload: { i } });
+    // e1–e10 are held (the batch in flight included), the rest refused.
+    for (const ref of ['e11', 'e12', 'e13']) {
+      const err = await c.next('error', 15000);
+      assert.equal(err.payload.code, 'buffer_full');
+      assert.equal(err.payload.ref, ref);
+    }
+    await eventually(async () => assert.ok(await metric(server, 'switchboard_gateway_upstream_unroutable_total') > 0),
+      { what: 'a returned attempt counted', timeoutMs: 15000 });
+    assert.equal(await metric(server, 'switchboard_gateway_upstream_flushed_total'), 0,
+      'RabbitMQ confirms a returned message too: not counted as sent');
+    assert.match(server.output(), /no queue bound on exchange 'sb\.unbound' \(returned by RabbitMQ: 312 NO_ROUTE \(routing key 'events\.nowhere'\)\)/);
+    const consumer = await eventsConsumer('sb.unbound', 'bound-late');
+    try {
+      // The next retry (backoff from 50 ms, doubling) finds the queue: 20 s only ends a hang.
+      await eventually(() => assert.equal(consumer.got.length, 10), { what: '10 events', timeoutMs: 20000 });
+      assert.deepEqual(consumer.got.map((m) => m.event.payload.i), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      assert.equal(await metric(server, 'switchboard_gateway_upstream_failed_total'), 0);
+      await eventually(async () => assert.equal(await metric(server, 'switchboard_gateway_upstream_flushed_total'), 10));
     } finally {
       await consumer.close();
     }

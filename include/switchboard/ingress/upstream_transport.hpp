@@ -9,6 +9,7 @@
 // thread): send(), stop() and every `done` run there.
 #include <boost/asio/any_io_executor.hpp>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -37,6 +38,9 @@ class UpstreamTransport {
                     Done done) = 0;
   // After the last answer: close connections, so that the housekeeping loop can end.
   virtual void stop() = 0;
+  // Attempts that failed because the broker had nowhere to route a message (RabbitMQ's
+  // basic.return of a mandatory message: no queue bound for its routing key); any thread.
+  virtual std::uint64_t unroutable_total() const noexcept { return 0; }
 };
 
 // The broker transport the configuration asks for (upstream_sink = rabbitmq | redis | nats; auto picks

@@ -7,8 +7,8 @@
 // (1, 2, … on that channel; `multiple`: every one up to it); PublishConfirms keeps the
 // batches waiting for theirs.
 //
-// Not mandatory: a message no queue is bound for is dropped by RabbitMQ (and confirmed),
-// unless the exchange has an alternate-exchange.
+// A message no queue is bound for is dropped by RabbitMQ (and confirmed), unless the exchange
+// has an alternate-exchange — or it is `mandatory`: then it comes back (basic.return).
 //
 // Thread safety: the connection's thread only.
 #include <amqp.h>
