@@ -37,7 +37,8 @@ void RabbitMqUpstream::send(const std::vector<UpstreamEvent>& batch,
   // Answered on the connection's thread (or here): handed to the housekeeping thread.
   connection_->publish(
       std::move(messages), timeout,
-      [this, done = std::move(done)](PublishResult result, std::string detail) {
+      [this, done = std::move(done)](PublishResult result, std::string detail,
+                                     std::vector<bool> delivered) {
         if (result == PublishResult::returned) {
           unroutable_.fetch_add(1, std::memory_order_relaxed);
           if (const auto n = unroutable_log_.occurred()) {
@@ -47,7 +48,14 @@ void RabbitMqUpstream::send(const std::vector<UpstreamEvent>& batch,
           }
         }
         const bool ok = result == PublishResult::confirmed;
-        boost::asio::post(executor_, [done, ok, detail = std::move(detail)] { done(ok, detail); });
+        // One message per event: the events RabbitMQ has are left out of the retry. One for
+        // the batch: it failed, none is kept.
+        std::vector<bool> kept;
+        if (!ok && options_.one_per_event) kept = std::move(delivered);
+        boost::asio::post(executor_, [done, ok, detail = std::move(detail),
+                                      kept = std::move(kept)]() mutable {
+          done(ok, detail, std::move(kept));
+        });
       });
 }
 

@@ -4,8 +4,9 @@
 // persistent application/json message per event, or the batch's JSON array as one
 // (upstream_message = "batch"). An attempt is done when RabbitMQ confirmed every message of
 // it (publisher confirms); a basic.nack, a basic.return (below), the connection lost or no
-// confirm within the attempt's timeout fails it, and the buffer sends the whole batch again
-// (at least once).
+// confirm within the attempt's timeout fails it, and the buffer sends again, in order, the
+// events whose messages RabbitMQ did not confirm (at least once: a message sent but whose
+// confirm was lost is sent twice). The batch as one message is sent whole again.
 //
 // The connection is one of its own (not the ingress's): the engine's AmqpConnection with a
 // publisher and no consumer, on its thread "sb-amqp-up"; RabbitMQ throttles a publishing

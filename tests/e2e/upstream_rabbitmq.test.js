@@ -147,6 +147,54 @@ describe('mandatory: an event no queue is bound for', () => {
   });
 });
 
+describe('a retry resends only the events RabbitMQ did not confirm', () => {
+  // One batch of three (batch size 3, a long interval: only full batches go) with routing keys
+  // events.a, events.b, events.a, while only events.a has a queue: RabbitMQ keeps 1 and 3 and
+  // returns 2, so the retries send event 2 alone until events.b has a queue too. A buffer of 3.
+  let server;
+  before(async () => {
+    server = await startUpstream('sb.partial', ['--upstream-batch-size', '3',
+      '--upstream-flush-interval', '60s', '--upstream-buffer-limit', '3']);
+  });
+  after(() => server.stop());
+
+  test('the events of a batch that reached their queue are not sent again, and free their space', async () => {
+    const a = await eventsConsumer('sb.partial', 'partial-a', 'events.a');
+    let b;
+    try {
+      const c = await Client.authed(server, 'up-partial');
+      const send = (type, i) => c.send({ type, id: `e${i}`, payload: { i } });
+      send('a', 1);
+      send('b', 2);
+      send('a', 3);
+      await eventually(async () => assert.ok(await metric(server, 'switchboard_gateway_upstream_retries_total') >= 3),
+        { what: 'three failed attempts', timeoutMs: 15000 });
+      assert.equal(await metric(server, 'switchboard_gateway_upstream_flushed_total'), 2,
+        'events 1 and 3 count as sent at the first attempt');
+      // Event 2 alone is held: room for two more, the third is refused.
+      send('a', 4);
+      send('a', 5);
+      send('a', 6);
+      const err = await c.next('error');
+      assert.equal(err.payload.code, 'buffer_full');
+      assert.equal(err.payload.ref, 'e6');
+      b = await eventsConsumer('sb.partial', 'partial-b', 'events.b');
+      // The next retry (backoff from 50 ms, doubling) finds the queue: 20 s only ends a hang.
+      await eventually(() => assert.equal(b.got.length, 1), { what: 'event 2', timeoutMs: 20000 });
+      send('a', 7);  // a full batch again (4, 5, 7): sent at once
+      await eventually(() => assert.equal(a.got.length, 5), { what: 'events 4, 5 and 7' });
+      // Each once: without leaving them out every retry would have sent 1 and 3 again.
+      assert.deepEqual(a.got.map((m) => m.event.payload.i), [1, 3, 4, 5, 7]);
+      assert.deepEqual(b.got.map((m) => m.event.payload.i), [2]);
+      await eventually(async () => assert.equal(await metric(server, 'switchboard_gateway_upstream_flushed_total'), 6));
+      await c.expectNone('error', 0);
+    } finally {
+      await a.close();
+      if (b) await b.close();
+    }
+  });
+});
+
 describe('seed 000 from examples/seeds/000.toml', () => {
   let redis;
   let server;

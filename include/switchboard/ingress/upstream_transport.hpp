@@ -3,7 +3,8 @@
 // client events — the HTTP webhook, or a broker the backend consumes (seed 000 flushes its
 // client events to its broker). The buffer keeps its rules whatever the transport: bounded
 // including the batch in flight, one attempt at a time, in order, retried with backoff up to
-// upstream_max_attempts, so delivery is at least once (a retried batch may arrive twice).
+// upstream_max_attempts, so delivery is at least once (a retried batch may arrive twice, but
+// for the events a transport can tell the server kept).
 //
 // Thread safety: one thread, the executor given at construction (the node's housekeeping
 // thread): send(), stop() and every `done` run there.
@@ -28,8 +29,10 @@ std::string to_json(const std::vector<UpstreamEvent>& batch);
 
 class UpstreamTransport {
  public:
-  // ok: the whole batch is with the transport's server; else `detail` says why not.
-  using Done = std::function<void(bool ok, std::string detail)>;
+  // ok: the whole batch is with the transport's server; else `detail` says why not, and
+  // `kept` — empty, or one flag per event of the batch — which of its events the server has
+  // all the same (RabbitMQ's confirms tell, per message): the retry leaves those out.
+  using Done = std::function<void(bool ok, std::string detail, std::vector<bool> kept)>;
   virtual ~UpstreamTransport() = default;
   virtual std::string_view name() const noexcept = 0;  // "webhook", "rabbitmq", "redis", "nats"
   virtual void start() {}

@@ -183,7 +183,7 @@ TEST_F(AmqpConnectionTest, ARefusedLoginIsInTheStatusWithoutThePassword) {
 class PublishAnswer {
  public:
   AmqpConnection::Published done() {
-    return [this](PublishResult result, std::string detail) {
+    return [this](PublishResult result, std::string detail, std::vector<bool>) {
       std::lock_guard lock(mutex_);
       answered_ = true;
       ok_ = result == PublishResult::confirmed;
