@@ -223,10 +223,8 @@ class RuleReader {
       fail("consumers", "\"every\" is not available for rabbitmq yet: each message goes to one "
                         "consumer of the queue (RabbitMQ's competing consumers)");
     }
-    if (table_.contains("dedupe_window")) {
-      fail("dedupe_window", "is not available for rabbitmq yet: a message RabbitMQ redelivers "
-                            "(after a crash or a lost connection) may reach clients twice");
-    }
+    // Off unless asked for: a queue hands each message to one consumer already. With a window,
+    // a message republished (or redelivered) with the same message_id is one (compiled_rule).
     rule_.dedupe_window = std::chrono::milliseconds(0);
     rule_.consumers = IngressConsumers::one;
     rule_.consumers_set = true;

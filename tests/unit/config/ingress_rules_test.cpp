@@ -165,8 +165,6 @@ INSTANTIATE_TEST_SUITE_P(
                 "prefetch must be an integer from 1 to 65535"},
         Refusal{"source = \"rabbitmq\"\nqueue = \"q\"\nconsumers = \"every\"\ntarget = \"all\"\n",
                 "consumers \"every\" is not available for rabbitmq yet"},
-        Refusal{"source = \"rabbitmq\"\nqueue = \"q\"\ndedupe_window = \"60s\"\ntarget = \"all\"\n",
-                "dedupe_window is not available for rabbitmq yet"},
         Refusal{"source = \"rabbitmq\"\nqueue = \"q\"\ntarget = \"channel\"\nchannel = \"c:{1}\"\n",
                 "a queue's messages capture nothing ({0} is the routing key)"},
         Refusal{"source = \"rabbitmq\"\nqueue = \"q\"\nexchange = \"x\"\n"
@@ -318,6 +316,7 @@ TEST_F(LoadTest, IngressRabbitMqRulesAreRead) {
                                       "declare = \"create\"\n"
                                       "durable = false\n"
                                       "dead_letter_exchange = \"dlx\"\n"
+                                      "dedupe_window = \"1m\"\n"
                                       "exchange = \"events\"\n"
                                       "target = \"channel\"\n"
                                       "channel = \"ev:{0}\"\n");
@@ -343,6 +342,7 @@ TEST_F(LoadTest, IngressRabbitMqRulesAreRead) {
   EXPECT_EQ(rules[1].exchange_type, "topic");
   EXPECT_EQ(rules[1].bindings, std::vector<std::string>{"#"});  // a topic exchange: everything
   EXPECT_EQ(rules[1].prefetch, 256u);
+  EXPECT_EQ(rules[1].dedupe_window, 60s);  // by message_id (docs/ingress.md)
 }
 
 TEST_F(LoadTest, UpstreamToRabbitMqTakesAmqpUrlAndTheExchange) {
