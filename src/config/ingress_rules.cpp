@@ -219,9 +219,12 @@ class RuleReader {
         rule_.prefetch = static_cast<unsigned>(i->get());
       }
     }
-    if (table_.contains("consumers") && text("consumers").value_or("") == "every") {
-      fail("consumers", "\"every\" is not available for rabbitmq yet: each message goes to one "
-                        "consumer of the queue (RabbitMQ's competing consumers)");
+    // "every" (read by read_consumers()) binds a queue of each node's own to the exchange.
+    if (table_.contains("consumers") && text("consumers").value_or("") == "every" &&
+        rule_.exchange.empty()) {
+      fail("consumers", "\"every\" needs exchange: each node consumes a queue of its own, "
+                        "<queue>.<node_id>, bound to it (a queue alone gives each message to "
+                        "one consumer)");
     }
     // Off unless asked for: a queue hands each message to one consumer already. With a window,
     // a message republished (or redelivered) with the same message_id is one (compiled_rule).

@@ -67,10 +67,10 @@ function writeConfig(name, text) {
 
 // A node of anonymous clients at `/` (no `connected` frame) with the rules `rules` (TOML
 // lines), its RabbitMQ consumers set up.
-async function startWithRules(name, rules) {
+async function startWithRules(name, rules, args = []) {
   const config = writeConfig(name, ['allow_anonymous = true', 'send_connected = false', 'ws_path = "/"',
     ...rules, ''].join('\n'));
-  const server = await Server.start({ args: ['--config', config, '--amqp-url', rabbit.url], jwtSecret: null });
+  const server = await Server.start({ args: ['--config', config, '--amqp-url', rabbit.url, ...args], jwtSecret: null });
   await ingressUp(server);
   return server;
 }
@@ -198,6 +198,38 @@ describe('dedupe_window: a message_id is one message', () => {
     await eventually(() => assert.equal(c.frames.length, 4), { what: 'four messages', timeoutMs: 10000 });
     assert.deepEqual(c.frames.map((f) => f.text).sort(), ['first', 'other', 'plain', 'plain']);
     await eventually(async () => assert.equal(await queueDepth('e2e-dedupe'), 0), { what: 'every one acked' });
+  });
+});
+
+describe('consumers = "every": a queue of each node\'s own, bound to the exchange', () => {
+  // Two nodes on the memory engine (they share nothing): each must get the message itself.
+  const rule = ['[[ingress]]', 'name = "news"', 'source = "rabbitmq"', 'queue = "e2e-news"',
+    'exchange = "e2e-news"', 'bindings = ["news.#"]', 'consumers = "every"', 'target = "all"', 'format = "raw"'];
+  const servers = [];
+  before(async () => {
+    for (const id of ['every-a', 'every-b']) {
+      servers.push(await startWithRules(`every-${id}.toml`, rule, ['--engine', 'memory', '--node-id', id]));
+    }
+  });
+  after(async () => { for (const s of servers) await s.stop(); });
+
+  test('a message on the exchange reaches the clients of both nodes; their queues go with them', async () => {
+    const clients = [await rawClient(servers[0]), await rawClient(servers[1])];
+    await rabbit.publish('news.sport', 'goal', { exchange: 'e2e-news' });
+    await rabbit.publish('weather', 'unbound key', { exchange: 'e2e-news' });
+    await rabbit.publish('news.local', 'fair', { exchange: 'e2e-news' });
+    for (const c of clients) {
+      await eventually(() => assert.deepEqual(c.frames.map((f) => f.text), ['goal', 'fair']),
+        { what: 'both messages at each node', timeoutMs: 10000 });
+    }
+    assert.equal(await queueDepth('e2e-news.every-a'), 0);
+    assert.equal(await queueDepth('e2e-news.every-b'), 0);
+    assert.equal(await queueDepth('e2e-news'), undefined, 'no shared queue');
+    // Exclusive and auto-delete: a node that stops takes its queue along.
+    await servers[1].stop();
+    servers.pop();
+    await eventually(async () => assert.equal(await queueDepth('e2e-news.every-b'), undefined),
+      { what: 'the stopped node\'s queue deleted' });
   });
 });
 
