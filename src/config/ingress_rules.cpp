@@ -219,14 +219,15 @@ class RuleReader {
         rule_.prefetch = static_cast<unsigned>(i->get());
       }
     }
-    if (table_.contains("consumers") && text("consumers").value_or("") == "every") {
-      fail("consumers", "\"every\" is not available for rabbitmq yet: each message goes to one "
-                        "consumer of the queue (RabbitMQ's competing consumers)");
+    // "every" (read by read_consumers()) binds a queue of each node's own to the exchange.
+    if (table_.contains("consumers") && text("consumers").value_or("") == "every" &&
+        rule_.exchange.empty()) {
+      fail("consumers", "\"every\" needs exchange: each node consumes a queue of its own, "
+                        "<queue>.<node_id>, bound to it (a queue alone gives each message to "
+                        "one consumer)");
     }
-    if (table_.contains("dedupe_window")) {
-      fail("dedupe_window", "is not available for rabbitmq yet: a message RabbitMQ redelivers "
-                            "(after a crash or a lost connection) may reach clients twice");
-    }
+    // Off unless asked for: a queue hands each message to one consumer already. With a window,
+    // a message republished (or redelivered) with the same message_id is one (compiled_rule).
     rule_.dedupe_window = std::chrono::milliseconds(0);
     rule_.consumers = IngressConsumers::one;
     rule_.consumers_set = true;

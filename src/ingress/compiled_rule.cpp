@@ -57,7 +57,9 @@ std::optional<EnvelopeParts> as_envelope(std::string_view body) {
   return parts;
 }
 
-// 128 bits of SHA-256 over what makes a message the same one on every node, as hex.
+// 128 bits of SHA-256 over what makes a message the same one on every node, as hex: the rule,
+// then the subject and the body — or, for a message with an id, a tag no subject starts with
+// (a rule's subject is text) and the id.
 std::string idempotency_key(std::string_view rule, std::string_view subject,
                             std::string_view body) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -219,8 +221,15 @@ std::variant<IngressDelivery, RejectReason> CompiledRule::route(
     d.name = std::move(std::get<std::string>(name));
   }
   if (config_.consumers == config::IngressConsumers::one && config_.dedupe_window.count() > 0) {
-    d.idempotency_key = idempotency_key(config_.name, message.subject, message.body);
-    d.dedupe_window = config_.dedupe_window;
+    if (config_.source != config::IngressSourceKind::rabbitmq) {
+      d.idempotency_key = idempotency_key(config_.name, message.subject, message.body);
+      d.dedupe_window = config_.dedupe_window;
+    } else if (!message.message_id.empty()) {
+      // A queue's equal bodies are distinct messages: only the publisher's id makes two one.
+      static constexpr std::string_view kById{"\x01message_id", 11};
+      d.idempotency_key = idempotency_key(config_.name, kById, message.message_id);
+      d.dedupe_window = config_.dedupe_window;
+    }
   }
   return d;
 }

@@ -13,7 +13,8 @@
 // 3. Target: the templates filled from the subject, the pattern's captures and the message's
 //    fields → missing_field / bad_field; an empty name → bad_target (the node checks the rest).
 // 4. With consumers = one and a dedupe window, an idempotency key: the same bytes on the same
-//    subject under the same rule are one message on every node.
+//    subject under the same rule are one message on every node. RabbitMQ: the same
+//    message_id under the same rule, whatever its bytes and routing key (none without one).
 //
 // Thread safety: const after construction; route() on any thread.
 #include <cstdint>
@@ -49,6 +50,7 @@ struct IngressMessage {
   std::string_view pattern;  // the Redis pattern that matched (pmessage) or the rule's NATS
                              // subject it came by; empty for an exact Redis channel
   std::string_view body;
+  std::string_view message_id = {};  // RabbitMQ's message_id property; empty when unset
 };
 
 class CompiledRule {

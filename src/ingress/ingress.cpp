@@ -35,7 +35,11 @@ AmqpEndpoint amqp_server(const config::Config& c, const config::IngressRuleConfi
   return parsed.endpoint;
 }
 
-engine::rabbitmq::AmqpConsumerSpec consumer_spec(const config::IngressRuleConfig& rule) {
+// consumers = "every": the node's own queue, <queue>.<node_id>, exclusive to its connection
+// and deleted with it (created on every connect, so `declare` and `durable` do not apply):
+// each node gets every message the exchange routes to the bindings.
+engine::rabbitmq::AmqpConsumerSpec consumer_spec(const config::IngressRuleConfig& rule,
+                                                 const std::string& node_id) {
   engine::rabbitmq::AmqpConsumerSpec spec;
   spec.queue = rule.queue;
   spec.declare = rule.declare == config::IngressDeclare::passive ? engine::rabbitmq::DeclareMode::passive
@@ -48,6 +52,17 @@ engine::rabbitmq::AmqpConsumerSpec consumer_spec(const config::IngressRuleConfig
   spec.exchange_type = rule.exchange_type;
   spec.bindings = rule.bindings;
   spec.prefetch = static_cast<std::uint16_t>(rule.prefetch);
+  if (rule.consumers == config::IngressConsumers::every) {
+    if (node_id.empty()) {
+      throw std::invalid_argument("ingress rule " + rule.name +
+                                  ": consumers = \"every\" needs the node's id");
+    }
+    spec.queue = rule.queue + "." + node_id;
+    spec.declare = engine::rabbitmq::DeclareMode::create;
+    spec.durable = false;
+    spec.exclusive = true;
+    spec.auto_delete = true;
+  }
   return spec;
 }
 
@@ -84,7 +99,7 @@ class BrokerIngress final : public Ingress {
           break;
         }
         case config::IngressSourceKind::rabbitmq:
-          rabbitmq_source_for(amqp_server(c, rule), c).add(i, consumer_spec(rule));
+          rabbitmq_source_for(amqp_server(c, rule), c).add(i, consumer_spec(rule, sink.node_id()));
           if (rule.batch_interval.count() > 0) {
             // RabbitMQ sends at most `prefetch` unacknowledged messages, and a batch is acked
             // after its interval: that bounds the rule's rate.

@@ -55,7 +55,7 @@ void NatsUpstream::attempt(const std::vector<UpstreamEvent>& batch,
                            std::chrono::milliseconds timeout, Done done) {
   auto answer = [this, &done](bool ok, std::string detail) {
     boost::asio::post(executor_, [done = std::move(done), ok, detail = std::move(detail)] {
-      done(ok, detail);
+      done(ok, detail, {});
     });
   };
   natsConnection* nc = connection_->get();

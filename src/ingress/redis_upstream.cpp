@@ -25,7 +25,7 @@ void RedisUpstream::send(const std::vector<UpstreamEvent>& batch, std::chrono::m
                          Done done) {
   if (connection_->state() != RedisState::connected) {
     const std::string why = connection_->last_error_message();
-    return done(false, "Redis not connected" + (why.empty() ? std::string() : ": " + why));
+    return done(false, "Redis not connected" + (why.empty() ? std::string() : ": " + why), {});
   }
   // Every reply counts down; the first error is the attempt's.
   struct Attempt {
@@ -40,7 +40,7 @@ void RedisUpstream::send(const std::vector<UpstreamEvent>& batch, std::chrono::m
       if (ec) attempt->error = ec.message();
       else if (reply.is_error()) attempt->error = reply.str;
     }
-    if (--attempt->left == 0) attempt->done(attempt->error.empty(), attempt->error);
+    if (--attempt->left == 0) attempt->done(attempt->error.empty(), attempt->error, {});
   };
   if (!options_.one_per_event) {
     attempt->left = 1;

@@ -128,6 +128,10 @@ void add_gateway_metrics(Node& node, const ingress::Ingress& ingress) {
            upstream.failed_total());
     single("switchboard_gateway_upstream_retries_total", "counter",
            "Upstream webhook POSTs that failed and were retried.", upstream.retried_total());
+    single("switchboard_gateway_upstream_unroutable_total", "counter",
+           "Upstream attempts that failed because RabbitMQ returned a message: no queue bound for "
+           "its routing key (retried as any failure).",
+           upstream.unroutable_total());
     out.family("switchboard_gateway_callout_rejected_total", "counter",
                "HTTP call-outs refused at once: callout_max_queued calls were waiting.");
     out.sample("switchboard_gateway_callout_rejected_total",

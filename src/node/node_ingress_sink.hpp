@@ -11,6 +11,7 @@ class NodeIngressSink final : public ingress::IngressSink {
  public:
   explicit NodeIngressSink(Node& node) : node_(node) {}
   void deliver(ingress::IngressDelivery delivery, Done done) override;
+  std::string node_id() const override { return node_.id(); }
 
  private:
   Node& node_;

@@ -173,7 +173,9 @@ void Upstream::flush() {
 void Upstream::attempt() {
   ++attempts_;
   posting_ = true;
-  auto on_answer = [this](bool ok, std::string detail) { on_attempt(ok, detail); };
+  auto on_answer = [this](bool ok, std::string detail, std::vector<bool> kept) {
+    on_attempt(ok, detail, kept);
+  };
   const auto timeout = node_.config().upstream_webhook_timeout;
   if (!stopping_) return transport_->send(batch_, timeout, on_answer);
   // While stopping, every attempt shares what is left of the one webhook timeout.
@@ -182,12 +184,14 @@ void Upstream::attempt() {
   transport_->send(batch_, std::clamp(left, std::chrono::milliseconds(1), timeout), on_answer);
 }
 
-void Upstream::on_attempt(bool ok, const std::string& detail) {
+void Upstream::on_attempt(bool ok, const std::string& detail, const std::vector<bool>& kept) {
   posting_ = false;
   if (ok) {
     flushed_ += batch_events_;
     return batch_settled();
   }
+  leave_out(kept);
+  if (batch_events_ == 0) return batch_settled();
   const std::size_t max_attempts = node_.config().upstream_max_attempts;
   if (!stopping_ && attempts_ < max_attempts) {
     ++retried_;
@@ -208,6 +212,23 @@ void Upstream::on_attempt(bool ok, const std::string& detail) {
   spdlog::error("upstream {}: {} events dropped after {} attempt(s): {}", transport_->name(),
                 batch_events_, attempts_, detail);
   batch_settled();
+}
+
+void Upstream::leave_out(const std::vector<bool>& kept) {
+  if (kept.size() != batch_.size()) return;  // none known kept (or not one flag per event)
+  std::size_t left = 0;
+  for (std::size_t i = 0; i < batch_.size(); ++i) {
+    if (kept[i]) continue;
+    if (left != i) batch_[left] = std::move(batch_[i]);  // never onto itself: that empties it
+    ++left;
+  }
+  const std::size_t sent = batch_.size() - left;
+  if (sent == 0) return;
+  batch_.resize(left);
+  batch_events_ = left;
+  flushed_ += sent;
+  std::lock_guard lock(mutex_);
+  held_in_batch_ = left;  // the space of the events sent is free for senders
 }
 
 void Upstream::batch_settled() {

@@ -15,7 +15,10 @@
 // upstream_retry_initial, then after twice the previous wait each time (at most kMaxRetryDelay),
 // up to upstream_max_attempts POSTs in all; then the batch is dropped: logged, and its events
 // counted in failed_total(). Delivery is at least once: a batch whose answer was lost (a
-// timeout) is sent again, so the webhook may see it twice.
+// timeout) is sent again, so the webhook may see it twice. A transport that can tell which
+// events of a failed attempt its server kept (RabbitMQ's per-message confirms) has those
+// taken out of the batch — counted as flushed, their room freed — and the retry sends the
+// rest, in order.
 //
 // Why one POST at a time: order. A retried batch is never overtaken by a later one, which two
 // POSTs in flight could not promise. Throughput comes from the batch instead: the events that
@@ -72,6 +75,10 @@ class Upstream {
   std::uint64_t failed_total() const noexcept { return failed_.load(); }
   // Webhook POSTs that failed and were retried.
   std::uint64_t retried_total() const noexcept { return retried_.load(); }
+  // Failed attempts the broker could not route (RabbitMQ: no queue bound; retried as any).
+  std::uint64_t unroutable_total() const noexcept {
+    return transport_ ? transport_->unroutable_total() : 0;
+  }
   // Webhook call-outs refused at once by the connection pool's queue bound.
   std::uint64_t callout_rejected_total() const noexcept {
     return callout_stats_->rejected_total.load();
@@ -83,7 +90,9 @@ class Upstream {
   void flush_to_sink();
   std::vector<UpstreamEvent> take(bool hold);
   void attempt();
-  void on_attempt(bool ok, const std::string& detail);
+  void on_attempt(bool ok, const std::string& detail, const std::vector<bool>& kept);
+  // Takes the events the transport's server kept out of the batch in progress (sent).
+  void leave_out(const std::vector<bool>& kept);
   void batch_settled();
   std::chrono::milliseconds retry_delay() const;
   void drop_buffered(const char* why);

@@ -18,7 +18,10 @@ class WebhookUpstream final : public ingress::UpstreamTransport {
             Done done) override {
     Callout call = callout_;
     call.timeout = timeout;
-    post_webhook(io_, call, ingress::to_json(batch), std::move(done));
+    post_webhook(io_, call, ingress::to_json(batch),
+                 [done = std::move(done)](bool ok, std::string detail) {
+                   done(ok, std::move(detail), {});  // a failed POST: nothing known kept
+                 });
   }
   // The pool's idle connections, so that the housekeeping loop can end.
   void stop() override { close_idle_callouts(io_); }

@@ -65,6 +65,16 @@ function writeConfig(name, text) {
   return file;
 }
 
+// A node of anonymous clients at `/` (no `connected` frame) with the rules `rules` (TOML
+// lines), its RabbitMQ consumers set up.
+async function startWithRules(name, rules, args = []) {
+  const config = writeConfig(name, ['allow_anonymous = true', 'send_connected = false', 'ws_path = "/"',
+    ...rules, ''].join('\n'));
+  const server = await Server.start({ args: ['--config', config, '--amqp-url', rabbit.url, ...args], jwtSecret: null });
+  await ingressUp(server);
+  return server;
+}
+
 describe('seed 003: posts queued on QUEUE_NAME reach every client at / as they are', () => {
   let server;
   before(async () => {
@@ -125,16 +135,13 @@ describe('hostile messages', () => {
     await ch.assertQueue('e2e-dead', { durable: true });
     await ch.bindQueue('e2e-dead', 'e2e-dlx', '');
     await setup.close();
-    const config = writeConfig('hostile.toml', [
-      'allow_anonymous = true', 'send_connected = false', 'ws_path = "/"',
+    server = await startWithRules('hostile.toml', [
       '[[ingress]]', 'name = "raw"', 'source = "rabbitmq"', 'queue = "e2e-raw"',
       'declare = "create"', 'dead_letter_exchange = "e2e-dlx"', 'target = "all"', 'format = "raw"',
       '[[ingress]]', 'name = "env"', 'source = "rabbitmq"', 'queue = "e2e-env"',
       'declare = "create"', 'dead_letter_exchange = "e2e-dlx"', 'target = "all"',
-      'event = "post.created"', '',
-    ].join('\n'));
-    server = await Server.start({ args: ['--config', config, '--amqp-url', rabbit.url], jwtSecret: null });
-    await ingressUp(server);
+      'event = "post.created"',
+    ]);
   });
   after(() => server.stop());
 
@@ -164,6 +171,65 @@ describe('hostile messages', () => {
     }
     assert.equal(await queueDepth('e2e-raw'), 0);
     assert.equal(await queueDepth('e2e-env'), 0);
+  });
+});
+
+describe('dedupe_window: a message_id is one message', () => {
+  let server;
+  before(async () => {
+    server = await startWithRules('dedupe.toml', [
+      '[[ingress]]', 'name = "orders"', 'source = "rabbitmq"', 'queue = "e2e-dedupe"',
+      'declare = "create"', 'target = "all"', 'format = "raw"', 'dedupe_window = "1m"',
+    ]);
+  });
+  after(() => server.stop());
+
+  test('republished with the same message_id within the window: once; without an id: each', async () => {
+    const c = await rawClient(server);
+    // m1 twice (its second copy with other bytes, as a publisher retrying may send), m2 once,
+    // and two equal bodies without an id: distinct messages of the queue.
+    for (const [body, options] of [['first', { messageId: 'm1' }], ['retried', { messageId: 'm1' }],
+      ['other', { messageId: 'm2' }], ['plain', {}], ['plain', {}]]) {
+      await publishAll('e2e-dedupe', [body], options);
+    }
+    await eventually(async () => assert.equal(
+      await metric(server, 'switchboard_ingress_deduplicated_total', { rule: 'orders' }), 1),
+    { what: 'the second m1 deduplicated', timeoutMs: 10000 });
+    await eventually(() => assert.equal(c.frames.length, 4), { what: 'four messages', timeoutMs: 10000 });
+    assert.deepEqual(c.frames.map((f) => f.text).sort(), ['first', 'other', 'plain', 'plain']);
+    await eventually(async () => assert.equal(await queueDepth('e2e-dedupe'), 0), { what: 'every one acked' });
+  });
+});
+
+describe('consumers = "every": a queue of each node\'s own, bound to the exchange', () => {
+  // Two nodes on the memory engine (they share nothing): each must get the message itself.
+  const rule = ['[[ingress]]', 'name = "news"', 'source = "rabbitmq"', 'queue = "e2e-news"',
+    'exchange = "e2e-news"', 'bindings = ["news.#"]', 'consumers = "every"', 'target = "all"', 'format = "raw"'];
+  const servers = [];
+  before(async () => {
+    for (const id of ['every-a', 'every-b']) {
+      servers.push(await startWithRules(`every-${id}.toml`, rule, ['--engine', 'memory', '--node-id', id]));
+    }
+  });
+  after(async () => { for (const s of servers) await s.stop(); });
+
+  test('a message on the exchange reaches the clients of both nodes; their queues go with them', async () => {
+    const clients = [await rawClient(servers[0]), await rawClient(servers[1])];
+    await rabbit.publish('news.sport', 'goal', { exchange: 'e2e-news' });
+    await rabbit.publish('weather', 'unbound key', { exchange: 'e2e-news' });
+    await rabbit.publish('news.local', 'fair', { exchange: 'e2e-news' });
+    for (const c of clients) {
+      await eventually(() => assert.deepEqual(c.frames.map((f) => f.text), ['goal', 'fair']),
+        { what: 'both messages at each node', timeoutMs: 10000 });
+    }
+    assert.equal(await queueDepth('e2e-news.every-a'), 0);
+    assert.equal(await queueDepth('e2e-news.every-b'), 0);
+    assert.equal(await queueDepth('e2e-news'), undefined, 'no shared queue');
+    // Exclusive and auto-delete: a node that stops takes its queue along.
+    await servers[1].stop();
+    servers.pop();
+    await eventually(async () => assert.equal(await queueDepth('e2e-news.every-b'), undefined),
+      { what: 'the stopped node\'s queue deleted' });
   });
 });
 

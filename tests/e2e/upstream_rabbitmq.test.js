@@ -40,14 +40,19 @@ async function eventsConsumer(exchange, queue, binding = 'events.#') {
   return { got, close: () => connection.close() };
 }
 
+// A gateway publishing its client events to `exchange`, flushing every 20 ms, retrying fast.
+function startUpstream(exchange, more = []) {
+  return Server.start({
+    args: ['--upstream-sink', 'rabbitmq', '--amqp-url', rabbit.url,
+      '--upstream-exchange', exchange, '--upstream-flush-interval', '20ms',
+      '--upstream-retry-initial', '50ms', '--upstream-max-attempts', '100', ...more],
+  });
+}
+
 describe('upstream_sink = rabbitmq', () => {
   let server;
   before(async () => {
-    server = await Server.start({
-      args: ['--upstream-sink', 'rabbitmq', '--amqp-url', rabbit.url,
-        '--upstream-exchange', 'sb.events', '--upstream-flush-interval', '20ms',
-        '--upstream-retry-initial', '50ms', '--upstream-max-attempts', '100'],
-    });
+    server = await startUpstream('sb.events');
   });
   after(() => server.stop());
 
@@ -102,6 +107,90 @@ describe('upstream_sink = rabbitmq', () => {
       assert.equal(await metric(server, 'switchboard_gateway_upstream_failed_total'), 0);
     } finally {
       await consumer.close();
+    }
+  });
+});
+
+describe('mandatory: an event no queue is bound for', () => {
+  // Its own exchange, with nothing bound at first. Batches of up to 5, a buffer of 10: the
+  // returned messages fail every attempt, so nothing leaves the buffer until a queue is bound.
+  let server;
+  before(async () => {
+    server = await startUpstream('sb.unbound', ['--upstream-batch-size', '5', '--upstream-buffer-limit', '10']);
+  });
+  after(() => server.stop());
+
+  test('is returned and retried: the buffer fills, senders get buffer_full; bound, every accepted event arrives in order', async () => {
+    const c = await Client.authed(server, 'up-unbound');
+    for (let i = 1; i <= 13; i++) c.send({ type: 'nowhere', id: `e${i}`, payload: { i } });
+    // e1–e10 are held (the batch in flight included), the rest refused.
+    for (const ref of ['e11', 'e12', 'e13']) {
+      const err = await c.next('error', 15000);
+      assert.equal(err.payload.code, 'buffer_full');
+      assert.equal(err.payload.ref, ref);
+    }
+    await eventually(async () => assert.ok(await metric(server, 'switchboard_gateway_upstream_unroutable_total') > 0),
+      { what: 'a returned attempt counted', timeoutMs: 15000 });
+    assert.equal(await metric(server, 'switchboard_gateway_upstream_flushed_total'), 0,
+      'RabbitMQ confirms a returned message too: not counted as sent');
+    assert.match(server.output(), /no queue bound on exchange 'sb\.unbound' \(returned by RabbitMQ: 312 NO_ROUTE \(routing key 'events\.nowhere'\)\)/);
+    const consumer = await eventsConsumer('sb.unbound', 'bound-late');
+    try {
+      // The next retry (backoff from 50 ms, doubling) finds the queue: 20 s only ends a hang.
+      await eventually(() => assert.equal(consumer.got.length, 10), { what: '10 events', timeoutMs: 20000 });
+      assert.deepEqual(consumer.got.map((m) => m.event.payload.i), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      assert.equal(await metric(server, 'switchboard_gateway_upstream_failed_total'), 0);
+      await eventually(async () => assert.equal(await metric(server, 'switchboard_gateway_upstream_flushed_total'), 10));
+    } finally {
+      await consumer.close();
+    }
+  });
+});
+
+describe('a retry resends only the events RabbitMQ did not confirm', () => {
+  // One batch of three (batch size 3, a long interval: only full batches go) with routing keys
+  // events.a, events.b, events.a, while only events.a has a queue: RabbitMQ keeps 1 and 3 and
+  // returns 2, so the retries send event 2 alone until events.b has a queue too. A buffer of 3.
+  let server;
+  before(async () => {
+    server = await startUpstream('sb.partial', ['--upstream-batch-size', '3',
+      '--upstream-flush-interval', '60s', '--upstream-buffer-limit', '3']);
+  });
+  after(() => server.stop());
+
+  test('the events of a batch that reached their queue are not sent again, and free their space', async () => {
+    const a = await eventsConsumer('sb.partial', 'partial-a', 'events.a');
+    let b;
+    try {
+      const c = await Client.authed(server, 'up-partial');
+      const send = (type, i) => c.send({ type, id: `e${i}`, payload: { i } });
+      send('a', 1);
+      send('b', 2);
+      send('a', 3);
+      await eventually(async () => assert.ok(await metric(server, 'switchboard_gateway_upstream_retries_total') >= 3),
+        { what: 'three failed attempts', timeoutMs: 15000 });
+      assert.equal(await metric(server, 'switchboard_gateway_upstream_flushed_total'), 2,
+        'events 1 and 3 count as sent at the first attempt');
+      // Event 2 alone is held: room for two more, the third is refused.
+      send('a', 4);
+      send('a', 5);
+      send('a', 6);
+      const err = await c.next('error');
+      assert.equal(err.payload.code, 'buffer_full');
+      assert.equal(err.payload.ref, 'e6');
+      b = await eventsConsumer('sb.partial', 'partial-b', 'events.b');
+      // The next retry (backoff from 50 ms, doubling) finds the queue: 20 s only ends a hang.
+      await eventually(() => assert.equal(b.got.length, 1), { what: 'event 2', timeoutMs: 20000 });
+      send('a', 7);  // a full batch again (4, 5, 7): sent at once
+      await eventually(() => assert.equal(a.got.length, 5), { what: 'events 4, 5 and 7' });
+      // Each once: without leaving them out every retry would have sent 1 and 3 again.
+      assert.deepEqual(a.got.map((m) => m.event.payload.i), [1, 3, 4, 5, 7]);
+      assert.deepEqual(b.got.map((m) => m.event.payload.i), [2]);
+      await eventually(async () => assert.equal(await metric(server, 'switchboard_gateway_upstream_flushed_total'), 6));
+      await c.expectNone('error', 0);
+    } finally {
+      await a.close();
+      if (b) await b.close();
     }
   });
 });

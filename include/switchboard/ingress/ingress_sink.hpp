@@ -42,6 +42,9 @@ class IngressSink {
   // Any thread, never blocks. `done` runs once, on any thread: an empty error once the engine
   // took the delivery; IngressErrc::bad_target; or the engine's error (EngineErrc).
   virtual void deliver(IngressDelivery delivery, Done done) = 0;
+  // This node's id (node_id, or the one made up at start): names its own RabbitMQ queue of a
+  // consumers = "every" rule. Empty: none (such a rule is then refused).
+  virtual std::string node_id() const { return {}; }
 };
 
 }  // namespace switchboard::ingress

@@ -3,12 +3,14 @@
 // client events — the HTTP webhook, or a broker the backend consumes (seed 000 flushes its
 // client events to its broker). The buffer keeps its rules whatever the transport: bounded
 // including the batch in flight, one attempt at a time, in order, retried with backoff up to
-// upstream_max_attempts, so delivery is at least once (a retried batch may arrive twice).
+// upstream_max_attempts, so delivery is at least once (a retried batch may arrive twice, but
+// for the events a transport can tell the server kept).
 //
 // Thread safety: one thread, the executor given at construction (the node's housekeeping
 // thread): send(), stop() and every `done` run there.
 #include <boost/asio/any_io_executor.hpp>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -27,8 +29,10 @@ std::string to_json(const std::vector<UpstreamEvent>& batch);
 
 class UpstreamTransport {
  public:
-  // ok: the whole batch is with the transport's server; else `detail` says why not.
-  using Done = std::function<void(bool ok, std::string detail)>;
+  // ok: the whole batch is with the transport's server; else `detail` says why not, and
+  // `kept` — empty, or one flag per event of the batch — which of its events the server has
+  // all the same (RabbitMQ's confirms tell, per message): the retry leaves those out.
+  using Done = std::function<void(bool ok, std::string detail, std::vector<bool> kept)>;
   virtual ~UpstreamTransport() = default;
   virtual std::string_view name() const noexcept = 0;  // "webhook", "rabbitmq", "redis", "nats"
   virtual void start() {}
@@ -37,6 +41,9 @@ class UpstreamTransport {
                     Done done) = 0;
   // After the last answer: close connections, so that the housekeeping loop can end.
   virtual void stop() = 0;
+  // Attempts that failed because the broker had nowhere to route a message (RabbitMQ's
+  // basic.return of a mandatory message: no queue bound for its routing key); any thread.
+  virtual std::uint64_t unroutable_total() const noexcept { return 0; }
 };
 
 // The broker transport the configuration asks for (upstream_sink = rabbitmq | redis | nats; auto picks

@@ -117,7 +117,7 @@ void AmqpConnection::reject(std::size_t consumer, std::uint64_t generation, std:
 
 void AmqpConnection::publish(std::vector<AmqpMessage> messages, milliseconds timeout,
                              Published done) {
-  if (!publisher_) return done(PublishResult::lost, "no publisher on this connection");
+  if (!publisher_) return done(PublishResult::lost, "no publisher on this connection", {});
   bool was_empty = false;
   {
     std::lock_guard lock(commands_mutex_);
@@ -128,7 +128,7 @@ void AmqpConnection::publish(std::vector<AmqpMessage> messages, milliseconds tim
       done = nullptr;
     }
   }
-  if (done) return done(PublishResult::lost, "stopped");
+  if (done) return done(PublishResult::lost, "stopped", {});
   // As push(): one wake-up for what is queued until the thread takes it (the relay transport
   // publishes one message at a time: no eventfd write for each).
   if (was_empty) wake();
@@ -223,7 +223,7 @@ void AmqpConnection::fail_queued_publishes(const std::string& why) {
     std::lock_guard lock(commands_mutex_);
     failed.swap(publishes_);
   }
-  for (auto& p : failed) p.done(PublishResult::lost, why);
+  for (auto& p : failed) p.done(PublishResult::lost, why, {});
 }
 
 bool AmqpConnection::current(std::size_t consumer, std::uint64_t generation) const noexcept {
@@ -483,11 +483,11 @@ void AmqpConnection::run_publishes() {
   }
   for (Publish& batch : running_publishes_) {
     if (conn_ == nullptr || !publisher_->open) {
-      batch.done(PublishResult::lost, "not connected: " + status());
+      batch.done(PublishResult::lost, "not connected: " + status(), {});
       continue;
     }
     if (batch.messages.empty()) {
-      batch.done(PublishResult::confirmed, {});
+      batch.done(PublishResult::confirmed, {}, {});
       continue;
     }
     Publisher& p = *publisher_;
@@ -500,7 +500,7 @@ void AmqpConnection::run_publishes() {
     }
     if (rc != AMQP_STATUS_OK) {
       const std::string why = "publishing: " + describe_status(rc);
-      batch.done(PublishResult::lost, why);
+      batch.done(PublishResult::lost, why, {});
       drop_connection(why);
       continue;
     }

@@ -81,7 +81,8 @@ struct AmqpDelivery {
 class AmqpConnection {
  public:
   using OnDelivery = std::function<void(AmqpDelivery)>;
-  using Published = std::function<void(PublishResult result, std::string detail)>;
+  // `delivered`: which messages RabbitMQ has (PublishConfirms); empty when none is known to.
+  using Published = PublishConfirms::Done;
   using Bound = std::function<void(bool ok, std::string detail)>;
   // After each attempt to set up consumer `consumer` (or, kLogin, to connect and log in): an
   // empty error when it is consuming, else why not (its `code` 405 for an exclusive queue
@@ -110,7 +111,9 @@ class AmqpConnection {
   void ack(std::size_t consumer, std::uint64_t generation, std::uint64_t tag);
   void reject(std::size_t consumer, std::uint64_t generation, std::uint64_t tag, bool requeue);
   // Publishes `messages` in order; `done` once each is confirmed, or the first failure (see
-  // above). Answered false at once without a publisher, or after stop().
+  // above; a returned message fails its batch once the batch's other confirms are in, so that
+  // `delivered` tells which ones RabbitMQ has). Answered lost at once without a publisher, or
+  // after stop().
   void publish(std::vector<AmqpMessage> messages, std::chrono::milliseconds timeout,
                Published done);
   // queue.bind of the consumer's queue to its exchange with `routing_key`, added to its set:

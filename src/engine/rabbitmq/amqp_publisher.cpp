@@ -65,6 +65,7 @@ void PublishConfirms::add(std::uint64_t first, std::size_t count, Clock::time_po
   b.last = first + count - 1;
   b.left = count;
   b.confirmed.assign(count, false);
+  b.delivered.assign(count, true);  // until returned; what counts is confirmed && delivered
   b.deadline = deadline;
   b.done = std::move(done);
   batches_.push_back(std::move(b));
@@ -95,7 +96,11 @@ void PublishConfirms::settle(std::uint64_t tag, bool multiple, bool positive) {
       }
     }
     if (b.left == 0) {
-      finish(i, PublishResult::confirmed, {});
+      if (b.returned.empty()) {
+        finish(i, PublishResult::confirmed, {});
+      } else {
+        finish(i, PublishResult::returned, std::move(b.returned));
+      }
       continue;
     }
     ++i;
@@ -119,8 +124,12 @@ void PublishConfirms::fail_all(const std::string& why) {
 }
 
 void PublishConfirms::returned(std::uint64_t tag, std::string why) {
-  for (std::size_t i = 0; i < batches_.size() && batches_[i].first <= tag; ++i) {
-    if (tag <= batches_[i].last) return finish(i, PublishResult::returned, std::move(why));
+  for (auto& b : batches_) {
+    if (b.first > tag) return;
+    if (tag > b.last) continue;
+    b.delivered[tag - b.first] = false;
+    if (b.returned.empty()) b.returned = std::move(why);
+    return;
   }
 }
 
@@ -133,9 +142,12 @@ std::optional<PublishConfirms::Clock::time_point> PublishConfirms::next_deadline
 }
 
 void PublishConfirms::finish(std::size_t index, PublishResult result, std::string detail) {
-  Done done = std::move(batches_[index].done);
+  Batch& b = batches_[index];
+  Done done = std::move(b.done);
+  std::vector<bool> delivered = std::move(b.delivered);
+  for (std::size_t m = 0; m < delivered.size(); ++m) delivered[m] = delivered[m] && b.confirmed[m];
   batches_.erase(batches_.begin() + static_cast<std::ptrdiff_t>(index));
-  done(result, std::move(detail));
+  done(result, std::move(detail), std::move(delivered));
 }
 
 }  // namespace switchboard::engine::rabbitmq

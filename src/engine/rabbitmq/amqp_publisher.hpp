@@ -7,8 +7,8 @@
 // (1, 2, … on that channel; `multiple`: every one up to it); PublishConfirms keeps the
 // batches waiting for theirs.
 //
-// Not mandatory: a message no queue is bound for is dropped by RabbitMQ (and confirmed),
-// unless the exchange has an alternate-exchange.
+// A message no queue is bound for is dropped by RabbitMQ (and confirmed), unless the exchange
+// has an alternate-exchange — or it is `mandatory`: then it comes back (basic.return).
 //
 // Thread safety: the connection's thread only.
 #include <amqp.h>
@@ -60,20 +60,24 @@ int publish_message(amqp_connection_state_t conn, amqp_channel_t channel,
 std::optional<std::uint64_t> returned_sequence(const amqp_basic_properties_t& properties);
 
 // Batches of published messages until RabbitMQ confirmed every one (done(confirmed)), or
-// nacked or returned one, or the deadline passed, or the channel went away (done(result,
-// why)). Each done runs
-// once, after its batch left the list; confirms for a batch that is gone are ignored.
+// nacked one, or confirmed every one after returning some (returned), or the deadline passed,
+// or the channel went away (done(result, why)). Each done runs once, after its batch left the
+// list; confirms for a batch that is gone are ignored. `delivered` says, one flag per message
+// of the batch, which ones RabbitMQ has (acked and not returned): every one when confirmed,
+// else those whose ack came before the end — a caller's retry can leave them out.
 class PublishConfirms {
  public:
   using Clock = std::chrono::steady_clock;
-  using Done = std::function<void(PublishResult result, std::string detail)>;
+  using Done =
+      std::function<void(PublishResult result, std::string detail, std::vector<bool> delivered)>;
 
   // `count` (> 0) messages with sequence numbers first … first + count - 1, above every
   // batch's already added.
   void add(std::uint64_t first, std::size_t count, Clock::time_point deadline, Done done);
   void ack(std::uint64_t tag, bool multiple);
   void nack(std::uint64_t tag, bool multiple);
-  // basic.return of message `tag`: its batch fails (the ack that follows is then ignored).
+  // basic.return of message `tag` (RabbitMQ sends it before the message's ack): it is not
+  // delivered, and its batch ends as returned once every message of it is acked.
   void returned(std::uint64_t tag, std::string why);
   // Fails the batches whose deadline is at or before `now`.
   void expire(Clock::time_point now);
@@ -88,6 +92,8 @@ class PublishConfirms {
     std::uint64_t last = 0;
     std::size_t left = 0;          // not confirmed yet
     std::vector<bool> confirmed;   // by sequence number - first
+    std::vector<bool> delivered;   // acked and not returned, by sequence number - first
+    std::string returned;          // why the first returned message came back; empty: none
     Clock::time_point deadline;
     Done done;
   };

@@ -233,7 +233,8 @@ void RabbitMqTransport::publish(std::string routing_key, std::string message, bo
   messages.push_back({std::move(routing_key), std::move(message), mandatory});
   connection_->publish(
       std::move(messages), config_.timeout,
-      [this, mandatory, done = std::move(done)](PublishResult result, const std::string&) {
+      [this, mandatory, done = std::move(done)](PublishResult result, const std::string&,
+                                                const std::vector<bool>&) {
         switch (result) {
           case PublishResult::confirmed:
             (mandatory ? sent_node_ : sent_channel_).fetch_add(1, std::memory_order_relaxed);

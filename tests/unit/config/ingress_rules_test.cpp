@@ -164,9 +164,7 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{"source = \"rabbitmq\"\nqueue = \"q\"\nprefetch = 0\ntarget = \"all\"\n",
                 "prefetch must be an integer from 1 to 65535"},
         Refusal{"source = \"rabbitmq\"\nqueue = \"q\"\nconsumers = \"every\"\ntarget = \"all\"\n",
-                "consumers \"every\" is not available for rabbitmq yet"},
-        Refusal{"source = \"rabbitmq\"\nqueue = \"q\"\ndedupe_window = \"60s\"\ntarget = \"all\"\n",
-                "dedupe_window is not available for rabbitmq yet"},
+                "consumers \"every\" needs exchange: each node consumes a queue of its own"},
         Refusal{"source = \"rabbitmq\"\nqueue = \"q\"\ntarget = \"channel\"\nchannel = \"c:{1}\"\n",
                 "a queue's messages capture nothing ({0} is the routing key)"},
         Refusal{"source = \"rabbitmq\"\nqueue = \"q\"\nexchange = \"x\"\n"
@@ -324,13 +322,20 @@ TEST_F(LoadTest, IngressRabbitMqRulesAreRead) {
                                       "declare = \"create\"\n"
                                       "durable = false\n"
                                       "dead_letter_exchange = \"dlx\"\n"
+                                      "dedupe_window = \"1m\"\n"
                                       "exchange = \"events\"\n"
                                       "target = \"channel\"\n"
-                                      "channel = \"ev:{0}\"\n");
+                                      "channel = \"ev:{0}\"\n"
+                                      "[[ingress]]\n"
+                                      "name = \"news\"\n"
+                                      "source = \"rabbitmq\"\n"
+                                      "exchange = \"news\"\n"
+                                      "consumers = \"every\"\n"
+                                      "target = \"all\"\n");
   const auto result = run_load({"--config", path}, {"QUEUE_NAME=posts-queue"});
   ASSERT_TRUE(result.config) << result.message;
   const auto& rules = result.config->ingress;
-  ASSERT_EQ(rules.size(), 2u);
+  ASSERT_EQ(rules.size(), 3u);
   EXPECT_EQ(rules[0].source, IngressSourceKind::rabbitmq);
   EXPECT_EQ(rules[0].queue, "posts-queue");  // from ingress_queue (QUEUE_NAME)
   EXPECT_EQ(rules[0].declare, IngressDeclare::automatic);
@@ -349,6 +354,10 @@ TEST_F(LoadTest, IngressRabbitMqRulesAreRead) {
   EXPECT_EQ(rules[1].exchange_type, "topic");
   EXPECT_EQ(rules[1].bindings, std::vector<std::string>{"#"});  // a topic exchange: everything
   EXPECT_EQ(rules[1].prefetch, 256u);
+  EXPECT_EQ(rules[1].dedupe_window, 60s);  // by message_id (docs/ingress.md)
+  // With an exchange: a queue of each node's own (<queue>.<node_id>, ingress.cpp).
+  EXPECT_EQ(rules[2].consumers, IngressConsumers::every);
+  EXPECT_EQ(rules[2].queue, "posts-queue");
 }
 
 TEST_F(LoadTest, UpstreamToRabbitMqTakesAmqpUrlAndTheExchange) {

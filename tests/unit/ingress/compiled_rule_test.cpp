@@ -181,5 +181,30 @@ TEST(CompiledRule, IdempotencyKeyNamesRuleSubjectAndBytes) {
   EXPECT_TRUE(routed(CompiledRule(c, 1024), {"a:1", "a:*", "{}"}).idempotency_key.empty());
 }
 
+// RabbitMQ with a dedupe window: the key is the rule's and the message_id's, so a message
+// republished with its id is one whatever its bytes or routing key; a message without an id
+// gets none (a queue's equal bodies are distinct messages).
+TEST(CompiledRule, RabbitMqIdempotencyKeyIsTheMessageId) {
+  IngressRuleConfig c;
+  c.name = "orders";
+  c.source = config::IngressSourceKind::rabbitmq;
+  c.queue = "q";
+  c.target = IngressTargetKind::all;
+  c.consumers = config::IngressConsumers::one;
+  c.dedupe_window = std::chrono::milliseconds(60000);
+  CompiledRule rule(c, 1024);
+  const auto k = routed(rule, {"a", "", "{}", "id-1"});
+  EXPECT_EQ(k.idempotency_key.size(), 32u);
+  EXPECT_EQ(k.dedupe_window, std::chrono::milliseconds(60000));
+  EXPECT_EQ(routed(rule, {"b", "", "{\"x\":1}", "id-1"}).idempotency_key, k.idempotency_key);
+  EXPECT_NE(routed(rule, {"a", "", "{}", "id-2"}).idempotency_key, k.idempotency_key);
+  const auto none = routed(rule, {"a", "", "{}"});
+  EXPECT_TRUE(none.idempotency_key.empty());
+  EXPECT_EQ(none.dedupe_window, std::chrono::milliseconds(0));
+  c.name = "other";
+  EXPECT_NE(routed(CompiledRule(c, 1024), {"a", "", "{}", "id-1"}).idempotency_key,
+            k.idempotency_key);
+}
+
 }  // namespace
 }  // namespace switchboard::ingress

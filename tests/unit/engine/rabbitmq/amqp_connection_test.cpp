@@ -183,11 +183,13 @@ TEST_F(AmqpConnectionTest, ARefusedLoginIsInTheStatusWithoutThePassword) {
 class PublishAnswer {
  public:
   AmqpConnection::Published done() {
-    return [this](PublishResult result, std::string detail) {
+    return [this](PublishResult result, std::string detail, std::vector<bool> delivered) {
       std::lock_guard lock(mutex_);
       answered_ = true;
       ok_ = result == PublishResult::confirmed;
+      result_ = result;
       detail_ = std::move(detail);
+      delivered_ = std::move(delivered);
     };
   }
   // The answer's ok and detail; fails the test when none came within kWithin.
@@ -200,12 +202,23 @@ class PublishAnswer {
     std::lock_guard lock(mutex_);
     return answered_;
   }
+  // After wait(): how the batch ended, and which of its messages RabbitMQ has.
+  PublishResult result() {
+    std::lock_guard lock(mutex_);
+    return result_;
+  }
+  std::vector<bool> delivered() {
+    std::lock_guard lock(mutex_);
+    return delivered_;
+  }
 
  private:
   std::mutex mutex_;
   bool answered_ = false;
   bool ok_ = false;
+  PublishResult result_ = PublishResult::lost;
   std::string detail_;
+  std::vector<bool> delivered_;
 };
 
 TEST_F(AmqpConnectionTest, APublisherBesideAConsumerHasItsBatchConfirmedAndDeliveredInOrder) {
@@ -235,6 +248,24 @@ TEST_F(AmqpConnectionTest, APublisherBesideAConsumerHasItsBatchConfirmedAndDeliv
   EXPECT_EQ(got[1].body, "{\"i\":1}");
   EXPECT_EQ(got[2].routing_key, "events.d");
   for (const auto& d : got) connection->ack(d.consumer, d.generation, d.delivery_tag);
+  // Mandatory: the unroutable one in the middle comes back; the batch fails once the acks of
+  // the others are in, naming the two RabbitMQ has (a retry resends only the other).
+  PublishAnswer mandatory;
+  connection->publish({{"events.e", "{\"i\":4}", true}, {"other.f", "{\"i\":5}", true},
+                       {"events.g", "{\"i\":6}", true}},
+                      5s, mandatory.done());
+  const auto [m_ok, m_detail] = mandatory.wait();
+  EXPECT_FALSE(m_ok);
+  EXPECT_EQ(mandatory.result(), PublishResult::returned);
+  EXPECT_NE(m_detail.find("312 NO_ROUTE (routing key 'other.f')"), std::string::npos) << m_detail;
+  EXPECT_EQ(mandatory.delivered(), (std::vector<bool>{true, false, true}));
+  auto more = recorder_.wait_for(5);
+  ASSERT_EQ(more.size(), 5u);
+  EXPECT_EQ(more[3].routing_key, "events.e");
+  EXPECT_EQ(more[4].routing_key, "events.g");
+  for (std::size_t i = 3; i < more.size(); ++i) {
+    connection->ack(more[i].consumer, more[i].generation, more[i].delivery_tag);
+  }
   connection->stop();
   client.delete_queue("published");
 }

@@ -16,12 +16,14 @@ struct Answer {
   bool ok = false;
   PublishResult result = PublishResult::lost;
   std::string detail;
+  std::vector<bool> delivered;
   PublishConfirms::Done done() {
-    return [this](PublishResult r, std::string d) {
+    return [this](PublishResult r, std::string d, std::vector<bool> each) {
       ++calls;
       result = r;
       ok = r == PublishResult::confirmed;
       detail = std::move(d);
+      delivered = std::move(each);
     };
   }
 };
@@ -117,27 +119,48 @@ TEST(PublishConfirms, ALostChannelFailsEveryBatchWithTheReason) {
   EXPECT_FALSE(confirms.next_deadline());
 }
 
-// RabbitMQ sends a mandatory message's basic.return before its basic.ack: the return fails
-// the batch holding that message (and only it), the ack after it is ignored.
-TEST(PublishConfirms, AReturnedMessageFailsItsBatchAndItsLaterAckIsIgnored) {
+// RabbitMQ sends a mandatory message's basic.return before its basic.ack: the batch holding
+// that message (and only it) ends as returned once every message of it is acked, saying which
+// ones RabbitMQ has — the caller's retry resends only the others.
+TEST(PublishConfirms, AReturnedMessageFailsItsBatchOnceItsConfirmsAreInNamingTheDeliveredOnes) {
   PublishConfirms confirms;
   Answer a, b, c;
   confirms.add(1, 1, kStart + 1s, a.done());
-  confirms.add(2, 2, kStart + 1s, b.done());
-  confirms.add(4, 1, kStart + 1s, c.done());
+  confirms.add(2, 3, kStart + 1s, b.done());
+  confirms.add(5, 1, kStart + 1s, c.done());
   confirms.returned(3, "returned by RabbitMQ: 312 NO_ROUTE");
-  EXPECT_EQ(b.calls, 1);
-  EXPECT_EQ(b.result, PublishResult::returned);
-  EXPECT_EQ(b.detail, "returned by RabbitMQ: 312 NO_ROUTE");
-  EXPECT_EQ(a.calls, 0);
-  confirms.ack(4, true);
+  EXPECT_EQ(b.calls, 0) << "messages 2 and 4 may still be acked";
+  confirms.ack(3, true);
   EXPECT_EQ(a.calls, 1);
   EXPECT_TRUE(a.ok);
+  EXPECT_EQ(a.delivered, std::vector<bool>{true});
+  EXPECT_EQ(b.calls, 0) << "message 4 is not acked yet";
+  confirms.returned(4, "returned by RabbitMQ: 312 NO_ROUTE (again)");
+  confirms.ack(5, true);
   EXPECT_EQ(b.calls, 1);
+  EXPECT_EQ(b.result, PublishResult::returned);
+  EXPECT_EQ(b.detail, "returned by RabbitMQ: 312 NO_ROUTE") << "the first return's reason";
+  EXPECT_EQ(b.delivered, (std::vector<bool>{true, false, false}));
   EXPECT_EQ(c.calls, 1);
   EXPECT_TRUE(c.ok);
   confirms.returned(9, "of no batch");  // ignored
   EXPECT_TRUE(confirms.empty());
+}
+
+// A batch that fails before every confirm came names the messages acked by then.
+TEST(PublishConfirms, AFailedBatchNamesTheMessagesAckedBeforeIt) {
+  PublishConfirms confirms;
+  Answer a, b;
+  confirms.add(1, 3, kStart + 1s, a.done());
+  confirms.add(4, 2, kStart + 2s, b.done());
+  confirms.ack(2, false);
+  confirms.expire(kStart + 1s);
+  EXPECT_EQ(a.result, PublishResult::timed_out);
+  EXPECT_EQ(a.delivered, (std::vector<bool>{false, true, false}));
+  confirms.ack(4, false);
+  confirms.fail_all("channel closed");
+  EXPECT_EQ(b.result, PublishResult::lost);
+  EXPECT_EQ(b.delivered, (std::vector<bool>{true, false}));
 }
 
 }  // namespace
