@@ -58,6 +58,7 @@ void Upstream::start() {
                                         node_.callout_limits(), callout_stats_});
     }
     transport_->start();
+    metrics_transport_.store(transport_.get(), std::memory_order_release);
   }
   arm();
 }

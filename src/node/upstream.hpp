@@ -77,7 +77,8 @@ class Upstream {
   std::uint64_t retried_total() const noexcept { return retried_.load(); }
   // Failed attempts the broker could not route (RabbitMQ: no queue bound; retried as any).
   std::uint64_t unroutable_total() const noexcept {
-    return transport_ ? transport_->unroutable_total() : 0;
+    const ingress::UpstreamTransport* t = metrics_transport_.load(std::memory_order_acquire);
+    return t ? t->unroutable_total() : 0;
   }
   // Webhook call-outs refused at once by the connection pool's queue bound.
   std::uint64_t callout_rejected_total() const noexcept {
@@ -103,6 +104,8 @@ class Upstream {
   bool enabled_ = false;
   std::shared_ptr<CalloutStats> callout_stats_ = std::make_shared<CalloutStats>();
   std::unique_ptr<ingress::UpstreamTransport> transport_;  // null: none, or the sink
+  // transport_ for /metrics, which may read while start() creates it (published once made).
+  std::atomic<const ingress::UpstreamTransport*> metrics_transport_{nullptr};
 
   std::mutex mutex_;                  // guards the four below (push() runs on the workers)
   std::deque<UpstreamEvent> buffer_;  // waiting for a batch
