@@ -94,6 +94,14 @@ test('a client from an origin the file does not list is refused', async () => {
 test('RabbitMQ restarted under the pods: a send meanwhile fails with 503, and after it the user gets what is sent', async () => {
   const [a, b] = pods;
   const device = await connectUser(b, 'user-456');
+  // Pod B's binding for the user's channel is in place (a send gets through) before the kill:
+  // a subscribe still pending when RabbitMQ dies fails, and the client is told (unsubscribed).
+  await eventually(async () => {
+    const res = await sendToUser(a, 'user-456', `before-${Date.now()}`, 'before');
+    assert.equal(res.status, 200, res.text);
+    const m = await device.next((x) => x.type === 'notification' && x.payload.text === 'before', 1000);
+    device.send({ type: 'ack', payload: { id: m.id } });
+  }, { what: 'a send reaching pod B before the kill', timeoutMs: 15000, intervalMs: 200 });
   await rabbit.kill();
   await eventually(async () => {
     const res = await sendToUser(a, 'user-456', `down-${Date.now()}`, 'while down');
