@@ -241,7 +241,11 @@ void RedisSubscriber::arm_probe() {
   probe_timer_.expires_after(probe_interval_);
   probe_timer_.async_wait([this, guard = std::weak_ptr<char>(guard_)](const boost::system::error_code& ec) {
     if (guard.expired() || ec == asio::error::operation_aborted) return;
-    if (!probing_ && deadlines_.empty()) {
+    // Messages since the last tick show the link alive: no probe needed.
+    const std::uint64_t messages = counters_->messages.value();
+    const bool quiet = messages == messages_at_probe_;
+    messages_at_probe_ = messages;
+    if (quiet && !probing_ && deadlines_.empty()) {
       const std::string_view args[] = {"SUBSCRIBE", probe_name_};
       if (conn_.send_untracked(args, &RedisSubscriber::on_push_cb, this)) {
         probing_ = true;

@@ -32,8 +32,8 @@
 // as privdata), and an UNSUBSCRIBE is refused unless hiredis knows the name; this class only
 // unsubscribes names it subscribed on the current connection. PING cannot be used on a
 // subscribed 0.14 connection (its reply never reaches the callback), so the connection's idle
-// PING is off. Instead, a probe: every `options.ping_interval` (0: none) with no confirmation
-// awaited, a SUBSCRIBE and then an UNSUBSCRIBE of a name of its own that nobody publishes to
+// PING is off. Instead, a probe: every `options.ping_interval` (0: none) in which no message
+// arrived and no confirmation is awaited, a SUBSCRIBE and then an UNSUBSCRIBE of a name of its own that nobody publishes to
 // ("__switchboard_probe:<random>"), confirmed within command_timeout as any other, so that a
 // server that stalls silently resets the link within ping_interval + command_timeout
 // (stats().confirmation_timeouts; counters probes). The probe is not a caller's subscription:
@@ -171,6 +171,7 @@ class RedisSubscriber : private RedisConnection::LinkObserver {
   std::chrono::milliseconds probe_interval_;
   std::string probe_name_;
   bool probing_ = false;  // a probe's SUBSCRIBE or UNSUBSCRIBE awaits its confirmation
+  std::uint64_t messages_at_probe_ = 0;  // counters_->messages at the last probe tick
   std::shared_ptr<SubscriberCounters> counters_;  // before conn_, which counts into it
   MessageHandler on_message_;
   PatternHandler on_pmessage_;

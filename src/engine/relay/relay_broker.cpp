@@ -171,12 +171,11 @@ struct State final : TransportReceiver {
   }
 
   // Sends the stored (or claimed) copy; a failed send gives its key back.
-  void send(PublicationPtr publication, ResultCallback<PublicationPtr> done) {
-    std::string message = encode_positioned(*publication);
-    const std::string channel = publication->channel;
-    transport->send(channel, std::move(message),
-                    [keys = keys, publication = std::move(publication),
-                     done = std::move(done)](std::error_code ec) {
+  // `publication` (held by the caller for the call) keeps the channel's view valid; the
+  // completion holds its own reference.
+  void send(const PublicationPtr& publication, ResultCallback<PublicationPtr> done) {
+    transport->send(publication->channel, encode_positioned(*publication),
+                    [keys = keys, publication, done = std::move(done)](std::error_code ec) {
                       if (ec && publication->deduplicated()) keys->release(*publication);
                       if (done) done(ec, ec ? nullptr : publication);
                     });
