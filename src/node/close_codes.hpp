@@ -4,6 +4,7 @@
 
 namespace switchboard::node::close_code {
 
+inline constexpr std::uint16_t kClientLeft = 1000;       // the client ended its session
 inline constexpr std::uint16_t kAuthFailed = 4001;       // bad/missing token, auth service said no
 inline constexpr std::uint16_t kTokenExpired = 4002;     // token expired and was not refreshed
 inline constexpr std::uint16_t kTooManyConnections = 4003;  // max_connections_per_user

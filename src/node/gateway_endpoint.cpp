@@ -2,11 +2,13 @@
 
 #include <random>
 
+#include "native_protocol.hpp"
 #include "session.hpp"
 #include "switchboard/http/request.hpp"
 #include "switchboard/net/connection.hpp"
 #include "switchboard/net/worker.hpp"
 #include "switchboard/protocol/json_writer.hpp"
+#include "websocket_transport.hpp"
 
 namespace switchboard::node {
 namespace {
@@ -38,6 +40,22 @@ std::string upgrade_token(const http::Request& request) {
   return {};
 }
 
+// A native client's session: the native protocol on its own WebSocket. The transport is a
+// base constructed before the Session that refers to it (and destroyed after it).
+struct WebSocketTransportHolder {
+  explicit WebSocketTransportHolder(net::Connection& connection) : transport(connection) {}
+  WebSocketTransport transport;
+};
+
+class NativeSession final : private WebSocketTransportHolder, public Session {
+ public:
+  NativeSession(GatewayEndpoint& endpoint, net::Connection& connection, std::string session_id,
+                std::string remote_address)
+      : WebSocketTransportHolder(connection),
+        Session(endpoint, transport, NativeProtocol::instance(), std::move(session_id),
+                std::move(remote_address)) {}
+};
+
 }  // namespace
 
 GatewayEndpoint::GatewayEndpoint(Node& node, net::Worker& worker) : node_(node), worker_(worker) {
@@ -60,8 +78,8 @@ std::optional<http::Response> GatewayEndpoint::on_upgrade(const http::Request& r
 }
 
 void GatewayEndpoint::on_open(net::Connection& connection) {
-  auto session = std::make_shared<Session>(*this, connection, new_session_id(),
-                                           std::move(upgrade_ip_));
+  std::shared_ptr<Session> session = std::make_shared<NativeSession>(
+      *this, connection, new_session_id(), std::move(upgrade_ip_));
   session->endpoint_index = sessions_.size();
   connection.endpoint_data = session.get();
   sessions_.push_back(session);

@@ -33,10 +33,11 @@ std::uint32_t ms(std::chrono::milliseconds d) { return static_cast<std::uint32_t
 
 }  // namespace
 
-Session::Session(GatewayEndpoint& endpoint, net::Connection& connection, std::string session_id,
-                 std::string remote_address)
+Session::Session(GatewayEndpoint& endpoint, SessionTransport& transport, Protocol& protocol,
+                 std::string session_id, std::string remote_address)
     : endpoint_(endpoint),
-      connection_(connection),
+      transport_(transport),
+      protocol_(protocol),
       bucket_(endpoint.node().config().client_burst, std::chrono::steady_clock::now()),
       ping_bucket_(kPingLimit.burst, std::chrono::steady_clock::now()) {
   info_.session_id = std::move(session_id);
@@ -53,7 +54,7 @@ void Session::open(std::string upgrade_token) {
         .string("session_id", info_.session_id)
         .string("node", endpoint_.node().id())
         .close();
-    send_json(protocol::make_envelope("connected", payload));
+    send({.type = "connected", .payload = payload});
   }
   if (!upgrade_token.empty()) return authenticate(std::move(upgrade_token), {});
   if (cfg.allow_anonymous) {
@@ -97,7 +98,7 @@ void Session::send_auth_error(std::string_view code, std::string_view message,
   p.string("code", code).string("message", message);
   if (!ref.empty()) p.string("ref", ref);
   p.close();
-  send_json(protocol::make_envelope("auth.error", payload));
+  send({.type = "auth.error", .payload = payload, .reply_to = ref});
 }
 
 void Session::on_authenticated(auth::AuthResult result, const std::string& ref) {
@@ -123,11 +124,11 @@ void Session::on_authenticated(auth::AuthResult result, const std::string& ref) 
       send_error("user_mismatch", "a refreshed token must name the same user", ref);
       return close(close_code::kAuthFailed, "user mismatch");
     }
-    return accept_identity(std::move(identity), false);
+    return accept_identity(std::move(identity), false, ref);
   }
   if (identity.user_id.empty()) {
     auth_in_flight_ = false;
-    return accept_identity(std::move(identity), true);
+    return accept_identity(std::move(identity), true, ref);
   }
   // Over max_connections_per_user (on every node together) the connection is refused before it
   // is told it succeeded. The registry answers later, on any thread: the authentication stays
@@ -160,10 +161,10 @@ void Session::on_admitted(auth::Identity identity, const std::string& ref, bool 
     return close(close_code::kTooManyConnections, "too many connections");
   }
   counted_user_ = true;
-  accept_identity(std::move(identity), true);
+  accept_identity(std::move(identity), true, ref);
 }
 
-void Session::accept_identity(auth::Identity identity, bool first) {
+void Session::accept_identity(auth::Identity identity, bool first, std::string_view ref) {
   if (first) info_.user_id = std::move(identity.user_id);
   channel_patterns_ = std::move(identity.channels);
   expires_at_s_ = identity.expires_at
@@ -179,7 +180,7 @@ void Session::accept_identity(auth::Identity identity, bool first) {
       .string("user_id", info_.user_id)
       .string("session_id", info_.session_id)
       .close();
-  send_json(protocol::make_envelope("auth.success", payload));
+  send({.type = "auth.success", .payload = payload, .reply_to = ref});
   if (first) {
     start_session();
     // What the client sent while the authentication was in flight, in order.
@@ -197,6 +198,9 @@ void Session::accept_identity(auth::Identity identity, bool first) {
 void Session::start_session() {
   Node& node = endpoint_.node();
   endpoint_.counters().sessions.add();
+  if (std::string started; protocol_.encode_started(started, info_), !started.empty()) {
+    transport_.send_text(started);
+  }
   if (!info_.user_id.empty()) {
     // Every device of a user joins the user's own channel: send-to-user is a publish there.
     // Once the broker confirmed it, the messages kept while the user was offline follow.
@@ -239,11 +243,14 @@ void Session::on_text(std::string_view text) {
 }
 
 void Session::handle_text(std::string_view text, bool may_hold) {
-  const protocol::EnvelopeParse parsed = protocol::parse_envelope(text);
-  if (parsed.error != protocol::EnvelopeError::none) {
-    send_error(parsed.error == protocol::EnvelopeError::bad_json ? "bad_json" : "bad_request",
-               parsed.detail, {});
-    return violation(close_code::kPolicyViolation);
+  const Decoded parsed = protocol_.decode(text);
+  switch (parsed.kind) {
+    case Decoded::Kind::command: break;
+    case Decoded::Kind::ignored: return;
+    case Decoded::Kind::leave: return close(close_code::kClientLeft, "client disconnected");
+    case Decoded::Kind::malformed:
+      send_error(parsed.error_code, parsed.detail, {});
+      return violation(close_code::kPolicyViolation);
   }
   // A client that sent its token at upgrade may speak at once, while the first
   // authentication still waits for its answer (the auth service, the connection registry):
@@ -298,13 +305,18 @@ void Session::dispatch(const protocol::Envelope& e) {
 void Session::handle_ping(const protocol::Envelope& e) {
   std::string payload;
   protocol::JsonObject(payload).number("timestamp", static_cast<std::uint64_t>(unix_millis())).close();
-  send_json(protocol::make_envelope("pong", payload, e.id));
+  send({.type = "pong", .payload = payload, .id = e.id, .reply_to = e.id});
 }
 
 void Session::handle_custom(const protocol::Envelope& e) {
   Node& node = endpoint_.node();
   const ClientEvent event{e.type, e.id, e.payload};
-  if (const EventHandler* handler = node.handler(e.type)) return (*handler)(*this, event);
+  if (const EventHandler* handler = node.handler(e.type)) {
+    dispatching_id_ = e.id;
+    (*handler)(*this, event);
+    dispatching_id_ = {};
+    return;
+  }
   if (!node.upstream().enabled()) {
     send_error("unknown_type", "no handler for this event type", e.id.empty() ? e.type : e.id);
     return violation(close_code::kPolicyViolation);
@@ -319,14 +331,28 @@ void Session::handle_custom(const protocol::Envelope& e) {
 // ---------------------------------------------------------------------------------------
 // Output
 
-void Session::send_json(std::string json) {
+void Session::send(const Outgoing& message) {
   if (closed_) return;
-  connection_.send_text(json);
+  std::string out;
+  protocol_.encode(out, message);
+  if (!out.empty()) transport_.send_text(out);
 }
 
 void Session::send_error(std::string_view code, std::string_view message, std::string_view ref) {
+  std::string payload;
+  protocol::JsonObject p(payload);
+  p.string("code", code).string("message", message);
+  if (!ref.empty()) p.string("ref", ref);
+  p.close();
   endpoint_.counters().client_errors_total.add();
-  send_json(protocol::make_error(code, message, ref));
+  send_error_payload(payload, ref);
+}
+
+void Session::send_error_payload(std::string_view payload, std::string_view ref) {
+  if (closed_) return;
+  std::string out;
+  protocol_.encode_error(out, payload, ref);
+  if (!out.empty()) transport_.send_text(out);
 }
 
 void Session::violation(std::uint16_t close_code) {
@@ -359,21 +385,21 @@ bool Session::rate_limited(std::string_view ref, engine::TokenBucket& bucket,
       .string("ref", ref)
       .number("retry_after_ms", static_cast<std::uint64_t>(decision.retry_after.count()))
       .close();
-  send_json(protocol::make_envelope("error", payload));
+  send_error_payload(payload, ref);
   violation(close_code::kRateLimited);
   return true;
 }
 
-void Session::send_later(const std::weak_ptr<Session>& weak, net::Worker& worker,
-                         std::string json) {
-  worker.post([weak, json = std::move(json)]() mutable {
-    if (auto self = weak.lock(); self && !self->closed_) self->send_json(std::move(json));
+void Session::later(const std::weak_ptr<Session>& weak, net::Worker& worker,
+                    std::function<void(Session&)> fn) {
+  worker.post([weak, fn = std::move(fn)] {
+    if (auto self = weak.lock(); self && !self->closed_) fn(*self);
   });
 }
 
 // Client interface (event handlers)
 void Session::reply(std::string_view type, std::string_view payload_json) {
-  send_json(protocol::make_envelope(type, payload_json));
+  send({.type = type, .payload = payload_json, .reply_to = dispatching_id_});
 }
 
 void Session::error(std::string_view code, std::string_view message) {
@@ -382,7 +408,7 @@ void Session::error(std::string_view code, std::string_view message) {
 
 void Session::close(std::uint16_t code, std::string_view reason) {
   if (closed_) return;
-  connection_.close(code, reason);  // calls back on_closed through the endpoint
+  transport_.close(code, reason);  // calls back on_closed through the endpoint
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 #pragma once
-// One client's session over one WebSocket connection: the native protocol's state machine
-// (authentication, subscriptions, custom events, acknowledgements), driven by its worker's
-// GatewayEndpoint. A session is touched only on its worker's thread.
+// One client's session: the gateway's state machine (authentication, subscriptions, custom
+// events, acknowledgements), driven by its worker's GatewayEndpoint. It speaks through a
+// Protocol (how its messages look: the native envelope, Socket.IO) and a SessionTransport (what
+// carries them: a WebSocket, an Engine.IO connection). A session is touched only on its
+// worker's thread.
 #include <boost/json/object.hpp>
 #include <cstdint>
 #include <functional>
@@ -11,7 +13,9 @@
 #include <string_view>
 #include <vector>
 
+#include "client_protocol.hpp"
 #include "node.hpp"
+#include "session_transport.hpp"
 #include "switchboard/auth/identity.hpp"
 #include "switchboard/engine/rate_limiter.hpp"
 #include "switchboard/gateway.hpp"
@@ -19,7 +23,6 @@
 #include "switchboard/protocol/envelope.hpp"
 
 namespace switchboard::net {
-class Connection;
 class Worker;
 }
 
@@ -31,14 +34,15 @@ struct AckTracker;  // defined in session_delivery.cpp
 // {"offset","epoch","recovered"}: a stream position as replies carry it.
 void append_position(std::string& out, const engine::StreamPosition& position, bool recovered);
 
-class Session final : public hub::Subscriber,
+class Session : public hub::Subscriber,
                       public Client,
                       public std::enable_shared_from_this<Session> {
  public:
   enum class AuthState : std::uint8_t { pending, authenticating, authenticated, failed };
 
-  Session(GatewayEndpoint& endpoint, net::Connection& connection, std::string session_id,
-          std::string remote_address);
+  // `transport` and `protocol` outlive the session.
+  Session(GatewayEndpoint& endpoint, SessionTransport& transport, Protocol& protocol,
+          std::string session_id, std::string remote_address);
   ~Session() override;
 
   // --- Driven by the endpoint ------------------------------------------------------------
@@ -57,7 +61,6 @@ class Session final : public hub::Subscriber,
   bool authenticated() const noexcept { return auth_state_ == AuthState::authenticated; }
   bool closed() const noexcept { return closed_; }
   const std::string& user_id() const noexcept { return info_.user_id; }
-  net::Connection& connection() noexcept { return connection_; }
   std::size_t subscription_count() const noexcept { return subscriptions_.size(); }
   std::size_t endpoint_index = 0;  // position in the endpoint's session list
 
@@ -132,7 +135,7 @@ class Session final : public hub::Subscriber,
   // The node's answer to admitting the first authentication's user (max_connections_per_user).
   void on_admitted(auth::Identity identity, const std::string& ref, bool admitted);
   // Takes the identity (the first authentication or a refresh) and answers auth.success.
-  void accept_identity(auth::Identity identity, bool first);
+  void accept_identity(auth::Identity identity, bool first, std::string_view ref);
   void start_session();  // first successful authentication (or anonymous)
   void send_auth_error(std::string_view code, std::string_view message, std::string_view ref);
   // After a refresh: subscriptions the new token no longer permits end with `unsubscribed`
@@ -184,13 +187,16 @@ class Session final : public hub::Subscriber,
   // posted (an engine answering from a thread of its own).
   static void on_worker(net::Worker& worker, std::function<void()> fn);
 
-  // Output
-  void send_json(std::string json);
-  // Sends from an engine callback that may run on another thread: posted to the session's
-  // worker, dropped if the session is gone by then.
-  static void send_later(const std::weak_ptr<Session>& weak, net::Worker& worker,
-                         std::string json);
+  // Output, through the protocol
+  void send(const Outgoing& message);
   void send_error(std::string_view code, std::string_view message, std::string_view ref);
+  // An error whose payload {"code","message","ref"?,...} is written already (not counted as
+  // a client error: the caller says what it was).
+  void send_error_payload(std::string_view payload, std::string_view ref);
+  // Runs `fn` on the session from an engine callback that may run on another thread: posted to
+  // the session's worker, dropped if the session is gone by then.
+  static void later(const std::weak_ptr<Session>& weak, net::Worker& worker,
+                    std::function<void(Session&)> fn);
   // Counts a client mistake; past max_violations the connection is closed with `close_code`.
   void violation(std::uint16_t close_code);
   // Takes one message from `bucket` (and, with `per_user`, from the user's shared bucket);
@@ -211,7 +217,8 @@ class Session final : public hub::Subscriber,
 
   // What every delivery touches comes first (one cache line with the base classes).
   GatewayEndpoint& endpoint_;
-  net::Connection& connection_;
+  SessionTransport& transport_;
+  Protocol& protocol_;
   bool closed_ = false;
   std::uint16_t guarded_channels_ = 0;  // channels with `guarded` set
   SessionInfo info_;
@@ -236,6 +243,8 @@ class Session final : public hub::Subscriber,
   // Messages received while the first authentication was in flight (see on_text).
   static constexpr std::size_t kMaxHeldBeforeAuth = 32;
   std::vector<std::string> held_before_auth_;
+  // The id of the request whose handler is running (what Client::reply answers).
+  std::string_view dispatching_id_;
 };
 
 }  // namespace switchboard::node

@@ -57,10 +57,15 @@ std::string target_channel(const json::object& o) {
   return {};
 }
 
-// `error unavailable` for a request the engine could not answer.
-std::string unavailable_error(std::error_code ec, std::string_view ref) {
-  return protocol::make_error("unavailable", "the server's state is unavailable: " + ec.message(),
-                              ref);
+// The payload of `error unavailable`, for a request the engine could not answer.
+std::string unavailable_payload(std::error_code ec, std::string_view ref) {
+  std::string payload;
+  protocol::JsonObject(payload)
+      .string("code", "unavailable")
+      .string("message", "the server's state is unavailable: " + ec.message())
+      .string("ref", ref)
+      .close();
+  return payload;
 }
 
 }  // namespace
@@ -100,7 +105,7 @@ void Session::unguard(ChannelState& ch) noexcept {
   if (!ch.guarded) return;
   ch.guarded = false;
   --guarded_channels_;
-  hub::Hub::set_direct(ch.subscription, &connection_);
+  hub::Hub::set_direct(ch.subscription, transport_.direct_connection());
 }
 
 void Session::guard(ChannelState& ch) noexcept {
@@ -312,7 +317,7 @@ void Session::answer_subscribe(const PendingSubscribe& request) {
       reply.string("channel", request.entries.front().channel);
     }
     reply.close();
-    send_json(protocol::make_envelope("subscribed", payload, request.id));
+    send({.type = "subscribed", .payload = payload, .id = request.id, .reply_to = request.id});
   }
   // Then, per channel: snapshot, then missed or retained events, then live ones (a channel
   // subscribed before gets its snapshot again, and nothing else).
@@ -361,13 +366,7 @@ void Session::send_snapshot(const PendingSubscribe::Entry& entry, bool added_her
                "the snapshot of " + entry.channel + " is unavailable (" + ec.message() + ")", ref);
   } else if (snapshot) {
     if (auto json = node.snapshots().json(*snapshot)) {
-      std::string state;
-      protocol::JsonObject(state)
-          .string("type", "snapshot")
-          .string("channel", entry.channel)
-          .raw("payload", *json)
-          .close();
-      send_json(std::move(state));
+      send({.type = "snapshot", .payload = *json, .channel = entry.channel});
     }
   }
   if (closed_ || !added_here) return;
@@ -417,7 +416,7 @@ void Session::send_unsubscribed(const std::string& channel, std::string_view rea
   if (channel.compare(0, 5, "conv:") == 0) o.string("conversation_id", channel.substr(5));
   o.string("reason", reason);
   o.close();
-  send_json(protocol::make_envelope("unsubscribed", payload));
+  send({.type = "unsubscribed", .payload = payload});
 }
 
 void Session::bad_position(std::string_view ref) {
@@ -476,7 +475,7 @@ void Session::handle_unsubscribe(const protocol::Envelope& e) {
     reply.string("channel", wanted.front().second);
   }
   reply.close();
-  send_json(protocol::make_envelope("unsubscribed", payload, e.id));
+  send({.type = "unsubscribed", .payload = payload, .id = e.id, .reply_to = e.id});
 }
 
 // ---------------------------------------------------------------------------------------
@@ -516,9 +515,7 @@ void Session::handle_publish(const protocol::Envelope& e) {
       auto self = weak.lock();
       if (!self || self->closed_) return;
       if (ec) return self->send_error("publish_failed", ec.message(), ref);
-      std::string out;
-      protocol::JsonObject(out).string("type", "ack").string("id", id).close();
-      self->send_json(std::move(out));
+      self->send({.type = "ack", .id = id, .reply_to = id});
     });
   });
 }
@@ -579,7 +576,8 @@ void Session::handle_presence(const protocol::Envelope& e) {
                                                     std::vector<engine::PresenceEntry> members) {
         if (ec) {
           node.engine_failed(EngineOp::presence, ec);
-          return send_later(weak, worker, unavailable_error(ec, id.empty() ? "presence" : id));
+          return later(weak, worker, [payload = unavailable_payload(ec, id.empty() ? "presence" : id),
+                                      id](Session& self) { self.send_error_payload(payload, id); });
         }
         // One entry per user (a user with three tabs is present once).
         std::string users = "[";
@@ -597,7 +595,9 @@ void Session::handle_presence(const protocol::Envelope& e) {
             .raw("users", users)
             .number("connections", members.size())
             .close();
-        send_later(weak, worker, protocol::make_envelope("presence.state", payload, id));
+        later(weak, worker, [payload = std::move(payload), id](Session& self) {
+          self.send({.type = "presence.state", .payload = payload, .id = id, .reply_to = id});
+        });
       });
 }
 
@@ -631,7 +631,8 @@ void Session::handle_history(const protocol::Envelope& e) {
                                                              engine::HistoryResult result) {
     if (ec) {
       node.engine_failed(EngineOp::history_read, ec);
-      return send_later(weak, worker, unavailable_error(ec, id.empty() ? "history" : id));
+      return later(weak, worker, [payload = unavailable_payload(ec, id.empty() ? "history" : id),
+                                  id](Session& self) { self.send_error_payload(payload, id); });
     }
     // Without `since`, the client asked for the stream: recovered only if the answer holds
     // all of it (offsets 1..N of the epoch), not just its latest `limit` events.
@@ -655,7 +656,9 @@ void Session::handle_history(const protocol::Envelope& e) {
         .raw("position", position)
         .raw("publications", list)
         .close();
-    send_later(weak, worker, protocol::make_envelope("history", payload, id));
+    later(weak, worker, [payload = std::move(payload), id](Session& self) {
+      self.send({.type = "history", .payload = payload, .id = id, .reply_to = id});
+    });
   });
 }
 

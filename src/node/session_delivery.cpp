@@ -51,7 +51,7 @@ void Session::deliver(const DeliveryPtr& delivery, const hub::Channel* channel) 
 
 void Session::send_delivery(const DeliveryPtr& delivery) {
   if (delivery->publication->requires_ack) track_ack(delivery);
-  connection_.send(delivery->message);
+  transport_.send(protocol_.publication(*delivery));
   endpoint_.counters().deliveries_total.add();
 }
 
@@ -68,9 +68,9 @@ void Session::track_ack(const DeliveryPtr& delivery) {
   }
   const std::uint32_t now = endpoint_.worker().now();
   AckTracker::Pending entry;
-  entry.id = delivery->publication->id;
+  entry.id = protocol_.ack_key(*delivery);
   entry.publication = delivery->publication;
-  entry.frame = delivery->message.for_connection(connection_.deflate());
+  entry.frame = transport_.frame_of(protocol_.publication(*delivery));
   entry.next_retry = now + static_cast<std::uint32_t>(cfg.ack_retry_initial.count());
   entry.expires = now + static_cast<std::uint32_t>(cfg.ack_expiry.count());
   entry.attempts = 1;
@@ -91,7 +91,7 @@ void Session::retry_acks(std::uint32_t now) {
       it = pending.erase(it);
       continue;
     }
-    connection_.send_frame(it->frame);
+    transport_.send_frame(it->frame);
     counters.ack_retries_total.add();
     // Backoff doubles: initial, 2×initial, 4×initial, ...
     const auto delay = static_cast<std::uint32_t>(cfg.ack_retry_initial.count())

@@ -76,7 +76,7 @@ void Session::send_history(const std::string& channel, const engine::HistoryResu
   append_position(position, result.position, result.recovered);
   std::string payload;
   protocol::JsonObject(payload).string("channel", channel).raw("position", position).close();
-  send_json(protocol::make_envelope(result.recovered ? "recovered" : "not_recovered", payload));
+  send({.type = result.recovered ? "recovered" : "not_recovered", .payload = payload});
   for (const auto& publication : result.publications) {
     if (closed_) return;
     DeliveryPtr replayed = node.frame(publication);
