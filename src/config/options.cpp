@@ -27,6 +27,13 @@ std::vector<OptionSpec> build_table() {
   t.push_back(option("tls_key_file", T::string, &Config::tls_key_file, "PEM private key of tls_cert_file."));
   t.push_back(option("workers", T::uint, &Config::workers, "Worker threads, each with its own event loop and listening socket; 0 means one per CPU core.").range(0, 256));
   t.push_back(option("ws_path", T::string, &Config::ws_path, "Path of the gateway's WebSocket endpoint.").prefix("/"));
+  // Socket.IO
+  t.push_back(option("socketio", T::boolean, &Config::socketio, "Serve Socket.IO clients (Engine.IO 4, Socket.IO 5: socket.io-client 3 and 4) on socketio_path, next to the native protocol, on the same channels and users (docs/socketio.md)."));
+  t.push_back(option("socketio_path", T::string, &Config::socketio_path, "Path of the Socket.IO endpoint (socket.io-client's `path`).").prefix("/"));
+  t.push_back(option("socketio_namespaces", T::string_list, &Config::socketio_namespaces, "Socket.IO namespaces clients may connect to besides `/` (each starts with `/`); a session per namespace, each authenticated on its own."));
+  t.push_back(option("socketio_ping_interval", T::duration, &Config::socketio_ping_interval, "Engine.IO heartbeat: the server pings every this long (the open packet's pingInterval).").range(100, 10 * kMinute));
+  t.push_back(option("socketio_ping_timeout", T::duration, &Config::socketio_ping_timeout, "Engine.IO heartbeat: a client that has not answered a ping within this long is disconnected (pingTimeout).").range(100, 10 * kMinute));
+  t.push_back(option("socketio_max_payload", T::size, &Config::socketio_max_payload, "Largest Engine.IO packet (WebSocket) or long-polling request body (maxPayload); larger ones close the session.").range(125, kGiB));
   // Transport limits
   t.push_back(option("max_message_size", T::size, &Config::max_message_size, "Largest inbound WebSocket message (after reassembly and inflation); larger ones close the connection with 1009.").range(125, kGiB));
   t.push_back(option("max_request_size", T::size, &Config::max_request_size, "Largest HTTP request line plus headers (upgrade requests and HTTP endpoints).").range(kKiB, kMiB));

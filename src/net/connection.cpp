@@ -22,6 +22,7 @@
 #include "switchboard/http/upgrade_request.hpp"
 #include "switchboard/net/endpoint.hpp"
 #include "switchboard/net/liveness.hpp"
+#include "switchboard/net/server.hpp"
 #include "switchboard/net/tls.hpp"
 #include "switchboard/net/worker.hpp"
 #include "switchboard/ws/close_code.hpp"
@@ -227,6 +228,7 @@ void Connection::serve_http_requests() {
       break;
     }
     handle_request(out.request);
+    if (handover_) return complete_handover(used);
   }
   if (phase_ == Phase::open) {
     // Frames sent right behind the upgrade request.
@@ -277,7 +279,7 @@ void Connection::handle_request(const http::Request& request) {
   // The connection stays alive until the handler answers, even if the socket fails first.
   ++pending_ops_;
   dispatching_ = true;
-  worker_.router().dispatch(request, [this, keep_alive](http::Response response) {
+  const http::Respond answer_with = [this, keep_alive](http::Response response) {
     auto answer = [this, keep_alive, response = std::move(response)] {
       --pending_ops_;
       if (phase_ == Phase::finished) return worker_.schedule_reclaim();
@@ -292,7 +294,12 @@ void Connection::handle_request(const http::Request& request) {
     } else {
       worker_.post(std::move(answer));
     }
-  });
+  };
+  // An endpoint may serve plain requests on its own path (Socket.IO's long-polling).
+  Endpoint* endpoint = worker_.endpoint(request.path());
+  if (endpoint == nullptr || !endpoint->on_request(request, *this, answer_with)) {
+    worker_.router().dispatch(request, answer_with);
+  }
   dispatching_ = false;
 }
 
@@ -310,6 +317,13 @@ void Connection::handle_upgrade(const http::Request& request) {
   if (endpoint == nullptr) {
     return refuse(http::Response::error(404, "not_found", "no WebSocket endpoint at this path"),
                   HandshakeResult::not_found);
+  }
+  if (const auto owner = endpoint->upgrade_worker(request);
+      owner && *owner != worker_.index() && *owner < worker_.server().worker_count()) {
+    handover_ = std::make_unique<Handover>();
+    handover_->worker = *owner;
+    handover_->request = request;
+    return;  // completed by serve_http_requests, which knows what followed the request
   }
   const ws::HandshakeResult verdict =
       ws::evaluate_upgrade(http::to_upgrade_request(request), worker_.handshake_policy());
@@ -335,6 +349,45 @@ void Connection::handle_upgrade(const http::Request& request) {
   counters.http_connections.sub();
   counters.ws_connections.add();
   endpoint_->on_open(*this);
+}
+
+// The socket, its TLS state and what followed the upgrade request go to the worker that must own
+// the connection; this Connection ends without touching the socket.
+void Connection::complete_handover(std::size_t used) {
+  auto handover = std::move(handover_);
+  handover->fd = std::exchange(fd_, -1);
+  handover->ssl = std::exchange(ssl_, nullptr);
+  handover->leftover = http_buffer_.substr(used);
+  worker_.unwatch(handover->fd);
+  worker_.counters().http_connections.sub();
+  phase_ = Phase::finished;
+  std::string().swap(http_buffer_);
+  parser_.reset();
+  worker_.retire(*this);
+  Worker& owner = worker_.server().worker(handover->worker);
+  owner.post([&owner, handover = std::shared_ptr<Handover>(std::move(handover))]() mutable {
+    owner.adopt(std::move(*handover));
+  });
+}
+
+void Connection::resume(Handover handover) {
+  ssl_ = handover.ssl;
+  last_read_ = worker_.now();
+  deadline_ = request_deadline();
+  worker_.counters().http_connections.add();
+  if (!worker_.watch(fd_, *this)) return finish(ws::close_code::kAbnormal);
+  handle_request(handover.request);
+  if (phase_ == Phase::finished) return;
+  if (!handover.leftover.empty()) {
+    if (phase_ == Phase::open) {
+      handle_ws_bytes(reinterpret_cast<std::uint8_t*>(handover.leftover.data()),
+                      handover.leftover.size());
+    } else if (phase_ == Phase::http) {
+      handle_http_bytes(reinterpret_cast<const std::uint8_t*>(handover.leftover.data()),
+                        handover.leftover.size());
+    }
+  }
+  if (phase_ != Phase::finished) on_readable();  // what arrived while the socket moved
 }
 
 void Connection::handle_ws_bytes(std::uint8_t* data, std::size_t size) {

@@ -179,6 +179,12 @@ void Worker::accept_ready() {
   });
 }
 
+void Worker::adopt(Handover handover) {
+  auto* connection = new Connection(*this, handover.fd, (next_id_++ << 8) | index_);
+  link(*connection);
+  connection->resume(std::move(handover));
+}
+
 void Worker::link(Connection& c) {
   c.next_ = connections_;
   c.prev_ = nullptr;

@@ -5,6 +5,7 @@
 // (socketio/). Both produce the same commands for the session, so channels, users,
 // permissions, acks and history behave the same whatever the client speaks.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -18,6 +19,7 @@ struct SessionInfo;
 namespace switchboard::node {
 
 struct Delivery;
+using DeliveryPtr = std::shared_ptr<const Delivery>;
 
 // One message from the session to its client, in the native envelope's terms.
 struct Outgoing {
@@ -65,9 +67,13 @@ class Protocol {
 
   // The frame of a publication for this protocol's clients: built once per protocol in use,
   // shared by every recipient that speaks it.
-  virtual const ws::OutboundMessage& publication(const Delivery& delivery) = 0;
+  virtual const ws::OutboundMessage& publication(const DeliveryPtr& delivery) = 0;
   // The key by which the client acknowledges `delivery` (the `ack` command's id).
   virtual std::string ack_key(const Delivery& delivery) const = 0;
+
+  // True when the session must authenticate as it opens, with the token it was opened with
+  // (Socket.IO's CONNECT carries it; there is no later `auth` to wait for).
+  virtual bool authenticates_at_open() const noexcept { return false; }
 };
 
 }  // namespace switchboard::node

@@ -21,6 +21,8 @@
 #include "switchboard/ingress/ingress.hpp"
 #include "switchboard/net/ops_routes.hpp"
 #include "switchboard/net/server.hpp"
+#include "switchboard/net/worker.hpp"
+#include "socketio/socketio_endpoint.hpp"
 #include "upstream.hpp"
 
 namespace switchboard {
@@ -137,6 +139,12 @@ Gateway::Gateway(config::Config config, engine::Engine engine)
   server_->add_endpoint(server_->config().ws_path, [n = node_.get()](net::Worker& worker) {
     return std::make_unique<node::GatewayEndpoint>(*n, worker);
   });
+  if (server_->config().socketio) {
+    // After the gateway's endpoint: each worker's Socket.IO endpoint puts its sessions there.
+    server_->add_endpoint(server_->config().socketio_path, [n = node_.get()](net::Worker& worker) {
+      return std::make_unique<node::SocketIoEndpoint>(*n->endpoint(worker.index()));
+    });
+  }
 }
 
 Gateway::~Gateway() {

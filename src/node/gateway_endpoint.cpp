@@ -11,9 +11,7 @@
 #include "websocket_transport.hpp"
 
 namespace switchboard::node {
-namespace {
 
-// A random (version 4) UUID: session ids are opaque to clients (seed 001: "uuid-session-id").
 std::string new_session_id() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   const std::uint64_t hi = (rng() & 0xFFFFFFFFFFFF0FFFull) | 0x0000000000004000ull;
@@ -26,8 +24,6 @@ std::string new_session_id() {
   return buf;
 }
 
-// The token offered at upgrade: Authorization: Bearer, then ?token=, then the `token` cookie
-// (seed 004 authenticates the upgrade request itself).
 std::string upgrade_token(const http::Request& request) {
   std::string_view authorization = request.header("Authorization");
   constexpr std::string_view kBearer = "Bearer ";
@@ -39,6 +35,8 @@ std::string upgrade_token(const http::Request& request) {
   if (auto token = request.cookie("token")) return *token;
   return {};
 }
+
+namespace {
 
 // A native client's session: the native protocol on its own WebSocket. The transport is a
 // base constructed before the Session that refers to it (and destroyed after it).
@@ -80,10 +78,14 @@ std::optional<http::Response> GatewayEndpoint::on_upgrade(const http::Request& r
 void GatewayEndpoint::on_open(net::Connection& connection) {
   std::shared_ptr<Session> session = std::make_shared<NativeSession>(
       *this, connection, new_session_id(), std::move(upgrade_ip_));
-  session->endpoint_index = sessions_.size();
   connection.endpoint_data = session.get();
-  sessions_.push_back(session);
+  add_session(session);
   session->open(std::exchange(upgrade_token_, {}));
+}
+
+void GatewayEndpoint::add_session(std::shared_ptr<Session> session) {
+  session->endpoint_index = sessions_.size();
+  sessions_.push_back(std::move(session));
 }
 
 void GatewayEndpoint::on_message(net::Connection& connection, ws::Opcode op,

@@ -20,6 +20,12 @@ namespace switchboard::node {
 
 class Session;
 
+// A random (version 4) UUID: session ids are opaque to clients (seed 001: "uuid-session-id").
+std::string new_session_id();
+// The token offered at upgrade: Authorization: Bearer, then ?token=, then the `token` cookie
+// (seed 004 authenticates the upgrade request itself).
+std::string upgrade_token(const http::Request& request);
+
 class GatewayEndpoint final : public net::Endpoint {
  public:
   GatewayEndpoint(Node& node, net::Worker& worker);
@@ -48,8 +54,13 @@ class GatewayEndpoint final : public net::Endpoint {
   const GatewayCounters& counters() const noexcept { return counters_; }
   std::size_t session_count() const noexcept { return sessions_.size(); }
 
- private:
+  // The worker's sessions, whatever carries them (another endpoint's, such as Socket.IO's, are
+  // added here too: broadcasts, disconnects and sweeps reach every session of the worker).
+  // A removed session is freed on a later loop turn.
+  void add_session(std::shared_ptr<Session> session);
   void remove_session(Session& session);
+
+ private:
 
   Node& node_;
   net::Worker& worker_;

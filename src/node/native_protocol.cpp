@@ -39,8 +39,8 @@ void NativeProtocol::encode_error(std::string& out, std::string_view payload, st
 
 void NativeProtocol::encode_started(std::string&, const SessionInfo&) {}
 
-const ws::OutboundMessage& NativeProtocol::publication(const Delivery& delivery) {
-  return delivery.message;
+const ws::OutboundMessage& NativeProtocol::publication(const DeliveryPtr& delivery) {
+  return delivery->message;
 }
 
 std::string NativeProtocol::ack_key(const Delivery& delivery) const {

@@ -16,7 +16,7 @@ class NativeProtocol final : public Protocol {
   void encode(std::string& out, const Outgoing& message) override;
   void encode_error(std::string& out, std::string_view payload, std::string_view ref) override;
   void encode_started(std::string& out, const SessionInfo& info) override;
-  const ws::OutboundMessage& publication(const Delivery& delivery) override;
+  const ws::OutboundMessage& publication(const DeliveryPtr& delivery) override;
   std::string ack_key(const Delivery& delivery) const override;
 };
 

@@ -516,6 +516,10 @@ DeliveryPtr Node::frame(const engine::PublicationPtr& publication) const {
   auto delivery = std::make_shared<Delivery>();
   delivery->publication = publication;
   delivery->epoch_hash = epoch_hash(p.epoch);
+  if (p.requires_ack) {
+    static std::atomic<std::uint64_t> last_ack_number{0};
+    delivery->ack_number = last_ack_number.fetch_add(1, std::memory_order_relaxed) + 1;
+  }
   delivery->message = ws::build_message(ws::Opcode::text, text,
                                         config().deflate ? deflater.get() : nullptr,
                                         config().deflate_min_size);

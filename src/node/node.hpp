@@ -40,6 +40,9 @@ struct Delivery {
   engine::PublicationPtr publication;
   ws::OutboundMessage message;
   std::uint32_t epoch_hash = 0;  // of publication->epoch, computed once for every recipient
+  // An acknowledged publication's number on this node, unique among its deliveries: what
+  // protocols whose acks are numbered (Socket.IO) acknowledge it by. 0: no ack requested.
+  std::uint64_t ack_number = 0;
 };
 using DeliveryPtr = std::shared_ptr<const Delivery>;
 
@@ -96,6 +99,8 @@ class Node final : public engine::BrokerHandler {
   const ConnectHook& connect_hook() const noexcept { return connect_hook_; }
   const DisconnectHook& disconnect_hook() const noexcept { return disconnect_hook_; }
   void register_endpoint(unsigned worker, GatewayEndpoint* endpoint);
+  // The gateway endpoint of worker `worker` (set-up: other endpoints of the worker find it).
+  GatewayEndpoint* endpoint(unsigned worker) const noexcept { return endpoints_[worker]; }
   // Any thread: visits each worker's endpoint (for reading counters; endpoints are fixed
   // after set-up).
   template <class F>

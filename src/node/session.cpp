@@ -57,6 +57,11 @@ void Session::open(std::string upgrade_token) {
     send({.type = "connected", .payload = payload});
   }
   if (!upgrade_token.empty()) return authenticate(std::move(upgrade_token), {});
+  if (protocol_.authenticates_at_open() && !cfg.allow_anonymous) {
+    return on_authenticated(
+        auth::AuthResult::fail(auth::AuthError::missing_token, "no token in the connect request"),
+        {});
+  }
   if (cfg.allow_anonymous) {
     auth_state_ = AuthState::authenticated;
     return start_session();

@@ -51,7 +51,7 @@ void Session::deliver(const DeliveryPtr& delivery, const hub::Channel* channel) 
 
 void Session::send_delivery(const DeliveryPtr& delivery) {
   if (delivery->publication->requires_ack) track_ack(delivery);
-  transport_.send(protocol_.publication(*delivery));
+  transport_.send(protocol_.publication(delivery));
   endpoint_.counters().deliveries_total.add();
 }
 
@@ -70,7 +70,7 @@ void Session::track_ack(const DeliveryPtr& delivery) {
   AckTracker::Pending entry;
   entry.id = protocol_.ack_key(*delivery);
   entry.publication = delivery->publication;
-  entry.frame = transport_.frame_of(protocol_.publication(*delivery));
+  entry.frame = transport_.frame_of(protocol_.publication(delivery));
   entry.next_retry = now + static_cast<std::uint32_t>(cfg.ack_retry_initial.count());
   entry.expires = now + static_cast<std::uint32_t>(cfg.ack_expiry.count());
   entry.attempts = 1;

@@ -37,6 +37,14 @@ struct Config {
   unsigned workers = 0;                       // 0: number of cores
   std::string ws_path = "/ws";                // path of the gateway's WebSocket endpoint
 
+  // Socket.IO (docs/socketio.md)
+  bool socketio = false;                      // serve Engine.IO v4 / Socket.IO v5 clients
+  std::string socketio_path = "/socket.io/";
+  std::vector<std::string> socketio_namespaces;  // besides "/"
+  std::chrono::milliseconds socketio_ping_interval{25000};
+  std::chrono::milliseconds socketio_ping_timeout{20000};
+  std::size_t socketio_max_payload = 1000000;    // bytes of one Engine.IO packet or payload
+
   // Transport limits
   std::size_t max_message_size = 8 * 1024;    // inbound payload bytes (seed 001: 8 KB)
   std::size_t max_request_size = 8 * 1024;    // HTTP request line + headers

@@ -8,11 +8,13 @@
 #include <sys/uio.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "switchboard/http/request.hpp"
+#include "switchboard/net/handover.hpp"
 #include "switchboard/ws/frame_builder.hpp"
 #include "switchboard/ws/message_reader.hpp"
 #include "switchboard/ws/shared_frame.hpp"
@@ -98,6 +100,8 @@ class Connection final : private ws::MessageHandler {
 
   // Called by the worker.
   void start();
+  // Instead of start(), for a connection handed over by another worker.
+  void resume(Handover handover);
   void on_events(std::uint32_t events);  // epoll readiness (EPOLLIN, EPOLLOUT, ...)
   void flush();                      // one gather write of everything queued
   void on_sweep(std::uint32_t now);  // liveness: timeouts and pings (now: worker ticks in ms)
@@ -127,6 +131,7 @@ class Connection final : private ws::MessageHandler {
   void handle_ws_bytes(std::uint8_t* data, std::size_t size);
   void handle_request(const http::Request& request);
   void handle_upgrade(const http::Request& request);
+  void complete_handover(std::size_t used);
   void respond(const http::Response& response, bool keep_alive);
   void close_after_response();  // to http_closing
   void discard_http_input(std::size_t from);
@@ -160,6 +165,7 @@ class Connection final : private ws::MessageHandler {
   bool peer_closed_ = false;  // epoll reported the peer's FIN or an error
   bool tls_read_wants_write_ = false;  // SSL_read needs writability to go on
   bool tls_write_wants_read_ = false;  // SSL_write needs readability to go on
+  std::unique_ptr<Handover> handover_;  // set by an upgrade that must move to another worker
   bool request_in_flight_ = false;  // an HTTP request awaits its answer: nothing more is read
   bool dispatching_ = false;        // the router is running a handler (answers are synchronous)
   bool input_ended_ = false;        // HTTP: the peer's EOF has been read

@@ -25,6 +25,19 @@ class Endpoint {
  public:
   virtual ~Endpoint() = default;
 
+  // The worker that must own this upgrade's connection, when it is not the one that accepted it
+  // (a Socket.IO upgrade joins the worker its long-polling session lives on): the connection
+  // moves there unanswered, and that worker's endpoint sees the upgrade as its own. nullopt:
+  // this worker.
+  virtual std::optional<unsigned> upgrade_worker(const http::Request& /*request*/) {
+    return std::nullopt;
+  }
+  // A plain HTTP request (not an upgrade) on this endpoint's path: return true and answer it
+  // through `respond` (exactly once, from any thread), or false to leave it to the router.
+  virtual bool on_request(const http::Request& /*request*/, Connection& /*connection*/,
+                          const std::function<void(http::Response)>& /*respond*/) {
+    return false;
+  }
   // Before the 101 response: return a Response to refuse the upgrade (e.g. 401), or nullopt to
   // accept. The connection is not open yet: do not send on it.
   virtual std::optional<http::Response> on_upgrade(const http::Request& /*request*/,

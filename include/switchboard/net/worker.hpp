@@ -28,6 +28,7 @@ class Router;
 namespace switchboard::net {
 
 class Connection;
+struct Handover;
 class Server;
 class TlsContext;
 
@@ -82,6 +83,8 @@ class Worker {
   // A finished connection is destroyed once no operation refers to it any more.
   void retire(Connection& connection);
   void schedule_reclaim();
+  // Takes a connection another worker accepted and handed over (Connection::Handover).
+  void adopt(Handover handover);
 
   // --- Called by the Server -----------------------------------------------------------
   void add_endpoint(const std::string& path, const EndpointFactory& factory);

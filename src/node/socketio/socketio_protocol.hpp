@@ -1,0 +1,77 @@
+#pragma once
+// The Socket.IO protocol of one namespace session (docs/socketio.md): how the gateway's
+// commands and replies map onto Socket.IO v5 packets inside Engine.IO v4 messages.
+//   client EVENT ["type", payload] (ack id n)  ->  the command `type` with id "n"
+//   client ACK n                               ->  the command `ack` {id: "n"}
+//   a reply to a request with an ack id        ->  ACK n [payload]  (errors: [{"error":…}])
+//   any other message of type T                ->  EVENT ["T", payload]
+//   a publication of type T                    ->  EVENT ["T", payload], with an ack id when
+//                                                  it requires one (Delivery::ack_number)
+//   auth.success / auth.error (first)          ->  CONNECT {"sid"} + EVENT connected /
+//                                                  CONNECT_ERROR {message, data: {code}}
+// What encode() writes may be several Engine.IO packets joined by the record separator (a
+// polling payload's form; a WebSocket carrier sends each as its own message).
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../client_protocol.hpp"
+#include "switchboard/ws/deflate.hpp"
+
+namespace switchboard::node {
+
+// A worker's frames of publications for one namespace: each publication encoded once for
+// all of the worker's Socket.IO recipients in that namespace (a fan-out walks one channel's
+// recipients for one delivery at a time, so remembering the last delivery is enough).
+class SocketIoFrames {
+ public:
+  SocketIoFrames(std::string nsp, bool deflate, std::size_t deflate_min_size);
+  const ws::OutboundMessage& frame(const DeliveryPtr& delivery);
+  const std::string& nsp() const noexcept { return nsp_; }
+
+ private:
+  std::string nsp_;
+  std::unique_ptr<ws::Deflater> deflater_;
+  std::size_t deflate_min_size_;
+  DeliveryPtr last_;  // held: its address cannot be reused while it is remembered
+  ws::OutboundMessage message_;
+};
+
+class SocketIoProtocol final : public Protocol {
+ public:
+  SocketIoProtocol(SocketIoFrames& frames, std::string session_id) noexcept;
+
+  Decoded decode(std::string_view text) override;
+  void encode(std::string& out, const Outgoing& message) override;
+  void encode_error(std::string& out, std::string_view payload, std::string_view ref) override;
+  void encode_started(std::string& out, const SessionInfo& info) override;
+  const ws::OutboundMessage& publication(const DeliveryPtr& delivery) override;
+  std::string ack_key(const Delivery& delivery) const override;
+  bool authenticates_at_open() const noexcept override { return true; }
+
+  bool connected() const noexcept { return connected_; }
+  const std::string& nsp() const noexcept { return frames_.nsp(); }
+
+  // Unanswered client ack ids kept at most (the oldest is forgotten: its answer goes out as an
+  // event, which the client ignores).
+  static constexpr std::size_t kMaxPendingAcks = 64;
+
+ private:
+  // The namespace's CONNECT answer and the `connected` event.
+  void write_connect(std::string& out, std::string_view connected_payload);
+  // True (and forgotten) when `id` is a client ack id not answered yet.
+  bool take_pending(std::string_view id);
+  void write_event(std::string& out, std::string_view type, std::string_view payload);
+
+  SocketIoFrames& frames_;
+  std::string session_id_;
+  bool connected_ = false;
+  std::vector<std::uint64_t> pending_acks_;
+  // What decode() results view (valid until the next decode).
+  std::string name_;
+  std::string id_text_;
+  std::string payload_;
+};
+
+}  // namespace switchboard::node
