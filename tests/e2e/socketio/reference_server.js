@@ -21,7 +21,7 @@
 //   subscribe   {channel} or {channels} → {channels}; a channel the token does not permit →
 //               {error: {code: 'forbidden'}}; an invalid name → bad_channel. Reply through the
 //               callback, else as event `subscribed` / `unsubscribed` / `error`.
-//   publish     {channel, type?, payload} from a subscribed client (with --client-publish) to
+//   publish     {channel, type?, data} from a subscribed client (with --client-publish) to
 //               every socket in the channel's room, the publisher included
 //   server API  publish → room C, send → room user:U, broadcast → every socket,
 //               disconnect → the user's sockets disconnected (reason `io server disconnect`);
@@ -111,6 +111,12 @@ function channelError(channel, user, publicChannels) {
   return permitted ? null : { code: 'forbidden', message: `not permitted to subscribe to ${channel}` };
 }
 
+// Replies name the channels the way the request did ({channel} or {channels}), as Switchboard's
+// native replies do.
+function echoShape(payload, channels) {
+  return Array.isArray(payload.channels) ? { channels } : { channel: channels[0] };
+}
+
 function requestedChannels(payload) {
   if (payload && Array.isArray(payload.channels)) return payload.channels;
   if (payload && typeof payload.channel === 'string') return [payload.channel];
@@ -166,7 +172,7 @@ function attachClientHandlers(socket, options, io) {
       if (error) return answer(socket, ack, 'subscribed', { error });
     }
     for (const c of channels) socket.join(c);
-    return answer(socket, ack, 'subscribed', { channels });
+    return answer(socket, ack, 'subscribed', echoShape(payload, channels));
   });
 
   socket.on('unsubscribe', (...args) => {
@@ -174,7 +180,7 @@ function attachClientHandlers(socket, options, io) {
     const channels = requestedChannels(payload);
     if (!channels) return answer(socket, ack, 'unsubscribed', { error: { code: 'bad_request', message: 'unsubscribe needs channel or channels' } });
     for (const c of channels) socket.leave(c);
-    return answer(socket, ack, 'unsubscribed', { channels });
+    return answer(socket, ack, 'unsubscribed', echoShape(payload, channels));
   });
 
   socket.on('publish', (...args) => {
@@ -190,7 +196,7 @@ function attachClientHandlers(socket, options, io) {
     if (RESERVED_TYPES.has(type)) {
       return answer(socket, ack, 'published', { error: { code: 'forbidden', message: `event type ${type} is reserved for the server` } });
     }
-    io.to(channel).emit(type, payload.payload);
+    io.to(channel).emit(type, payload.data);
     return ack ? ack({ channel }) : undefined;
   });
 
