@@ -51,6 +51,16 @@ void fuzz_socket_io(std::string_view text) {
     std::vector<std::string_view> args;
     check(split_event(p.data, buffer, name, args));
     for (const std::string_view arg : args) check(inside(arg, p.data));
+    // Written again, the event reads back as the same name and arguments.
+    std::string again;
+    append_event(again, p.nsp, p.id, name, args);
+    const SioParse back = parse_sio(again, 4);
+    check(back.ok());
+    std::string buffer2;
+    std::string_view name2;
+    std::vector<std::string_view> args2;
+    check(split_event(back.packet.data, buffer2, name2, args2));
+    check(name2 == name && args2 == args);
   }
   if (p.type != SioType::binary_event && p.type != SioType::binary_ack) return;
   BinaryAssembler assembler(4, 64);
