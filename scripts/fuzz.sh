@@ -4,9 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
-scripts/build.sh fuzz fuzz_message_reader fuzz_upgrade_request fuzz_envelope fuzz_jwt_verify
+scripts/build.sh fuzz fuzz_message_reader fuzz_upgrade_request fuzz_envelope fuzz_jwt_verify fuzz_socketio
 status=0
-for target in message_reader upgrade_request envelope jwt_verify; do
+for target in message_reader upgrade_request envelope jwt_verify socketio; do
   corpus=tests/fuzz/corpus/$target
   work=$(mktemp -d)
   echo "fuzz: $target for ${seconds}s"

@@ -103,6 +103,15 @@ bool json_array_elements(std::string_view array, std::vector<std::string_view>& 
   return walked;
 }
 
+std::optional<std::string_view> json_first_element(std::string_view array) {
+  array = trim_json(array);
+  if (array.size() < 2 || array.front() != '[' || array.back() != ']') return std::nullopt;
+  const std::string_view rest = trim_json(array.substr(1, array.size() - 2));
+  const auto length = json_value_length(rest);
+  if (!length) return std::nullopt;
+  return rest.substr(0, *length);
+}
+
 bool json_object_members(std::string_view object, std::vector<JsonMember>& out) {
   out.clear();
   const bool walked =

@@ -23,6 +23,10 @@ std::optional<std::size_t> json_value_length(std::string_view text);
 // when `array` is not an array.
 bool json_array_elements(std::string_view array, std::vector<std::string_view>& out);
 
+// The raw text of the first element of the JSON array `array`, without walking the others (a
+// hot path: every event's name); nullopt when `array` is empty or not an array.
+std::optional<std::string_view> json_first_element(std::string_view array);
+
 // A JSON object's members, each as the raw key (between its quotes) and the raw value text.
 struct JsonMember {
   std::string_view raw_key;

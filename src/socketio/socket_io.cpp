@@ -67,16 +67,20 @@ std::string_view payload_problem(SioType type, std::string_view data) {
     case SioType::event:
     case SioType::binary_event: {
       if (kind != '[') return "EVENT data must be an array";
-      std::vector<std::string_view> elements;
-      if (!detail::json_array_elements(data, elements) || elements.empty()) {
-        return "EVENT data must start with the event name";
-      }
-      const char first = json_kind(elements.front());
+      const auto first_element = detail::json_first_element(data);
+      if (!first_element) return "EVENT data must start with the event name";
+      const char first = json_kind(*first_element);
       if (first == '-' || is_digit(first)) return "";
       if (first != '"') return "the event name must be a string";
-      const auto name = detail::json_string_value(elements.front());
-      if (!name || is_reserved_event_name(*name)) return "the event name is reserved";
-      return "";
+      constexpr std::string_view kReserved = "the event name is reserved";
+      // Names without escapes (nearly all) are compared in place, without a copy.
+      const std::string_view literal = *first_element;
+      if (literal.find('\\') == std::string_view::npos) {
+        return is_reserved_event_name(literal.substr(1, literal.size() - 2)) ? kReserved : "";
+      }
+      const auto name = detail::json_string_value(literal);
+      if (!name) return "the event name must be a string";
+      return is_reserved_event_name(*name) ? kReserved : "";
     }
   }
   return "unknown packet type";

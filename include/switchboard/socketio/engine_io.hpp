@@ -52,7 +52,9 @@ bool split_eio_payload(std::string_view body, std::vector<EioPacket>& out, std::
                        std::size_t max_packets);
 
 // Appends one text packet to the polling payload being built in `out` (which holds nothing
-// else), preceded by the record separator unless it is the first.
+// else), preceded by the record separator unless it is the first. `data` must not contain
+// '\x1e' (nothing escapes it, as in the reference): Socket.IO packets never do, since JSON
+// text has no raw control characters.
 void append_eio_payload_packet(std::string& out, EioType type, std::string_view data);
 // Appends a binary message packet ('b' + base64 of `bytes`) the same way.
 void append_eio_payload_binary(std::string& out, std::string_view bytes);

@@ -32,6 +32,15 @@ TEST(SioJsonWalk, ArrayElementsAreTrimmedRawTexts) {
   }
 }
 
+TEST(SioJsonWalk, FirstElementIsTheFirstRawText) {
+  EXPECT_EQ(json_first_element(R"( [ "a,b" , 1])"), R"("a,b")");
+  EXPECT_EQ(json_first_element("[[1,2],3]"), "[1,2]");
+  EXPECT_EQ(json_first_element("[7]"), "7");
+  EXPECT_FALSE(json_first_element("[ ]"));
+  EXPECT_FALSE(json_first_element(R"({"a":1})"));
+  EXPECT_FALSE(json_first_element("[1"));
+}
+
 TEST(SioJsonWalk, ObjectMembersGiveRawKeysAndValues) {
   std::vector<JsonMember> members;
   ASSERT_TRUE(json_object_members(R"({ "a" : 1 , "b\"c":{"x":[]},"d":"}"})", members));
