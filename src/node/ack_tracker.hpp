@@ -15,6 +15,7 @@ struct AckTracker {
     std::string id;
     engine::PublicationPtr publication;  // given back to the offline store if never acked
     ws::SharedFrame frame;               // the same bytes are resent
+    std::vector<ws::SharedFrame> attachments;  // and the binary frames that followed them
     std::uint32_t next_retry = 0;
     std::uint32_t expires = 0;
     std::uint32_t attempts = 0;

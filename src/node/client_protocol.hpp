@@ -6,6 +6,7 @@
 // permissions, acks and history behave the same whatever the client speaks.
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -68,6 +69,11 @@ class Protocol {
   // The frame of a publication for this protocol's clients: built once per protocol in use,
   // shared by every recipient that speaks it.
   virtual const ws::OutboundMessage& publication(const DeliveryPtr& delivery) = 0;
+  // Binary frames that follow that frame (Socket.IO's attachments of a BINARY_EVENT); valid
+  // until the next publication() call.
+  virtual std::span<const ws::SharedFrame> attachments(const DeliveryPtr& /*delivery*/) {
+    return {};
+  }
   // The key by which the client acknowledges `delivery` (the `ack` command's id).
   virtual std::string ack_key(const Delivery& delivery) const = 0;
 

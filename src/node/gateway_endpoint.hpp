@@ -19,6 +19,7 @@ class Worker;
 namespace switchboard::node {
 
 class Session;
+class SocketIoEndpoint;
 
 // A random (version 4) UUID: session ids are opaque to clients (seed 001: "uuid-session-id").
 std::string new_session_id();
@@ -60,6 +61,11 @@ class GatewayEndpoint final : public net::Endpoint {
   void add_session(std::shared_ptr<Session> session);
   void remove_session(Session& session);
 
+  // The worker's Socket.IO endpoint, when there is one (a polling request arriving on another
+  // worker is served by the one its session lives on).
+  SocketIoEndpoint* socketio() const noexcept { return socketio_; }
+  void set_socketio(SocketIoEndpoint* endpoint) noexcept { socketio_ = endpoint; }
+
  private:
 
   Node& node_;
@@ -68,6 +74,7 @@ class GatewayEndpoint final : public net::Endpoint {
   TypingTracker typing_;
   GatewayCounters counters_;
   std::vector<std::shared_ptr<Session>> sessions_;
+  SocketIoEndpoint* socketio_ = nullptr;
   // Carried from on_upgrade to on_open, which the transport calls back to back.
   std::string upgrade_token_;
   std::string upgrade_ip_;

@@ -643,9 +643,7 @@ void Session::handle_history(const protocol::Envelope& e) {
       if (list.size() > 1) list.push_back(',');
       const DeliveryPtr d = node.frame(publication);
       // The framed message's JSON text, reused as is: skip the frame header.
-      const std::string_view frame = d->message.plain.view();
-      const auto length = static_cast<std::uint8_t>(frame[1]) & 0x7F;
-      list.append(frame.substr(length < 126 ? 2 : (length == 126 ? 4 : 10)));
+      list.append(ws::frame_payload(d->message.plain));
     }
     list.push_back(']');
     std::string position;

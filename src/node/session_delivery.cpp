@@ -52,6 +52,9 @@ void Session::deliver(const DeliveryPtr& delivery, const hub::Channel* channel) 
 void Session::send_delivery(const DeliveryPtr& delivery) {
   if (delivery->publication->requires_ack) track_ack(delivery);
   transport_.send(protocol_.publication(delivery));
+  for (const ws::SharedFrame& attachment : protocol_.attachments(delivery)) {
+    transport_.send_attachment(attachment);
+  }
   endpoint_.counters().deliveries_total.add();
 }
 
@@ -71,6 +74,8 @@ void Session::track_ack(const DeliveryPtr& delivery) {
   entry.id = protocol_.ack_key(*delivery);
   entry.publication = delivery->publication;
   entry.frame = transport_.frame_of(protocol_.publication(delivery));
+  const auto attachments = protocol_.attachments(delivery);
+  entry.attachments.assign(attachments.begin(), attachments.end());
   entry.next_retry = now + static_cast<std::uint32_t>(cfg.ack_retry_initial.count());
   entry.expires = now + static_cast<std::uint32_t>(cfg.ack_expiry.count());
   entry.attempts = 1;
@@ -92,6 +97,7 @@ void Session::retry_acks(std::uint32_t now) {
       continue;
     }
     transport_.send_frame(it->frame);
+    for (const ws::SharedFrame& attachment : it->attachments) transport_.send_attachment(attachment);
     counters.ack_retries_total.add();
     // Backoff doubles: initial, 2×initial, 4×initial, ...
     const auto delay = static_cast<std::uint32_t>(cfg.ack_retry_initial.count())

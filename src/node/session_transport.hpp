@@ -25,6 +25,8 @@ class SessionTransport {
   // The frame a message was first sent as (acknowledged delivery resends it as it was).
   virtual ws::SharedFrame frame_of(const ws::OutboundMessage& message) const = 0;
   virtual void send_frame(const ws::SharedFrame& frame) = 0;
+  // A binary attachment of the message just sent (Protocol::attachments).
+  virtual void send_attachment(const ws::SharedFrame& frame) { send_frame(frame); }
   // Ends the session with `code`; the transport reports the end back to the session
   // (Session::on_closed), possibly from inside this call.
   virtual void close(std::uint16_t code, std::string_view reason) = 0;

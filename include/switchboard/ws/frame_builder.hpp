@@ -26,6 +26,15 @@ std::size_t write_frame_header(std::uint8_t* out, Opcode op, std::size_t payload
 // One complete single-frame message: header and payload in one shared block.
 SharedFrame build_frame(Opcode op, std::string_view payload, bool rsv1 = false);
 
+// The payload of a frame build_frame() made (server frames are never masked): what a carrier
+// other than a WebSocket (HTTP long-polling, a history answer) sends of it.
+inline std::string_view frame_payload(const SharedFrame& frame) noexcept {
+  const std::string_view bytes = frame.view();
+  if (bytes.size() < 2) return {};
+  const auto length = static_cast<std::uint8_t>(bytes[1]) & 0x7F;
+  return bytes.substr(length < 126 ? 2 : (length == 126 ? 4 : 10));
+}
+
 // A close frame with `code` and `reason` (the reason is truncated to fit 125 bytes, at a
 // UTF-8 boundary). `code` must satisfy close_code::is_valid_on_wire.
 SharedFrame build_close_frame(std::uint16_t code, std::string_view reason);

@@ -10,6 +10,7 @@
 #include "switchboard/protocol/json_check.hpp"
 #include "switchboard/socketio/engine_io.hpp"
 #include "switchboard/socketio/socket_io.hpp"
+#include "switchboard/ws/close_code.hpp"
 
 namespace switchboard::node {
 namespace {
@@ -20,6 +21,8 @@ using socketio::SioType;
 // Attachments one binary packet may carry (the reference sets no bound; its maxPayload bounds
 // the bytes, as max_message_size does here).
 constexpr std::size_t kMaxAttachments = 16;
+// Packets one long-polling POST may carry.
+constexpr std::size_t kMaxPacketsPerPost = 256;
 
 bool reached(std::uint32_t now, std::uint32_t when) {
   return static_cast<std::int32_t>(now - when) >= 0;
@@ -39,6 +42,18 @@ std::string auth_token(std::string_view auth_json) {
 
 }  // namespace
 
+http::Response poll_answer(std::string body) {
+  http::Response response{.status = 200, .content_type = "text/plain; charset=UTF-8",
+                          .body = std::move(body)};
+  response.headers.emplace_back("Cache-Control", "no-store");
+  return response;
+}
+
+http::Response eio_refusal(socketio::EioError error) {
+  return http::Response::json(socketio::eio_error_status(error),
+                              std::string(socketio::eio_error_body(error)));
+}
+
 // ---------------------------------------------------------------------------------------
 // NamespaceTransport / NamespaceSession
 
@@ -48,6 +63,9 @@ ws::SharedFrame NamespaceTransport::frame_of(const ws::OutboundMessage& message)
   return socket_.frame_of(message);
 }
 void NamespaceTransport::send_frame(const ws::SharedFrame& frame) { socket_.send_frame(frame); }
+void NamespaceTransport::send_attachment(const ws::SharedFrame& frame) {
+  socket_.send_attachment(frame);
+}
 void NamespaceTransport::close(std::uint16_t code, std::string_view reason) {
   socket_.end_namespace(nsp_, code, reason);
 }
@@ -61,11 +79,11 @@ NamespaceSession::NamespaceSession(GatewayEndpoint& gateway, EngineIoSocket& soc
 // ---------------------------------------------------------------------------------------
 // EngineIoSocket
 
-EngineIoSocket::EngineIoSocket(SocketIoEndpoint& endpoint, net::Connection& connection,
+EngineIoSocket::EngineIoSocket(SocketIoEndpoint& endpoint, net::Connection* websocket,
                                std::string sid, std::string remote_address,
                                std::string handshake_token)
     : endpoint_(endpoint),
-      connection_(connection),
+      websocket_(websocket),
       sid_(std::move(sid)),
       remote_address_(std::move(remote_address)),
       handshake_token_(std::move(handshake_token)),
@@ -73,25 +91,27 @@ EngineIoSocket::EngineIoSocket(SocketIoEndpoint& endpoint, net::Connection& conn
 
 EngineIoSocket::~EngineIoSocket() = default;
 
-void EngineIoSocket::open() {
+std::string EngineIoSocket::open() {
   const auto& cfg = endpoint_.gateway().node().config();
   std::string packet;
-  // On a WebSocket a packet is bounded by max_message_size before maxPayload is looked at.
-  socketio::append_open_packet(packet, sid_, false, ms(cfg.socketio_ping_interval),
-                               ms(cfg.socketio_ping_timeout),
-                               std::min(cfg.socketio_max_payload, cfg.max_message_size));
-  connection_.send_text(packet);
+  // On a WebSocket a packet is bounded by max_message_size before maxPayload is looked at;
+  // a polling session is offered the upgrade.
+  socketio::append_open_packet(
+      packet, sid_, polling(), ms(cfg.socketio_ping_interval), ms(cfg.socketio_ping_timeout),
+      polling() ? cfg.socketio_max_payload
+                : std::min(cfg.socketio_max_payload, cfg.max_message_size));
   const std::uint32_t now = endpoint_.gateway().worker().now();
   next_ping_ = now + ms(cfg.socketio_ping_interval);
   // A connection with no namespace is a client that has not connected or was refused: it
   // gets as long as a native client has to authenticate.
   alone_deadline_ = now + ms(cfg.auth_timeout);
   if (alone_deadline_ == 0) alone_deadline_ = 1;
+  return packet;
 }
 
 void EngineIoSocket::fail(std::string_view reason) {
   endpoint_.gateway().counters().client_errors_total.add();
-  connection_.close(close_code::kPolicyViolation, reason);
+  close_carrier(close_code::kPolicyViolation, reason);
 }
 
 NamespaceSession* EngineIoSocket::find(std::string_view nsp) noexcept {
@@ -101,27 +121,41 @@ NamespaceSession* EngineIoSocket::find(std::string_view nsp) noexcept {
   return nullptr;
 }
 
-void EngineIoSocket::on_text(std::string_view text) {
+// ---------------------------------------------------------------------------------------
+// Input
+
+void EngineIoSocket::on_text(net::Connection& connection, std::string_view text) {
   if (closed_) return;
+  if (&connection == probe_) return on_probe_text(text);
   const auto packet = socketio::parse_eio_text(text);
   if (!packet) return fail("parse error");
-  switch (packet->type) {
+  on_packet(*packet);
+}
+
+void EngineIoSocket::on_binary(net::Connection& connection, std::string_view bytes) {
+  if (closed_) return;
+  if (&connection == probe_) return;  // nothing binary belongs to an upgrade
+  on_attachment(bytes);
+}
+
+void EngineIoSocket::on_packet(const socketio::EioPacket& packet) {
+  if (packet.binary) return on_attachment(packet.data);
+  switch (packet.type) {
     case EioType::message:
-      return on_socketio(packet->data);
+      return on_socketio(packet.data);
     case EioType::pong:
       pong_deadline_ = 0;
       next_ping_ = endpoint_.gateway().worker().now() +
                    ms(endpoint_.gateway().node().config().socketio_ping_interval);
       return;
     case EioType::ping: {
-      // Only an upgrade's probe ("2probe") is a client ping in v4: it is answered in kind.
+      // v4 clients do not ping (the server does); answered in kind all the same.
       std::string pong(1, static_cast<char>(EioType::pong));
-      pong.append(packet->data);
-      connection_.send_text(pong);
-      return;
+      pong.append(packet.data);
+      return send_packets(pong);
     }
     case EioType::close:
-      return connection_.close(close_code::kClientLeft, "client closed");
+      return close_carrier(close_code::kClientLeft, "client closed");
     case EioType::upgrade:
     case EioType::noop:
       return;
@@ -144,16 +178,13 @@ void EngineIoSocket::on_socketio(std::string_view text) {
   dispatch(packet, text);
 }
 
-void EngineIoSocket::on_binary(std::string_view bytes) {
-  if (closed_) return;
+void EngineIoSocket::on_attachment(std::string_view bytes) {
   if (!attachments_.collecting()) return fail("parse error: an attachment no packet announced");
   if (attachments_.add(bytes) != socketio::BinaryError::none) return fail("parse error");
   if (!attachments_.complete()) return;
   // The packet as a plain event or ack whose attachments are {"$binary": base64} values.
   std::string text;
-  const SioType type =
-      attachments_.type() == SioType::binary_event ? SioType::event : SioType::ack;
-  socketio::append_sio_header(text, type, attachments_.nsp(), attachments_.id());
+  socketio::append_sio_header(text, attachments_.type(), attachments_.nsp(), attachments_.id());
   text.append(attachments_.assembled_json());
   const socketio::SioParse parsed = socketio::parse_sio(text, 0);
   if (!parsed.ok()) return fail("parse error");
@@ -173,8 +204,7 @@ void EngineIoSocket::connect_namespace(std::string_view nsp, std::string_view au
   if (frames == nullptr) {
     std::string refusal(1, static_cast<char>(EioType::message));
     socketio::append_connect_error(refusal, nsp, "Invalid namespace");
-    connection_.send_text(refusal);
-    return;
+    return send_packets(refusal);
   }
   std::string token = auth_token(auth_json);
   if (token.empty()) token = handshake_token_;
@@ -187,6 +217,9 @@ void EngineIoSocket::connect_namespace(std::string_view nsp, std::string_view au
   session->open(std::move(token));
 }
 
+// ---------------------------------------------------------------------------------------
+// The end of namespaces and of the connection
+
 void EngineIoSocket::end_namespace(std::string_view nsp, std::uint16_t code,
                                    std::string_view reason) {
   auto it = std::find_if(namespaces_.begin(), namespaces_.end(),
@@ -198,7 +231,7 @@ void EngineIoSocket::end_namespace(std::string_view nsp, std::uint16_t code,
   if (told && !closed_) {
     std::string packet(1, static_cast<char>(EioType::message));
     socketio::append_disconnect(packet, nsp);
-    connection_.send_text(packet);
+    send_packets(packet);
   }
   session->on_closed(code);
   endpoint_.gateway().remove_session(*session);
@@ -206,8 +239,7 @@ void EngineIoSocket::end_namespace(std::string_view nsp, std::uint16_t code,
   if (told) {
     // Disconnected by the server from its last namespace: the connection goes too (as the
     // reference's disconnect(true)); the client does not reconnect after DISCONNECT.
-    connection_.close(1000, reason);
-    return;
+    return close_carrier(1000, reason);
   }
   // Refused or left: the client may CONNECT again (or close) within auth_timeout.
   const auto& cfg = endpoint_.gateway().node().config();
@@ -215,9 +247,7 @@ void EngineIoSocket::end_namespace(std::string_view nsp, std::uint16_t code,
   if (alone_deadline_ == 0) alone_deadline_ = 1;
 }
 
-void EngineIoSocket::on_closed(std::uint16_t code) {
-  if (closed_) return;
-  closed_ = true;
+void EngineIoSocket::end_namespaces(std::uint16_t code) {
   std::vector<std::shared_ptr<NamespaceSession>> ended;
   ended.swap(namespaces_);
   for (auto& session : ended) {
@@ -226,46 +256,195 @@ void EngineIoSocket::on_closed(std::uint16_t code) {
   }
 }
 
-void EngineIoSocket::on_sweep(std::uint32_t now) {
+void EngineIoSocket::close_carrier(std::uint16_t code, std::string_view reason) {
   if (closed_) return;
+  if (websocket_ != nullptr) {
+    // Calls back on_closed through the endpoint.
+    if (probe_ != nullptr) probe_->close(1000, "closed");
+    return websocket_->close(code, reason);
+  }
+  // Long-polling: the close packet goes with the next (or the held) GET; the endpoint keeps
+  // the socket until then (or until the ping timeout, for a client that never comes back).
+  closed_ = true;
+  forget_at_ = endpoint_.gateway().worker().now() +
+               ms(endpoint_.gateway().node().config().socketio_ping_timeout);
+  end_namespaces(code);
+  outbox_.clear();
+  queue_packet_text(std::string_view("1", 1));
+  if (probe_ != nullptr) probe_->close(1000, "closed");
+  flush_poll();
+  endpoint_.ended(*this);
+}
+
+void EngineIoSocket::on_closed(net::Connection& connection, std::uint16_t code) {
+  if (&connection == probe_) {
+    probe_ = nullptr;  // the upgrade failed: polling goes on
+    return;
+  }
+  if (closed_) return;
+  closed_ = true;
+  end_namespaces(code);
+  endpoint_.ended(*this);
+}
+
+void EngineIoSocket::on_sweep(std::uint32_t now) {
   const auto& cfg = endpoint_.gateway().node().config();
+  if (closed_) {
+    // A polling client that never came back for its close packet.
+    if (polling() && reached(now, forget_at_)) endpoint_.forget(*this);
+    return;
+  }
   if (alone_deadline_ != 0 && reached(now, alone_deadline_)) {
     alone_deadline_ = 0;
-    return connection_.close(close_code::kAuthFailed, "no namespace connected");
+    return close_carrier(close_code::kAuthFailed, "no namespace connected");
   }
   if (pong_deadline_ != 0) {
-    if (reached(now, pong_deadline_)) connection_.close(1000, "ping timeout");
+    if (reached(now, pong_deadline_)) close_carrier(1000, "ping timeout");
     return;
   }
   if (!reached(now, next_ping_)) return;
-  connection_.send_text(std::string_view("2", 1));
+  send_packets(std::string_view("2", 1));
   pong_deadline_ = now + ms(cfg.socketio_ping_timeout);
   if (pong_deadline_ == 0) pong_deadline_ = 1;
 }
 
 // ---------------------------------------------------------------------------------------
-// Output (WebSocket: one Engine.IO packet per message)
+// Long-polling and the upgrade
+
+void EngineIoSocket::poll(http::Respond respond) {
+  if (closed_) {
+    // Ended: this GET collects the close packet, then the session is forgotten.
+    respond(poll_answer(outbox_.empty() ? std::string("1") : std::exchange(outbox_, {})));
+    return endpoint_.forget(*this);
+  }
+  if (waiting_get_) {
+    // One GET at a time: a second is a client out of step (the reference ends the session).
+    respond(eio_refusal(socketio::EioError::bad_request));
+    return close_carrier(1000, "overlapping polls");
+  }
+  waiting_get_ = std::move(respond);
+  flush_poll();
+}
+
+void EngineIoSocket::receive(std::string_view body, http::Respond respond) {
+  const auto& cfg = endpoint_.gateway().node().config();
+  if (body.size() > cfg.socketio_max_payload) {
+    respond(http::Response{.status = 413, .content_type = "text/html", .body = "payload too large"});
+    return close_carrier(1009, "payload too large");
+  }
+  std::vector<socketio::EioPacket> packets;
+  std::string scratch;
+  if (!socketio::split_eio_payload(body, packets, scratch, kMaxPacketsPerPost)) {
+    // As the reference: the POST is answered, the session ends.
+    respond(http::Response{.status = 200, .content_type = "text/html", .body = "ok"});
+    endpoint_.gateway().counters().client_errors_total.add();
+    return close_carrier(close_code::kPolicyViolation, "parse error");
+  }
+  respond(http::Response{.status = 200, .content_type = "text/html", .body = "ok"});
+  for (const auto& packet : packets) {
+    if (closed_) return;
+    on_packet(packet);
+  }
+}
+
+void EngineIoSocket::begin_upgrade(net::Connection& probe) { probe_ = &probe; }
+
+void EngineIoSocket::on_probe_text(std::string_view text) {
+  const auto packet = socketio::parse_eio_text(text);
+  if (!packet) {
+    probe_->close(close_code::kPolicyViolation, "parse error");
+    return;
+  }
+  if (packet->type == EioType::ping && packet->data == "probe") {
+    probe_->send_text("3probe");
+    // The client's poll cycle ends so that it can move: a noop answers its held GET.
+    queue_packet_text(std::string_view("6", 1));
+    return flush_poll();
+  }
+  if (packet->type != EioType::upgrade) return;
+  // The client moved: from now on everything goes over the WebSocket, what waited first.
+  websocket_ = std::exchange(probe_, nullptr);
+  const std::string waiting = std::exchange(outbox_, {});
+  if (waiting_get_) {
+    auto respond = std::exchange(waiting_get_, nullptr);
+    respond(poll_answer("6"));
+  }
+  // What waited is a polling payload: binary packets in it go as binary messages now.
+  std::vector<socketio::EioPacket> packets;
+  std::string scratch;
+  if (waiting.empty() ||
+      !socketio::split_eio_payload(waiting, packets, scratch, waiting.size())) {
+    return;
+  }
+  for (const auto& queued : packets) {
+    if (queued.binary) {
+      websocket_->send_binary(queued.data);
+      continue;
+    }
+    std::string message(1, static_cast<char>(queued.type));
+    message.append(queued.data);
+    websocket_->send_text(message);
+  }
+}
+
+void EngineIoSocket::queue_packet_text(std::string_view packet) {
+  if (!outbox_.empty()) outbox_.push_back(socketio::kEioRecordSeparator);
+  outbox_.append(packet);
+}
+
+void EngineIoSocket::flush_poll() {
+  if (!waiting_get_ || outbox_.empty()) return;
+  auto respond = std::exchange(waiting_get_, nullptr);
+  respond(poll_answer(std::exchange(outbox_, {})));
+  if (closed_) endpoint_.forget(*this);  // the close packet is collected
+}
+
+// ---------------------------------------------------------------------------------------
+// Output
 
 void EngineIoSocket::send_packets(std::string_view packets) {
-  if (closed_) return;
+  if (websocket_ == nullptr) {
+    if (closed_) return;
+    queue_packet_text(packets);
+    const auto& cfg = endpoint_.gateway().node().config();
+    // A client that stopped polling is a slow consumer like any other.
+    if (outbox_.size() > cfg.outbound_queue_limit) {
+      return close_carrier(ws::close_code::kSlowConsumer, "slow consumer");
+    }
+    return flush_poll();
+  }
   while (!packets.empty()) {
     const std::size_t end = packets.find(socketio::kEioRecordSeparator);
-    connection_.send_text(packets.substr(0, end));
+    websocket_->send_text(packets.substr(0, end));
     if (end == std::string_view::npos) break;
     packets.remove_prefix(end + 1);
   }
 }
 
 void EngineIoSocket::send(const ws::OutboundMessage& message) {
-  if (!closed_) connection_.send(message);
+  if (websocket_ == nullptr) return send_packets(ws::frame_payload(message.plain));
+  websocket_->send(message);
 }
 
 ws::SharedFrame EngineIoSocket::frame_of(const ws::OutboundMessage& message) const {
-  return message.for_connection(connection_.deflate());
+  return websocket_ != nullptr ? message.for_connection(websocket_->deflate()) : message.plain;
 }
 
 void EngineIoSocket::send_frame(const ws::SharedFrame& frame) {
-  if (!closed_) connection_.send_frame(frame);
+  if (websocket_ == nullptr) return send_packets(ws::frame_payload(frame));
+  websocket_->send_frame(frame);
+}
+
+void EngineIoSocket::send_attachment(const ws::SharedFrame& frame) {
+  if (websocket_ != nullptr) {
+    websocket_->send_frame(frame);
+    return;
+  }
+  // Long-polling carries binary as a 'b' packet of base64.
+  if (closed_) return;
+  std::string packet;
+  socketio::append_eio_payload_binary(packet, ws::frame_payload(frame));
+  send_packets(packet);
 }
 
 }  // namespace switchboard::node

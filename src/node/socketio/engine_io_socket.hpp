@@ -1,5 +1,6 @@
 #pragma once
-// One Engine.IO v4 connection (docs/socketio.md) on a WebSocket: its heartbeat, its binary
+// One Engine.IO v4 connection (docs/socketio.md): its carrier (HTTP long-polling requests, or a
+// WebSocket — from the start, or after an upgrade from polling), its heartbeat, its binary
 // attachments, and the Socket.IO namespaces connected over it — each namespace a Session of
 // its own (NamespaceSession), authenticated by its CONNECT, on the worker's hub like any
 // native session. Used on its worker's thread only.
@@ -10,8 +11,10 @@
 #include <vector>
 
 #include "../session.hpp"
+#include "switchboard/http/router.hpp"
 #include "socketio_protocol.hpp"
 #include "switchboard/socketio/binary_attachments.hpp"
+#include "switchboard/socketio/engine_io.hpp"
 
 namespace switchboard::net {
 class Connection;
@@ -22,6 +25,11 @@ namespace switchboard::node {
 class EngineIoSocket;
 class SocketIoEndpoint;
 
+// A long-polling answer: Engine.IO packets as text (the reference's content type and caching).
+http::Response poll_answer(std::string body);
+// Engine.IO's refusal of a request, as the reference answers it (400 {"code","message"}).
+http::Response eio_refusal(socketio::EioError error);
+
 // A namespace session's transport: its Engine.IO connection.
 class NamespaceTransport final : public SessionTransport {
  public:
@@ -31,6 +39,7 @@ class NamespaceTransport final : public SessionTransport {
   void send(const ws::OutboundMessage& message) override;
   ws::SharedFrame frame_of(const ws::OutboundMessage& message) const override;
   void send_frame(const ws::SharedFrame& frame) override;
+  void send_attachment(const ws::SharedFrame& frame) override;
   void close(std::uint16_t code, std::string_view reason) override;
   // Socket.IO frames are not the native ones the hub's fast path sends.
   net::Connection* direct_connection() noexcept override { return nullptr; }
@@ -57,18 +66,36 @@ class NamespaceSession final : private NamespaceParts, public Session {
 
 class EngineIoSocket {
  public:
-  EngineIoSocket(SocketIoEndpoint& endpoint, net::Connection& connection, std::string sid,
+  // `websocket`: the connection it lives on; nullptr: long-polling.
+  EngineIoSocket(SocketIoEndpoint& endpoint, net::Connection* websocket, std::string sid,
                  std::string remote_address, std::string handshake_token);
   ~EngineIoSocket();
 
+  const std::string& sid() const noexcept { return sid_; }
   const std::string& remote_address() const noexcept { return remote_address_; }
+  bool polling() const noexcept { return websocket_ == nullptr; }
+  bool ended() const noexcept { return closed_; }
   std::size_t endpoint_index = 0;  // position in the endpoint's list
 
-  void open();  // the open packet, and the heartbeat starts
-  void on_text(std::string_view text);
-  void on_binary(std::string_view bytes);
-  void on_closed(std::uint16_t code);  // the connection is gone: every namespace ends
+  // The open packet (a WebSocket's first message; a polling handshake's answer), and the
+  // heartbeat starts.
+  std::string open();
+  // WebSocket messages, from the socket's connection or from an upgrade's probe.
+  void on_text(net::Connection& connection, std::string_view text);
+  void on_binary(net::Connection& connection, std::string_view bytes);
+  // A connection is gone: the socket's own (every namespace ends), or a probe (the upgrade
+  // failed: polling goes on).
+  void on_closed(net::Connection& connection, std::uint16_t code);
   void on_sweep(std::uint32_t now);
+
+  // --- Long-polling ---------------------------------------------------------------------
+  // A GET: answered with what is queued, or held until something is (a ping at the latest).
+  void poll(http::Respond respond);
+  // A POST's body: its packets, in order; answered "ok", or refused (the session then ends).
+  void receive(std::string_view body, http::Respond respond);
+  // A WebSocket upgrade of this session may begin on `probe` (not while one is under way).
+  bool may_upgrade() const noexcept { return polling() && probe_ == nullptr && !closed_; }
+  void begin_upgrade(net::Connection& probe);
 
   // --- For namespace sessions -----------------------------------------------------------
   // Engine.IO packets joined by the record separator (SocketIoProtocol's output).
@@ -76,12 +103,23 @@ class EngineIoSocket {
   void send(const ws::OutboundMessage& message);
   ws::SharedFrame frame_of(const ws::OutboundMessage& message) const;
   void send_frame(const ws::SharedFrame& frame);
+  void send_attachment(const ws::SharedFrame& frame);
   // The session of `nsp` ends with `code` (its own close): the client is told unless it
   // left or was never connected, and the connection closes when it was the last namespace.
   void end_namespace(std::string_view nsp, std::uint16_t code, std::string_view reason);
 
  private:
+  void on_packet(const socketio::EioPacket& packet);
   void on_socketio(std::string_view packet);
+  void on_attachment(std::string_view bytes);
+  // The probe's messages while an upgrade is under way.
+  void on_probe_text(std::string_view text);
+  // Ends the carrier: a WebSocket closes with `code`; long-polling answers the close packet.
+  void close_carrier(std::uint16_t code, std::string_view reason);
+  void end_namespaces(std::uint16_t code);
+  // Long-polling: answers the held GET with the queue, if both exist.
+  void flush_poll();
+  void queue_packet_text(std::string_view packet);
   // A complete Socket.IO packet (binary ones assembled) for its namespace.
   void dispatch(const socketio::SioPacket& packet, std::string_view text);
   void connect_namespace(std::string_view nsp, std::string_view auth_json);
@@ -90,7 +128,12 @@ class EngineIoSocket {
   NamespaceSession* find(std::string_view nsp) noexcept;
 
   SocketIoEndpoint& endpoint_;
-  net::Connection& connection_;
+  net::Connection* websocket_;  // null while long-polling
+  net::Connection* probe_ = nullptr;  // an upgrade's WebSocket, until the client's upgrade packet
+  // Long-polling: packets waiting for a GET (joined by the record separator), and the GET
+  // waiting for packets.
+  std::string outbox_;
+  http::Respond waiting_get_;
   std::string sid_;
   std::string remote_address_;
   std::string handshake_token_;
@@ -99,6 +142,7 @@ class EngineIoSocket {
   std::uint32_t next_ping_ = 0;
   std::uint32_t pong_deadline_ = 0;   // 0: no ping unanswered
   std::uint32_t alone_deadline_ = 0;  // no namespace connected: closed then (0: one is)
+  std::uint32_t forget_at_ = 0;       // an ended polling session waits for its last GET until then
   bool closed_ = false;
 };
 

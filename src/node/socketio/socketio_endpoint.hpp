@@ -1,13 +1,21 @@
 #pragma once
-// The Socket.IO endpoint on one worker (`socketio_path`): accepts Engine.IO WebSocket
-// connections and keeps them; their namespace sessions live in the worker's GatewayEndpoint
-// with every other session, so that channels, users and broadcasts reach them alike.
+// The Socket.IO endpoint on one worker (`socketio_path`): Engine.IO connections on WebSockets
+// and on long-polling requests, and the upgrades from the one to the other. Their namespace
+// sessions live in the worker's GatewayEndpoint with every other session, so that channels,
+// users and broadcasts reach them alike.
+//
+// A long-polling session lives on the worker that answered its handshake; its sid names that
+// worker, so that its later requests (which may arrive on any worker) are served there and
+// its WebSocket upgrade moves there (net::Endpoint::upgrade_worker). Across nodes nothing is
+// shared: polling requests need sticky sessions (docs/socketio.md).
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "socketio_protocol.hpp"
+#include "switchboard/http/router.hpp"
 #include "switchboard/net/endpoint.hpp"
 
 namespace switchboard::node {
@@ -20,6 +28,9 @@ class SocketIoEndpoint final : public net::Endpoint {
   explicit SocketIoEndpoint(GatewayEndpoint& gateway);
   ~SocketIoEndpoint() override;
 
+  std::optional<unsigned> upgrade_worker(const http::Request& request) override;
+  bool on_request(const http::Request& request, net::Connection& connection,
+                  const std::function<void(http::Response)>& respond) override;
   std::optional<http::Response> on_upgrade(const http::Request& request,
                                            net::Connection& connection) override;
   void on_open(net::Connection& connection) override;
@@ -30,14 +41,26 @@ class SocketIoEndpoint final : public net::Endpoint {
   GatewayEndpoint& gateway() noexcept { return gateway_; }
   // The worker's publication frames for `nsp`, or nullptr when it is not a configured namespace.
   SocketIoFrames* frames(std::string_view nsp) noexcept;
+  // A socket ended (its sessions are gone): the address it held is free. A WebSocket one is
+  // forgotten when its connection goes; a polling one once its close packet was collected.
+  void ended(EngineIoSocket& socket);
+  void forget(EngineIoSocket& socket);
 
  private:
+  // A long-polling request for the session `sid`, on the worker it lives on.
+  void serve_poll(const std::string& method, const std::string& sid, const std::string& body,
+                  const http::Respond& respond);
+  EngineIoSocket* find(std::string_view sid) noexcept;
+  void add(std::shared_ptr<EngineIoSocket> socket);
+
   GatewayEndpoint& gateway_;
   std::vector<std::unique_ptr<SocketIoFrames>> frames_;  // "/" first, then the configured ones
   std::vector<std::shared_ptr<EngineIoSocket>> sockets_;
+  std::unordered_map<std::string_view, EngineIoSocket*> by_sid_;  // keys: the sockets' own sids
   // Carried from on_upgrade to on_open, which the transport calls back to back.
   std::string upgrade_token_;
   std::string upgrade_ip_;
+  EngineIoSocket* upgrading_ = nullptr;  // the polling session the upgrade is for
 };
 
 }  // namespace switchboard::node

@@ -8,6 +8,7 @@
 #include "../node.hpp"
 #include "switchboard/protocol/json_check.hpp"
 #include "switchboard/protocol/json_writer.hpp"
+#include "switchboard/socketio/binary_attachments.hpp"
 #include "switchboard/socketio/engine_io.hpp"
 #include "switchboard/socketio/socket_io.hpp"
 #include "switchboard/ws/frame_builder.hpp"
@@ -58,9 +59,20 @@ const ws::OutboundMessage& SocketIoFrames::frame(const DeliveryPtr& delivery) {
     payload = quoted;
   }
   const std::array<std::string_view, 1> args{payload};
-  socketio::append_event(text, nsp_, id, event_name(p), payload.empty()
-                                                           ? std::span<const std::string_view>()
-                                                           : std::span<const std::string_view>(args));
+  const auto arguments = payload.empty() ? std::span<const std::string_view>()
+                                         : std::span<const std::string_view>(args);
+  attachments_.clear();
+  // Binary values ({"$binary": base64}, as binary attachments reach the gateway) go back to
+  // Socket.IO clients as attachments; the search is skipped for payloads without any.
+  std::vector<std::string> binary;
+  if (payload.find("\"$binary\"") == std::string_view::npos ||
+      socketio::encode_binary_event(text, binary, nsp_, id, event_name(p), arguments) !=
+          socketio::BinaryEncoding::binary) {
+    socketio::append_event(text, nsp_, id, event_name(p), arguments);
+  }
+  for (const auto& bytes : binary) {
+    attachments_.push_back(ws::build_frame(ws::Opcode::binary, bytes));
+  }
   message_ = ws::build_message(ws::Opcode::text, text, deflater_.get(), deflate_min_size_);
   last_ = delivery;
   return message_;
@@ -244,6 +256,11 @@ void SocketIoProtocol::encode_started(std::string& out, const SessionInfo& info)
 
 const ws::OutboundMessage& SocketIoProtocol::publication(const DeliveryPtr& delivery) {
   return frames_.frame(delivery);
+}
+
+std::span<const ws::SharedFrame> SocketIoProtocol::attachments(const DeliveryPtr& delivery) {
+  frames_.frame(delivery);  // the same delivery: nothing is encoded again
+  return frames_.attachments();
 }
 
 std::string SocketIoProtocol::ack_key(const Delivery& delivery) const {

@@ -28,6 +28,8 @@ class SocketIoFrames {
  public:
   SocketIoFrames(std::string nsp, bool deflate, std::size_t deflate_min_size);
   const ws::OutboundMessage& frame(const DeliveryPtr& delivery);
+  // The binary attachments of the last frame() (a payload with {"$binary": base64} values).
+  std::span<const ws::SharedFrame> attachments() const noexcept { return attachments_; }
   const std::string& nsp() const noexcept { return nsp_; }
 
  private:
@@ -36,6 +38,7 @@ class SocketIoFrames {
   std::size_t deflate_min_size_;
   DeliveryPtr last_;  // held: its address cannot be reused while it is remembered
   ws::OutboundMessage message_;
+  std::vector<ws::SharedFrame> attachments_;
 };
 
 class SocketIoProtocol final : public Protocol {
@@ -47,6 +50,7 @@ class SocketIoProtocol final : public Protocol {
   void encode_error(std::string& out, std::string_view payload, std::string_view ref) override;
   void encode_started(std::string& out, const SessionInfo& info) override;
   const ws::OutboundMessage& publication(const DeliveryPtr& delivery) override;
+  std::span<const ws::SharedFrame> attachments(const DeliveryPtr& delivery) override;
   std::string ack_key(const Delivery& delivery) const override;
   bool authenticates_at_open() const noexcept override { return true; }
 

@@ -67,8 +67,10 @@ const EXPECTED = {
   // A killed server: a WebSocket closes, a long-poll fails (both reconnect).
   restartReason: { websocket: 'transport close', polling: 'transport error' },
   // A packet that is not Engine.IO / Socket.IO: the server closes the WebSocket at once, with
-  // a close frame without a status code (1005 on the client) and nothing sent before it.
-  malformedClose: { code: 1005, reason: '' },
+  // nothing sent before it. The reference's close frame has no status code (1005 on the
+  // client); Switchboard's says 1008 "parse error" (docs/socketio.md). socket.io-client reports
+  // "transport close" for both, so the code is the one difference a raw client sees.
+  malformedClose: [{ code: 1005, reason: '' }, { code: 1008, reason: 'parse error' }],
   invalidNamespace: 'Invalid namespace',
 };
 
@@ -542,7 +544,8 @@ const scenarios = [
         await raw.frame(0);
         raw.ws.send(packet);
         const closed = await withTimeout(raw.closed, 3000, `close after ${packet}`);
-        assert.deepEqual(closed, EXPECTED.malformedClose, packet);
+        assert.ok(EXPECTED.malformedClose.some((c) => c.code === closed.code && c.reason === closed.reason),
+          `${packet}: ${JSON.stringify(closed)}`);
         assert.equal(raw.frames.length, 1, `${packet}: nothing but the open packet: ${JSON.stringify(raw.frames)}`);
         ctx.observe(`raw.malformed.${packet}`, { close: closed, frames: raw.frames.length });
       }
