@@ -108,6 +108,21 @@ void check_broker(const Config& config, std::vector<std::string>& errors) {
   }
 }
 
+// Socket.IO: its path and namespaces as socket.io-client names them.
+void check_socketio(const Config& config, std::vector<std::string>& errors) {
+  if (!config.socketio) return;
+  if (config.socketio_path == config.ws_path) {
+    errors.push_back("socketio_path and ws_path are both '" + config.ws_path +
+                     "': the two protocols need paths of their own");
+  }
+  for (const auto& nsp : config.socketio_namespaces) {
+    if (nsp.empty() || nsp.front() != '/' || nsp.find(',') != std::string::npos) {
+      errors.push_back("socketio_namespaces entry '" + nsp +
+                       "' is not a namespace: write /name (a leading '/', no ',')");
+    }
+  }
+}
+
 }  // namespace
 
 void check_combinations(Config& config, std::vector<std::string>& errors) {
@@ -132,6 +147,7 @@ void check_combinations(Config& config, std::vector<std::string>& errors) {
   check_broker(config, errors);
   check_ingress_rules(config, errors);
   check_upstream(config, errors);
+  check_socketio(config, errors);
   if (config.ingress_max_message_size + 1024 > config.outbound_queue_limit) {
     errors.push_back("ingress_max_message_size must stay at least 1KiB below "
                      "outbound_queue_limit: a message that fills a connection's queue alone "

@@ -51,15 +51,18 @@ struct ReusePort {
 // The sweep runs often enough to honour the shortest timeout within a quarter of it: the
 // transport's own and those the gateway's endpoint runs from the sweep (auth deadline, typing
 // expiry, acknowledgement retries, presence refreshes: due every third of presence_ttl, they
-// must not slip past the TTL itself).
+// must not slip past the TTL itself; Engine.IO's heartbeat).
 std::chrono::milliseconds sweep_period(const config::Config& c) {
+  constexpr std::chrono::milliseconds off{0};
   auto positive = [](std::chrono::milliseconds d) {
     return d.count() > 0 ? d : std::chrono::milliseconds(std::chrono::hours(1));
   };
   auto shortest = std::min({positive(c.handshake_timeout), positive(c.ping_interval),
                             positive(c.idle_timeout), positive(c.auth_timeout),
                             positive(c.typing_ttl), positive(c.ack_retry_initial),
-                            positive(c.presence_ttl)});
+                            positive(c.presence_ttl),
+                            positive(c.socketio ? c.socketio_ping_timeout : off),
+                            positive(c.socketio ? c.socketio_ping_interval : off)});
   return std::clamp(shortest / 4, std::chrono::milliseconds(50), std::chrono::milliseconds(1000));
 }
 

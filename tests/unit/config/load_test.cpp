@@ -235,6 +235,22 @@ TEST_F(LoadTest, ARedisAddressThatCannotBeUsedStopsTheServer) {
   EXPECT_NE(nowhere.message.find("needs redis_url"), std::string::npos) << nowhere.message;
 }
 
+TEST_F(LoadTest, SocketIoNamespacesAndPathAreChecked) {
+  const auto bare = run_load({"--socketio", "--socketio-namespaces", "admin"});
+  EXPECT_EQ(bare.exit_code, 2);
+  EXPECT_NE(bare.message.find("socketio_namespaces entry 'admin' is not a namespace"),
+            std::string::npos)
+      << bare.message;
+  const auto same = run_load({"--socketio", "--socketio-path", "/ws"});
+  EXPECT_EQ(same.exit_code, 2);
+  EXPECT_NE(same.message.find("paths of their own"), std::string::npos) << same.message;
+  // Off, the Socket.IO options are not looked at.
+  EXPECT_TRUE(run_load({"--socketio-namespaces", "admin"}).config);
+  const auto good = run_load({"--socketio", "--socketio-namespaces", "/admin,/chat"});
+  ASSERT_TRUE(good.config) << good.message;
+  EXPECT_EQ(good.config->socketio_namespaces.size(), 2u);
+}
+
 TEST_F(LoadTest, AllowedOriginsMustBeOriginsBrowsersSend) {
   const auto slash = run_load({"--allowed-origins", "https://app.example.com/"});
   EXPECT_EQ(slash.exit_code, 2);
