@@ -228,7 +228,7 @@ void Connection::serve_http_requests() {
       break;
     }
     handle_request(out.request);
-    if (handover_) return complete_handover(used);
+    if (phase_ == Phase::moving) return complete_handover(used);
   }
   if (phase_ == Phase::open) {
     // Frames sent right behind the upgrade request.
@@ -320,9 +320,11 @@ void Connection::handle_upgrade(const http::Request& request) {
   }
   if (const auto owner = endpoint->upgrade_worker(request);
       owner && *owner != worker_.index() && *owner < worker_.server().worker_count()) {
-    handover_ = std::make_unique<Handover>();
-    handover_->worker = *owner;
-    handover_->request = request;
+    // One upgrade moves at a time: it is handed over before the parse loop reads on.
+    Handover& moving = worker_.moving();
+    moving.worker = *owner;
+    moving.request = request;
+    phase_ = Phase::moving;
     return;  // completed by serve_http_requests, which knows what followed the request
   }
   const ws::HandshakeResult verdict =
@@ -354,7 +356,7 @@ void Connection::handle_upgrade(const http::Request& request) {
 // The socket, its TLS state and what followed the upgrade request go to the worker that must own
 // the connection; this Connection ends without touching the socket.
 void Connection::complete_handover(std::size_t used) {
-  auto handover = std::move(handover_);
+  auto handover = std::make_shared<Handover>(std::exchange(worker_.moving(), Handover{}));
   handover->fd = std::exchange(fd_, -1);
   handover->ssl = std::exchange(ssl_, nullptr);
   handover->leftover = http_buffer_.substr(used);
@@ -365,9 +367,7 @@ void Connection::complete_handover(std::size_t used) {
   parser_.reset();
   worker_.retire(*this);
   Worker& owner = worker_.server().worker(handover->worker);
-  owner.post([&owner, handover = std::shared_ptr<Handover>(std::move(handover))]() mutable {
-    owner.adopt(std::move(*handover));
-  });
+  owner.post([&owner, handover]() mutable { owner.adopt(std::move(*handover)); });
 }
 
 void Connection::resume(Handover handover) {

@@ -64,6 +64,10 @@ class GatewayEndpoint final : public net::Endpoint {
   // The worker's Socket.IO endpoint, when there is one (a polling request arriving on another
   // worker is served by the one its session lives on).
   SocketIoEndpoint* socketio() const noexcept { return socketio_; }
+
+  // The id of the request whose event handler is running on this worker (what the handler's
+  // Client::reply answers); handlers run one at a time, synchronously.
+  std::string_view dispatching_id;
   void set_socketio(SocketIoEndpoint* endpoint) noexcept { socketio_ = endpoint; }
 
  private:

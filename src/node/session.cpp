@@ -317,9 +317,9 @@ void Session::handle_custom(const protocol::Envelope& e) {
   Node& node = endpoint_.node();
   const ClientEvent event{e.type, e.id, e.payload};
   if (const EventHandler* handler = node.handler(e.type)) {
-    dispatching_id_ = e.id;
+    endpoint_.dispatching_id = e.id;
     (*handler)(*this, event);
-    dispatching_id_ = {};
+    endpoint_.dispatching_id = {};
     return;
   }
   if (!node.upstream().enabled()) {
@@ -404,7 +404,7 @@ void Session::later(const std::weak_ptr<Session>& weak, net::Worker& worker,
 
 // Client interface (event handlers)
 void Session::reply(std::string_view type, std::string_view payload_json) {
-  send({.type = type, .payload = payload_json, .reply_to = dispatching_id_});
+  send({.type = type, .payload = payload_json, .reply_to = endpoint_.dispatching_id});
 }
 
 void Session::error(std::string_view code, std::string_view message) {

@@ -243,8 +243,6 @@ class Session : public hub::Subscriber,
   // Messages received while the first authentication was in flight (see on_text).
   static constexpr std::size_t kMaxHeldBeforeAuth = 32;
   std::vector<std::string> held_before_auth_;
-  // The id of the request whose handler is running (what Client::reply answers).
-  std::string_view dispatching_id_;
 };
 
 }  // namespace switchboard::node

@@ -8,7 +8,6 @@
 #include <sys/uio.h>
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +38,8 @@ class Connection final : private ws::MessageHandler {
     http,      // reading HTTP requests (handshake pending)
     http_closing,  // a response that ends the connection is queued: input is discarded, then
                    // half-close and a bounded wait for the peer's FIN (RFC 9112 §9.6)
+    moving,    // an upgrade that goes to another worker (Endpoint::upgrade_worker): the
+               // worker holds it (Worker::moving) until the socket is handed over
     open,      // WebSocket open
     closing,   // close frame sent, waiting for the peer's (reads still parsed)
     failing,   // close frame sent after a protocol error: discard input until EOF
@@ -165,7 +166,6 @@ class Connection final : private ws::MessageHandler {
   bool peer_closed_ = false;  // epoll reported the peer's FIN or an error
   bool tls_read_wants_write_ = false;  // SSL_read needs writability to go on
   bool tls_write_wants_read_ = false;  // SSL_write needs readability to go on
-  std::unique_ptr<Handover> handover_;  // set by an upgrade that must move to another worker
   bool request_in_flight_ = false;  // an HTTP request awaits its answer: nothing more is read
   bool dispatching_ = false;        // the router is running a handler (answers are synchronous)
   bool input_ended_ = false;        // HTTP: the peer's EOF has been read

@@ -17,6 +17,7 @@
 #include "switchboard/config/config.hpp"
 #include "switchboard/net/counters.hpp"
 #include "switchboard/net/endpoint.hpp"
+#include "switchboard/net/handover.hpp"
 #include "switchboard/ws/deflate.hpp"
 #include "switchboard/ws/handshake.hpp"
 #include "switchboard/ws/message_reader.hpp"
@@ -28,7 +29,6 @@ class Router;
 namespace switchboard::net {
 
 class Connection;
-struct Handover;
 class Server;
 class TlsContext;
 
@@ -83,8 +83,11 @@ class Worker {
   // A finished connection is destroyed once no operation refers to it any more.
   void retire(Connection& connection);
   void schedule_reclaim();
-  // Takes a connection another worker accepted and handed over (Connection::Handover).
+  // Takes a connection another worker accepted and handed over.
   void adopt(Handover handover);
+  // The upgrade moving to another worker, between its evaluation and its handover (one at a
+  // time: both happen in one call of the connection's parse loop).
+  Handover& moving() noexcept { return moving_; }
 
   // --- Called by the Server -----------------------------------------------------------
   void add_endpoint(const std::string& path, const EndpointFactory& factory);
@@ -120,6 +123,7 @@ class Worker {
   WorkerCounters counters_;
   ws::HandshakePolicy policy_;
   std::unique_ptr<ws::Deflater> deflater_;
+  Handover moving_;
   std::vector<std::uint8_t> read_buffer_;
   std::vector<std::uint8_t> tls_write_buffer_;
   std::map<std::string, std::unique_ptr<Endpoint>, std::less<>> endpoints_;
