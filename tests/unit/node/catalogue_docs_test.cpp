@@ -69,11 +69,11 @@ std::string section(const std::string& docs, const std::string& heading) {
   return docs.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
 }
 
-// The table whose header row is `header`, up to the blank line ending it.
-std::string table(const std::string& docs, const std::string& header) {
-  const auto begin = docs.find(header);
+// The table or paragraph starting with `start`, up to the blank line ending it.
+std::string block(const std::string& docs, const std::string& start) {
+  const auto begin = docs.find(start);
   if (begin == std::string::npos) {
-    ADD_FAILURE() << "docs/protocol.md has no table " << header;
+    ADD_FAILURE() << "docs/protocol.md has no " << start;
     return {};
   }
   return docs.substr(begin, docs.find("\n\n", begin) - begin);
@@ -93,6 +93,13 @@ class CatalogueDocs : public ::testing::Test {
   const std::string docs_ = read_file(SWITCHBOARD_DOCS_PROTOCOL);
   const std::string error_codes_ = read_file(SWITCHBOARD_ERROR_CODES_HEADER);
   const std::string close_codes_ = read_file(SWITCHBOARD_CLOSE_CODES_HEADER);
+
+  // Every code of error_codes.hpp's namespace `ns` is named, in backticks, in `text`.
+  void expect_named(const std::string& ns, const std::string& text, std::string_view where) {
+    for (const auto& c : constants(error_codes_, ns)) {
+      EXPECT_TRUE(names(text, c.value)) << c.name << " (`" << c.value << "`) is not in " << where;
+    }
+  }
 };
 
 TEST_F(CatalogueDocs, HeadersAreReadAsCompiled) {
@@ -107,20 +114,12 @@ TEST_F(CatalogueDocs, HeadersAreReadAsCompiled) {
 }
 
 TEST_F(CatalogueDocs, EveryErrorCodeIsInTheErrorTable) {
-  const std::string errors = table(docs_, "| error code | when |");
-  for (const auto& c : constants(error_codes_, "error_code")) {
-    EXPECT_TRUE(names(errors, c.value)) << c.name << " (`" << c.value << "`) is not in the "
-                                        << "error code table of docs/protocol.md";
-  }
+  expect_named("error_code", block(docs_, "| error code | when |"), "the error code table");
 }
 
 TEST_F(CatalogueDocs, EveryAuthErrorCodeIsListed) {
-  const auto begin = docs_.find("`auth.error` codes:");
-  ASSERT_NE(begin, std::string::npos) << "docs/protocol.md lists no `auth.error` codes";
-  const std::string list = docs_.substr(begin, docs_.find("\n\n", begin) - begin);
-  for (const auto& c : constants(error_codes_, "auth_error_code")) {
-    EXPECT_TRUE(names(list, c.value)) << c.name << " (`" << c.value << "`)";
-  }
+  const std::string list = block(docs_, "`auth.error` codes:");
+  expect_named("auth_error_code", list, "the `auth.error` codes");
   // The authenticators' verdicts: every AuthError after `none`, up to to_string's fallback.
   int listed = 0;
   for (int e = static_cast<int>(auth::AuthError::none) + 1;; ++e) {
@@ -133,11 +132,7 @@ TEST_F(CatalogueDocs, EveryAuthErrorCodeIsListed) {
 }
 
 TEST_F(CatalogueDocs, EveryServerApiErrorCodeIsInTheServerApiSection) {
-  const std::string api = section(docs_, "## Server API");
-  for (const auto& c : constants(error_codes_, "api_error_code")) {
-    EXPECT_TRUE(names(api, c.value)) << c.name << " (`" << c.value << "`) is not in the "
-                                     << "Server API section of docs/protocol.md";
-  }
+  expect_named("api_error_code", section(docs_, "## Server API"), "the Server API section");
 }
 
 TEST_F(CatalogueDocs, EveryCloseCodeHasATableRow) {
