@@ -5,6 +5,7 @@
 
 #include "channel_name.hpp"
 #include "close_codes.hpp"
+#include "error_codes.hpp"
 #include "node.hpp"
 #include "snapshots.hpp"
 #include "switchboard/http/router.hpp"
@@ -27,13 +28,15 @@ http::Handler with_key(const Node& node, http::Handler handler) {
   return [&node, handler = std::move(handler)](const Request& request, Respond respond) {
     const std::string& key = node.config().api_key;
     if (key.empty()) {
-      return respond(Response::error(403, "api_disabled", "the server API needs api_key set"));
+      return respond(
+          Response::error(403, api_error_code::kApiDisabled, "the server API needs api_key set"));
     }
     constexpr std::string_view kScheme = "apikey ";
     const std::string_view header = request.header("Authorization");
     if (header.size() <= kScheme.size() || header.substr(0, kScheme.size()) != kScheme ||
         header.substr(kScheme.size()) != key) {
-      Response response = Response::error(401, "unauthorized", "missing or wrong API key");
+      Response response =
+          Response::error(401, api_error_code::kUnauthorized, "missing or wrong API key");
       response.headers.emplace_back("WWW-Authenticate", "apikey");
       return respond(std::move(response));
     }
@@ -43,11 +46,17 @@ http::Handler with_key(const Node& node, http::Handler handler) {
 
 // The engine could not answer: nothing was done, the caller may retry.
 Response unavailable(std::error_code ec) {
-  return Response::error(503, "unavailable", "the server's state is unavailable: " + ec.message());
+  return Response::error(503, api_error_code::kUnavailable,
+                         "the server's state is unavailable: " + ec.message());
+}
+
+// The broker or the store did not take a write (`code` names which): nothing was done.
+Response not_taken(std::string_view code, std::error_code ec) {
+  return Response::error(503, code, ec.message());
 }
 
 Response bad_request(std::string_view message) {
-  return Response::error(400, "bad_request", message);
+  return Response::error(400, api_error_code::kBadRequest, message);
 }
 
 // Parses a JSON object body; on failure answers 400 and returns nullopt.
@@ -107,7 +116,7 @@ void add_api_routes(Node& node) {
     if (auto error = read_message(*f, message); !error.empty()) return respond(bad_request(error));
     node.publish(make_publication(*channel, std::move(message)),
                  [respond](std::error_code ec, engine::PublicationPtr stored) {
-                   if (ec) return respond(Response::error(503, "publish_failed", ec.message()));
+                   if (ec) return respond(not_taken(api_error_code::kPublishFailed, ec));
                    respond(Response::json(200, position_json(*stored)));
                  });
   }));
@@ -119,7 +128,7 @@ void add_api_routes(Node& node) {
     if (auto error = read_message(*f, message); !error.empty()) return respond(bad_request(error));
     // Answered once the broker took it: never a 2xx for a broadcast that went nowhere.
     node.broadcast(std::move(message), [respond](std::error_code ec) {
-      if (ec) return respond(Response::error(503, "publish_failed", ec.message()));
+      if (ec) return respond(not_taken(api_error_code::kPublishFailed, ec));
       respond(Response::json(202, R"({"status":"accepted"})"));
     });
   }));
@@ -132,7 +141,7 @@ void add_api_routes(Node& node) {
     Message message;
     if (auto error = read_message(*f, message); !error.empty()) return respond(bad_request(error));
     node.send_to_user(*user, std::move(message), [respond](std::error_code ec, bool now) {
-      if (ec) return respond(Response::error(503, "send_failed", ec.message()));
+      if (ec) return respond(not_taken(api_error_code::kSendFailed, ec));
       respond(Response::json(200, now ? R"({"status":"sent"})" : R"({"status":"stored_offline"})"));
     });
   }));

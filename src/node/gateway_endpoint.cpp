@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include "error_codes.hpp"
 #include "native_protocol.hpp"
 #include "session.hpp"
 #include "switchboard/http/request.hpp"
@@ -66,7 +67,7 @@ std::optional<http::Response> GatewayEndpoint::on_upgrade(const http::Request& r
                                                           net::Connection& connection) {
   upgrade_ip_ = connection.remote_address();
   if (!node_.ip_connected(upgrade_ip_)) {
-    auto response = http::Response::error(429, "too_many_connections",
+    auto response = http::Response::error(429, auth_error_code::kTooManyConnections,
                                           "too many connections from this address");
     response.headers.emplace_back("Retry-After", "10");
     return response;

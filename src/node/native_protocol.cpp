@@ -1,5 +1,6 @@
 #include "native_protocol.hpp"
 
+#include "error_codes.hpp"
 #include "node.hpp"
 #include "switchboard/protocol/json_writer.hpp"
 
@@ -16,7 +17,8 @@ Decoded NativeProtocol::decode(std::string_view text) {
   out.envelope = parsed.envelope;
   if (parsed.error != protocol::EnvelopeError::none) {
     out.kind = Decoded::Kind::malformed;
-    out.error_code = parsed.error == protocol::EnvelopeError::bad_json ? "bad_json" : "bad_request";
+    out.error_code = parsed.error == protocol::EnvelopeError::bad_json ? error_code::kBadJson
+                                                                       : error_code::kBadRequest;
     out.detail = parsed.detail;
   }
   return out;

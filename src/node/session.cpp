@@ -7,6 +7,7 @@
 
 #include "ack_tracker.hpp"
 #include "close_codes.hpp"
+#include "error_codes.hpp"
 #include "gateway_endpoint.hpp"
 #include "switchboard/net/connection.hpp"
 #include "switchboard/net/worker.hpp"
@@ -126,7 +127,7 @@ void Session::on_authenticated(auth::AuthResult result, const std::string& ref) 
     auth_in_flight_ = false;
     // A refresh: same user only; it extends the expiry and replaces the channel grants.
     if (identity.user_id != info_.user_id) {
-      send_error("user_mismatch", "a refreshed token must name the same user", ref);
+      send_error(error_code::kUserMismatch, "a refreshed token must name the same user", ref);
       return close(close_code::kAuthFailed, "user mismatch");
     }
     return accept_identity(std::move(identity), false, ref);
@@ -161,7 +162,8 @@ void Session::on_authenticated(auth::AuthResult result, const std::string& ref) 
 void Session::on_admitted(auth::Identity identity, const std::string& ref, bool admitted) {
   auth_in_flight_ = false;
   if (!admitted) {
-    send_auth_error("too_many_connections", "this user has too many connections", ref);
+    send_auth_error(auth_error_code::kTooManyConnections, "this user has too many connections",
+                    ref);
     auth_state_ = AuthState::failed;
     return close(close_code::kTooManyConnections, "too many connections");
   }
@@ -266,7 +268,8 @@ void Session::handle_text(std::string_view text, bool may_hold) {
   if (may_hold && auth_in_flight_ && auth_state_ != AuthState::authenticated && type != "ping" &&
       type != "auth") {
     if (held_before_auth_.size() >= kMaxHeldBeforeAuth) {
-      send_error("auth_in_progress", "too many messages before authentication completed", {});
+      send_error(error_code::kAuthInProgress, "too many messages before authentication completed",
+                 {});
       return violation(close_code::kPolicyViolation);
     }
     held_before_auth_.emplace_back(text);
@@ -276,7 +279,8 @@ void Session::handle_text(std::string_view text, bool may_hold) {
 }
 
 void Session::on_binary(std::string_view) {
-  send_error("unsupported", "binary messages are not part of the protocol; send JSON text", {});
+  send_error(error_code::kUnsupported,
+             "binary messages are not part of the protocol; send JSON text", {});
   violation(close_code::kPolicyViolation);
 }
 
@@ -295,7 +299,7 @@ void Session::dispatch(const protocol::Envelope& e) {
   if (rate_limited(ref, bucket_, connection_limit(), true)) return;
   if (type == "auth") return handle_auth(e);
   if (auth_state_ != AuthState::authenticated) {
-    send_error("not_authenticated", "send an auth message first", ref);
+    send_error(error_code::kNotAuthenticated, "send an auth message first", ref);
     return violation(close_code::kPolicyViolation);
   }
   if (type == "subscribe") return handle_subscribe(e);
@@ -323,12 +327,13 @@ void Session::handle_custom(const protocol::Envelope& e) {
     return;
   }
   if (!node.upstream().enabled()) {
-    send_error("unknown_type", "no handler for this event type", e.id.empty() ? e.type : e.id);
+    send_error(error_code::kUnknownType, "no handler for this event type",
+               e.id.empty() ? e.type : e.id);
     return violation(close_code::kPolicyViolation);
   }
   if (!node.upstream().push(event, info_)) {
     endpoint_.counters().upstream_rejected_total.add();
-    send_error("buffer_full", "the upstream event buffer is full; retry later",
+    send_error(error_code::kBufferFull, "the upstream event buffer is full; retry later",
                e.id.empty() ? e.type : e.id);
   }
 }
@@ -385,7 +390,7 @@ bool Session::rate_limited(std::string_view ref, engine::TokenBucket& bucket,
   endpoint_.counters().rate_limited_total.add();
   std::string payload;
   protocol::JsonObject(payload)
-      .string("code", "rate_limited")
+      .string("code", error_code::kRateLimited)
       .string("message", "too many messages; slow down")
       .string("ref", ref)
       .number("retry_after_ms", static_cast<std::uint64_t>(decision.retry_after.count()))
@@ -449,7 +454,7 @@ void Session::on_sweep(std::uint32_t now) {
     return;
   }
   if (expires_at_s_ != 0 && unix_seconds() >= expires_at_s_) {
-    send_error("token_expired", "the token expired; reconnect with a fresh one", {});
+    send_error(error_code::kTokenExpired, "the token expired; reconnect with a fresh one", {});
     return close(close_code::kTokenExpired, "token expired");
   }
   if (acks_) retry_acks(now);
@@ -475,7 +480,7 @@ void Session::on_sweep(std::uint32_t now) {
 void Session::handle_auth(const protocol::Envelope& e) {
   const std::string ref(e.id.empty() ? e.type : e.id);
   if (auth_in_flight_) {
-    send_error("auth_in_progress", "authentication is already in progress", ref);
+    send_error(error_code::kAuthInProgress, "authentication is already in progress", ref);
     return violation(close_code::kPolicyViolation);
   }
   boost::json::error_code ec;
@@ -490,7 +495,7 @@ void Session::handle_auth(const protocol::Envelope& e) {
   }
   if (token.empty()) {
     if (auth_state_ == AuthState::authenticated) {
-      send_error("bad_request", "auth needs payload.token", ref);
+      send_error(error_code::kBadRequest, "auth needs payload.token", ref);
       return violation(close_code::kPolicyViolation);
     }
     return on_authenticated(auth::AuthResult::fail(auth::AuthError::missing_token,

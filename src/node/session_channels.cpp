@@ -4,8 +4,9 @@
 
 #include "channel_name.hpp"
 #include "close_codes.hpp"
-#include "reserved_types.hpp"
+#include "error_codes.hpp"
 #include "gateway_endpoint.hpp"
+#include "reserved_types.hpp"
 #include "session.hpp"
 #include "switchboard/net/connection.hpp"
 #include "switchboard/net/worker.hpp"
@@ -61,7 +62,7 @@ std::string target_channel(const json::object& o) {
 std::string unavailable_payload(std::error_code ec, std::string_view ref) {
   std::string payload;
   protocol::JsonObject(payload)
-      .string("code", "unavailable")
+      .string("code", error_code::kUnavailable)
       .string("message", "the server's state is unavailable: " + ec.message())
       .string("ref", ref)
       .close();
@@ -127,7 +128,7 @@ void Session::handle_subscribe(const protocol::Envelope& e) {
   json::value storage;
   const json::object* p = payload_object(e.payload, storage);
   if (p == nullptr) {
-    send_error("bad_request", "subscribe needs a payload object", ref);
+    send_error(error_code::kBadRequest, "subscribe needs a payload object", ref);
     return violation(close_code::kPolicyViolation);
   }
   // Three shapes: {"channels":[...]}, {"conversation_ids":[...]} (seed 001) and
@@ -144,13 +145,13 @@ void Session::handle_subscribe(const protocol::Envelope& e) {
     const json::value* v = p->if_contains(key);
     if (v == nullptr) continue;
     if (!v->is_array()) {
-      send_error("bad_request", std::string(key) + " must be an array of strings", ref);
+      send_error(error_code::kBadRequest, std::string(key) + " must be an array of strings", ref);
       return violation(close_code::kPolicyViolation);
     }
     list_key = key;
     for (const json::value& item : v->as_array()) {
       if (!item.is_string()) {
-        send_error("bad_request", std::string(key) + " must be an array of strings", ref);
+        send_error(error_code::kBadRequest, std::string(key) + " must be an array of strings", ref);
         return violation(close_code::kPolicyViolation);
       }
       const std::string given(item.as_string());
@@ -161,7 +162,8 @@ void Session::handle_subscribe(const protocol::Envelope& e) {
   if (list_key == nullptr) {
     const std::string single(string_field(*p, "channel"));
     if (single.empty()) {
-      send_error("bad_request", "subscribe needs channels, conversation_ids or channel", ref);
+      send_error(error_code::kBadRequest, "subscribe needs channels, conversation_ids or channel",
+                 ref);
       return violation(close_code::kPolicyViolation);
     }
     Wanted w{single, single};
@@ -184,7 +186,7 @@ void Session::handle_subscribe(const protocol::Envelope& e) {
   bool replay_wanted = endpoint_.node().config().replay_on_subscribe;
   if (const json::value* v = p->if_contains("replay")) {
     if (!v->is_bool()) {
-      send_error("bad_request", "replay must be true or false", ref);
+      send_error(error_code::kBadRequest, "replay must be true or false", ref);
       return violation(close_code::kPolicyViolation);
     }
     replay_wanted = v->as_bool();
@@ -194,10 +196,10 @@ void Session::handle_subscribe(const protocol::Envelope& e) {
   std::vector<const Wanted*> accepted;
   for (const auto& w : wanted) {
     if (!valid_channel_name(w.channel)) {
-      send_error("bad_channel", "invalid channel name: " + w.as_given, ref);
+      send_error(error_code::kBadChannel, "invalid channel name: " + w.as_given, ref);
       violation(close_code::kPolicyViolation);
     } else if (!may_subscribe(w.channel)) {
-      send_error("forbidden", "not permitted to subscribe to " + w.channel, ref);
+      send_error(error_code::kForbidden, "not permitted to subscribe to " + w.channel, ref);
       violation(close_code::kPolicyViolation);
     } else {
       accepted.push_back(&w);
@@ -216,7 +218,8 @@ void Session::handle_subscribe(const protocol::Envelope& e) {
     const std::size_t own_held = !own_room.empty() && find_channel(own_room) != nullptr ? 1 : 0;
     if (find_channel(w->channel) == nullptr &&
         subscriptions_.size() - own_held >= endpoint_.node().config().max_subscriptions) {
-      send_error("too_many_subscriptions", "subscription limit reached at " + w->channel, ref);
+      send_error(error_code::kTooManySubscriptions, "subscription limit reached at " + w->channel,
+                 ref);
       continue;
     }
     const std::uint32_t added = subscribe_one(w->channel);
@@ -277,7 +280,7 @@ void Session::on_broker_answer(const std::string& channel, std::uint32_t id, std
     }
   }
   unsubscribe_one(static_cast<std::size_t>(ch - subscriptions_.data()));
-  send_error("unavailable",
+  send_error(error_code::kUnavailable,
              "cannot subscribe to " + channel + ": the broker did not confirm (" + ec.message() +
                  "); subscribe again later",
              ref);
@@ -362,7 +365,7 @@ void Session::send_snapshot(const PendingSubscribe::Entry& entry, bool added_her
   if (ec) {
     // The joiner cannot have the state now: it is told, and what the subscribe promised follows.
     node.engine_failed(EngineOp::snapshot, ec);
-    send_error("unavailable",
+    send_error(error_code::kUnavailable,
                "the snapshot of " + entry.channel + " is unavailable (" + ec.message() + ")", ref);
   } else if (snapshot) {
     if (auto json = node.snapshots().json(*snapshot)) {
@@ -420,7 +423,7 @@ void Session::send_unsubscribed(const std::string& channel, std::string_view rea
 }
 
 void Session::bad_position(std::string_view ref) {
-  send_error("bad_request",
+  send_error(error_code::kBadRequest,
              "a stream position is {\"offset\": non-negative integer, \"epoch\": string}", ref);
   violation(close_code::kPolicyViolation);
 }
@@ -449,7 +452,8 @@ void Session::handle_unsubscribe(const protocol::Envelope& e) {
     }
   }
   if (wanted.empty()) {
-    send_error("bad_request", "unsubscribe needs channels, conversation_ids or channel", ref);
+    send_error(error_code::kBadRequest, "unsubscribe needs channels, conversation_ids or channel",
+               ref);
     return violation(close_code::kPolicyViolation);
   }
   std::string list = "[";
@@ -487,11 +491,11 @@ void Session::handle_publish(const protocol::Envelope& e) {
   const json::object* p = payload_object(e.payload, storage);
   const std::string channel = p ? target_channel(*p) : std::string();
   if (channel.empty()) {
-    send_error("bad_request", "publish needs payload.channel", ref);
+    send_error(error_code::kBadRequest, "publish needs payload.channel", ref);
     return violation(close_code::kPolicyViolation);
   }
   if (!endpoint_.node().config().client_publish_for(channel) || find_channel(channel) == nullptr) {
-    send_error("forbidden", "not permitted to publish to " + channel, ref);
+    send_error(error_code::kForbidden, "not permitted to publish to " + channel, ref);
     return violation(close_code::kPolicyViolation);
   }
   engine::Publication publication;
@@ -499,7 +503,8 @@ void Session::handle_publish(const protocol::Envelope& e) {
   publication.type = std::string(string_field(*p, "type"));
   if (publication.type.empty()) publication.type = "message.new";
   if (reserved_event_type(publication.type, endpoint_.node().config().reserved_type_prefixes)) {
-    send_error("forbidden", "event type " + publication.type + " is reserved for the server", ref);
+    send_error(error_code::kForbidden,
+               "event type " + publication.type + " is reserved for the server", ref);
     return violation(close_code::kPolicyViolation);
   }
   // Forwarded byte for byte, as written (1.0 stays 1.0, -0 stays -0).
@@ -514,7 +519,7 @@ void Session::handle_publish(const protocol::Envelope& e) {
     worker.post([weak, id, ref, ec] {
       auto self = weak.lock();
       if (!self || self->closed_) return;
-      if (ec) return self->send_error("publish_failed", ec.message(), ref);
+      if (ec) return self->send_error(error_code::kPublishFailed, ec.message(), ref);
       self->send({.type = "ack", .id = id, .reply_to = id});
     });
   });
@@ -526,7 +531,7 @@ void Session::handle_typing(const protocol::Envelope& e) {
   const json::object* p = payload_object(e.payload, storage);
   const std::string channel = p ? target_channel(*p) : std::string();
   if (channel.empty() || find_channel(channel) == nullptr) {
-    send_error(channel.empty() ? "bad_request" : "not_subscribed",
+    send_error(channel.empty() ? error_code::kBadRequest : error_code::kNotSubscribed,
                "typing needs a channel or conversation_id this connection subscribed to", ref);
     return violation(close_code::kPolicyViolation);
   }
@@ -555,7 +560,7 @@ std::string Session::readable_channel(const protocol::Envelope& e, const json::o
   if (!channel.empty() && (find_channel(channel) != nullptr || may_subscribe(channel))) {
     return channel;
   }
-  send_error(channel.empty() ? "bad_request" : "forbidden",
+  send_error(channel.empty() ? error_code::kBadRequest : error_code::kForbidden,
              std::string(e.type) + " needs a channel this connection may join",
              e.id.empty() ? e.type : e.id);
   violation(close_code::kPolicyViolation);
@@ -610,7 +615,7 @@ void Session::handle_history(const protocol::Envelope& e) {
   std::size_t limit = endpoint_.node().config().history_size_for(channel);
   if (const json::value* l = p->if_contains("limit")) {
     if (!l->is_int64() || l->as_int64() <= 0) {
-      send_error("bad_request", "limit must be a positive integer", ref);
+      send_error(error_code::kBadRequest, "limit must be a positive integer", ref);
       return violation(close_code::kPolicyViolation);
     }
     limit = std::min<std::size_t>(limit, static_cast<std::size_t>(l->as_int64()));

@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 
 #include "ack_tracker.hpp"
+#include "close_codes.hpp"
+#include "error_codes.hpp"
 #include "gateway_endpoint.hpp"
 #include "session.hpp"
 #include "switchboard/net/connection.hpp"
@@ -65,7 +67,8 @@ void Session::track_ack(const DeliveryPtr& delivery) {
   if (pending.size() >= cfg.max_pending_acks) {
     // The bound is hit: stop tracking the oldest and tell the client which one.
     endpoint_.counters().ack_evicted_total.add();
-    send_error("ack_overflow", "too many unacknowledged messages; no more retries for this one",
+    send_error(error_code::kAckOverflow,
+               "too many unacknowledged messages; no more retries for this one",
                pending.front().id);
     pending.erase(pending.begin());
   }
@@ -137,8 +140,8 @@ void Session::handle_ack(const protocol::Envelope& e) {
     }
   }
   if (id.empty()) {
-    send_error("bad_request", "ack needs an id", e.type);
-    return violation(1008);
+    send_error(error_code::kBadRequest, "ack needs an id", e.type);
+    return violation(close_code::kPolicyViolation);
   }
   endpoint_.counters().acks_received_total.add();
   if (!acks_) return;  // late or duplicate ack: nothing pending

@@ -2,6 +2,7 @@
 // history arrives (read only once the broker confirmed the subscription, so that nothing falls
 // between the read and the live stream), then merged by offset: every event exactly once. The
 // same machinery recovers what a subscription missed while the broker had lost it.
+#include "error_codes.hpp"
 #include "gateway_endpoint.hpp"
 #include "session.hpp"
 #include "switchboard/net/worker.hpp"
@@ -55,7 +56,7 @@ void Session::history_unavailable(const std::string& channel, std::error_code ec
   ch->recovering = false;
   unguard(*ch);
   send_error(
-      "unavailable",
+      error_code::kUnavailable,
       "the history of " + channel + " is unavailable (" + ec.message() + "); live events follow",
       {});
   resume_live(channel);

@@ -239,7 +239,7 @@ void EngineIoSocket::end_namespace(std::string_view nsp, std::uint16_t code,
   if (told) {
     // Disconnected by the server from its last namespace: the connection goes too (as the
     // reference's disconnect(true)); the client does not reconnect after DISCONNECT.
-    return close_carrier(1000, reason);
+    return close_carrier(ws::close_code::kNormal, reason);
   }
   // Refused or left: the client may CONNECT again (or close) within auth_timeout.
   const auto& cfg = endpoint_.gateway().node().config();
@@ -260,7 +260,7 @@ void EngineIoSocket::close_carrier(std::uint16_t code, std::string_view reason) 
   if (closed_) return;
   if (websocket_ != nullptr) {
     // Calls back on_closed through the endpoint.
-    if (probe_ != nullptr) probe_->close(1000, "closed");
+    if (probe_ != nullptr) probe_->close(ws::close_code::kNormal, "closed");
     return websocket_->close(code, reason);
   }
   // Long-polling: the close packet goes with the next (or the held) GET; the endpoint keeps
@@ -271,7 +271,7 @@ void EngineIoSocket::close_carrier(std::uint16_t code, std::string_view reason) 
   end_namespaces(code);
   outbox_.clear();
   queue_packet_text(std::string_view("1", 1));
-  if (probe_ != nullptr) probe_->close(1000, "closed");
+  if (probe_ != nullptr) probe_->close(ws::close_code::kNormal, "closed");
   flush_poll();
   endpoint_.ended(*this);
 }
@@ -299,7 +299,7 @@ void EngineIoSocket::on_sweep(std::uint32_t now) {
     return close_carrier(close_code::kAuthFailed, "no namespace connected");
   }
   if (pong_deadline_ != 0) {
-    if (reached(now, pong_deadline_)) close_carrier(1000, "ping timeout");
+    if (reached(now, pong_deadline_)) close_carrier(ws::close_code::kNormal, "ping timeout");
     return;
   }
   if (!reached(now, next_ping_)) return;
@@ -320,7 +320,7 @@ void EngineIoSocket::poll(http::Respond respond) {
   if (waiting_get_) {
     // One GET at a time: a second is a client out of step (the reference ends the session).
     respond(eio_refusal(socketio::EioError::bad_request));
-    return close_carrier(1000, "overlapping polls");
+    return close_carrier(ws::close_code::kNormal, "overlapping polls");
   }
   waiting_get_ = std::move(respond);
   flush_poll();
@@ -330,7 +330,7 @@ void EngineIoSocket::receive(std::string_view body, http::Respond respond) {
   const auto& cfg = endpoint_.gateway().node().config();
   if (body.size() > cfg.socketio_max_payload) {
     respond(http::Response{.status = 413, .content_type = "text/html", .body = "payload too large"});
-    return close_carrier(1009, "payload too large");
+    return close_carrier(ws::close_code::kMessageTooBig, "payload too large");
   }
   std::vector<socketio::EioPacket> packets;
   std::string scratch;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "../error_codes.hpp"
 #include "../gateway_endpoint.hpp"
 #include "engine_io_socket.hpp"
 #include "switchboard/http/request.hpp"
@@ -138,7 +139,7 @@ bool SocketIoEndpoint::on_request(const http::Request& request, net::Connection&
     }
     std::string ip = connection.remote_address();
     if (!gateway_.node().ip_connected(ip)) {
-      auto refusal = http::Response::error(429, "too_many_connections",
+      auto refusal = http::Response::error(429, auth_error_code::kTooManyConnections,
                                            "too many connections from this address");
       refusal.headers.emplace_back("Retry-After", "10");
       answer(std::move(refusal));
@@ -212,7 +213,7 @@ std::optional<http::Response> SocketIoEndpoint::on_upgrade(const http::Request& 
   }
   upgrade_ip_ = connection.remote_address();
   if (!gateway_.node().ip_connected(upgrade_ip_)) {
-    auto response = http::Response::error(429, "too_many_connections",
+    auto response = http::Response::error(429, auth_error_code::kTooManyConnections,
                                           "too many connections from this address");
     response.headers.emplace_back("Retry-After", "10");
     return response;

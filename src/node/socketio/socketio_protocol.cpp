@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <charconv>
 
+#include "../error_codes.hpp"
 #include "../node.hpp"
 #include "switchboard/protocol/json_check.hpp"
 #include "switchboard/protocol/json_writer.hpp"
@@ -90,7 +91,8 @@ Decoded SocketIoProtocol::decode(std::string_view text) {
   const socketio::SioParse parsed = socketio::parse_sio(text, 0);
   if (!parsed.ok()) {
     out.kind = Decoded::Kind::malformed;
-    out.error_code = parsed.error == socketio::SioError::bad_json ? "bad_json" : "bad_request";
+    out.error_code = parsed.error == socketio::SioError::bad_json ? error_code::kBadJson
+                                                                  : error_code::kBadRequest;
     out.detail = parsed.detail;
     return out;
   }
@@ -106,7 +108,7 @@ Decoded SocketIoProtocol::decode(std::string_view text) {
       std::string_view name;
       if (!socketio::split_event(packet.data, name_, name, args)) {
         out.kind = Decoded::Kind::malformed;
-        out.error_code = "bad_request";
+        out.error_code = error_code::kBadRequest;
         out.detail = "an event is an array whose first element is its name";
         return out;
       }
@@ -138,7 +140,7 @@ Decoded SocketIoProtocol::decode(std::string_view text) {
       // The client acknowledging one of the server's events: numbered by Delivery::ack_number.
       if (!packet.id) {
         out.kind = Decoded::Kind::malformed;
-        out.error_code = "bad_request";
+        out.error_code = error_code::kBadRequest;
         out.detail = "an ack needs an id";
         return out;
       }
@@ -154,7 +156,7 @@ Decoded SocketIoProtocol::decode(std::string_view text) {
       break;
   }
   out.kind = Decoded::Kind::malformed;
-  out.error_code = "bad_request";
+  out.error_code = error_code::kBadRequest;
   out.detail = "CONNECT_ERROR is the server's packet";
   return out;
 }
