@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CI smoke of the load generator, never a speed threshold. Two cases:
+# CI smoke of the load generator, never a speed threshold. Four cases:
 #   fanout (default): against `switchboard --broadcast`, a few hundred subscribers, two
 #     seconds of fan-out over two workers, asserting integrity only (every message to every
 #     subscriber exactly once, in order);
@@ -10,18 +10,28 @@
 #   shards: fanout from two load generator processes (shard 0 publishes, shard 1 only
 #     listens), asserting integrity in both and that both report their deliveries over the
 #     same window (each receives every publication: their rates agree within a factor 2; a
-#     listener that divided by a longer window reported a fraction of its own).
+#     listener that divided by a longer window reported a fraction of its own);
+#   socketio: the fanout case against the gateway with --socketio, its subscribers speaking
+#     Socket.IO (--protocol switchboard-socketio: a JWT per connection, a subscribe, the
+#     client publish), asserting the same integrity.
 #
-# usage: bench/smoke.sh LOADGEN SWITCHBOARD [fanout|ingest|shards]
+# usage: bench/smoke.sh LOADGEN SWITCHBOARD [fanout|ingest|shards|socketio]
 set -euo pipefail
 
-loadgen=${1:?usage: smoke.sh LOADGEN SWITCHBOARD [fanout|ingest|shards]}
-switchboard=${2:?usage: smoke.sh LOADGEN SWITCHBOARD [fanout|ingest|shards]}
+loadgen=${1:?usage: smoke.sh LOADGEN SWITCHBOARD [fanout|ingest|shards|socketio]}
+switchboard=${2:?usage: smoke.sh LOADGEN SWITCHBOARD [fanout|ingest|shards|socketio]}
 mode=${3:-fanout}
 python=/usr/bin/python3
 
+loadgen_flags=()
 case "$mode" in
   fanout|shards) server_flags=(--broadcast) ;;
+  socketio)
+    # The loadgen's default secret and channel; rate limits above what the publisher sends.
+    server_flags=(--socketio --jwt-secret bench-secret --public-channels bench --client-publish
+                  --join-leave-events=false --client-rate 1000000 --client-burst 1000000
+                  --user-rate 1000000 --user-burst 1000000)
+    loadgen_flags=(--protocol switchboard-socketio) ;;
   ingest) server_flags=(--api-key smoke-key --history-size 100) ;;
   *) echo "smoke: unknown case $mode" >&2; exit 2 ;;
 esac
@@ -115,8 +125,8 @@ print("smoke: ok, two shards, listener/publisher deliveries/s %.2f" % ratio)
   exit "${status:-0}"
 fi
 
-report=$("$loadgen" fanout --port "$port" --connections 300 --duration 2 --window 16 \
-  --connect-timeout 20 --drain-timeout 5) || status=$?
+report=$("$loadgen" fanout "${loadgen_flags[@]}" --port "$port" --connections 300 --duration 2 \
+  --window 16 --connect-timeout 20 --drain-timeout 5) || status=$?
 echo "$report"
 echo "$report" | "$python" -c '
 import json, sys

@@ -37,10 +37,13 @@ std::optional<Options> parse_options(int argc, char** argv, int& exit_code) {
   app.add_option("--host", o.host, "server address");
   app.add_option("--port", o.port, "server port");
   app.add_option("--path", o.path, "URL path (default: /broadcast, or /socket.io/)");
-  app.add_option("--protocol", o.protocol, "plain | socketio | switchboard")
-      ->check(CLI::IsMember({"plain", "socketio", "switchboard"}));
-  app.add_option("--jwt-secret", o.jwt_secret, "HS256 secret (switchboard protocol)");
-  app.add_option("--channel", o.channel, "channel to subscribe and publish to (switchboard)");
+  app.add_option("--protocol", o.protocol,
+                 "plain | socketio | switchboard | switchboard-socketio (the gateway over "
+                 "Socket.IO)")
+      ->check(CLI::IsMember({"plain", "socketio", "switchboard", "switchboard-socketio"}));
+  app.add_option("--jwt-secret", o.jwt_secret, "HS256 secret (switchboard protocols)");
+  app.add_option("--channel", o.channel,
+                 "channel to subscribe and publish to (switchboard protocols)");
   CLI::Option* connections =
       app.add_option("-n,--connections", o.connections,
                      "subscribers (fanout, latency) or connections (connect), over all shards; "

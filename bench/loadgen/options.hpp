@@ -16,8 +16,8 @@ struct Options {
   std::uint16_t port = 8081;
   std::string path;  // empty: the protocol's default
   std::string protocol = "plain";
-  std::string jwt_secret = "bench-secret";  // switchboard protocol
-  std::string channel = "bench";            // switchboard protocol; ingest: channel name stem
+  std::string jwt_secret = "bench-secret";  // switchboard protocols
+  std::string channel = "bench";            // switchboard protocols; ingest: channel name stem
   // Subscribers (fanout, latency), connections (connect) or HTTP connections (ingest, where
   // the default is kIngestConnections).
   std::size_t connections = 1000;

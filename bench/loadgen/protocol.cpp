@@ -12,6 +12,9 @@ std::unique_ptr<Protocol> make_protocol(std::string_view name, const ProtocolOpt
     return std::make_unique<SwitchboardProtocol>(options.jwt_secret, options.channel);
   }
   if (name == "socketio") return std::make_unique<SocketIoProtocol>();
+  if (name == "switchboard-socketio") {
+    return std::make_unique<SocketIoProtocol>(SocketIoGateway{options.jwt_secret, options.channel});
+  }
   return nullptr;
 }
 

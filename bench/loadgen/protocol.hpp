@@ -54,13 +54,14 @@ class Protocol {
   static constexpr std::uint8_t kReadyPhase = 0xFF;
 };
 
-// Settings some protocols need (switchboard: the JWT secret and the channel).
+// Settings some protocols need (switchboard, switchboard-socketio: the JWT secret and the
+// channel).
 struct ProtocolOptions {
   std::string jwt_secret = "bench-secret";
   std::string channel = "bench";
 };
 
-// "plain", "socketio" or "switchboard"; nullptr for an unknown name.
+// "plain", "socketio", "switchboard" or "switchboard-socketio"; nullptr for an unknown name.
 std::unique_ptr<Protocol> make_protocol(std::string_view name, const ProtocolOptions& options = {});
 
 }  // namespace switchboard::bench
