@@ -4,6 +4,7 @@
 #include <array>
 #include <boost/json.hpp>
 #include <charconv>
+#include <limits>
 
 #include "../error_codes.hpp"
 #include "../node.hpp"
@@ -74,7 +75,10 @@ const ws::OutboundMessage& SocketIoFrames::frame(const DeliveryPtr& delivery) {
   for (const auto& bytes : binary) {
     attachments_.push_back(ws::build_frame(ws::Opcode::binary, bytes));
   }
-  message_ = ws::build_message(ws::Opcode::text, text, deflater_.get(), deflate_min_size_);
+  // Held as this thread's view (the frames never leave the worker): each recipient's copy is
+  // then counted without a locked instruction, as a native fan-out's are.
+  message_ = ws::build_message(ws::Opcode::text, text, deflater_.get(), deflate_min_size_)
+                 .for_recipients(std::numeric_limits<std::size_t>::max());
   last_ = delivery;
   return message_;
 }
