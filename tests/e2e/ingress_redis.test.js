@@ -10,45 +10,13 @@
 const { describe, test, before, after, afterEach } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { Server, Client, eventually, metric } = require('./support');
 const { RedisServer } = require('./redis_support');
-const { sourceUp, sourceDown } = require('./ingress_support');
+const { sourceUp, sourceDown, startSeedOnRedis } = require('./ingress_support');
 
 const SEEDS = path.join(__dirname, '..', '..', 'examples', 'seeds');
-
-// PUBLISH as a backend does, over its own connection (redis-cli cannot take a 300 KB
-// argument): resolves with the number of receivers Redis reports.
-function publish(redis, channel, message) {
-  return new Promise((resolve, reject) => {
-    const parts = ['PUBLISH', channel, message].map((s) => Buffer.from(s));
-    const head = Buffer.from(`*${parts.length}\r\n`);
-    const body = parts.flatMap((b) => [Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n')]);
-    const socket = net.connect(redis.port, '127.0.0.1', () => socket.end(Buffer.concat([head, ...body])));
-    let reply = '';
-    socket.on('data', (d) => { reply += d.toString(); });
-    socket.on('error', reject);
-    socket.on('close', () => {
-      const m = reply.match(/^:(\d+)\r\n/);
-      if (m) resolve(Number(m[1])); else reject(new Error(`PUBLISH answered ${JSON.stringify(reply)}`));
-    });
-  });
-}
-
-// PUBLISH once the node's ingress connection subscribed (it does so asynchronously after
-// start, and Redis keeps nothing for later), and check that it received it.
-async function publishReceived(redis, channel, message, receivers = 1) {
-  await eventually(async () => {
-    const n = Number(await redis.cli('PUBSUB', 'NUMPAT')) + Number(
-      (await redis.cli('PUBSUB', 'NUMSUB', channel)).split('\n')[1] || 0);
-    assert.ok(n >= receivers, `${n} subscriber(s) on ${channel}`);
-  }, { what: `ingress subscribed to ${channel}`, timeoutMs: 10000 });
-  const got = await publish(redis, channel, message);
-  assert.ok(got >= 1, `PUBLISH ${channel} reached ${got} subscriber(s)`);
-}
-
 
 describe('seed 001: ws:conv:<id> and ws:user:<id> by the built-in rules', () => {
   let redis;
@@ -69,7 +37,7 @@ describe('seed 001: ws:conv:<id> and ws:user:<id> by the built-in rules', () => 
     await c.next('subscribed');
     const other = await Client.authed(server, 'u-other');
     const event = '{"type":"message.new","payload":{"conversation_id":"conv-uuid-1","message":{"id":"msg-uuid"}}}';
-    await publishReceived(redis, 'ws:conv:conv-uuid-1', event);
+    await redis.publishReceived('ws:conv:conv-uuid-1', event);
     const m = await c.next('message.new');
     assert.equal(m.channel, 'conv:conv-uuid-1');
     assert.deepEqual(m.payload, { conversation_id: 'conv-uuid-1', message: { id: 'msg-uuid' } });
@@ -82,7 +50,7 @@ describe('seed 001: ws:conv:<id> and ws:user:<id> by the built-in rules', () => 
     const a = await Client.authed(server, 'u-two');
     const b = await Client.authed(server, 'u-two');
     const other = await Client.authed(server, 'u-three');
-    await publishReceived(redis, 'ws:user:u-two', '{"type":"conversation.created","payload":{"id":"c7"}}');
+    await redis.publishReceived('ws:user:u-two', '{"type":"conversation.created","payload":{"id":"c7"}}');
     for (const c of [a, b]) {
       const m = await c.next('conversation.created');
       assert.equal(m.channel, 'user:u-two');
@@ -96,13 +64,7 @@ describe('seed 001: ws:conv:<id> and ws:user:<id> by the built-in rules', () => 
 describe('seed 002: notifications, user-status, feature-status from its config', () => {
   let redis;
   let server;
-  before(async () => {
-    redis = await RedisServer.start();
-    server = await Server.start({
-      args: ['--config', path.join(SEEDS, '002.toml'), '--redis-url', redis.url,
-        '--redis-prefix', 'e2e-ingress-002:'],
-    });
-  });
+  before(async () => { ({ redis, server } = await startSeedOnRedis('002', 'e2e-ingress-002:')); });
   after(async () => { await Client.closeAll(); await server.stop(); await redis.stop(); });
   afterEach(() => Client.closeAll());
 
@@ -110,7 +72,7 @@ describe('seed 002: notifications, user-status, feature-status from its config',
     const user = await Client.authed(server, '42');
     const other = await Client.authed(server, '43');
     const body = '{"created_at":"2024-01-15T10:30:00Z","data":null,"id":9,"message":"Hi","title":"T","type":"system","user_id":42}';
-    await publishReceived(redis, 'notifications', body);
+    await redis.publishReceived('notifications', body);
     const m = await user.next('notification-received');
     assert.equal(m.channel, 'user:42');
     assert.deepEqual(m.payload, JSON.parse(body));
@@ -122,8 +84,8 @@ describe('seed 002: notifications, user-status, feature-status from its config',
     const b = await Client.authed(server, '2');
     const status = '{"last_seen":"2024-01-15T10:30:00Z","status":"online","user_id":42}';
     const feature = '{"feature_id":5,"new_owner_id":2,"old_owner_id":1}';
-    await publishReceived(redis, 'user-status', status);
-    await publishReceived(redis, 'feature-status', feature);
+    await redis.publishReceived('user-status', status);
+    await redis.publishReceived('feature-status', feature);
     for (const c of [a, b]) {
       const s = await c.next('user-status-changed');
       assert.deepEqual(s, { type: 'user-status-changed', payload: JSON.parse(status) });
@@ -146,12 +108,12 @@ describe('seed 002: notifications, user-status, feature-status from its config',
     for (const [, reason] of bad) {
       before_[reason] = await metric(server, 'switchboard_ingress_rejected_total', { rule: 'notifications', reason });
     }
-    await publishReceived(redis, 'notifications', '{"user_id":77,"n":-1}');
+    await redis.publishReceived('notifications', '{"user_id":77,"n":-1}');
     received.push((await user.next('notification-received')).payload.n);
     const rounds = 20;
     for (let i = 0; i < rounds; i++) {
-      for (const [body] of bad) await publish(redis, 'notifications', body);
-      await publish(redis, 'notifications', `{"user_id":77,"n":${i}}`);
+      for (const [body] of bad) await redis.publish('notifications', body);
+      await redis.publish('notifications', `{"user_id":77,"n":${i}}`);
     }
     for (let i = 0; i < rounds; i++) received.push((await user.next('notification-received')).payload.n);
     assert.deepEqual(received, [-1, ...Array.from({ length: rounds }, (_, i) => i)]);
@@ -181,7 +143,7 @@ describe('an ingress Redis of its own, killed and restarted (memory engine)', ()
     const c = await Client.authed(server, 'u-r');
     c.send({ type: 'subscribe', payload: { conversation_ids: ['r1'] } });
     await c.next('subscribed');
-    await publishReceived(redis, 'ws:conv:r1', '{"type":"message.new","payload":{"n":1}}');
+    await redis.publishReceived('ws:conv:r1', '{"type":"message.new","payload":{"n":1}}');
     assert.deepEqual((await c.next('message.new')).payload, { n: 1 });
     const source = `ingress redis 127.0.0.1:${redis.port}`;
     assert.equal(await metric(server, 'switchboard_ingress_connects_total', { source }), 1);
@@ -197,7 +159,7 @@ describe('an ingress Redis of its own, killed and restarted (memory engine)', ()
     await eventually(async () => assert.equal((await server.get('/health')).json.status, 'ok'),
       { what: '/health ok again', timeoutMs: 15000 });
     assert.equal(await metric(server, 'switchboard_ingress_connects_total', { source }), 2);
-    await publishReceived(redis, 'ws:conv:r1', '{"type":"message.new","payload":{"n":3}}');
+    await redis.publishReceived('ws:conv:r1', '{"type":"message.new","payload":{"n":3}}');
     assert.deepEqual((await c.next('message.new')).payload, { n: 3 });
   });
 });
@@ -253,7 +215,7 @@ format = "raw"
     }
     const count = 30;
     for (let i = 0; i <= count; i++) {
-      assert.equal(await publish(redis, 'ws:conv:dup', `{"type":"message.new","payload":{"n":${i}}}`), 2);
+      assert.equal(await redis.publish('ws:conv:dup', `{"type":"message.new","payload":{"n":${i}}}`), 2);
     }
     for (const c of clients) {
       const got = [];
@@ -272,7 +234,7 @@ format = "raw"
   test('a raw broadcast reaches every client once, byte for byte', async () => {
     const clients = await Promise.all(nodes.map((n, i) => Client.authed(n, `raw-${i}`)));
     const body = '{"action":"created","payload":{"id":5,"description":"hello"}}';
-    assert.equal(await publish(redis, 'posts', body), 2);
+    assert.equal(await redis.publish('posts', body), 2);
     const isPost = (m) => m.action === 'created';
     for (const c of clients) {
       const m = await c.next(isPost);

@@ -4,10 +4,17 @@
 //   sourceUp(server, source)       waits until switchboard_ingress_source_up{source} is 1
 //   sourceDown(server, source)     waits until /health is degraded with `source` down and not
 //                                  required, and checks /ready still answers 200
+//   startSeedOnRedis(seed, prefix) -> Promise<{ redis, server }>   a private Redis and a node
+//                                  on examples/seeds/<seed>.toml using it (its redis_url
+//                                  overridden, keys under `prefix`)
 'use strict';
 
 const assert = require('node:assert/strict');
-const { eventually, metric } = require('./support');
+const path = require('node:path');
+const { Server, eventually, metric } = require('./support');
+const { RedisServer } = require('./redis_support');
+
+const SEEDS = path.join(__dirname, '..', '..', 'examples', 'seeds');
 
 async function sourceUp(server, source) {
   await eventually(async () => assert.equal(
@@ -28,4 +35,12 @@ async function sourceDown(server, source) {
   assert.equal(await metric(server, 'switchboard_ingress_source_up', { source }), 0);
 }
 
-module.exports = { sourceUp, sourceDown };
+async function startSeedOnRedis(seed, prefix) {
+  const redis = await RedisServer.start();
+  const server = await Server.start({
+    args: ['--config', path.join(SEEDS, `${seed}.toml`), '--redis-url', redis.url, '--redis-prefix', prefix],
+  });
+  return { redis, server };
+}
+
+module.exports = { sourceUp, sourceDown, startSeedOnRedis };

@@ -7,6 +7,10 @@
 //   RedisServer.start({ args = [] }) -> Promise<RedisServer>   (10 s bound; waits for PING)
 //   redis.port, redis.url ('redis://127.0.0.1:<port>')
 //   redis.cli(...args) -> Promise<string>   redis-cli against it (trimmed output)
+//   redis.publish(channel, message) -> Promise<number>   PUBLISH as a backend does, over its
+//                     own connection (any size); resolves with the receivers Redis reports
+//   redis.publishReceived(channel, message, receivers = 1) -> Promise   PUBLISH once that many
+//                     subscribers are on the channel (10 s bound), and check one received it
 //   redis.kill()      SIGKILL (a crash) and wait for the exit
 //   redis.pause() -> Promise / redis.resume()   SIGSTOP (resolved once stopped) / SIGCONT
 //   redis.restart() -> Promise   same port, directory and arguments (after kill or stop)
@@ -16,8 +20,11 @@
 // redis-server / redis-cli on PATH.
 'use strict';
 
+const assert = require('node:assert/strict');
 const { execFile } = require('node:child_process');
+const net = require('node:net');
 const { LocalServer } = require('./local_server');
+const { eventually } = require('./support');
 
 const SERVER_BIN = process.env.SB_REDIS_SERVER || 'redis-server';
 const CLI_BIN = process.env.SB_REDIS_CLI || 'redis-cli';
@@ -47,6 +54,35 @@ class RedisServer extends LocalServer {
       execFile(CLI_BIN, ['-h', '127.0.0.1', '-p', String(this.port), ...args],
         { timeout: 5000 }, (err, stdout) => (err ? reject(err) : resolve(stdout.trim())));
     });
+  }
+
+  // A RESP command of our own rather than redis-cli, which cannot take a 300 KB argument.
+  publish(channel, message) {
+    return new Promise((resolve, reject) => {
+      const parts = ['PUBLISH', channel, message].map((s) => Buffer.from(s));
+      const head = Buffer.from(`*${parts.length}\r\n`);
+      const body = parts.flatMap((b) => [Buffer.from(`$${b.length}\r\n`), b, Buffer.from('\r\n')]);
+      const socket = net.connect(this.port, '127.0.0.1', () => socket.end(Buffer.concat([head, ...body])));
+      let reply = '';
+      socket.on('data', (d) => { reply += d.toString(); });
+      socket.on('error', reject);
+      socket.on('close', () => {
+        const m = reply.match(/^:(\d+)\r\n/);
+        if (m) resolve(Number(m[1])); else reject(new Error(`PUBLISH answered ${JSON.stringify(reply)}`));
+      });
+    });
+  }
+
+  // A node's ingress subscribes asynchronously after start and Redis keeps nothing for later
+  // subscribers: wait for the subscription first.
+  async publishReceived(channel, message, receivers = 1) {
+    await eventually(async () => {
+      const n = Number(await this.cli('PUBSUB', 'NUMPAT')) + Number(
+        (await this.cli('PUBSUB', 'NUMSUB', channel)).split('\n')[1] || 0);
+      assert.ok(n >= receivers, `${n} subscriber(s) on ${channel}`);
+    }, { what: `ingress subscribed to ${channel}`, timeoutMs: 10000 });
+    const got = await this.publish(channel, message);
+    assert.ok(got >= 1, `PUBLISH ${channel} reached ${got} subscriber(s)`);
   }
 }
 

@@ -414,14 +414,17 @@ EXPECTED_METRICS = {
 }
 
 
-async def storm(port):
-    """Runs HOSTILE_CONNECTIONS attacks, HOSTILE_CONCURRENCY at a time; {kind: [problems]}."""
-    gate = asyncio.Semaphore(HOSTILE_CONCURRENCY)
-    problems = {k.__name__: [] for k in HOSTILE_KINDS}
+async def storm(port, kinds=None, connections=HOSTILE_CONNECTIONS,
+                concurrency=HOSTILE_CONCURRENCY, spread=STORM_SPREAD):
+    """Runs `connections` attacks of `kinds` (HOSTILE_KINDS), `concurrency` at a time, started
+    over `spread` seconds; {kind: [problems]}. hostile_socketio.py storms with its own kinds."""
+    kinds = kinds or HOSTILE_KINDS
+    gate = asyncio.Semaphore(concurrency)
+    problems = {k.__name__: [] for k in kinds}
 
     async def one(index, kind):
         # Spread over the publishing window so that receivers are under attack throughout.
-        await asyncio.sleep(index * STORM_SPREAD / HOSTILE_CONNECTIONS)
+        await asyncio.sleep(index * spread / connections)
         async with gate:
             try:
                 problem = await asyncio.wait_for(kind(port), 2 * STEP_TIMEOUT)
@@ -430,7 +433,7 @@ async def storm(port):
             if problem:
                 problems[kind.__name__].append(problem)
 
-    plan = [HOSTILE_KINDS[i % len(HOSTILE_KINDS)] for i in range(HOSTILE_CONNECTIONS)]
+    plan = [kinds[i % len(kinds)] for i in range(connections)]
     random.shuffle(plan)  # the waves mix kinds, as a real attack would
     await asyncio.gather(*(one(i, kind) for i, kind in enumerate(plan)))
     return problems
@@ -439,8 +442,10 @@ async def storm(port):
 # ---------------------------------------------------------------------------------------------
 
 
-def check_deliveries(clients):
-    expected = [message(n) for n in range(PUBLISH_COUNT)]
+def check_deliveries(clients, expected=None):
+    """What is wrong with the clients' `received` lists against `expected` (every message(n),
+    once, in order)."""
+    expected = expected or [message(n) for n in range(PUBLISH_COUNT)]
     bad = []
     for i, c in enumerate(clients):
         if c.received != expected:
@@ -518,26 +523,32 @@ def check_metrics(before, after):
     return failures
 
 
-def main():
+def run_against_server(name, seed, server_args, run_fn, timeout):
+    """The script's exit status: `run_fn(server)` (its failures) against the binary named by
+    argv[1] or SWITCHBOARD_BIN started with `server_args`, within `timeout` seconds.
+    hostile_socketio.py runs its own storm through it."""
     binary = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("SWITCHBOARD_BIN", "")
     if not binary or not os.access(binary, os.X_OK):
         print(f"server binary not executable: {binary!r}", file=sys.stderr)
         return 2
-    random.seed(6455)
-    server = Server(binary, ["--broadcast", "--workers", "2",
-                             "--handshake-timeout", f"{int(HANDSHAKE_TIMEOUT * 1000)}ms",
-                             "--max-message-size", str(MAX_MESSAGE),
-                             "--max-request-size", str(MAX_REQUEST)])
+    random.seed(seed)
+    server = Server(binary, server_args)
     try:
-        failures = asyncio.run(asyncio.wait_for(run(server), 120))
+        failures = asyncio.run(asyncio.wait_for(run_fn(server), timeout))
         if server.proc.poll() is not None:
             failures.append(f"server exited with {server.proc.returncode} during the test")
     finally:
         server.stop()
     for f in failures:
         print("FAIL:", f)
-    print("hostile load:", "FAILED" if failures else "passed")
+    print(f"{name}:", "FAILED" if failures else "passed")
     return 1 if failures else 0
+
+
+def main():
+    return run_against_server("hostile load", 6455, [
+        "--broadcast", "--workers", "2", "--handshake-timeout", f"{int(HANDSHAKE_TIMEOUT * 1000)}ms",
+        "--max-message-size", str(MAX_MESSAGE), "--max-request-size", str(MAX_REQUEST)], run, 120)
 
 
 if __name__ == "__main__":
