@@ -147,14 +147,23 @@ class SeedDevice {
   close() { this.socket.close(); }
 }
 
+// Each transport plan gets a fresh Redis and node. On one node shared by the plans, a device of
+// user 42 connecting right after the previous plan's devices of user 42 closed sometimes missed
+// events (seen 1 in 2 runs, on both polling and upgraded sessions; never with one plan alone,
+// nor with the memory engine): the node's re-subscription to `user:42` while its unsubscription
+// is in flight on Redis is suspected and is followed up separately (the issue 10 note).
 let redis;
 let server;
-before(async () => { ({ redis, server } = await startSeedOnRedis('002', 'e2e-seed002-sio:')); });
-after(async () => {
-  await Client.closeAll();
-  if (server) await server.stop();
-  if (redis) await redis.stop();
-});
+function freshNode(prefix) {
+  before(async () => { ({ redis, server } = await startSeedOnRedis('002', prefix)); });
+  after(async () => {
+    await Client.closeAll();
+    if (server) await server.stop();
+    if (redis) await redis.stop();
+    server = undefined;
+    redis = undefined;
+  });
+}
 
 const TRANSPORTS = [
   ["as the README writes them: ['websocket', 'polling']", ['websocket', 'polling'], 'websocket'],
@@ -162,8 +171,9 @@ const TRANSPORTS = [
   ["long-polling only: ['polling']", ['polling'], 'polling'],
 ];
 
-for (const [name, transports, settledOn] of TRANSPORTS) {
+for (const [index, [name, transports, settledOn]] of TRANSPORTS.entries()) {
   describe(`seed 002's client code, transports ${name}`, () => {
+    freshNode(`e2e-seed002-sio-${index}:`);
     let phone;
     let laptop;
     let otherUser;
@@ -241,6 +251,7 @@ for (const [name, transports, settledOn] of TRANSPORTS) {
 }
 
 describe("seed 002's CORS_ORIGIN as allowed_origins", () => {
+  freshNode('e2e-seed002-sio-cors:');
   test('its origin is allowed by CORS; another origin cannot read polling and cannot upgrade', async () => {
     const poll = (origin) => fetch(server.url('/socket.io/?EIO=4&transport=polling'), { headers: { Origin: origin } });
     const allowed = await poll(SEED_ORIGIN);
