@@ -4,8 +4,9 @@
 // added to them is checked without being listed here too.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -42,11 +43,33 @@ std::vector<Constant> constants(const std::string& header, const std::string& ns
     return {};
   }
   const std::string block = header.substr(begin, end - begin);
-  static const std::regex kConstant(
-      R"re(inline constexpr std::(?:string_view|uint16_t) (k\w+) = "?([a-z_0-9]+)"?;)re");
+  // Each `inline constexpr std::<string_view|uint16_t> kName = "value";` (or `= 4001;`), read
+  // by hand: std::regex trips GCC 12's -Wmaybe-uninitialized in sanitizer builds.
   std::vector<Constant> out;
-  for (std::sregex_iterator it(block.begin(), block.end(), kConstant), last; it != last; ++it) {
-    out.push_back({(*it)[1].str(), (*it)[2].str()});
+  for (const std::string_view type : {"std::string_view ", "std::uint16_t "}) {
+    const std::string prefix = "inline constexpr " + std::string(type);
+    for (auto at = block.find(prefix); at != std::string::npos; at = block.find(prefix, at + 1)) {
+      const auto name_begin = at + prefix.size();
+      const auto name_end = block.find(" = ", name_begin);
+      const auto value_end = block.find(';', name_begin);
+      if (name_end == std::string::npos || value_end == std::string::npos || name_end > value_end) {
+        continue;
+      }
+      const std::string name = block.substr(name_begin, name_end - name_begin);
+      std::string value = block.substr(name_end + 3, value_end - name_end - 3);
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+        value = value.substr(1, value.size() - 2);
+      }
+      const bool plain_name =
+          name.size() > 1 && name[0] == 'k' && std::all_of(name.begin(), name.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+          });
+      const bool plain_value = !value.empty() &&
+          std::all_of(value.begin(), value.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+          });
+      if (plain_name && plain_value) out.push_back({name, value});
+    }
   }
   std::size_t declared = 0;
   for (auto at = block.find("inline constexpr"); at != std::string::npos;
