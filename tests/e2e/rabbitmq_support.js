@@ -38,6 +38,7 @@
 
 const { execFile } = require('node:child_process');
 const fs = require('node:fs');
+const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const amqplib = require('amqplib');
@@ -51,6 +52,21 @@ const EPMD_BIN = process.env.SB_EPMD || 'epmd';
 // "AMQP" 0 0 9 1 asks for AMQP 0-9-1; the answer is a method frame: type 1, channel 0, payload
 // size (4 bytes), class 10, method 10 (connection.start).
 const PROTOCOL_HEADER = Buffer.from([0x41, 0x4d, 0x51, 0x50, 0, 0, 9, 1]);
+// Whether each port can be listened on again (loopback), waiting up to timeoutMs.
+async function portsBindable(ports, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  const bindable = (port) => new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+  for (const port of ports) {
+    while (!(await bindable(port)) && Date.now() < deadline) {
+      await new Promise((resolve) => { setTimeout(resolve, 50); });
+    }
+  }
+}
+
 async function amqpGreets(port, timeoutMs = 500) {
   const got = await tcpGreeting(port, PROTOCOL_HEADER, (b) => b.length >= 11, timeoutMs);
   return got !== null && got[0] === 1 && got.readUInt16BE(1) === 0 &&
@@ -166,8 +182,11 @@ class RabbitMqServer {
     await this.node.kill();
     if (!this.epmd.running() && !(await this.epmd.launch())) throw new Error('epmd did not restart');
     // Right after a crash epmd may still hold the old VM's name for a moment: the new node
-    // exits at once, and the next attempt gets the name.
+    // exits at once, and the next attempt gets the name. The old VM's listening sockets may
+    // also outlive it briefly (its helper processes exit after it): a node that boots then
+    // fails with eaddrinuse. Each attempt waits until the ports can be bound again.
     for (let attempt = 0; attempt < 3; attempt++) {
+      await portsBindable([this.port, this.distPort], 5000);
       if (await this.node.launch()) return;
     }
     throw new Error(`${this.nodeName} did not restart:\n${this.node.output()}`);
