@@ -66,12 +66,7 @@ GatewayEndpoint::~GatewayEndpoint() = default;
 std::optional<http::Response> GatewayEndpoint::on_upgrade(const http::Request& request,
                                                           net::Connection& connection) {
   upgrade_ip_ = connection.remote_address();
-  if (!node_.ip_connected(upgrade_ip_)) {
-    auto response = http::Response::error(429, auth_error_code::kTooManyConnections,
-                                          "too many connections from this address");
-    response.headers.emplace_back("Retry-After", "10");
-    return response;
-  }
+  if (auto refusal = admit_address(upgrade_ip_)) return refusal;
   upgrade_token_ = upgrade_token(request);
   return std::nullopt;
 }
@@ -82,6 +77,14 @@ void GatewayEndpoint::on_open(net::Connection& connection) {
   connection.endpoint_data = session.get();
   add_session(session);
   session->open(std::exchange(upgrade_token_, {}));
+}
+
+std::optional<http::Response> GatewayEndpoint::admit_address(const std::string& ip) {
+  if (node_.ip_connected(ip)) return std::nullopt;
+  auto response = http::Response::error(429, auth_error_code::kTooManyConnections,
+                                        "too many connections from this address");
+  response.headers.emplace_back("Retry-After", "10");
+  return response;
 }
 
 void GatewayEndpoint::add_session(std::shared_ptr<Session> session) {

@@ -59,6 +59,9 @@ class GatewayEndpoint final : public net::Endpoint {
   // added here too: broadcasts, disconnects and sweeps reach every session of the worker).
   // A removed session is freed on a later loop turn.
   void add_session(std::shared_ptr<Session> session);
+  // Counts a new connection from `ip` (max_connections_per_ip), or gives the refusal (429
+  // with Retry-After) when the address holds its share; Node::ip_disconnected undoes it.
+  std::optional<http::Response> admit_address(const std::string& ip);
   void remove_session(Session& session);
 
   // The worker's Socket.IO endpoint, when there is one (a polling request arriving on another

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <charconv>
 
-#include "../error_codes.hpp"
 #include "../gateway_endpoint.hpp"
 #include "engine_io_socket.hpp"
 #include "switchboard/http/request.hpp"
@@ -138,11 +137,8 @@ bool SocketIoEndpoint::on_request(const http::Request& request, net::Connection&
       return true;
     }
     std::string ip = connection.remote_address();
-    if (!gateway_.node().ip_connected(ip)) {
-      auto refusal = http::Response::error(429, auth_error_code::kTooManyConnections,
-                                           "too many connections from this address");
-      refusal.headers.emplace_back("Retry-After", "10");
-      answer(std::move(refusal));
+    if (auto refusal = gateway_.admit_address(ip)) {
+      answer(std::move(*refusal));
       return true;
     }
     auto socket = std::make_shared<EngineIoSocket>(
@@ -212,12 +208,7 @@ std::optional<http::Response> SocketIoEndpoint::on_upgrade(const http::Request& 
     return std::nullopt;
   }
   upgrade_ip_ = connection.remote_address();
-  if (!gateway_.node().ip_connected(upgrade_ip_)) {
-    auto response = http::Response::error(429, auth_error_code::kTooManyConnections,
-                                          "too many connections from this address");
-    response.headers.emplace_back("Retry-After", "10");
-    return response;
-  }
+  if (auto refusal = gateway_.admit_address(upgrade_ip_)) return refusal;
   upgrade_token_ = upgrade_token(request);
   return std::nullopt;
 }
