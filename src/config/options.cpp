@@ -44,7 +44,7 @@ std::vector<OptionSpec> build_table() {
   t.push_back(option("idle_timeout", T::duration, &Config::idle_timeout, "A connection that sends nothing (not even a pong) for this long is closed; 0 disables.").range(0, 24 * kHour));
   t.push_back(option("drain_period", T::duration, &Config::drain_period, "On SIGTERM, time given to connections to close before they are cut.").range(0, 10 * kMinute));
   // Handshake policy
-  t.push_back(option("allowed_origins", T::string_list, &Config::allowed_origins, "Origins allowed to connect (exact match); empty allows any."));
+  t.push_back(option("allowed_origins", T::string_list, &Config::allowed_origins, "Origins allowed to connect (exact match), and to read Socket.IO long-polling answers (CORS); empty allows any.").env("CORS_ORIGIN"));
   t.push_back(option("subprotocols", T::string_list, &Config::subprotocols, "WebSocket subprotocols offered, in order of preference."));
   t.push_back(option("deflate", T::boolean, &Config::deflate, "Negotiate permessage-deflate (RFC 7692)."));
   t.push_back(option("deflate_min_size", T::size, &Config::deflate_min_size, "Outbound messages smaller than this are sent uncompressed.").range(0, kGiB));

@@ -173,6 +173,13 @@ TEST_F(LoadTest, SeedAliases) {
   EXPECT_EQ(result.config->log_format, LogFormat::json);
 }
 
+// Seed 002's CORS_ORIGIN (its Socket.IO server's cors origin) is allowed_origins.
+TEST_F(LoadTest, Seed002CorsOriginIsAllowedOrigins) {
+  const auto result = run_load({}, {"CORS_ORIGIN=http://localhost:3000"});
+  ASSERT_TRUE(result.config) << result.message;
+  EXPECT_EQ(result.config->allowed_origins, (std::vector<std::string>{"http://localhost:3000"}));
+}
+
 TEST_F(LoadTest, CanonicalEnvironmentNameWinsOverAlias) {
   const auto result = run_load({}, {"WSGATEWAY_PORT=9100", "SWITCHBOARD_PORT=9200"});
   ASSERT_TRUE(result.config) << result.message;
