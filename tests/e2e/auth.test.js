@@ -444,10 +444,12 @@ describe('auth: auth-service call-out', () => {
       else if (kind === 'slow') held.push(() => answer(200, { user_id: 'late' }));
       else answer(400, {});
     });
+    // 2 s: long enough that a first call under ASan (new connection, cold code) is never cut
+    // (300 ms was, once in a CI run); short enough for the slow-service test below.
     server = await Server.start({
       jwtSecret: null,
       args: ['--auth-service-url', service.url('/check'),
-        '--auth-service-timeout', '300ms'],
+        '--auth-service-timeout', '2s'],
     });
   });
   after(async () => {
