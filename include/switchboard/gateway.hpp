@@ -86,6 +86,7 @@ using UpstreamSink = std::function<void(std::vector<UpstreamEvent> batch)>;
 namespace node {
 class Node;
 class NodeIngressSink;
+class WorkerGateways;
 }
 namespace ingress {
 class Ingress;
@@ -125,6 +126,9 @@ class Gateway {
   node::Node& node() noexcept;
 
  private:
+  // The sessions of each worker, which the server's endpoints refer to: declared before the
+  // server so that they outlive it.
+  std::unique_ptr<node::WorkerGateways> worker_gateways_;
   std::unique_ptr<net::Server> server_;
   std::unique_ptr<node::Node> node_;
   // Broker ingress ([[ingress]] rules): started after the node, stopped before it.

@@ -8,8 +8,9 @@
 
 #include "api_routes.hpp"
 #include "auth_service_authenticator.hpp"
-#include "gateway_endpoint.hpp"
+#include "worker_gateway.hpp"
 #include "gateway_metrics.hpp"
+#include "native_endpoint.hpp"
 #include "node.hpp"
 #include "node_ingress_sink.hpp"
 #include "switchboard/auth/jwt_verifier.hpp"
@@ -22,8 +23,9 @@
 #include "switchboard/net/ops_routes.hpp"
 #include "switchboard/net/server.hpp"
 #include "switchboard/net/worker.hpp"
-#include "socketio/socketio_endpoint.hpp"
+#include "socketio_endpoint.hpp"
 #include "upstream.hpp"
+#include "worker_gateway.hpp"
 
 namespace switchboard {
 namespace {
@@ -135,15 +137,17 @@ Gateway::Gateway(config::Config config, engine::Engine engine)
   };
   net::add_ops_routes(*server_, std::move(ops));
   node::add_api_routes(*node_);
-  node::add_gateway_metrics(*node_, *ingress_);
-  server_->add_endpoint(server_->config().ws_path, [n = node_.get()](net::Worker& worker) {
-    return std::make_unique<node::GatewayEndpoint>(*n, worker);
+  worker_gateways_ = std::make_unique<node::WorkerGateways>(*node_, *server_);
+  node::add_gateway_metrics(*node_, *worker_gateways_, *ingress_);
+  // Each protocol's endpoint puts the sessions it opens in its worker's gateway.
+  server_->add_endpoint(server_->config().ws_path, [w = worker_gateways_.get()](net::Worker& worker) {
+    return std::make_unique<node::NativeEndpoint>(w->at(worker.index()));
   });
   if (server_->config().socketio) {
-    // After the gateway's endpoint: each worker's Socket.IO endpoint puts its sessions there.
-    server_->add_endpoint(server_->config().socketio_path, [n = node_.get()](net::Worker& worker) {
-      return std::make_unique<node::SocketIoEndpoint>(*n->endpoint(worker.index()));
-    });
+    server_->add_endpoint(server_->config().socketio_path,
+                          [w = worker_gateways_.get()](net::Worker& worker) {
+                            return std::make_unique<node::SocketIoEndpoint>(w->at(worker.index()));
+                          });
   }
 }
 

@@ -65,25 +65,4 @@ JsonObject& JsonObject::raw(std::string_view k, std::string_view json) {
   return *this;
 }
 
-std::string make_envelope(std::string_view type, std::string_view payload_json,
-                          std::string_view id) {
-  std::string out;
-  out.reserve(type.size() + payload_json.size() + id.size() + 40);
-  JsonObject o(out);
-  o.string("type", type);
-  if (!id.empty()) o.string("id", id);
-  if (!payload_json.empty()) o.raw("payload", payload_json);
-  o.close();
-  return out;
-}
-
-std::string make_error(std::string_view code, std::string_view message, std::string_view ref) {
-  std::string payload;
-  JsonObject p(payload);
-  p.string("code", code).string("message", message);
-  if (!ref.empty()) p.string("ref", ref);
-  p.close();
-  return make_envelope("error", payload);
-}
-
 }  // namespace switchboard::protocol

@@ -1,5 +1,5 @@
 #pragma once
-// UpstreamTransport: where the upstream event buffer (src/node/upstream.hpp) sends a batch of
+// UpstreamTransport: where the upstream event buffer (src/node/state/upstream.hpp) sends a batch of
 // client events — the HTTP webhook, or a broker the backend consumes (seed 000 flushes its
 // client events to its broker). The buffer keeps its rules whatever the transport: bounded
 // including the batch in flight, one attempt at a time, in order, retried with backoff up to

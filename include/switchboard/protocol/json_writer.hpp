@@ -28,11 +28,4 @@ class JsonObject {
   bool first_ = true;
 };
 
-// {"type":type,"id"?:id,"payload":payload_json} — the common shape of server replies (`id`,
-// when not empty, echoes the client's message id).
-std::string make_envelope(std::string_view type, std::string_view payload_json,
-                          std::string_view id = {});
-// {"type":"error","payload":{"code":code,"message":message,"ref":ref}} (ref omitted when empty)
-std::string make_error(std::string_view code, std::string_view message, std::string_view ref);
-
 }  // namespace switchboard::protocol

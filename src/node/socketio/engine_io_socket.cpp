@@ -2,8 +2,8 @@
 
 #include <boost/json.hpp>
 
-#include "../close_codes.hpp"
-#include "../gateway_endpoint.hpp"
+#include "close_codes.hpp"
+#include "session_opening.hpp"
 #include "socketio_endpoint.hpp"
 #include "switchboard/net/connection.hpp"
 #include "switchboard/net/worker.hpp"
@@ -11,6 +11,7 @@
 #include "switchboard/socketio/engine_io.hpp"
 #include "switchboard/socketio/socket_io.hpp"
 #include "switchboard/ws/close_code.hpp"
+#include "worker_gateway.hpp"
 
 namespace switchboard::node {
 namespace {
@@ -70,7 +71,7 @@ void NamespaceTransport::close(std::uint16_t code, std::string_view reason) {
   socket_.end_namespace(nsp_, code, reason);
 }
 
-NamespaceSession::NamespaceSession(GatewayEndpoint& gateway, EngineIoSocket& socket,
+NamespaceSession::NamespaceSession(WorkerGateway& gateway, EngineIoSocket& socket,
                                    SocketIoFrames& frames, std::string session_id,
                                    std::string remote_address)
     : NamespaceParts(socket, frames, session_id),
@@ -208,7 +209,7 @@ void EngineIoSocket::connect_namespace(std::string_view nsp, std::string_view au
   }
   std::string token = auth_token(auth_json);
   if (token.empty()) token = handshake_token_;
-  GatewayEndpoint& gateway = endpoint_.gateway();
+  WorkerGateway& gateway = endpoint_.gateway();
   auto session = std::make_shared<NamespaceSession>(gateway, *this, *frames, new_session_id(),
                                                     remote_address_);
   namespaces_.push_back(session);

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "../session.hpp"
+#include "session.hpp"
 #include "switchboard/http/router.hpp"
 #include "socketio_protocol.hpp"
 #include "switchboard/socketio/binary_attachments.hpp"
@@ -59,7 +59,7 @@ struct NamespaceParts {
 
 class NamespaceSession final : private NamespaceParts, public Session {
  public:
-  NamespaceSession(GatewayEndpoint& gateway, EngineIoSocket& socket, SocketIoFrames& frames,
+  NamespaceSession(WorkerGateway& gateway, EngineIoSocket& socket, SocketIoFrames& frames,
                    std::string session_id, std::string remote_address);
   const SocketIoProtocol& socketio() const noexcept { return protocol; }
 };

@@ -3,13 +3,14 @@
 #include <algorithm>
 #include <charconv>
 
-#include "../gateway_endpoint.hpp"
 #include "engine_io_socket.hpp"
+#include "session_opening.hpp"
 #include "switchboard/http/request.hpp"
 #include "switchboard/net/connection.hpp"
 #include "switchboard/net/server.hpp"
 #include "switchboard/net/worker.hpp"
 #include "switchboard/socketio/engine_io.hpp"
+#include "worker_gateway.hpp"
 
 namespace switchboard::node {
 namespace {
@@ -52,7 +53,7 @@ void add_cors(http::Response& response, const config::Config& cfg, std::string_v
 
 }  // namespace
 
-SocketIoEndpoint::SocketIoEndpoint(GatewayEndpoint& gateway) : gateway_(gateway) {
+SocketIoEndpoint::SocketIoEndpoint(WorkerGateway& gateway) : gateway_(gateway) {
   const auto& cfg = gateway.node().config();
   frames_.push_back(std::make_unique<SocketIoFrames>("/", cfg.deflate, cfg.deflate_min_size));
   for (const auto& nsp : cfg.socketio_namespaces) {
@@ -60,7 +61,6 @@ SocketIoEndpoint::SocketIoEndpoint(GatewayEndpoint& gateway) : gateway_(gateway)
       frames_.push_back(std::make_unique<SocketIoFrames>(nsp, cfg.deflate, cfg.deflate_min_size));
     }
   }
-  gateway.set_socketio(this);
 }
 
 SocketIoEndpoint::~SocketIoEndpoint() = default;
@@ -160,7 +160,9 @@ bool SocketIoEndpoint::on_request(const http::Request& request, net::Connection&
     serve_poll(request.method, *sid, request.body, answer);
     return true;
   }
-  SocketIoEndpoint* there = gateway_.node().endpoint(*owner)->socketio();
+  // The endpoints on `socketio_path` are SocketIoEndpoints on every worker, fixed after set-up.
+  auto* there = static_cast<SocketIoEndpoint*>(
+      server.worker(*owner).endpoint(gateway_.node().config().socketio_path));
   server.worker(*owner).post(
       [there, method = request.method, sid = *sid, body = request.body, answer] {
         there->serve_poll(method, sid, body, answer);

@@ -1,7 +1,7 @@
 #pragma once
 // The Socket.IO endpoint on one worker (`socketio_path`): Engine.IO connections on WebSockets
 // and on long-polling requests, and the upgrades from the one to the other. Their namespace
-// sessions live in the worker's GatewayEndpoint with every other session, so that channels,
+// sessions live in the worker's WorkerGateway with every other session, so that channels,
 // users and broadcasts reach them alike.
 //
 // A long-polling session lives on the worker that answered its handshake; its sid names that
@@ -21,11 +21,11 @@
 namespace switchboard::node {
 
 class EngineIoSocket;
-class GatewayEndpoint;
+class WorkerGateway;
 
 class SocketIoEndpoint final : public net::Endpoint {
  public:
-  explicit SocketIoEndpoint(GatewayEndpoint& gateway);
+  explicit SocketIoEndpoint(WorkerGateway& gateway);
   ~SocketIoEndpoint() override;
 
   std::optional<unsigned> upgrade_worker(const http::Request& request) override;
@@ -38,7 +38,7 @@ class SocketIoEndpoint final : public net::Endpoint {
   void on_close(net::Connection& connection, std::uint16_t code) override;
   void on_sweep(std::uint32_t now) override;
 
-  GatewayEndpoint& gateway() noexcept { return gateway_; }
+  WorkerGateway& gateway() noexcept { return gateway_; }
   // The worker's publication frames for `nsp`, or nullptr when it is not a configured namespace.
   SocketIoFrames* frames(std::string_view nsp) noexcept;
   // A socket ended (its sessions are gone): the address it held is free. A WebSocket one is
@@ -53,7 +53,7 @@ class SocketIoEndpoint final : public net::Endpoint {
   EngineIoSocket* find(std::string_view sid) noexcept;
   void add(std::shared_ptr<EngineIoSocket> socket);
 
-  GatewayEndpoint& gateway_;
+  WorkerGateway& gateway_;
   std::vector<std::unique_ptr<SocketIoFrames>> frames_;  // "/" first, then the configured ones
   std::vector<std::shared_ptr<EngineIoSocket>> sockets_;
   std::unordered_map<std::string_view, EngineIoSocket*> by_sid_;  // keys: the sockets' own sids

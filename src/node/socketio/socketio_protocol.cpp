@@ -6,8 +6,8 @@
 #include <charconv>
 #include <limits>
 
-#include "../error_codes.hpp"
-#include "../node.hpp"
+#include "error_codes.hpp"
+#include "node.hpp"
 #include "switchboard/protocol/json_check.hpp"
 #include "switchboard/protocol/json_writer.hpp"
 #include "switchboard/socketio/binary_attachments.hpp"

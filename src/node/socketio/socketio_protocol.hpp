@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "../client_protocol.hpp"
+#include "client_protocol.hpp"
 #include "switchboard/ws/deflate.hpp"
 
 namespace switchboard::node {

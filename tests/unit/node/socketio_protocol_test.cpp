@@ -1,7 +1,7 @@
 // SocketIoProtocol: how the gateway's commands, replies and publications map onto Socket.IO
 // packets (docs/socketio.md). The expected packets are those socket.io-client reads; the
 // interop suite (tests/e2e/socketio/) checks the same against a real Socket.IO server.
-#include "socketio/socketio_protocol.hpp"
+#include "socketio_protocol.hpp"
 
 #include <gtest/gtest.h>
 

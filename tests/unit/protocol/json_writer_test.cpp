@@ -114,39 +114,5 @@ TEST(JsonObjectWriter, Nested) {
   EXPECT_EQ(boost::json::parse(out), boost::json::parse(R"({"inner":{"k":"v"},"after":"x"})"));
 }
 
-TEST(MakeEnvelope, WithPayload) {
-  const std::string out = make_envelope("auth.success", R"({"user_id":"u\"1"})");
-  const boost::json::value expected = {{"type", "auth.success"},
-                                       {"payload", {{"user_id", "u\"1"}}}};
-  EXPECT_EQ(boost::json::parse(out), expected) << out;
-}
-
-TEST(MakeEnvelope, WithoutPayloadHasNone) {
-  const std::string out = make_envelope("pong", "");
-  const boost::json::value v = boost::json::parse(out);
-  EXPECT_EQ(v, (boost::json::value{{"type", "pong"}})) << out;
-}
-
-TEST(MakeEnvelope, TypeIsEscaped) {
-  const std::string out = make_envelope("a\"\n", "1");
-  EXPECT_EQ(boost::json::parse(out).as_object().at("type").as_string(), "a\"\n");
-}
-
-TEST(MakeError, WithRef) {
-  const std::string out = make_error("bad_json", "message is \"not\" JSON\n", "req-1");
-  const boost::json::value v = boost::json::parse(out);
-  const boost::json::value payload = {
-      {"code", "bad_json"}, {"message", "message is \"not\" JSON\n"}, {"ref", "req-1"}};
-  EXPECT_EQ(v.as_object().at("type"), "error") << out;
-  EXPECT_EQ(v.as_object().at("payload"), payload) << out;
-}
-
-TEST(MakeError, WithoutRefHasNoRef) {
-  const std::string out = make_error("unknown_type", "no handler", "");
-  const boost::json::value expected = {
-      {"type", "error"}, {"payload", {{"code", "unknown_type"}, {"message", "no handler"}}}};
-  EXPECT_EQ(boost::json::parse(out), expected) << out;
-}
-
 }  // namespace
 }  // namespace switchboard::protocol

@@ -5,7 +5,7 @@
 #include "channel_name.hpp"
 #include "close_codes.hpp"
 #include "error_codes.hpp"
-#include "gateway_endpoint.hpp"
+#include "worker_gateway.hpp"
 #include "reserved_types.hpp"
 #include "session.hpp"
 #include "switchboard/net/connection.hpp"
@@ -80,7 +80,7 @@ bool Session::may_subscribe(std::string_view channel) const {
   for (const auto& pattern : channel_patterns_) {
     if (match_pattern(pattern, channel)) return true;
   }
-  const auto& cfg = endpoint_.node().config();
+  const auto& cfg = gateway_.node().config();
   for (const auto& pattern : cfg.public_channels) {
     if (match_pattern(pattern, channel)) return true;
   }
@@ -183,7 +183,7 @@ void Session::handle_subscribe(const protocol::Envelope& e) {
       w.has_since = true;
     }
   }
-  bool replay_wanted = endpoint_.node().config().replay_on_subscribe;
+  bool replay_wanted = gateway_.node().config().replay_on_subscribe;
   if (const json::value* v = p->if_contains("replay")) {
     if (!v->is_bool()) {
       send_error(error_code::kBadRequest, "replay must be true or false", ref);
@@ -217,14 +217,14 @@ void Session::handle_subscribe(const protocol::Envelope& e) {
     // held: the broker may have refused it).
     const std::size_t own_held = !own_room.empty() && find_channel(own_room) != nullptr ? 1 : 0;
     if (find_channel(w->channel) == nullptr &&
-        subscriptions_.size() - own_held >= endpoint_.node().config().max_subscriptions) {
+        subscriptions_.size() - own_held >= gateway_.node().config().max_subscriptions) {
       send_error(error_code::kTooManySubscriptions, "subscription limit reached at " + w->channel,
                  ref);
       continue;
     }
     const std::uint32_t added = subscribe_one(w->channel);
     const bool replay = added != 0 && (replay_wanted || w->has_since) &&
-                        endpoint_.node().config().history_size_for(w->channel) > 0;
+                        gateway_.node().config().history_size_for(w->channel) > 0;
     request.entries.push_back({w->channel, w->as_given, added, replay,
                                w->has_since ? std::optional(w->since) : std::nullopt});
   }
@@ -234,11 +234,11 @@ void Session::handle_subscribe(const protocol::Envelope& e) {
 
 std::uint32_t Session::subscribe_one(const std::string& channel) {
   if (find_channel(channel) != nullptr) return 0;  // idempotent
-  Node& node = endpoint_.node();
+  Node& node = gateway_.node();
   // Until the subscription is open, deliveries must pass through the session (buffering,
   // then dropping what a replay covered); afterwards the hub may hand them straight to the
   // connection.
-  hub::Hub::AddResult added = endpoint_.hub().add(channel, *this, nullptr);
+  hub::Hub::AddResult added = gateway_.hub().add(channel, *this, nullptr);
   ChannelState state;
   state.subscription = added.subscription;
   state.id = ++last_subscription_id_ == 0 ? ++last_subscription_id_ : last_subscription_id_;
@@ -246,12 +246,12 @@ std::uint32_t Session::subscribe_one(const std::string& channel) {
   state.guarded = true;
   ++guarded_channels_;
   subscriptions_.push_back(state);
-  endpoint_.counters().subscriptions.add();
+  gateway_.counters().subscriptions.add();
   // The broker's confirmation: at once when the node has it already, else on this worker
   // later (never before when_subscribed returns, so the state pushed above is still there).
   std::weak_ptr<Session> weak = weak_from_this();
   subscriptions_.back().confirmed =
-      node.when_subscribed(channel, added.first_on_worker, endpoint_.worker(),
+      node.when_subscribed(channel, added.first_on_worker, gateway_.worker(),
                            [weak, channel, id = state.id](std::error_code ec) {
                              if (auto self = weak.lock()) self->on_broker_answer(channel, id, ec);
                            });
@@ -344,8 +344,8 @@ void Session::read_snapshot(const PendingSubscribe::Entry& entry, bool added_her
   // The store may answer later, from its own thread; meanwhile a new subscription's live
   // deliveries are buffered (it is `recovering` until its replay or open_live).
   std::weak_ptr<Session> weak = weak_from_this();
-  net::Worker& worker = endpoint_.worker();
-  endpoint_.node().snapshots().get(
+  net::Worker& worker = gateway_.worker();
+  gateway_.node().snapshots().get(
       entry.channel, [weak, &worker, entry, added_here, ref](std::error_code ec,
                                                              std::optional<Snapshot> snapshot) {
         on_worker(worker, [weak, entry, added_here, ref, ec, snapshot = std::move(snapshot)] {
@@ -361,7 +361,7 @@ void Session::send_snapshot(const PendingSubscribe::Entry& entry, bool added_her
   const ChannelState* ch = find_channel(entry.channel);
   // Left meanwhile (and maybe subscribed again: that subscription reads a snapshot of its own).
   if (ch == nullptr || (added_here && ch->id != entry.added)) return;
-  Node& node = endpoint_.node();
+  Node& node = gateway_.node();
   if (ec) {
     // The joiner cannot have the state now: it is told, and what the subscribe promised follows.
     node.engine_failed(EngineOp::snapshot, ec);
@@ -391,12 +391,12 @@ void Session::unsubscribe_one(std::size_t index) {
     std::erase_if(buffered_,
                   [&](const DeliveryPtr& d) { return d->publication->channel == channel; });
   }
-  Node& node = endpoint_.node();
-  const bool last = endpoint_.hub().remove(state.subscription);
-  endpoint_.counters().subscriptions.sub();
+  Node& node = gateway_.node();
+  const bool last = gateway_.hub().remove(state.subscription);
+  gateway_.counters().subscriptions.sub();
   if (last) node.channel_idle_on_worker(channel);
   if (state.presence_joined) node.presence_remove(channel, info_.user_id, info_.session_id);
-  if (endpoint_.typing().stop(channel, info_.user_id)) {
+  if (gateway_.typing().stop(channel, info_.user_id)) {
     std::string payload;
     protocol::JsonObject(payload).string("channel", channel).string("user_id", info_.user_id).close();
     node.emit(channel, "typing.stop", std::move(payload), info_.user_id);
@@ -494,7 +494,7 @@ void Session::handle_publish(const protocol::Envelope& e) {
     send_error(error_code::kBadRequest, "publish needs payload.channel", ref);
     return violation(close_code::kPolicyViolation);
   }
-  if (!endpoint_.node().config().client_publish_for(channel) || find_channel(channel) == nullptr) {
+  if (!gateway_.node().config().client_publish_for(channel) || find_channel(channel) == nullptr) {
     send_error(error_code::kForbidden, "not permitted to publish to " + channel, ref);
     return violation(close_code::kPolicyViolation);
   }
@@ -502,7 +502,7 @@ void Session::handle_publish(const protocol::Envelope& e) {
   publication.channel = channel;
   publication.type = std::string(string_field(*p, "type"));
   if (publication.type.empty()) publication.type = "message.new";
-  if (reserved_event_type(publication.type, endpoint_.node().config().reserved_type_prefixes)) {
+  if (reserved_event_type(publication.type, gateway_.node().config().reserved_type_prefixes)) {
     send_error(error_code::kForbidden,
                "event type " + publication.type + " is reserved for the server", ref);
     return violation(close_code::kPolicyViolation);
@@ -511,9 +511,9 @@ void Session::handle_publish(const protocol::Envelope& e) {
   publication.payload = std::string(protocol::raw_field(e.payload, "data").value_or(e.payload));
   publication.publisher_user = info_.user_id;
   std::weak_ptr<Session> weak = weak_from_this();
-  net::Worker& worker = endpoint_.worker();
+  net::Worker& worker = gateway_.worker();
   const std::string id(e.id);
-  endpoint_.node().publish(std::move(publication), [weak, id, ref, &worker](
+  gateway_.node().publish(std::move(publication), [weak, id, ref, &worker](
                                                        std::error_code ec, engine::PublicationPtr) {
     if (id.empty() && !ec) return;
     worker.post([weak, id, ref, ec] {
@@ -536,13 +536,13 @@ void Session::handle_typing(const protocol::Envelope& e) {
     return violation(close_code::kPolicyViolation);
   }
   const bool stop = p->contains("stop") && p->at("stop").is_bool() && p->at("stop").as_bool();
-  Node& node = endpoint_.node();
+  Node& node = gateway_.node();
   if (stop) {
-    if (!endpoint_.typing().stop(channel, info_.user_id)) return;
+    if (!gateway_.typing().stop(channel, info_.user_id)) return;
   } else {
-    const std::uint32_t deadline = endpoint_.worker().now() +
+    const std::uint32_t deadline = gateway_.worker().now() +
                                    static_cast<std::uint32_t>(node.config().typing_ttl.count());
-    if (!endpoint_.typing().touch(channel, info_.user_id, deadline)) return;  // renewal
+    if (!gateway_.typing().touch(channel, info_.user_id, deadline)) return;  // renewal
   }
   // Seed 001's payload: {conversation_id, user_id}; the general form names the channel.
   std::string payload;
@@ -573,9 +573,9 @@ void Session::handle_presence(const protocol::Envelope& e) {
   const std::string channel = readable_channel(e, p);
   if (channel.empty()) return;
   std::weak_ptr<Session> weak = weak_from_this();
-  net::Worker& worker = endpoint_.worker();
+  net::Worker& worker = gateway_.worker();
   const std::string id(e.id);
-  Node& node = endpoint_.node();
+  Node& node = gateway_.node();
   node.engine().presence->members(
       channel, [weak, channel, id, &worker, &node](std::error_code ec,
                                                     std::vector<engine::PresenceEntry> members) {
@@ -612,7 +612,7 @@ void Session::handle_history(const protocol::Envelope& e) {
   const std::string channel = readable_channel(e, p);
   if (channel.empty()) return;
   const std::string ref(e.id.empty() ? e.type : e.id);
-  std::size_t limit = endpoint_.node().config().history_size_for(channel);
+  std::size_t limit = gateway_.node().config().history_size_for(channel);
   if (const json::value* l = p->if_contains("limit")) {
     if (!l->is_int64() || l->as_int64() <= 0) {
       send_error(error_code::kBadRequest, "limit must be a positive integer", ref);
@@ -628,9 +628,9 @@ void Session::handle_history(const protocol::Envelope& e) {
   }
   const bool from_start = !since.has_value();
   std::weak_ptr<Session> weak = weak_from_this();
-  net::Worker& worker = endpoint_.worker();
+  net::Worker& worker = gateway_.worker();
   const std::string id(e.id);
-  Node& node = endpoint_.node();
+  Node& node = gateway_.node();
   node.engine().history->read(channel, since, limit, [weak, channel, id, from_start, &worker,
                                                       &node](std::error_code ec,
                                                              engine::HistoryResult result) {

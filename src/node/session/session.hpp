@@ -1,6 +1,6 @@
 #pragma once
 // One client's session: the gateway's state machine (authentication, subscriptions, custom
-// events, acknowledgements), driven by its worker's GatewayEndpoint. It speaks through a
+// events, acknowledgements), driven by its worker's WorkerGateway. It speaks through a
 // Protocol (how its messages look: the native envelope, Socket.IO) and a SessionTransport (what
 // carries them: a WebSocket, an Engine.IO connection). A session is touched only on its
 // worker's thread.
@@ -28,7 +28,7 @@ class Worker;
 
 namespace switchboard::node {
 
-class GatewayEndpoint;
+class WorkerGateway;
 struct AckTracker;  // defined in session_delivery.cpp
 
 // {"offset","epoch","recovered"}: a stream position as replies carry it.
@@ -41,11 +41,11 @@ class Session : public hub::Subscriber,
   enum class AuthState : std::uint8_t { pending, authenticating, authenticated, failed };
 
   // `transport` and `protocol` outlive the session.
-  Session(GatewayEndpoint& endpoint, SessionTransport& transport, Protocol& protocol,
+  Session(WorkerGateway& gateway, SessionTransport& transport, Protocol& protocol,
           std::string session_id, std::string remote_address);
   ~Session() override;
 
-  // --- Driven by the endpoint ------------------------------------------------------------
+  // --- Driven by its endpoint -------------------------------------------------------------
   void open(std::string upgrade_token);
   void on_text(std::string_view text);
   void on_binary(std::string_view data);
@@ -62,7 +62,7 @@ class Session : public hub::Subscriber,
   bool closed() const noexcept { return closed_; }
   const std::string& user_id() const noexcept { return info_.user_id; }
   std::size_t subscription_count() const noexcept { return subscriptions_.size(); }
-  std::size_t endpoint_index = 0;  // position in the endpoint's session list
+  std::size_t gateway_index = 0;  // position in the worker gateway's session list
 
   // hub::Subscriber
   hub::Subscription* find_subscription(const hub::Channel& channel) noexcept override;
@@ -216,7 +216,7 @@ class Session : public hub::Subscriber,
   std::vector<engine::PublicationPtr> take_unacknowledged();
 
   // What every delivery touches comes first (one cache line with the base classes).
-  GatewayEndpoint& endpoint_;
+  WorkerGateway& gateway_;
   SessionTransport& transport_;
   Protocol& protocol_;
   bool closed_ = false;

@@ -9,8 +9,10 @@ class Ingress;
 namespace switchboard::node {
 
 class Node;
+class WorkerGateways;
 
-// `ingress` must outlive the server's metrics calls (the Gateway owns both).
-void add_gateway_metrics(Node& node, const ingress::Ingress& ingress);
+// `workers` and `ingress` must outlive the server's metrics calls (the Gateway owns them).
+void add_gateway_metrics(Node& node, const WorkerGateways& workers,
+                         const ingress::Ingress& ingress);
 
 }  // namespace switchboard::node

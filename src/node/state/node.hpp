@@ -1,10 +1,12 @@
 #pragma once
-// The node: the composition root of the gateway on one process. It owns the engine, the
+// The node: the gateway's state and routing on one process. It owns the engine, the
 // authenticator and the handlers, routes publications from ingress (server API, client
 // publish, library calls) through history and the broker to its workers, and keeps the little
 // node-wide state there is (which channels the broker must deliver here, connections per user
 // and per IP, presence join/leave debouncing). Per-connection and per-channel delivery state
-// lives in the workers (GatewayEndpoint, Session, Hub) and is never locked.
+// lives in the workers (session/: WorkerGateway, Session, Hub), which the node reaches through
+// WorkerSessions, and is never locked. The public Gateway (gateway.cpp) composes it with the
+// sessions, the protocols' endpoints and the server API.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <array>
@@ -29,10 +31,10 @@
 #include "snapshots.hpp"
 #include "switchboard/ws/frame_builder.hpp"
 #include "webhook_client.hpp"
+#include "worker_sessions.hpp"
 
 namespace switchboard::node {
 
-class GatewayEndpoint;
 class Upstream;
 
 // A publication framed once for every connection: what workers receive.
@@ -98,17 +100,8 @@ class Node final : public engine::BrokerHandler {
   void on_disconnect(DisconnectHook hook) { disconnect_hook_ = std::move(hook); }
   const ConnectHook& connect_hook() const noexcept { return connect_hook_; }
   const DisconnectHook& disconnect_hook() const noexcept { return disconnect_hook_; }
-  void register_endpoint(unsigned worker, GatewayEndpoint* endpoint);
-  // The gateway endpoint of worker `worker` (set-up: other endpoints of the worker find it).
-  GatewayEndpoint* endpoint(unsigned worker) const noexcept { return endpoints_[worker]; }
-  // Any thread: visits each worker's endpoint (for reading counters; endpoints are fixed
-  // after set-up).
-  template <class F>
-  void for_each_endpoint(F&& f) const {
-    for (const GatewayEndpoint* e : endpoints_) {
-      if (e != nullptr) f(*e);
-    }
-  }
+  // The sessions of worker `worker`, where the node posts its deliveries (set-up).
+  void register_sessions(unsigned worker, WorkerSessions* sessions);
   Upstream& upstream() noexcept { return *upstream_; }
   // Every call-out's pool limits (callout_max_connections, callout_max_queued).
   CalloutLimits callout_limits() const;
@@ -281,8 +274,8 @@ class Node final : public engine::BrokerHandler {
   std::unordered_map<std::string, EventHandler> handlers_;
   ConnectHook connect_hook_;
   DisconnectHook disconnect_hook_;
-  std::vector<GatewayEndpoint*> endpoints_;  // by worker index; fixed after set-up
-  // Runs `fn(endpoint)` on every worker that has the gateway endpoint, on that worker.
+  std::vector<WorkerSessions*> sessions_;  // by worker index; fixed after set-up
+  // Runs `fn(sessions)` on every worker that has sessions, on that worker.
   // (Defined, and used, in node.cpp only.)
   template <class Fn>
   void on_every_worker(const Fn& fn);

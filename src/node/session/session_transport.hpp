@@ -31,7 +31,7 @@ class SessionTransport {
   // (Session::on_closed), possibly from inside this call.
   virtual void close(std::uint16_t code, std::string_view reason) = 0;
   // The connection the hub may deliver a plain publication to directly, without the session
-  // (GatewayEndpoint::deliver's fast path), when the publication's frame is the one
+  // (WorkerGateway::deliver's fast path), when the publication's frame is the one
   // this transport would send; nullptr: every delivery goes through the session.
   virtual net::Connection* direct_connection() noexcept = 0;
 };

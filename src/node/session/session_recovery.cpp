@@ -3,7 +3,7 @@
 // between the read and the live stream), then merged by offset: every event exactly once. The
 // same machinery recovers what a subscription missed while the broker had lost it.
 #include "error_codes.hpp"
-#include "gateway_endpoint.hpp"
+#include "worker_gateway.hpp"
 #include "session.hpp"
 #include "switchboard/net/worker.hpp"
 #include "switchboard/protocol/json_writer.hpp"
@@ -26,8 +26,8 @@ void Session::replay(const std::string& channel, const engine::StreamPosition* s
   std::optional<engine::StreamPosition> from;
   if (since != nullptr) from = *since;
   std::weak_ptr<Session> weak = weak_from_this();
-  net::Worker& worker = endpoint_.worker();
-  endpoint_.node().engine().history->read(
+  net::Worker& worker = gateway_.worker();
+  gateway_.node().engine().history->read(
       channel, from, limit,
       [weak, channel, &worker](std::error_code ec, engine::HistoryResult result) {
         on_worker(worker, [weak, channel, ec, result = std::move(result)]() {
@@ -50,7 +50,7 @@ void Session::on_worker(net::Worker& worker, std::function<void()> fn) {
 void Session::history_unavailable(const std::string& channel, std::error_code ec) {
   ChannelState* ch = find_channel(channel);
   if (ch == nullptr) return;
-  endpoint_.node().engine_failed(EngineOp::history_read, ec);
+  gateway_.node().engine_failed(EngineOp::history_read, ec);
   // The client asked for what it missed and cannot have it now: it is told, and gets the live
   // stream from here on (what was buffered meanwhile included).
   ch->recovering = false;
@@ -65,8 +65,8 @@ void Session::history_unavailable(const std::string& channel, std::error_code ec
 void Session::send_history(const std::string& channel, const engine::HistoryResult& result) {
   ChannelState* ch = find_channel(channel);
   if (ch == nullptr) return;  // unsubscribed meanwhile
-  Node& node = endpoint_.node();
-  auto& counters = endpoint_.counters();
+  Node& node = gateway_.node();
+  auto& counters = gateway_.counters();
   (result.recovered ? counters.recovered_total : counters.not_recovered_total).add();
   // What was delivered before counts only in the same stream (a new epoch restarts offsets).
   if (result.position.epoch != ch->epoch) ch->delivered_offset = 0;
@@ -151,9 +151,9 @@ void Session::recover_lost(ChannelState& ch) {
   ch.epoch_hash = epoch_hash(since.epoch);
   ch.recovering = true;
   guard(ch);
-  endpoint_.counters().subscription_recoveries_total.add();
+  gateway_.counters().subscription_recoveries_total.add();
   const std::string channel = live.name;
-  replay(channel, &since, endpoint_.node().config().history_size_for(channel));
+  replay(channel, &since, gateway_.node().config().history_size_for(channel));
 }
 
 }  // namespace switchboard::node

@@ -8,7 +8,7 @@
 #include "ack_tracker.hpp"
 #include "close_codes.hpp"
 #include "error_codes.hpp"
-#include "gateway_endpoint.hpp"
+#include "worker_gateway.hpp"
 #include "switchboard/net/connection.hpp"
 #include "switchboard/net/worker.hpp"
 #include "switchboard/protocol/json_check.hpp"
@@ -34,12 +34,12 @@ std::uint32_t ms(std::chrono::milliseconds d) { return static_cast<std::uint32_t
 
 }  // namespace
 
-Session::Session(GatewayEndpoint& endpoint, SessionTransport& transport, Protocol& protocol,
+Session::Session(WorkerGateway& gateway, SessionTransport& transport, Protocol& protocol,
                  std::string session_id, std::string remote_address)
-    : endpoint_(endpoint),
+    : gateway_(gateway),
       transport_(transport),
       protocol_(protocol),
-      bucket_(endpoint.node().config().client_burst, std::chrono::steady_clock::now()),
+      bucket_(gateway.node().config().client_burst, std::chrono::steady_clock::now()),
       ping_bucket_(kPingLimit.burst, std::chrono::steady_clock::now()) {
   info_.session_id = std::move(session_id);
   info_.remote_address = std::move(remote_address);
@@ -48,12 +48,12 @@ Session::Session(GatewayEndpoint& endpoint, SessionTransport& transport, Protoco
 Session::~Session() = default;
 
 void Session::open(std::string upgrade_token) {
-  const auto& cfg = endpoint_.node().config();
+  const auto& cfg = gateway_.node().config();
   if (cfg.send_connected) {
     std::string payload;
     protocol::JsonObject(payload)
         .string("session_id", info_.session_id)
-        .string("node", endpoint_.node().id())
+        .string("node", gateway_.node().id())
         .close();
     send({.type = "connected", .payload = payload});
   }
@@ -68,7 +68,7 @@ void Session::open(std::string upgrade_token) {
     return start_session();
   }
   // The client has auth_timeout to send {"type":"auth","payload":{"token":...}} (seed 001).
-  auth_deadline_ = endpoint_.worker().now() + ms(cfg.auth_timeout);
+  auth_deadline_ = gateway_.worker().now() + ms(cfg.auth_timeout);
   if (auth_deadline_ == 0) auth_deadline_ = 1;
 }
 
@@ -76,7 +76,7 @@ void Session::open(std::string upgrade_token) {
 // Authentication
 
 void Session::authenticate(std::string token, std::string ref) {
-  auth::Authenticator* authenticator = endpoint_.node().authenticator();
+  auth::Authenticator* authenticator = gateway_.node().authenticator();
   if (authenticator == nullptr) {
     return on_authenticated(
         auth::AuthResult::fail(auth::AuthError::unsupported_algorithm,
@@ -89,7 +89,7 @@ void Session::authenticate(std::string token, std::string ref) {
   // The authenticator may answer later (auth service): hold the session weakly.
   std::weak_ptr<Session> weak = weak_from_this();
   authenticator->authenticate(
-      token, endpoint_.worker().io(),
+      token, gateway_.worker().io(),
       [weak, ref = std::move(ref)](auth::AuthResult result) {
         if (auto self = weak.lock(); self && !self->closed_) {
           self->on_authenticated(std::move(result), ref);
@@ -108,7 +108,7 @@ void Session::send_auth_error(std::string_view code, std::string_view message,
 }
 
 void Session::on_authenticated(auth::AuthResult result, const std::string& ref) {
-  auto& counters = endpoint_.counters();
+  auto& counters = gateway_.counters();
   if (!result.identity) {
     auth_in_flight_ = false;
     counters.auth_failure_total[static_cast<std::size_t>(result.error) % 16].add();
@@ -140,8 +140,8 @@ void Session::on_authenticated(auth::AuthResult result, const std::string& ref) 
   // is told it succeeded. The registry answers later, on any thread: the authentication stays
   // in flight until then.
   std::weak_ptr<Session> weak = weak_from_this();
-  net::Worker& worker = endpoint_.worker();
-  Node& node = endpoint_.node();
+  net::Worker& worker = gateway_.worker();
+  Node& node = gateway_.node();
   const std::string user = identity.user_id;
   node.admit_connection(
       user, info_.session_id,
@@ -181,7 +181,7 @@ void Session::accept_identity(auth::Identity identity, bool first, std::string_v
                       : 0;
   auth_state_ = AuthState::authenticated;
   auth_deadline_ = 0;
-  endpoint_.counters().auth_success_total.add();
+  gateway_.counters().auth_success_total.add();
   std::string payload;
   protocol::JsonObject(payload)
       .string("user_id", info_.user_id)
@@ -203,8 +203,8 @@ void Session::accept_identity(auth::Identity identity, bool first, std::string_v
 }
 
 void Session::start_session() {
-  Node& node = endpoint_.node();
-  endpoint_.counters().sessions.add();
+  Node& node = gateway_.node();
+  gateway_.counters().sessions.add();
   if (std::string started; protocol_.encode_started(started, info_), !started.empty()) {
     transport_.send_text(started);
   }
@@ -218,14 +218,14 @@ void Session::start_session() {
     pending_subscribes_.push_back(std::move(joined));
     answer_ready_subscribes();
   }
-  next_presence_refresh_ = endpoint_.worker().now();
+  next_presence_refresh_ = gateway_.worker().now();
   if (const auto& hook = node.connect_hook()) hook(info_);
 }
 
 void Session::take_offline() {
-  Node& node = endpoint_.node();
+  Node& node = gateway_.node();
   std::weak_ptr<Session> weak = weak_from_this();
-  net::Worker& worker = endpoint_.worker();
+  net::Worker& worker = gateway_.worker();
   node.engine().offline->take(info_.user_id, [weak, &node, &worker, user = info_.user_id](
                                                  std::error_code ec,
                                                  std::vector<engine::PublicationPtr> kept) {
@@ -245,7 +245,7 @@ void Session::take_offline() {
 // Dispatch
 
 void Session::on_text(std::string_view text) {
-  endpoint_.counters().client_messages_total.add();
+  gateway_.counters().client_messages_total.add();
   handle_text(text, true);
 }
 
@@ -318,12 +318,12 @@ void Session::handle_ping(const protocol::Envelope& e) {
 }
 
 void Session::handle_custom(const protocol::Envelope& e) {
-  Node& node = endpoint_.node();
+  Node& node = gateway_.node();
   const ClientEvent event{e.type, e.id, e.payload};
   if (const EventHandler* handler = node.handler(e.type)) {
-    endpoint_.dispatching_id = e.id;
+    gateway_.dispatching_id = e.id;
     (*handler)(*this, event);
-    endpoint_.dispatching_id = {};
+    gateway_.dispatching_id = {};
     return;
   }
   if (!node.upstream().enabled()) {
@@ -332,7 +332,7 @@ void Session::handle_custom(const protocol::Envelope& e) {
     return violation(close_code::kPolicyViolation);
   }
   if (!node.upstream().push(event, info_)) {
-    endpoint_.counters().upstream_rejected_total.add();
+    gateway_.counters().upstream_rejected_total.add();
     send_error(error_code::kBufferFull, "the upstream event buffer is full; retry later",
                e.id.empty() ? e.type : e.id);
   }
@@ -354,7 +354,7 @@ void Session::send_error(std::string_view code, std::string_view message, std::s
   p.string("code", code).string("message", message);
   if (!ref.empty()) p.string("ref", ref);
   p.close();
-  endpoint_.counters().client_errors_total.add();
+  gateway_.counters().client_errors_total.add();
   send_error_payload(payload, ref);
 }
 
@@ -366,28 +366,28 @@ void Session::send_error_payload(std::string_view payload, std::string_view ref)
 }
 
 void Session::violation(std::uint16_t close_code) {
-  if (++violations_ < endpoint_.node().config().max_violations) return;
+  if (++violations_ < gateway_.node().config().max_violations) return;
   close(close_code, close_code == close_code::kRateLimited ? "rate limit exceeded"
                                                            : "too many invalid messages");
 }
 
 engine::RateLimit Session::connection_limit() const {
-  const auto& cfg = endpoint_.node().config();
+  const auto& cfg = gateway_.node().config();
   return {static_cast<double>(cfg.client_rate), static_cast<double>(cfg.client_burst)};
 }
 
 bool Session::rate_limited(std::string_view ref, engine::TokenBucket& bucket,
                            const engine::RateLimit& limit, bool per_user) {
-  const auto& cfg = endpoint_.node().config();
+  const auto& cfg = gateway_.node().config();
   const auto now = std::chrono::steady_clock::now();
   engine::RateDecision decision = bucket.take(limit, now);
   if (decision.allowed && per_user && !info_.user_id.empty()) {
     const engine::RateLimit user_limit{static_cast<double>(cfg.user_rate),
                                        static_cast<double>(cfg.user_burst)};
-    decision = endpoint_.node().engine().rate_limiter->take("user:" + info_.user_id, user_limit);
+    decision = gateway_.node().engine().rate_limiter->take("user:" + info_.user_id, user_limit);
   }
   if (decision.allowed) return false;
-  endpoint_.counters().rate_limited_total.add();
+  gateway_.counters().rate_limited_total.add();
   std::string payload;
   protocol::JsonObject(payload)
       .string("code", error_code::kRateLimited)
@@ -409,7 +409,7 @@ void Session::later(const std::weak_ptr<Session>& weak, net::Worker& worker,
 
 // Client interface (event handlers)
 void Session::reply(std::string_view type, std::string_view payload_json) {
-  send({.type = type, .payload = payload_json, .reply_to = endpoint_.dispatching_id});
+  send({.type = type, .payload = payload_json, .reply_to = gateway_.dispatching_id});
 }
 
 void Session::error(std::string_view code, std::string_view message) {
@@ -427,17 +427,17 @@ void Session::close(std::uint16_t code, std::string_view reason) {
 void Session::on_closed(std::uint16_t code) {
   if (closed_) return;
   closed_ = true;
-  Node& node = endpoint_.node();
+  Node& node = gateway_.node();
   // Acknowledged messages this connection never confirmed wait for the user's next one.
   if (auto unacknowledged = take_unacknowledged(); !unacknowledged.empty()) {
-    endpoint_.counters().acks_requeued_total.add(unacknowledged.size());
+    gateway_.counters().acks_requeued_total.add(unacknowledged.size());
     node.keep_offline(info_.user_id, std::move(unacknowledged));
   }
   while (!subscriptions_.empty()) unsubscribe_one(subscriptions_.size() - 1);
   buffered_.clear();
   pending_subscribes_.clear();
   if (auth_state_ == AuthState::authenticated) {
-    endpoint_.counters().sessions.sub();
+    gateway_.counters().sessions.sub();
     if (counted_user_) node.connection_closed(info_.user_id, info_.session_id);
     if (const auto& hook = node.disconnect_hook()) hook(info_, code);
   }
@@ -445,7 +445,7 @@ void Session::on_closed(std::uint16_t code) {
 
 void Session::on_sweep(std::uint32_t now) {
   if (closed_) return;
-  const auto& cfg = endpoint_.node().config();
+  const auto& cfg = gateway_.node().config();
   if (auth_deadline_ != 0 && static_cast<std::int32_t>(now - auth_deadline_) >= 0) {
     auth_deadline_ = 0;
     on_authenticated(auth::AuthResult::fail(auth::AuthError::missing_token,
@@ -462,17 +462,17 @@ void Session::on_sweep(std::uint32_t now) {
       static_cast<std::int32_t>(now - next_presence_refresh_) >= 0) {
     // Refresh this connection's presence well within its TTL.
     next_presence_refresh_ = now + ms(cfg.presence_ttl) / 3;
-    auto& presence = *endpoint_.node().engine().presence;
+    auto& presence = *gateway_.node().engine().presence;
     for (const ChannelState& ch : subscriptions_) {
       if (!ch.presence_joined) continue;
       presence.add(ch.subscription.channel->name,
-                   engine::PresenceEntry{info_.session_id, info_.user_id, endpoint_.node().id()},
+                   engine::PresenceEntry{info_.session_id, info_.user_id, gateway_.node().id()},
                    cfg.presence_ttl,
-                   endpoint_.node().count_failures<std::size_t>(EngineOp::presence));
+                   gateway_.node().count_failures<std::size_t>(EngineOp::presence));
     }
     if (!info_.user_id.empty()) {
       presence.touch_user(info_.user_id, cfg.presence_ttl,
-                          endpoint_.node().count_failures(EngineOp::presence));
+                          gateway_.node().count_failures(EngineOp::presence));
     }
   }
 }

@@ -11,7 +11,6 @@
 #include <random>
 #include <stdexcept>
 
-#include "gateway_endpoint.hpp"
 #include "switchboard/net/worker.hpp"
 #include "switchboard/protocol/json_writer.hpp"
 #include "switchboard/ws/deflate.hpp"
@@ -21,10 +20,10 @@ namespace switchboard::node {
 
 template <class Fn>
 void Node::on_every_worker(const Fn& fn) {
-  for (std::size_t i = 0; i < endpoints_.size(); ++i) {
-    GatewayEndpoint* endpoint = endpoints_[i];
-    if (endpoint == nullptr) continue;
-    server_.worker(i).post([endpoint, fn] { fn(*endpoint); });
+  for (std::size_t i = 0; i < sessions_.size(); ++i) {
+    WorkerSessions* sessions = sessions_[i];
+    if (sessions == nullptr) continue;
+    server_.worker(i).post([sessions, fn] { fn(*sessions); });
   }
 }
 
@@ -98,7 +97,7 @@ Node::Node(net::Server& server, engine::Engine engine)
             protocol::JsonObject(payload).string("channel", channel).string("user_id", user).close();
             emit(channel, joined ? "presence.join" : "presence.leave", std::move(payload), user);
           }) {
-  endpoints_.resize(server.worker_count(), nullptr);
+  sessions_.resize(server.worker_count(), nullptr);
 }
 
 Node::~Node() {
@@ -128,8 +127,8 @@ const EventHandler* Node::handler(std::string_view type) const noexcept {
   return it == handlers_.end() ? nullptr : &it->second;
 }
 
-void Node::register_endpoint(unsigned worker, GatewayEndpoint* endpoint) {
-  endpoints_[worker] = endpoint;
+void Node::register_sessions(unsigned worker, WorkerSessions* sessions) {
+  sessions_[worker] = sessions;
 }
 
 void Node::start() {
@@ -434,8 +433,8 @@ void Node::disconnect_user(const std::string& user_id, std::uint16_t code,
 
 void Node::disconnect_local(const std::string& user_id, std::uint16_t code,
                             const std::string& reason) {
-  on_every_worker([user_id, code, reason](GatewayEndpoint& endpoint) {
-    endpoint.disconnect_user(user_id, code, reason);
+  on_every_worker([user_id, code, reason](WorkerSessions& sessions) {
+    sessions.disconnect_user(user_id, code, reason);
   });
 }
 
@@ -453,8 +452,8 @@ void Node::on_publications(std::span<const engine::PublicationPtr> batch) {
   auto deliveries = std::make_shared<std::vector<DeliveryPtr>>();
   deliveries->reserve(batch.size());
   for (const engine::PublicationPtr& p : batch) deliveries->push_back(frame(p));
-  on_every_worker([deliveries](GatewayEndpoint& endpoint) {
-    for (const DeliveryPtr& d : *deliveries) endpoint.deliver(d);
+  on_every_worker([deliveries](WorkerSessions& sessions) {
+    for (const DeliveryPtr& d : *deliveries) sessions.deliver(d);
   });
 }
 
@@ -486,8 +485,8 @@ void Node::on_subscription_restored(std::string_view channel) {
   if (channel == kBroadcastChannel) return;
   spdlog::info("broker: subscription to {} restored; its subscribers recover from history",
                channel);
-  on_every_worker([name = std::string(channel)](GatewayEndpoint& endpoint) {
-    endpoint.subscription_restored(name);
+  on_every_worker([name = std::string(channel)](WorkerSessions& sessions) {
+    sessions.subscription_restored(name);
   });
 }
 
@@ -527,7 +526,7 @@ DeliveryPtr Node::frame(const engine::PublicationPtr& publication) const {
 }
 
 void Node::fan_out(const DeliveryPtr& delivery) {
-  on_every_worker([delivery](GatewayEndpoint& endpoint) { endpoint.deliver(delivery); });
+  on_every_worker([delivery](WorkerSessions& sessions) { sessions.deliver(delivery); });
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,10 +1,10 @@
 #include "gateway_metrics.hpp"
 
-#include "gateway_endpoint.hpp"
 #include "node.hpp"
 #include "switchboard/http/prometheus.hpp"
 #include "switchboard/ingress/ingress.hpp"
 #include "upstream.hpp"
+#include "worker_gateway.hpp"
 
 namespace switchboard::node {
 namespace {
@@ -26,8 +26,9 @@ class PrometheusSink final : public engine::MetricsSink {
 
 }  // namespace
 
-void add_gateway_metrics(Node& node, const ingress::Ingress& ingress) {
-  node.server().add_metrics_source([&node, &ingress](http::PrometheusWriter& out) {
+void add_gateway_metrics(Node& node, const WorkerGateways& workers,
+                         const ingress::Ingress& ingress) {
+  node.server().add_metrics_source([&node, &workers, &ingress](http::PrometheusWriter& out) {
     using C = GatewayCounters;
     struct Simple {
       const char* name;
@@ -73,15 +74,15 @@ void add_gateway_metrics(Node& node, const ingress::Ingress& ingress) {
     };
     for (const auto& m : kSimple) {
       std::uint64_t total = 0;
-      node.for_each_endpoint([&](const GatewayEndpoint& e) { total += (e.counters().*m.member).value(); });
+      workers.for_each([&](const WorkerGateway& w) { total += (w.counters().*m.member).value(); });
       out.family(m.name, m.type, m.help);
       out.sample(m.name, total);
     }
     out.family("switchboard_gateway_auth_failures_total", "counter", "Failed authentications by code.");
     for (int e = 1; e <= static_cast<int>(auth::AuthError::service_unavailable); ++e) {
       std::uint64_t total = 0;
-      node.for_each_endpoint(
-          [&](const GatewayEndpoint& ep) { total += ep.counters().auth_failure_total[e].value(); });
+      workers.for_each(
+          [&](const WorkerGateway& w) { total += w.counters().auth_failure_total[e].value(); });
       if (total == 0) continue;
       out.sample("switchboard_gateway_auth_failures_total", total,
                  {{"code", auth::to_string(static_cast<auth::AuthError>(e))}});

@@ -5,7 +5,7 @@
 #include "ack_tracker.hpp"
 #include "close_codes.hpp"
 #include "error_codes.hpp"
-#include "gateway_endpoint.hpp"
+#include "worker_gateway.hpp"
 #include "session.hpp"
 #include "switchboard/net/connection.hpp"
 #include "switchboard/net/worker.hpp"
@@ -57,22 +57,22 @@ void Session::send_delivery(const DeliveryPtr& delivery) {
   for (const ws::SharedFrame& attachment : protocol_.attachments(delivery)) {
     transport_.send_attachment(attachment);
   }
-  endpoint_.counters().deliveries_total.add();
+  gateway_.counters().deliveries_total.add();
 }
 
 void Session::track_ack(const DeliveryPtr& delivery) {
-  const auto& cfg = endpoint_.node().config();
+  const auto& cfg = gateway_.node().config();
   if (!acks_) acks_ = std::make_unique<AckTracker>();
   auto& pending = acks_->pending;
   if (pending.size() >= cfg.max_pending_acks) {
     // The bound is hit: stop tracking the oldest and tell the client which one.
-    endpoint_.counters().ack_evicted_total.add();
+    gateway_.counters().ack_evicted_total.add();
     send_error(error_code::kAckOverflow,
                "too many unacknowledged messages; no more retries for this one",
                pending.front().id);
     pending.erase(pending.begin());
   }
-  const std::uint32_t now = endpoint_.worker().now();
+  const std::uint32_t now = gateway_.worker().now();
   AckTracker::Pending entry;
   entry.id = protocol_.ack_key(*delivery);
   entry.publication = delivery->publication;
@@ -86,8 +86,8 @@ void Session::track_ack(const DeliveryPtr& delivery) {
 }
 
 void Session::retry_acks(std::uint32_t now) {
-  const auto& cfg = endpoint_.node().config();
-  auto& counters = endpoint_.counters();
+  const auto& cfg = gateway_.node().config();
+  auto& counters = gateway_.counters();
   auto& pending = acks_->pending;
   for (auto it = pending.begin(); it != pending.end();) {
     if (!reached(now, it->next_retry)) {
@@ -143,7 +143,7 @@ void Session::handle_ack(const protocol::Envelope& e) {
     send_error(error_code::kBadRequest, "ack needs an id", e.type);
     return violation(close_code::kPolicyViolation);
   }
-  endpoint_.counters().acks_received_total.add();
+  gateway_.counters().acks_received_total.add();
   if (!acks_) return;  // late or duplicate ack: nothing pending
   auto& pending = acks_->pending;
   auto it = std::find_if(pending.begin(), pending.end(),
