@@ -17,12 +17,15 @@ boost::json::parse_options boost_options() {
 
 JsonCheck check_json(std::string_view text) {
   if (text.empty()) return JsonCheck::invalid;  // (and never hand simdjson a null pointer)
-  // simdjson counts the document itself as a level: its depth kMaxJsonDepth + 1 allows
-  // kMaxJsonDepth nested arrays and objects, as Boost.JSON's max_depth does.
+  // simdjson counts the document itself as a level but not an empty array or object (`[]` at
+  // the bottom costs nothing), so the depth it reports can be one short of the true one. Its
+  // limit is kMaxJsonDepth: whatever it accepts is within the rule; a document it finds too
+  // deep (true depth kMaxJsonDepth or more) is measured exactly by Boost.JSON below, as are
+  // numbers simdjson cannot represent.
   thread_local simdjson::dom::parser parser = [] {
     simdjson::dom::parser p;
     // Only allocation can fail here; parse() then allocates again and reports what failed.
-    [[maybe_unused]] const auto allocated = p.allocate(4096, kMaxJsonDepth + 1);
+    [[maybe_unused]] const auto allocated = p.allocate(4096, kMaxJsonDepth);
     return p;
   }();
   simdjson::dom::element root;
@@ -30,10 +33,9 @@ JsonCheck check_json(std::string_view text) {
     case simdjson::SUCCESS:
       return JsonCheck::valid;
     case simdjson::DEPTH_ERROR:
-      return JsonCheck::too_deep;
     case simdjson::NUMBER_ERROR:
     case simdjson::NUMBER_OUT_OF_RANGE:
-      break;  // a number simdjson cannot represent, or a malformed one: Boost.JSON tells which
+      break;  // Boost.JSON tells whether it is too deep, or which number is malformed
     default:
       return JsonCheck::invalid;
   }

@@ -35,6 +35,15 @@ TEST(JsonCheck, SixtyFourLevelsPassAndSixtyFiveAreTooDeepOnBothPaths) {
   EXPECT_EQ(check_json(nested(kMaxJsonDepth + 1, "1e400")), JsonCheck::too_deep);
 }
 
+TEST(JsonCheck, AnEmptyInnermostArrayOrObjectIsALevelToo) {
+  // simdjson does not count an empty container as a level; the rule does.
+  EXPECT_EQ(check_json(nested(kMaxJsonDepth, "")), JsonCheck::valid);
+  EXPECT_EQ(check_json(nested(kMaxJsonDepth + 1, "")), JsonCheck::too_deep);
+  EXPECT_EQ(check_json(nested(kMaxJsonDepth - 1, "{}")), JsonCheck::valid);
+  EXPECT_EQ(check_json(nested(kMaxJsonDepth, "{}")), JsonCheck::too_deep);
+  EXPECT_EQ(check_json(nested(kMaxJsonDepth, "{\"a\":{}}")), JsonCheck::too_deep);
+}
+
 TEST(JsonCheck, TheDepthHoldsForDocumentsLargerThanTheFirstAllocation) {
   // The parser starts small and grows: growing must keep the depth limit.
   const std::string padding = "\"" + std::string(100000, 'x') + "\",";
