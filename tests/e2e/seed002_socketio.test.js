@@ -1,17 +1,18 @@
 // Seed 002 end to end, its clients as written: examples/seeds/002.toml on a private Redis, the
 // seed README's socket.io-client code run verbatim (one run per device), and "the Go services"
 // PUBLISHing the README's three example events to Redis. A notification reaches both devices of
-// its user and nobody else; user-status and feature-status reach everyone; the heartbeat's pong
-// carries a numeric timestamp; a native client on the same node receives the same events. The
-// same over the README's transports (WebSocket first), socket.io-client's default (polling,
-// then the upgrade) and long-polling only. The seed's CORS_ORIGIN is its allowed_origins.
+// its user and nobody else (the same bytes twice within the dedupe window: once); user-status and
+// feature-status reach everyone; the heartbeat's pong carries a numeric timestamp; a native
+// client on the same node receives the same events. The same over the README's transports
+// (WebSocket first), socket.io-client's default (polling, then the upgrade) and long-polling
+// only, one after the other on one node. The seed's CORS_ORIGIN is its allowed_origins.
 'use strict';
 
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const vm = require('node:vm');
 const { io } = require('socket.io-client');
-const { Client, eventually, withTimeout } = require('./support');
+const { Client, eventually, withTimeout, metric } = require('./support');
 const { startSeedOnRedis } = require('./ingress_support');
 
 const SEED_ORIGIN = 'http://localhost:3000';  // its CORS_ORIGIN
@@ -79,6 +80,25 @@ const NOTIFICATION = {
 const USER_STATUS = { last_seen: '2024-01-15T10:30:00Z', status: 'online', user_id: 42 };
 const FEATURE_STATUS = { feature_id: 5, new_owner_id: 43, old_owner_id: 42, timestamp: '2024-01-15T10:30:00Z' };
 
+// The events of transport plan `plan`: the README's, each a new one (as the services send them:
+// a new notification id, a later time), in the same key order. On the Redis engine the ingress
+// takes identical bytes on one channel within dedupe_window (2 s) for one message
+// (consumers = "one", docs/ingress.md): the plans share a node, and the README's events sent
+// again by the next plan a second later would be deduplicated, not delivered.
+function eventsOf(plan) {
+  const at = `2024-01-15T10:3${plan}:00Z`;
+  return {
+    notification: { ...NOTIFICATION, created_at: at, id: NOTIFICATION.id + plan },
+    userStatus: { ...USER_STATUS, last_seen: at },
+    featureStatus: { ...FEATURE_STATUS, timestamp: at },
+  };
+}
+
+// The ingress rules' duplicates so far: none, unless a test sends the same bytes twice.
+async function deduplicated(rule) {
+  return metric(server, 'switchboard_ingress_deduplicated_total', { rule });
+}
+
 // One device running the seed's client code: what it logs is what its handlers saw. Its
 // console records, its setInterval is the test's clock (tick() is the 30 s heartbeat), and its
 // io() is socket.io-client's against this test's node, with this device's token (the snippet's
@@ -129,6 +149,12 @@ class SeedDevice {
     assert.ok(!this.logs.some((l) => l.args[0] === label), `${label} logged: ${this.labels()}`);
   }
 
+  // Nothing more with that label than what logged() consumed, `ms` from now.
+  async loggedNoMore(label, ms = 300) {
+    await new Promise((resolve) => { setTimeout(resolve, ms); });
+    assert.ok(!this.logs.some((l) => !l.consumed && l.args[0] === label), `${label} logged again: ${this.labels()}`);
+  }
+
   labels() {
     const transport = this.socket?.io.engine?.transport?.name;
     return `user ${this.userId}, sid ${this.socket?.io.engine?.id} on ${transport}: ${JSON.stringify(this.logs.map((l) => l.args[0]))}`;
@@ -147,23 +173,16 @@ class SeedDevice {
   close() { this.socket.close(); }
 }
 
-// Each transport plan gets a fresh Redis and node. On one node shared by the plans, a device of
-// user 42 connecting right after the previous plan's devices of user 42 closed sometimes missed
-// events (seen 1 in 2 runs, on both polling and upgraded sessions; never with one plan alone,
-// nor with the memory engine): the node's re-subscription to `user:42` while its unsubscription
-// is in flight on Redis is suspected and is followed up separately (the issue 10 note).
+// One Redis and one node for every plan: each plan's devices of user 42 connect right after the
+// previous plan's closed (the node unsubscribes `user:42` and subscribes it again meanwhile).
 let redis;
 let server;
-function freshNode(prefix) {
-  before(async () => { ({ redis, server } = await startSeedOnRedis('002', prefix)); });
-  after(async () => {
-    await Client.closeAll();
-    if (server) await server.stop();
-    if (redis) await redis.stop();
-    server = undefined;
-    redis = undefined;
-  });
-}
+before(async () => { ({ redis, server } = await startSeedOnRedis('002', 'e2e-seed002-sio:')); });
+after(async () => {
+  await Client.closeAll();
+  if (server) await server.stop();
+  if (redis) await redis.stop();
+});
 
 const TRANSPORTS = [
   ["as the README writes them: ['websocket', 'polling']", ['websocket', 'polling'], 'websocket'],
@@ -173,7 +192,7 @@ const TRANSPORTS = [
 
 for (const [index, [name, transports, settledOn]] of TRANSPORTS.entries()) {
   describe(`seed 002's client code, transports ${name}`, () => {
-    freshNode(`e2e-seed002-sio-${index}:`);
+    const { notification, userStatus, featureStatus } = eventsOf(index);
     let phone;
     let laptop;
     let otherUser;
@@ -204,28 +223,47 @@ for (const [index, [name, transports, settledOn]] of TRANSPORTS.entries()) {
     });
 
     test('a notification for user 42 reaches both of its devices, and nobody else', async () => {
-      await redis.publishReceived('notifications', JSON.stringify(NOTIFICATION));
+      const duplicates = await deduplicated('notifications');
+      await redis.publishReceived('notifications', JSON.stringify(notification));
       for (const device of [phone, laptop]) {
-        assert.deepEqual(await device.logged('New notification:'), [NOTIFICATION]);
+        assert.deepEqual(await device.logged('New notification:'), [notification]);
       }
       const native = await native42.next('notification-received');
       assert.equal(native.channel, 'user:42');
-      assert.deepEqual(native.payload, NOTIFICATION);
+      assert.deepEqual(native.payload, notification);
       await otherUser.loggedNone('New notification:');
       await nativeOther.expectNone('notification-received');
+      assert.equal(await deduplicated('notifications'), duplicates, 'a new notification is no duplicate');
+    });
+
+    test('the same bytes published twice within dedupe_window are one notification', async () => {
+      const again = { ...notification, id: notification.id + 100 };
+      const duplicates = await deduplicated('notifications');
+      await redis.publishReceived('notifications', JSON.stringify(again));
+      await redis.publishReceived('notifications', JSON.stringify(again));
+      await eventually(async () => assert.equal(await deduplicated('notifications'), duplicates + 1),
+        { what: 'the second copy counted as a duplicate' });
+      for (const device of [phone, laptop]) {
+        assert.deepEqual(await device.logged('New notification:'), [again]);
+        await device.loggedNoMore('New notification:');
+      }
+      assert.deepEqual((await native42.next('notification-received')).payload, again);
+      await native42.expectNone('notification-received');
     });
 
     test('user-status and feature-status reach every client, Socket.IO and native', async () => {
-      await redis.publishReceived('user-status', JSON.stringify(USER_STATUS));
-      await redis.publishReceived('feature-status', JSON.stringify(FEATURE_STATUS));
+      await redis.publishReceived('user-status', JSON.stringify(userStatus));
+      await redis.publishReceived('feature-status', JSON.stringify(featureStatus));
       for (const device of [phone, laptop, otherUser]) {
-        assert.deepEqual(await device.logged('User status changed:'), [USER_STATUS]);
-        assert.deepEqual(await device.logged('Feature status changed:'), [FEATURE_STATUS]);
+        assert.deepEqual(await device.logged('User status changed:'), [userStatus]);
+        assert.deepEqual(await device.logged('Feature status changed:'), [featureStatus]);
       }
       for (const native of [native42, nativeOther]) {
-        assert.deepEqual((await native.next('user-status-changed')).payload, USER_STATUS);
-        assert.deepEqual((await native.next('feature-status-changed')).payload, FEATURE_STATUS);
+        assert.deepEqual((await native.next('user-status-changed')).payload, userStatus);
+        assert.deepEqual((await native.next('feature-status-changed')).payload, featureStatus);
       }
+      assert.equal(await deduplicated('user-status'), 0);
+      assert.equal(await deduplicated('feature-status'), 0);
     });
 
     test("the 30 s heartbeat's ping is answered by a pong with a numeric timestamp of now", async () => {
@@ -251,7 +289,6 @@ for (const [index, [name, transports, settledOn]] of TRANSPORTS.entries()) {
 }
 
 describe("seed 002's CORS_ORIGIN as allowed_origins", () => {
-  freshNode('e2e-seed002-sio-cors:');
   test('its origin is allowed by CORS; another origin cannot read polling and cannot upgrade', async () => {
     const poll = (origin) => fetch(server.url('/socket.io/?EIO=4&transport=polling'), { headers: { Origin: origin } });
     const allowed = await poll(SEED_ORIGIN);

@@ -408,6 +408,30 @@ TEST_F(DeferredEngine, UnsubscribeAndResubscribeAnsweredOutOfOrderStaySubscribed
   read_until(*bob, event_n("room:flip", 1));
 }
 
+// A user's last device closes and the next one connects before the broker answered the node's
+// unsubscribe of the user's room (on Redis: the UNSUBSCRIBE still in flight). The node asks for
+// the room again only once that answer is in, and the new device receives what is sent to the
+// user.
+TEST_F(DeferredEngine, ADeviceConnectingWhileItsUsersRoomIsBeingLeftReceivesWhatIsSentToIt) {
+  auto first = connect_settled("una");
+  const std::size_t subscribes = broker_->subscribe_calls();
+  broker_->hold_subscription_calls();
+  first.reset();  // the room's last local member: the node unsubscribes it (held)
+  ASSERT_TRUE(net::testing::wait_until([&] { return broker_->held_subscription_calls() == 1; }));
+  auto second = connect_settled("una");
+  // One call in flight per channel: the new device's room waits for the unsubscribe's answer.
+  EXPECT_EQ(broker_->held_subscription_calls(), 1u);
+  EXPECT_EQ(broker_->subscribe_calls(), subscribes);
+  broker_->release_subscription_calls();
+  // Joining the room again is answered once the broker confirmed it.
+  second->send_text(R"({"type":"subscribe","payload":{"channel":"user:una"}})");
+  EXPECT_EQ(next_of_type(*second, "subscribed").at("payload"),
+            json::parse(R"({"channel":"user:una"})"));
+  EXPECT_EQ(broker_->subscribe_calls(), subscribes + 1);
+  EXPECT_EQ(api(c_.port, "POST", "/api/send", R"({"user_id":"una","payload":{"n":1}})").first, 200);
+  read_until(*second, event_n("user:una", 1));
+}
+
 // A broker that lost its subscription and has it again: what was published meanwhile comes
 // from history, once, in order, before what follows.
 TEST_F(DeferredEngine, ARestoredSubscriptionRecoversWhatWasLost) {

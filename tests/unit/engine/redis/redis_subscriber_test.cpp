@@ -125,6 +125,52 @@ TEST_F(RedisSubscriberTest, UnsubscribeCompletesOnConfirmationAndStopsDeliveries
   ASSERT_TRUE(run_until(io_, [&] { return done; }));
 }
 
+// Calls on one name while the previous one's confirmation is still on its way are pipelined
+// (one connection: Redis answers them in order). Whatever the sequence, the last call wins:
+// what Redis counts, what subscribed() says and what is delivered agree with it.
+TEST_F(RedisSubscriberTest, ASubscribeRightBehindAnUnsubscribeEndsSubscribed) {
+  ASSERT_FALSE(subscribe("flip"));
+  std::vector<std::pair<std::string, std::error_code>> done;
+  sub_.unsubscribe("flip", [&](std::error_code ec) { done.emplace_back("unsubscribe", ec); });
+  sub_.subscribe("flip", [&](std::error_code ec) { done.emplace_back("subscribe", ec); });
+  ASSERT_TRUE(run_until(io_, [&] { return done.size() == 2; }));
+  EXPECT_EQ(done, (std::vector<std::pair<std::string, std::error_code>>{{"unsubscribe", {}},
+                                                                       {"subscribe", {}}}));
+  EXPECT_TRUE(sub_.subscribed("flip"));
+  EXPECT_EQ(publish("flip", "x"), 1);
+  ASSERT_TRUE(run_until(io_, [&] { return got_.size() == 1; }));
+  EXPECT_EQ(got_[0], (Delivery{"", "flip", "x"}));
+}
+
+TEST_F(RedisSubscriberTest, AnUnsubscribeRightBehindAnUnconfirmedSubscribeEndsUnsubscribed) {
+  int done = 0;
+  sub_.subscribe("flop", [&](std::error_code ec) { done += !ec; });
+  sub_.unsubscribe("flop", [&](std::error_code ec) { done += !ec; });
+  ASSERT_TRUE(run_until(io_, [&] { return done == 2; }));
+  EXPECT_FALSE(sub_.subscribed("flop"));
+  EXPECT_EQ(publish("flop", "x"), 0) << "Redis no longer counts us";
+}
+
+TEST_F(RedisSubscriberTest, SubscribeUnsubscribeSubscribeInFlightTogetherEndsSubscribed) {
+  for (int round = 0; round < 20; ++round) {
+    const std::string name = "churn" + std::to_string(round % 2);
+    int done = 0;
+    sub_.subscribe(name, [&](std::error_code ec) { done += !ec; });
+    sub_.unsubscribe(name, [&](std::error_code ec) { done += !ec; });
+    sub_.subscribe(name, [&](std::error_code ec) { done += !ec; });
+    ASSERT_TRUE(run_until(io_, [&] { return done == 3; })) << "round " << round;
+    EXPECT_TRUE(sub_.subscribed(name)) << "round " << round;
+    EXPECT_EQ(publish(name, std::to_string(round)), 1) << "round " << round;
+    ASSERT_TRUE(run_until(io_, [&] { return got_.size() == 1; })) << "round " << round;
+    EXPECT_EQ(got_[0], (Delivery{"", name, std::to_string(round)}));
+    got_.clear();
+    bool left = false;
+    sub_.unsubscribe(name, [&](std::error_code ec) { left = !ec; });
+    ASSERT_TRUE(run_until(io_, [&] { return left; }));
+  }
+  EXPECT_EQ(sub_.stats().confirmation_timeouts, 0u);
+}
+
 TEST_F(RedisSubscriberTest, MessagesInFlightAfterUnsubscribeAreDroppedAndCounted) {
   ASSERT_FALSE(subscribe("busy"));
   // Published before our UNSUBSCRIBE reaches Redis: they arrive, but nobody wants them.
