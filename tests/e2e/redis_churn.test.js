@@ -7,7 +7,7 @@
 // to what its clients want whatever the order of the answers.
 //
 // The barrier is an explicit `subscribe` of the user's own room: its `subscribed` reply waits
-// for the broker's confirmation of the room (auth.success does not: docs/protocol.md).
+// for the broker's confirmation of the room (as auth.success does too: docs/protocol.md).
 'use strict';
 
 const { test, before, after, afterEach } = require('node:test');

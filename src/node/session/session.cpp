@@ -136,39 +136,60 @@ void Session::on_authenticated(auth::AuthResult result, const std::string& ref) 
     auth_in_flight_ = false;
     return accept_identity(std::move(identity), true, ref);
   }
+  join_own_room(std::move(identity), ref);
+}
+
+void Session::join_own_room(auth::Identity identity, const std::string& ref) {
+  // Every device of a user joins the user's own channel: send-to-user is a publish there. It
+  // is joined, and confirmed by the broker, before the connection is admitted: from the moment
+  // the registry lists the connection, send-to-user publishes instead of keeping the message
+  // offline, so the broker must by then deliver the room here (on Redis a SUBSCRIBE still in
+  // flight would lose it). Commands wait meanwhile, as for the rest of the authentication.
+  info_.user_id = identity.user_id;
+  admission_ = std::make_unique<Admission>(Admission{std::move(identity), ref, {}});
+  const std::string room = "user:" + info_.user_id;
+  PendingSubscribe joined;
+  joined.own_room = true;
+  joined.entries.push_back({room, room, subscribe_one(room), false, std::nullopt});
+  pending_subscribes_.push_back(std::move(joined));
+  answer_ready_subscribes();
+}
+
+void Session::admit() {
   // Over max_connections_per_user (on every node together) the connection is refused before it
   // is told it succeeded. The registry answers later, on any thread: the authentication stays
   // in flight until then.
   std::weak_ptr<Session> weak = weak_from_this();
   net::Worker& worker = gateway_.worker();
   Node& node = gateway_.node();
-  const std::string user = identity.user_id;
   node.admit_connection(
-      user, info_.session_id,
-      [weak, &worker, &node, user, session_id = info_.session_id, identity = std::move(identity),
-       ref](bool admitted) {
-        worker.post([weak, &node, user, session_id, identity, ref, admitted]() mutable {
+      info_.user_id, info_.session_id,
+      [weak, &worker, &node, user = info_.user_id, session_id = info_.session_id](bool admitted) {
+        worker.post([weak, &node, user, session_id, admitted]() mutable {
           auto self = weak.lock();
           if (!self || self->closed_) {
             // Gone while the registry answered: its connection is not held.
             if (admitted) node.connection_closed(user, session_id);
             return;
           }
-          self->on_admitted(std::move(identity), ref, admitted);
+          self->on_admitted(admitted);
         });
       });
 }
 
-void Session::on_admitted(auth::Identity identity, const std::string& ref, bool admitted) {
+void Session::on_admitted(bool admitted) {
   auth_in_flight_ = false;
   if (!admitted) {
     send_auth_error(auth_error_code::kTooManyConnections, "this user has too many connections",
-                    ref);
+                    admission_->ref);
     auth_state_ = AuthState::failed;
+    admission_.reset();
     return close(close_code::kTooManyConnections, "too many connections");
   }
   counted_user_ = true;
-  accept_identity(std::move(identity), true, ref);
+  const std::string ref = std::move(admission_->ref);
+  accept_identity(std::move(admission_->identity), true, ref);  // start_session reads the rest
+  admission_.reset();
 }
 
 void Session::accept_identity(auth::Identity identity, bool first, std::string_view ref) {
@@ -209,14 +230,15 @@ void Session::start_session() {
     transport_.send_text(started);
   }
   if (!info_.user_id.empty()) {
-    // Every device of a user joins the user's own channel: send-to-user is a publish there.
-    // Once the broker confirmed it, the messages kept while the user was offline follow.
+    // The user's room, joined and confirmed before the admission: its live stream opens now,
+    // after auth.success, and the messages kept while the user was offline follow.
     const std::string room = "user:" + info_.user_id;
-    PendingSubscribe joined;
-    joined.own_room = true;
-    joined.entries.push_back({room, room, subscribe_one(room), false, std::nullopt});
-    pending_subscribes_.push_back(std::move(joined));
-    answer_ready_subscribes();
+    if (ChannelState* own = find_channel(room)) {
+      open_live(*own);
+      if (!closed_ && find_channel(room) != nullptr) take_offline();
+    } else if (admission_ && admission_->room_refused) {
+      tell_room_refused(room, admission_->room_refused, {});
+    }
   }
   next_presence_refresh_ = gateway_.worker().now();
   if (const auto& hook = node.connect_hook()) hook(info_);

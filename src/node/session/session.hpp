@@ -108,7 +108,7 @@ class Session : public hub::Subscriber,
     std::string id;                   // the request's, echoed
     std::string ref;                  // for errors about it
     const char* list_key = nullptr;   // "channels" or "conversation_ids"; null: {channel}
-    bool own_room = false;  // the user's room, joined at authentication: no reply
+    bool own_room = false;  // the user's room, joined at authentication: the admission follows
     std::vector<Entry> entries;
   };
 
@@ -132,8 +132,12 @@ class Session : public hub::Subscriber,
   // Authentication
   void authenticate(std::string token, std::string ref);
   void on_authenticated(auth::AuthResult result, const std::string& ref);
-  // The node's answer to admitting the first authentication's user (max_connections_per_user).
-  void on_admitted(auth::Identity identity, const std::string& ref, bool admitted);
+  // The first authentication's user joins its own room; once the broker answered for it, the
+  // connection asks the node for admission (max_connections_per_user, the registry).
+  void join_own_room(auth::Identity identity, const std::string& ref);
+  void admit();
+  // The node's answer to admitting the first authentication's user.
+  void on_admitted(bool admitted);
   // Takes the identity (the first authentication or a refresh) and answers auth.success.
   void accept_identity(auth::Identity identity, bool first, std::string_view ref);
   void start_session();  // first successful authentication (or anonymous)
@@ -153,6 +157,8 @@ class Session : public hub::Subscriber,
   // Sends the answers of the pending subscribe requests whose channels are all settled.
   void answer_ready_subscribes();
   void answer_subscribe(const PendingSubscribe& request);
+  // The broker refused `channel`: the error (answering `ref`) and `unsubscribed`.
+  void tell_room_refused(const std::string& channel, std::error_code ec, const std::string& ref);
   // `unsubscribed` {channel, conversation_id?, reason} for a subscription the server ended.
   void send_unsubscribed(const std::string& channel, std::string_view reason);
   // The user's room is open: acknowledged messages kept while the user was offline follow.
@@ -243,6 +249,14 @@ class Session : public hub::Subscriber,
   // Messages received while the first authentication was in flight (see on_text).
   static constexpr std::size_t kMaxHeldBeforeAuth = 32;
   std::vector<std::string> held_before_auth_;
+  // The first authentication between its identity and its admission (join_own_room): heap
+  // memory only for that moment.
+  struct Admission {
+    auth::Identity identity;
+    std::string ref;
+    std::error_code room_refused;  // the broker refused the user's room: told after auth.success
+  };
+  std::unique_ptr<Admission> admission_;
 };
 
 }  // namespace switchboard::node

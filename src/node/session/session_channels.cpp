@@ -280,12 +280,22 @@ void Session::on_broker_answer(const std::string& channel, std::uint32_t id, std
     }
   }
   unsubscribe_one(static_cast<std::size_t>(ch - subscriptions_.data()));
+  if (admission_) {
+    // The user's room, before auth.success: the client hears of it right after that.
+    admission_->room_refused = ec;
+  } else {
+    tell_room_refused(channel, ec, ref);
+  }
+  answer_ready_subscribes();
+}
+
+void Session::tell_room_refused(const std::string& channel, std::error_code ec,
+                                const std::string& ref) {
   send_error(error_code::kUnavailable,
              "cannot subscribe to " + channel + ": the broker did not confirm (" + ec.message() +
                  "); subscribe again later",
              ref);
   send_unsubscribed(channel, "unavailable");
-  answer_ready_subscribes();
 }
 
 void Session::answer_ready_subscribes() {
@@ -302,26 +312,27 @@ void Session::answer_ready_subscribes() {
 }
 
 void Session::answer_subscribe(const PendingSubscribe& request) {
-  if (!request.own_room) {
-    // The reply echoes the shape the client used (seed 001 expects conversation_ids back),
-    // and names what is subscribed now (not what the broker refused, or the client left).
-    std::string payload;
-    protocol::JsonObject reply(payload);
-    if (request.list_key != nullptr) {
-      std::string list = "[";
-      for (const auto& entry : request.entries) {
-        if (find_channel(entry.channel) == nullptr) continue;
-        if (list.size() > 1) list.push_back(',');
-        protocol::append_json_string(list, entry.as_given);
-      }
-      list.push_back(']');
-      reply.raw(request.list_key, list);
-    } else if (!request.entries.empty() && find_channel(request.entries.front().channel)) {
-      reply.string("channel", request.entries.front().channel);
+  // The user's room, joined at authentication, is answered by the admission (join_own_room),
+  // which opens it.
+  if (request.own_room) return admit();
+  // The reply echoes the shape the client used (seed 001 expects conversation_ids back),
+  // and names what is subscribed now (not what the broker refused, or the client left).
+  std::string payload;
+  protocol::JsonObject reply(payload);
+  if (request.list_key != nullptr) {
+    std::string list = "[";
+    for (const auto& entry : request.entries) {
+      if (find_channel(entry.channel) == nullptr) continue;
+      if (list.size() > 1) list.push_back(',');
+      protocol::append_json_string(list, entry.as_given);
     }
-    reply.close();
-    send({.type = "subscribed", .payload = payload, .id = request.id, .reply_to = request.id});
+    list.push_back(']');
+    reply.raw(request.list_key, list);
+  } else if (!request.entries.empty() && find_channel(request.entries.front().channel)) {
+    reply.string("channel", request.entries.front().channel);
   }
+  reply.close();
+  send({.type = "subscribed", .payload = payload, .id = request.id, .reply_to = request.id});
   // Then, per channel: snapshot, then missed or retained events, then live ones (a channel
   // subscribed before gets its snapshot again, and nothing else).
   for (const auto& entry : request.entries) {
@@ -329,12 +340,6 @@ void Session::answer_subscribe(const PendingSubscribe& request) {
     ChannelState* ch = find_channel(entry.channel);
     if (ch == nullptr) continue;
     const bool added_here = entry.added != 0 && ch->id == entry.added;
-    if (request.own_room) {
-      if (!added_here) continue;
-      open_live(*ch);
-      if (!closed_ && find_channel(entry.channel) != nullptr) take_offline();
-      continue;
-    }
     read_snapshot(entry, added_here, request.ref);
   }
 }

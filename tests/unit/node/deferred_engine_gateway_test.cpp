@@ -418,18 +418,43 @@ TEST_F(DeferredEngine, ADeviceConnectingWhileItsUsersRoomIsBeingLeftReceivesWhat
   broker_->hold_subscription_calls();
   first.reset();  // the room's last local member: the node unsubscribes it (held)
   ASSERT_TRUE(net::testing::wait_until([&] { return broker_->held_subscription_calls() == 1; }));
-  auto second = connect_settled("una");
+  // The new device authenticates; its auth.success waits for its room.
+  auto second = testing::send_auth_as(c_, "una");
+  until_pong(*second);  // its session has asked the node for the room
   // One call in flight per channel: the new device's room waits for the unsubscribe's answer.
   EXPECT_EQ(broker_->held_subscription_calls(), 1u);
   EXPECT_EQ(broker_->subscribe_calls(), subscribes);
   broker_->release_subscription_calls();
-  // Joining the room again is answered once the broker confirmed it.
-  second->send_text(R"({"type":"subscribe","payload":{"channel":"user:una"}})");
-  EXPECT_EQ(next_of_type(*second, "subscribed").at("payload"),
-            json::parse(R"({"channel":"user:una"})"));
+  // The room is joined again once the broker confirmed it, and only then is the device told.
+  next_of_type(*second, "auth.success");
   EXPECT_EQ(broker_->subscribe_calls(), subscribes + 1);
   EXPECT_EQ(api(c_.port, "POST", "/api/send", R"({"user_id":"una","payload":{"n":1}})").first, 200);
   read_until(*second, event_n("user:una", 1));
+}
+
+// The user's room is confirmed by the broker before the connection is admitted (listed in the
+// registry) and told auth.success. Otherwise an acknowledged send in between would be
+// published to the user's room, which the node does not receive yet, and lost; now it is kept
+// offline and follows auth.success.
+TEST_F(DeferredEngine, AnAckedSendWhileTheUsersRoomIsBeingJoinedIsKeptAndFollowsAuthSuccess) {
+  broker_->hold_subscription_calls();
+  auto vic = testing::send_auth_as(c_, "vic");
+  ASSERT_TRUE(net::testing::wait_until([&] { return broker_->held_subscription_calls() == 1; }));
+  const auto [status, body] = api(c_.port, "POST", "/api/send",
+                                  R"({"user_id":"vic","requires_ack":true,"payload":{"n":1}})");
+  EXPECT_EQ(status, 200) << body;
+  EXPECT_EQ(json::parse(body), json::parse(R"({"status":"stored_offline"})"));
+  broker_->release_subscription_calls();
+  const auto got = read_until(*vic, [](const json::value& m) {
+    return m.as_object().contains("payload") && m.at("payload") == json::value{{"n", 1}};
+  });
+  const std::vector<std::string> types = types_of(got);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "auth.success"), 1);
+  EXPECT_EQ(types.size() >= 2 ? types[types.size() - 2] : "", "auth.success");
+  // A send once admitted goes to the room, live.
+  EXPECT_EQ(api(c_.port, "POST", "/api/send", R"({"user_id":"vic","payload":{"n":2}})").second,
+            R"({"status":"sent"})");
+  read_until(*vic, event_n("user:vic", 2));
 }
 
 // A broker that lost its subscription and has it again: what was published meanwhile comes
