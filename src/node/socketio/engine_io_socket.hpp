@@ -75,6 +75,9 @@ class EngineIoSocket {
   const std::string& remote_address() const noexcept { return remote_address_; }
   bool polling() const noexcept { return websocket_ == nullptr; }
   bool ended() const noexcept { return closed_; }
+  // The server ends the connection: its namespaces leave with `code`, and the client gets the
+  // close packet (long-polling) or a close frame (WebSocket).
+  void end(std::uint16_t code, std::string_view reason) { close_carrier(code, reason); }
   std::size_t endpoint_index = 0;  // position in the endpoint's list
 
   // The open packet (a WebSocket's first message; a polling handshake's answer), and the

@@ -10,6 +10,7 @@
 #include "switchboard/net/server.hpp"
 #include "switchboard/net/worker.hpp"
 #include "switchboard/socketio/engine_io.hpp"
+#include "switchboard/ws/close_code.hpp"
 #include "worker_gateway.hpp"
 
 namespace switchboard::node {
@@ -136,6 +137,13 @@ bool SocketIoEndpoint::on_request(const http::Request& request, net::Connection&
       answer(eio_refusal(socketio::EioError::bad_handshake_method));
       return true;
     }
+    if (gateway_.worker().draining()) {
+      // As a WebSocket upgrade is refused while draining: the client retries, elsewhere.
+      auto refusal = http::Response::error(503, "draining", "server is restarting");
+      refusal.headers.emplace_back("Retry-After", "5");
+      answer(std::move(refusal));
+      return true;
+    }
     std::string ip = connection.remote_address();
     if (auto refusal = gateway_.admit_address(ip)) {
       answer(std::move(*refusal));
@@ -251,9 +259,19 @@ void SocketIoEndpoint::on_close(net::Connection& connection, std::uint16_t code)
 }
 
 void SocketIoEndpoint::on_sweep(std::uint32_t now) {
+  // The worker's drain closes WebSocket connections itself; a long-polling session has none
+  // open between its requests, so it ends here: its held (or next) GET gets the close packet
+  // and socket.io-client reconnects, as after a WebSocket's 1012.
+  const bool draining = gateway_.worker().draining();
   // Backwards: a sweep may end sockets, which swap-removes them.
   for (std::size_t i = sockets_.size(); i-- > 0;) {
-    if (i < sockets_.size()) sockets_[i]->on_sweep(now);
+    if (i >= sockets_.size()) continue;
+    EngineIoSocket& socket = *sockets_[i];
+    if (draining && socket.polling() && !socket.ended()) {
+      socket.end(ws::close_code::kServiceRestart, "server restart");
+    } else {
+      socket.on_sweep(now);
+    }
   }
 }
 
