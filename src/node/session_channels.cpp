@@ -297,6 +297,8 @@ void Session::answer_ready_subscribes() {
     }
     const PendingSubscribe request = std::move(pending_subscribes_.front());
     pending_subscribes_.erase(pending_subscribes_.begin());
+    // Most sessions subscribe once or twice, then idle: they keep no room for requests.
+    if (pending_subscribes_.empty()) pending_subscribes_.shrink_to_fit();
     answer_subscribe(request);
   }
 }
