@@ -90,7 +90,7 @@ EngineIoSocket::EngineIoSocket(SocketIoEndpoint& endpoint, net::Connection* webs
                            ? nullptr
                            : std::make_unique<const std::string>(std::move(handshake_token))),
       slot_(slot) {
-  // Every sid is sid_for_worker's UUID; a shorter one would be padded with NULs.
+  // Every sid is the endpoint's UUID text (kSidSize); a shorter one would be padded with NULs.
   sid.copy(sid_.data(), kSidSize);
 }
 

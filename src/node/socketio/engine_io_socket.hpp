@@ -68,6 +68,10 @@ class NamespaceSession final : private NamespaceParts, public Session {
 
 class EngineIoSocket {
  public:
+  // A sid is a UUID's text (SocketIoEndpoint names the socket's slot and worker in it), held
+  // inline: as a std::string it would be an allocation of its own.
+  static constexpr std::size_t kSidSize = 36;
+
   // `websocket`: the connection it lives on; nullptr: long-polling. `slot`: where the endpoint
   // holds it (which `sid` names).
   EngineIoSocket(SocketIoEndpoint& endpoint, net::Connection* websocket, std::uint32_t slot,
@@ -141,9 +145,6 @@ class EngineIoSocket {
     net::Connection* probe = nullptr;  // an upgrade's WebSocket, until the client's upgrade packet
     std::uint32_t forget_at = 0;       // an ended session waits for its last GET until then
   };
-  // A UUID (sid_for_worker), inline: as a std::string it would be an allocation of its own.
-  static constexpr std::size_t kSidSize = 36;
-
   SocketIoEndpoint& endpoint_;
   net::Connection* websocket_;  // null while long-polling
   std::unique_ptr<Polling> polling_;  // null on a WebSocket

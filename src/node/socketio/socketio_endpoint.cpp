@@ -17,7 +17,7 @@ namespace {
 // A session id naming where it lives: a random UUID (36 characters) whose last group ends with
 // its slot on the worker (8 hex digits) and the worker's index (2: up to 256 workers). The
 // other 82 bits stay random, and a request's sid must match the slot's socket in full.
-constexpr std::size_t kSidSize = 36;
+constexpr std::size_t kSidSize = EngineIoSocket::kSidSize;
 constexpr std::size_t kSlotAt = 26;
 constexpr std::size_t kWorkerAt = 34;
 
