@@ -18,6 +18,7 @@ class Worker;
 
 namespace switchboard::node {
 
+class Protocol;
 class Session;
 class SocketIoEndpoint;
 
@@ -72,6 +73,9 @@ class GatewayEndpoint final : public net::Endpoint {
   // Client::reply answers); handlers run one at a time, synchronously.
   std::string_view dispatching_id;
   void set_socketio(SocketIoEndpoint* endpoint) noexcept { socketio_ = endpoint; }
+  // Whose publication frames the fast path sends to Socket.IO root-namespace sessions on a
+  // WebSocket (DirectFrame::socketio_root); set with the Socket.IO endpoint.
+  void set_socketio_root(Protocol* publications) noexcept { socketio_root_ = publications; }
 
  private:
 
@@ -82,6 +86,7 @@ class GatewayEndpoint final : public net::Endpoint {
   GatewayCounters counters_;
   std::vector<std::shared_ptr<Session>> sessions_;
   SocketIoEndpoint* socketio_ = nullptr;
+  Protocol* socketio_root_ = nullptr;
   // Carried from on_upgrade to on_open, which the transport calls back to back.
   std::string upgrade_token_;
   std::string upgrade_ip_;

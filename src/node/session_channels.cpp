@@ -106,7 +106,7 @@ void Session::unguard(ChannelState& ch) noexcept {
   if (!ch.guarded) return;
   ch.guarded = false;
   --guarded_channels_;
-  hub::Hub::set_direct(ch.subscription, transport_.direct_connection());
+  hub::Hub::set_direct(ch.subscription, transport_.direct_target());
 }
 
 void Session::guard(ChannelState& ch) noexcept {

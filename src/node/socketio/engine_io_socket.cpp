@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "../close_codes.hpp"
+#include "../direct_recipient.hpp"
 #include "../gateway_endpoint.hpp"
 #include "socketio_endpoint.hpp"
 #include "switchboard/net/connection.hpp"
@@ -68,6 +69,9 @@ void NamespaceTransport::send_attachment(const ws::SharedFrame& frame) {
 }
 void NamespaceTransport::close(std::uint16_t code, std::string_view reason) {
   socket_.end_namespace(nsp_, code, reason);
+}
+void* NamespaceTransport::direct_target() noexcept {
+  return nsp_ == "/" ? direct_recipient(socket_.websocket(), DirectFrame::socketio_root) : nullptr;
 }
 
 NamespaceSession::NamespaceSession(GatewayEndpoint& gateway, EngineIoSocket& socket,

@@ -43,8 +43,10 @@ class NamespaceTransport final : public SessionTransport {
   void send_frame(const ws::SharedFrame& frame) override;
   void send_attachment(const ws::SharedFrame& frame) override;
   void close(std::uint16_t code, std::string_view reason) override;
-  // Socket.IO frames are not the native ones the hub's fast path sends.
-  net::Connection* direct_connection() noexcept override { return nullptr; }
+  // On a WebSocket, the root namespace's sessions take the worker's frame of that namespace
+  // (SocketIoEndpoint gives it to the gateway's fast path); other namespaces, and long-polling
+  // sessions (what they subscribed before an upgrade too), go through the session.
+  void* direct_target() noexcept override;
 
  private:
   EngineIoSocket& socket_;
@@ -81,6 +83,7 @@ class EngineIoSocket {
   std::string_view sid() const noexcept { return {sid_.data(), sid_.size()}; }
   const std::string& remote_address() const noexcept { return remote_address_; }
   bool polling() const noexcept { return websocket_ == nullptr; }
+  net::Connection* websocket() const noexcept { return websocket_; }
   bool ended() const noexcept { return closed_; }
   std::uint32_t slot() const noexcept { return slot_; }
 

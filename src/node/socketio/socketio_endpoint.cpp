@@ -71,10 +71,12 @@ SocketIoEndpoint::SocketIoEndpoint(GatewayEndpoint& gateway) : gateway_(gateway)
       frames_.push_back(std::make_unique<SocketIoFrames>(nsp, cfg.deflate, cfg.deflate_min_size));
     }
   }
+  root_publications_ = std::make_unique<SocketIoProtocol>(*frames_.front());
   gateway.set_socketio(this);
+  gateway.set_socketio_root(root_publications_.get());
 }
 
-SocketIoEndpoint::~SocketIoEndpoint() = default;
+SocketIoEndpoint::~SocketIoEndpoint() { gateway_.set_socketio_root(nullptr); }
 
 SocketIoFrames* SocketIoEndpoint::frames(std::string_view nsp) noexcept {
   for (auto& f : frames_) {

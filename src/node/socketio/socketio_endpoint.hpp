@@ -56,6 +56,8 @@ class SocketIoEndpoint final : public net::Endpoint {
 
   GatewayEndpoint& gateway_;
   std::vector<std::unique_ptr<SocketIoFrames>> frames_;  // "/" first, then the configured ones
+  // The root namespace's publications, for the gateway's fast path (set_socketio_root).
+  std::unique_ptr<SocketIoProtocol> root_publications_;
   // The sockets by slot (EngineIoSocket::slot), null where free. A sid names its slot, so that
   // finding a socket by sid needs no index beside this one.
   std::vector<std::unique_ptr<EngineIoSocket>> slots_;
