@@ -1,5 +1,6 @@
 #pragma once
 // A native session's transport: its own WebSocket connection.
+#include "direct_recipient.hpp"
 #include "session_transport.hpp"
 
 namespace switchboard::node {
@@ -13,7 +14,9 @@ class WebSocketTransport final : public SessionTransport {
   ws::SharedFrame frame_of(const ws::OutboundMessage& message) const override;
   void send_frame(const ws::SharedFrame& frame) override;
   void close(std::uint16_t code, std::string_view reason) override;
-  net::Connection* direct_connection() noexcept override { return &connection_; }
+  void* direct_target() noexcept override {
+    return direct_recipient(&connection_, DirectFrame::native);
+  }
 
  private:
   net::Connection& connection_;

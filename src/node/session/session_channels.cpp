@@ -106,7 +106,7 @@ void Session::unguard(ChannelState& ch) noexcept {
   if (!ch.guarded) return;
   ch.guarded = false;
   --guarded_channels_;
-  hub::Hub::set_direct(ch.subscription, transport_.direct_connection());
+  hub::Hub::set_direct(ch.subscription, transport_.direct_target());
 }
 
 void Session::guard(ChannelState& ch) noexcept {
@@ -307,6 +307,8 @@ void Session::answer_ready_subscribes() {
     }
     const PendingSubscribe request = std::move(pending_subscribes_.front());
     pending_subscribes_.erase(pending_subscribes_.begin());
+    // Most sessions subscribe once or twice, then idle: they keep no room for requests.
+    if (pending_subscribes_.empty()) pending_subscribes_.shrink_to_fit();
     answer_subscribe(request);
   }
 }

@@ -30,10 +30,11 @@ class SessionTransport {
   // Ends the session with `code`; the transport reports the end back to the session
   // (Session::on_closed), possibly from inside this call.
   virtual void close(std::uint16_t code, std::string_view reason) = 0;
-  // The connection the hub may deliver a plain publication to directly, without the session
-  // (WorkerGateway::deliver's fast path), when the publication's frame is the one
-  // this transport would send; nullptr: every delivery goes through the session.
-  virtual net::Connection* direct_connection() noexcept = 0;
+  // What the hub may deliver a plain publication to directly, without the session
+  // (WorkerGateway::deliver's fast path): the connection and which frame it takes, when that
+  // frame is the one this transport would send (direct_recipient.hpp); nullptr: every delivery
+  // goes through the session.
+  virtual void* direct_target() noexcept = 0;
 };
 
 }  // namespace switchboard::node

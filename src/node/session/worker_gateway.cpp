@@ -1,5 +1,6 @@
 #include "worker_gateway.hpp"
 
+#include "direct_recipient.hpp"
 #include "error_codes.hpp"
 #include "session.hpp"
 #include "switchboard/net/connection.hpp"
@@ -76,14 +77,29 @@ void WorkerGateway::deliver(const DeliveryPtr& delivery) {
     if (subscribed->last_epoch != p.epoch) subscribed->last_epoch = p.epoch;
   }
   const ws::OutboundMessage message = delivery->message.for_recipients(subscribed->slots.size());
+  // Socket.IO root-namespace sessions take that namespace's frame, made for the first of them;
+  // one with binary attachments (which follow it) goes through the sessions.
+  std::optional<ws::OutboundMessage> socketio_message;
+  bool socketio_direct = socketio_root_ != nullptr;
   std::uint64_t direct_count = 0;
   hub_.for_each_subscriber(channel, [&](hub::Subscriber& s, const hub::Channel& ch, void* direct) {
     if (plain && direct != nullptr) {
-      static_cast<net::Connection*>(direct)->send(message);
-      ++direct_count;
-    } else {
-      static_cast<Session&>(s).deliver(delivery, &ch);
+      if (direct_frame(direct) == DirectFrame::native) {
+        direct_connection(direct)->send(message);
+        ++direct_count;
+        return;
+      }
+      if (socketio_direct && !socketio_message) {
+        socketio_direct = socketio_root_->attachments(delivery).empty();
+        socketio_message = socketio_root_->publication(delivery);
+      }
+      if (socketio_direct) {
+        direct_connection(direct)->send(*socketio_message);
+        ++direct_count;
+        return;
+      }
     }
+    static_cast<Session&>(s).deliver(delivery, &ch);
   });
   counters_.deliveries_total.add(direct_count);
 }

@@ -23,6 +23,7 @@ class Worker;
 
 namespace switchboard::node {
 
+class Protocol;
 class Session;
 
 class WorkerGateway final : public WorkerSessions {
@@ -59,6 +60,9 @@ class WorkerGateway final : public WorkerSessions {
   // The id of the request whose event handler is running on this worker (what the handler's
   // Client::reply answers); handlers run one at a time, synchronously.
   std::string_view dispatching_id;
+  // Whose publication frames the fast path sends to Socket.IO root-namespace sessions on a
+  // WebSocket (DirectFrame::socketio_root); set by the Socket.IO endpoint.
+  void set_socketio_root(Protocol* publications) noexcept { socketio_root_ = publications; }
 
  private:
   Node& node_;
@@ -67,6 +71,7 @@ class WorkerGateway final : public WorkerSessions {
   TypingTracker typing_;
   GatewayCounters counters_;
   std::vector<std::shared_ptr<Session>> sessions_;
+  Protocol* socketio_root_ = nullptr;
 };
 
 // One WorkerGateway for each worker of a server, made at set-up and fixed after it: what the

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "close_codes.hpp"
+#include "direct_recipient.hpp"
 #include "session_opening.hpp"
 #include "socketio_endpoint.hpp"
 #include "switchboard/net/connection.hpp"
@@ -70,25 +71,33 @@ void NamespaceTransport::send_attachment(const ws::SharedFrame& frame) {
 void NamespaceTransport::close(std::uint16_t code, std::string_view reason) {
   socket_.end_namespace(nsp_, code, reason);
 }
+void* NamespaceTransport::direct_target() noexcept {
+  return nsp_ == "/" ? direct_recipient(socket_.websocket(), DirectFrame::socketio_root) : nullptr;
+}
 
 NamespaceSession::NamespaceSession(WorkerGateway& gateway, EngineIoSocket& socket,
                                    SocketIoFrames& frames, std::string session_id,
                                    std::string remote_address)
-    : NamespaceParts(socket, frames, session_id),
+    : NamespaceParts(socket, frames),
       Session(gateway, transport, protocol, std::move(session_id), std::move(remote_address)) {}
 
 // ---------------------------------------------------------------------------------------
 // EngineIoSocket
 
 EngineIoSocket::EngineIoSocket(SocketIoEndpoint& endpoint, net::Connection* websocket,
-                               std::string sid, std::string remote_address,
-                               std::string handshake_token)
+                               std::uint32_t slot, std::string_view sid,
+                               std::string remote_address, std::string handshake_token)
     : endpoint_(endpoint),
       websocket_(websocket),
-      sid_(std::move(sid)),
+      polling_(websocket == nullptr ? std::make_unique<Polling>() : nullptr),
       remote_address_(std::move(remote_address)),
-      handshake_token_(std::move(handshake_token)),
-      attachments_(kMaxAttachments, endpoint.gateway().node().config().max_message_size) {}
+      handshake_token_(handshake_token.empty()
+                           ? nullptr
+                           : std::make_unique<const std::string>(std::move(handshake_token))),
+      slot_(slot) {
+  // Every sid is the endpoint's UUID text (kSidSize); a shorter one would be padded with NULs.
+  sid.copy(sid_.data(), kSidSize);
+}
 
 EngineIoSocket::~EngineIoSocket() = default;
 
@@ -98,7 +107,7 @@ std::string EngineIoSocket::open() {
   // On a WebSocket a packet is bounded by max_message_size before maxPayload is looked at;
   // a polling session is offered the upgrade.
   socketio::append_open_packet(
-      packet, sid_, polling(), ms(cfg.socketio_ping_interval), ms(cfg.socketio_ping_timeout),
+      packet, sid(), polling(), ms(cfg.socketio_ping_interval), ms(cfg.socketio_ping_timeout),
       polling() ? cfg.socketio_max_payload
                 : std::min(cfg.socketio_max_payload, cfg.max_message_size));
   const std::uint32_t now = endpoint_.gateway().worker().now();
@@ -127,7 +136,7 @@ NamespaceSession* EngineIoSocket::find(std::string_view nsp) noexcept {
 
 void EngineIoSocket::on_text(net::Connection& connection, std::string_view text) {
   if (closed_) return;
-  if (&connection == probe_) return on_probe_text(text);
+  if (&connection == probe()) return on_probe_text(text);
   const auto packet = socketio::parse_eio_text(text);
   if (!packet) return fail("parse error");
   on_packet(*packet);
@@ -135,7 +144,7 @@ void EngineIoSocket::on_text(net::Connection& connection, std::string_view text)
 
 void EngineIoSocket::on_binary(net::Connection& connection, std::string_view bytes) {
   if (closed_) return;
-  if (&connection == probe_) return;  // nothing binary belongs to an upgrade
+  if (&connection == probe()) return;  // nothing binary belongs to an upgrade
   on_attachment(bytes);
 }
 
@@ -168,25 +177,35 @@ void EngineIoSocket::on_packet(const socketio::EioPacket& packet) {
 
 void EngineIoSocket::on_socketio(std::string_view text) {
   // While a binary packet collects its attachments only they may come.
-  if (attachments_.collecting()) return fail("parse error: text while attachments were due");
+  if (attachments_ != nullptr) return fail("parse error: text while attachments were due");
   const socketio::SioParse parsed = socketio::parse_sio(text, kMaxAttachments);
   if (!parsed.ok()) return fail("parse error");
   const socketio::SioPacket& packet = parsed.packet;
   if (packet.type == SioType::binary_event || packet.type == SioType::binary_ack) {
-    if (attachments_.start(packet) != socketio::BinaryError::none) return fail("parse error");
+    attachments_ = std::make_unique<socketio::BinaryAssembler>(
+        kMaxAttachments, endpoint_.gateway().node().config().max_message_size);
+    if (attachments_->start(packet) != socketio::BinaryError::none) {
+      attachments_.reset();
+      return fail("parse error");
+    }
     return;
   }
   dispatch(packet, text);
 }
 
 void EngineIoSocket::on_attachment(std::string_view bytes) {
-  if (!attachments_.collecting()) return fail("parse error: an attachment no packet announced");
-  if (attachments_.add(bytes) != socketio::BinaryError::none) return fail("parse error");
-  if (!attachments_.complete()) return;
+  if (attachments_ == nullptr) return fail("parse error: an attachment no packet announced");
+  if (attachments_->add(bytes) != socketio::BinaryError::none) {
+    attachments_.reset();
+    return fail("parse error");
+  }
+  if (!attachments_->complete()) return;
   // The packet as a plain event or ack whose attachments are {"$binary": base64} values.
   std::string text;
-  socketio::append_sio_header(text, attachments_.type(), attachments_.nsp(), attachments_.id());
-  text.append(attachments_.assembled_json());
+  socketio::append_sio_header(text, attachments_->type(), attachments_->nsp(),
+                              attachments_->id());
+  text.append(attachments_->assembled_json());
+  attachments_.reset();
   const socketio::SioParse parsed = socketio::parse_sio(text, 0);
   if (!parsed.ok()) return fail("parse error");
   dispatch(parsed.packet, text);
@@ -208,7 +227,7 @@ void EngineIoSocket::connect_namespace(std::string_view nsp, std::string_view au
     return send_packets(refusal);
   }
   std::string token = auth_token(auth_json);
-  if (token.empty()) token = handshake_token_;
+  if (token.empty() && handshake_token_ != nullptr) token = *handshake_token_;
   WorkerGateway& gateway = endpoint_.gateway();
   auto session = std::make_shared<NamespaceSession>(gateway, *this, *frames, new_session_id(),
                                                     remote_address_);
@@ -249,7 +268,7 @@ void EngineIoSocket::end_namespace(std::string_view nsp, std::uint16_t code,
 }
 
 void EngineIoSocket::end_namespaces(std::uint16_t code) {
-  std::vector<std::shared_ptr<NamespaceSession>> ended;
+  Namespaces ended;
   ended.swap(namespaces_);
   for (auto& session : ended) {
     session->on_closed(code);
@@ -261,25 +280,24 @@ void EngineIoSocket::close_carrier(std::uint16_t code, std::string_view reason) 
   if (closed_) return;
   if (websocket_ != nullptr) {
     // Calls back on_closed through the endpoint.
-    if (probe_ != nullptr) probe_->close(ws::close_code::kNormal, "closed");
     return websocket_->close(code, reason);
   }
   // Long-polling: the close packet goes with the next (or the held) GET; the endpoint keeps
   // the socket until then (or until the ping timeout, for a client that never comes back).
   closed_ = true;
-  forget_at_ = endpoint_.gateway().worker().now() +
-               ms(endpoint_.gateway().node().config().socketio_ping_timeout);
+  polling_->forget_at = endpoint_.gateway().worker().now() +
+                        ms(endpoint_.gateway().node().config().socketio_ping_timeout);
   end_namespaces(code);
-  outbox_.clear();
+  polling_->outbox.clear();
   queue_packet_text(std::string_view("1", 1));
-  if (probe_ != nullptr) probe_->close(ws::close_code::kNormal, "closed");
+  if (polling_->probe != nullptr) polling_->probe->close(ws::close_code::kNormal, "closed");
   flush_poll();
   endpoint_.ended(*this);
 }
 
 void EngineIoSocket::on_closed(net::Connection& connection, std::uint16_t code) {
-  if (&connection == probe_) {
-    probe_ = nullptr;  // the upgrade failed: polling goes on
+  if (&connection == probe()) {
+    polling_->probe = nullptr;  // the upgrade failed: polling goes on
     return;
   }
   if (closed_) return;
@@ -292,7 +310,7 @@ void EngineIoSocket::on_sweep(std::uint32_t now) {
   const auto& cfg = endpoint_.gateway().node().config();
   if (closed_) {
     // A polling client that never came back for its close packet.
-    if (polling() && reached(now, forget_at_)) endpoint_.forget(*this);
+    if (polling() && reached(now, polling_->forget_at)) endpoint_.forget(*this);
     return;
   }
   if (alone_deadline_ != 0 && reached(now, alone_deadline_)) {
@@ -315,15 +333,16 @@ void EngineIoSocket::on_sweep(std::uint32_t now) {
 void EngineIoSocket::poll(http::Respond respond) {
   if (closed_) {
     // Ended: this GET collects the close packet, then the session is forgotten.
-    respond(poll_answer(outbox_.empty() ? std::string("1") : std::exchange(outbox_, {})));
+    std::string& outbox = polling_->outbox;
+    respond(poll_answer(outbox.empty() ? std::string("1") : std::exchange(outbox, {})));
     return endpoint_.forget(*this);
   }
-  if (waiting_get_) {
+  if (polling_->waiting_get) {
     // One GET at a time: a second is a client out of step (the reference ends the session).
     respond(eio_refusal(socketio::EioError::bad_request));
     return close_carrier(ws::close_code::kNormal, "overlapping polls");
   }
-  waiting_get_ = std::move(respond);
+  polling_->waiting_get = std::move(respond);
   flush_poll();
 }
 
@@ -348,28 +367,27 @@ void EngineIoSocket::receive(std::string_view body, http::Respond respond) {
   }
 }
 
-void EngineIoSocket::begin_upgrade(net::Connection& probe) { probe_ = &probe; }
+void EngineIoSocket::begin_upgrade(net::Connection& probe) { polling_->probe = &probe; }
 
 void EngineIoSocket::on_probe_text(std::string_view text) {
   const auto packet = socketio::parse_eio_text(text);
   if (!packet) {
-    probe_->close(close_code::kPolicyViolation, "parse error");
+    polling_->probe->close(close_code::kPolicyViolation, "parse error");
     return;
   }
   if (packet->type == EioType::ping && packet->data == "probe") {
-    probe_->send_text("3probe");
+    polling_->probe->send_text("3probe");
     // The client's poll cycle ends so that it can move: a noop answers its held GET.
     queue_packet_text(std::string_view("6", 1));
     return flush_poll();
   }
   if (packet->type != EioType::upgrade) return;
-  // The client moved: from now on everything goes over the WebSocket, what waited first.
-  websocket_ = std::exchange(probe_, nullptr);
-  const std::string waiting = std::exchange(outbox_, {});
-  if (waiting_get_) {
-    auto respond = std::exchange(waiting_get_, nullptr);
-    respond(poll_answer("6"));
-  }
+  // The client moved: from now on everything goes over the WebSocket, what waited first; the
+  // polling state goes.
+  const std::unique_ptr<Polling> moved = std::move(polling_);
+  websocket_ = moved->probe;
+  const std::string waiting = std::move(moved->outbox);
+  if (moved->waiting_get) moved->waiting_get(poll_answer("6"));
   // What waited is a polling payload: binary packets in it go as binary messages now.
   std::vector<socketio::EioPacket> packets;
   std::string scratch;
@@ -389,14 +407,15 @@ void EngineIoSocket::on_probe_text(std::string_view text) {
 }
 
 void EngineIoSocket::queue_packet_text(std::string_view packet) {
-  if (!outbox_.empty()) outbox_.push_back(socketio::kEioRecordSeparator);
-  outbox_.append(packet);
+  std::string& outbox = polling_->outbox;
+  if (!outbox.empty()) outbox.push_back(socketio::kEioRecordSeparator);
+  outbox.append(packet);
 }
 
 void EngineIoSocket::flush_poll() {
-  if (!waiting_get_ || outbox_.empty()) return;
-  auto respond = std::exchange(waiting_get_, nullptr);
-  respond(poll_answer(std::exchange(outbox_, {})));
+  if (!polling_->waiting_get || polling_->outbox.empty()) return;
+  auto respond = std::exchange(polling_->waiting_get, nullptr);
+  respond(poll_answer(std::exchange(polling_->outbox, {})));
   if (closed_) endpoint_.forget(*this);  // the close packet is collected
 }
 
@@ -409,7 +428,7 @@ void EngineIoSocket::send_packets(std::string_view packets) {
     queue_packet_text(packets);
     const auto& cfg = endpoint_.gateway().node().config();
     // A client that stopped polling is a slow consumer like any other.
-    if (outbox_.size() > cfg.outbound_queue_limit) {
+    if (polling_->outbox.size() > cfg.outbound_queue_limit) {
       return close_carrier(ws::close_code::kSlowConsumer, "slow consumer");
     }
     return flush_poll();

@@ -4,6 +4,8 @@
 // attachments, and the Socket.IO namespaces connected over it — each namespace a Session of
 // its own (NamespaceSession), authenticated by its CONNECT, on the worker's hub like any
 // native session. Used on its worker's thread only.
+#include <array>
+#include <boost/container/small_vector.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -41,8 +43,10 @@ class NamespaceTransport final : public SessionTransport {
   void send_frame(const ws::SharedFrame& frame) override;
   void send_attachment(const ws::SharedFrame& frame) override;
   void close(std::uint16_t code, std::string_view reason) override;
-  // Socket.IO frames are not the native ones the hub's fast path sends.
-  net::Connection* direct_connection() noexcept override { return nullptr; }
+  // On a WebSocket, the root namespace's sessions take the worker's frame of that namespace
+  // (SocketIoEndpoint gives it to the gateway's fast path); other namespaces, and long-polling
+  // sessions (what they subscribed before an upgrade too), go through the session.
+  void* direct_target() noexcept override;
 
  private:
   EngineIoSocket& socket_;
@@ -51,8 +55,8 @@ class NamespaceTransport final : public SessionTransport {
 
 // The protocol and the transport are bases constructed before the Session that refers to them.
 struct NamespaceParts {
-  NamespaceParts(EngineIoSocket& socket, SocketIoFrames& frames, const std::string& session_id)
-      : protocol(frames, session_id), transport(socket, frames.nsp()) {}
+  NamespaceParts(EngineIoSocket& socket, SocketIoFrames& frames)
+      : protocol(frames), transport(socket, frames.nsp()) {}
   SocketIoProtocol protocol;
   NamespaceTransport transport;
 };
@@ -66,19 +70,25 @@ class NamespaceSession final : private NamespaceParts, public Session {
 
 class EngineIoSocket {
  public:
-  // `websocket`: the connection it lives on; nullptr: long-polling.
-  EngineIoSocket(SocketIoEndpoint& endpoint, net::Connection* websocket, std::string sid,
-                 std::string remote_address, std::string handshake_token);
+  // A sid is a UUID's text (SocketIoEndpoint names the socket's slot and worker in it), held
+  // inline: as a std::string it would be an allocation of its own.
+  static constexpr std::size_t kSidSize = 36;
+
+  // `websocket`: the connection it lives on; nullptr: long-polling. `slot`: where the endpoint
+  // holds it (which `sid` names).
+  EngineIoSocket(SocketIoEndpoint& endpoint, net::Connection* websocket, std::uint32_t slot,
+                 std::string_view sid, std::string remote_address, std::string handshake_token);
   ~EngineIoSocket();
 
-  const std::string& sid() const noexcept { return sid_; }
+  std::string_view sid() const noexcept { return {sid_.data(), sid_.size()}; }
   const std::string& remote_address() const noexcept { return remote_address_; }
   bool polling() const noexcept { return websocket_ == nullptr; }
+  net::Connection* websocket() const noexcept { return websocket_; }
   bool ended() const noexcept { return closed_; }
   // The server ends the connection: its namespaces leave with `code`, and the client gets the
   // close packet (long-polling) or a close frame (WebSocket).
   void end(std::uint16_t code, std::string_view reason) { close_carrier(code, reason); }
-  std::size_t endpoint_index = 0;  // position in the endpoint's list
+  std::uint32_t slot() const noexcept { return slot_; }
 
   // The open packet (a WebSocket's first message; a polling handshake's answer), and the
   // heartbeat starts.
@@ -97,7 +107,7 @@ class EngineIoSocket {
   // A POST's body: its packets, in order; answered "ok", or refused (the session then ends).
   void receive(std::string_view body, http::Respond respond);
   // A WebSocket upgrade of this session may begin on `probe` (not while one is under way).
-  bool may_upgrade() const noexcept { return polling() && probe_ == nullptr && !closed_; }
+  bool may_upgrade() const noexcept { return polling() && probe() == nullptr && !closed_; }
   void begin_upgrade(net::Connection& probe);
 
   // --- For namespace sessions -----------------------------------------------------------
@@ -129,23 +139,35 @@ class EngineIoSocket {
   // A protocol error: the connection closes (as the reference server does on a parse error).
   void fail(std::string_view reason);
   NamespaceSession* find(std::string_view nsp) noexcept;
+  net::Connection* probe() const noexcept { return polling_ ? polling_->probe : nullptr; }
 
+  // What only a long-polling session needs: a WebSocket session (most of them, each idle for
+  // most of its life) holds none of it, and an upgraded one lets it go.
+  struct Polling {
+    // Packets waiting for a GET (joined by the record separator), and the GET waiting for
+    // packets.
+    std::string outbox;
+    http::Respond waiting_get;
+    net::Connection* probe = nullptr;  // an upgrade's WebSocket, until the client's upgrade packet
+    std::uint32_t forget_at = 0;       // an ended session waits for its last GET until then
+  };
   SocketIoEndpoint& endpoint_;
   net::Connection* websocket_;  // null while long-polling
-  net::Connection* probe_ = nullptr;  // an upgrade's WebSocket, until the client's upgrade packet
-  // Long-polling: packets waiting for a GET (joined by the record separator), and the GET
-  // waiting for packets.
-  std::string outbox_;
-  http::Respond waiting_get_;
-  std::string sid_;
+  std::unique_ptr<Polling> polling_;  // null on a WebSocket
   std::string remote_address_;
-  std::string handshake_token_;
-  std::vector<std::shared_ptr<NamespaceSession>> namespaces_;
-  socketio::BinaryAssembler attachments_;
+  // The upgrade request's token, for a CONNECT without one; null when it had none.
+  std::unique_ptr<const std::string> handshake_token_;
+  // Connected namespaces: nearly always one, held inline.
+  using Namespaces = boost::container::small_vector<std::shared_ptr<NamespaceSession>, 1>;
+  Namespaces namespaces_;
+  // Made when a binary packet begins, dropped once it is complete or refused (and with it the
+  // attachments' bytes): non-null exactly while attachments are due.
+  std::unique_ptr<socketio::BinaryAssembler> attachments_;
+  std::array<char, kSidSize> sid_{};
+  const std::uint32_t slot_;
   std::uint32_t next_ping_ = 0;
   std::uint32_t pong_deadline_ = 0;   // 0: no ping unanswered
   std::uint32_t alone_deadline_ = 0;  // no namespace connected: closed then (0: one is)
-  std::uint32_t forget_at_ = 0;       // an ended polling session waits for its last GET until then
   bool closed_ = false;
 };
 

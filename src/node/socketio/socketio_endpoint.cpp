@@ -16,24 +16,35 @@
 namespace switchboard::node {
 namespace {
 
-// A session id naming the worker it lives on: a random UUID whose last two hex digits are the
-// worker's index (up to 256 workers; the other 120 bits stay random).
-std::string sid_for_worker(unsigned worker) {
-  std::string sid = new_session_id();
+// A session id naming where it lives: a random UUID (36 characters) whose last group ends with
+// its slot on the worker (8 hex digits) and the worker's index (2: up to 256 workers). The
+// other 82 bits stay random, and a request's sid must match the slot's socket in full.
+constexpr std::size_t kSidSize = EngineIoSocket::kSidSize;
+constexpr std::size_t kSlotAt = 26;
+constexpr std::size_t kWorkerAt = 34;
+
+void write_hex(std::string& out, std::size_t at, std::size_t digits, std::uint32_t value) {
   constexpr char kHex[] = "0123456789abcdef";
-  sid[sid.size() - 2] = kHex[(worker >> 4) & 0xF];
-  sid[sid.size() - 1] = kHex[worker & 0xF];
+  for (std::size_t i = digits; i-- > 0; value >>= 4) out[at + i] = kHex[value & 0xF];
+}
+
+std::optional<std::uint32_t> read_hex(std::string_view sid, std::size_t at, std::size_t digits) {
+  if (sid.size() != kSidSize) return std::nullopt;
+  std::uint32_t value = 0;
+  const char* first = sid.data() + at;
+  const auto [end, ec] = std::from_chars(first, first + digits, value, 16);
+  if (ec != std::errc() || end != first + digits) return std::nullopt;
+  return value;
+}
+
+std::string sid_for(unsigned worker, std::uint32_t slot) {
+  std::string sid = new_session_id();
+  write_hex(sid, kSlotAt, 8, slot);
+  write_hex(sid, kWorkerAt, 2, worker);
   return sid;
 }
 
-std::optional<unsigned> worker_of_sid(std::string_view sid) {
-  if (sid.size() < 2) return std::nullopt;
-  unsigned worker = 0;
-  const char* first = sid.data() + sid.size() - 2;
-  const auto [end, ec] = std::from_chars(first, first + 2, worker, 16);
-  if (ec != std::errc() || end != first + 2) return std::nullopt;
-  return worker;
-}
+std::optional<unsigned> worker_of_sid(std::string_view sid) { return read_hex(sid, kWorkerAt, 2); }
 
 bool origin_allowed(const config::Config& cfg, std::string_view origin) {
   return cfg.allowed_origins.empty() ||
@@ -62,9 +73,11 @@ SocketIoEndpoint::SocketIoEndpoint(WorkerGateway& gateway) : gateway_(gateway) {
       frames_.push_back(std::make_unique<SocketIoFrames>(nsp, cfg.deflate, cfg.deflate_min_size));
     }
   }
+  root_publications_ = std::make_unique<SocketIoProtocol>(*frames_.front());
+  gateway.set_socketio_root(root_publications_.get());
 }
 
-SocketIoEndpoint::~SocketIoEndpoint() = default;
+SocketIoEndpoint::~SocketIoEndpoint() { gateway_.set_socketio_root(nullptr); }
 
 SocketIoFrames* SocketIoEndpoint::frames(std::string_view nsp) noexcept {
   for (auto& f : frames_) {
@@ -74,14 +87,26 @@ SocketIoFrames* SocketIoEndpoint::frames(std::string_view nsp) noexcept {
 }
 
 EngineIoSocket* SocketIoEndpoint::find(std::string_view sid) noexcept {
-  auto it = by_sid_.find(sid);
-  return it == by_sid_.end() ? nullptr : it->second;
+  const auto slot = read_hex(sid, kSlotAt, 8);
+  if (!slot || *slot >= slots_.size() || slots_[*slot] == nullptr) return nullptr;
+  EngineIoSocket* socket = slots_[*slot].get();
+  return socket->sid() == sid ? socket : nullptr;  // not another (or a later) socket's
 }
 
-void SocketIoEndpoint::add(std::shared_ptr<EngineIoSocket> socket) {
-  socket->endpoint_index = sockets_.size();
-  by_sid_.emplace(socket->sid(), socket.get());
-  sockets_.push_back(std::move(socket));
+EngineIoSocket& SocketIoEndpoint::open_socket(net::Connection* websocket, std::string ip,
+                                              std::string handshake_token) {
+  std::uint32_t slot = 0;
+  if (free_slots_.empty()) {
+    slot = static_cast<std::uint32_t>(slots_.size());
+    slots_.emplace_back();
+  } else {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  }
+  slots_[slot] = std::make_unique<EngineIoSocket>(*this, websocket, slot,
+                                                  sid_for(gateway_.worker().index(), slot),
+                                                  std::move(ip), std::move(handshake_token));
+  return *slots_[slot];
 }
 
 void SocketIoEndpoint::ended(EngineIoSocket& socket) {
@@ -89,15 +114,10 @@ void SocketIoEndpoint::ended(EngineIoSocket& socket) {
 }
 
 void SocketIoEndpoint::forget(EngineIoSocket& socket) {
-  const std::size_t index = socket.endpoint_index;
-  if (index >= sockets_.size() || sockets_[index].get() != &socket) return;  // forgotten already
-  by_sid_.erase(socket.sid());
-  std::shared_ptr<EngineIoSocket> removed = std::move(sockets_[index]);
-  if (index != sockets_.size() - 1) {
-    sockets_[index] = std::move(sockets_.back());
-    sockets_[index]->endpoint_index = index;
-  }
-  sockets_.pop_back();
+  const std::uint32_t index = socket.slot();
+  if (index >= slots_.size() || slots_[index].get() != &socket) return;  // forgotten already
+  std::unique_ptr<EngineIoSocket> removed = std::move(slots_[index]);
+  free_slots_.push_back(index);
   // Possibly inside the socket's own call stack: freed on a later loop turn.
   gateway_.worker().post([removed = std::move(removed)] {});
 }
@@ -149,11 +169,7 @@ bool SocketIoEndpoint::on_request(const http::Request& request, net::Connection&
       answer(std::move(*refusal));
       return true;
     }
-    auto socket = std::make_shared<EngineIoSocket>(
-        *this, nullptr, sid_for_worker(gateway_.worker().index()), std::move(ip),
-        upgrade_token(request));
-    EngineIoSocket& opened = *socket;
-    add(std::move(socket));
+    EngineIoSocket& opened = open_socket(nullptr, std::move(ip), upgrade_token(request));
     answer(poll_answer(opened.open()));
     return true;
   }
@@ -229,12 +245,9 @@ void SocketIoEndpoint::on_open(net::Connection& connection) {
     socket->begin_upgrade(connection);
     return;
   }
-  auto socket = std::make_shared<EngineIoSocket>(
-      *this, &connection, sid_for_worker(gateway_.worker().index()), std::move(upgrade_ip_),
-      std::exchange(upgrade_token_, {}));
-  connection.endpoint_data = socket.get();
-  EngineIoSocket& opened = *socket;
-  add(std::move(socket));
+  EngineIoSocket& opened =
+      open_socket(&connection, std::move(upgrade_ip_), std::exchange(upgrade_token_, {}));
+  connection.endpoint_data = &opened;
   connection.send_text(opened.open());
 }
 
@@ -263,14 +276,14 @@ void SocketIoEndpoint::on_sweep(std::uint32_t now) {
   // open between its requests, so it ends here: its held (or next) GET gets the close packet
   // and socket.io-client reconnects, as after a WebSocket's 1012.
   const bool draining = gateway_.worker().draining();
-  // Backwards: a sweep may end sockets, which swap-removes them.
-  for (std::size_t i = sockets_.size(); i-- > 0;) {
-    if (i >= sockets_.size()) continue;
-    EngineIoSocket& socket = *sockets_[i];
-    if (draining && socket.polling() && !socket.ended()) {
-      socket.end(ws::close_code::kServiceRestart, "server restart");
+  // A sweep may forget sockets, which empties their slots (and never moves another).
+  for (std::size_t i = 0; i < slots_.size(); ++i) {
+    EngineIoSocket* socket = slots_[i].get();
+    if (socket == nullptr) continue;
+    if (draining && socket->polling() && !socket->ended()) {
+      socket->end(ws::close_code::kServiceRestart, "server restart");
     } else {
-      socket.on_sweep(now);
+      socket->on_sweep(now);
     }
   }
 }

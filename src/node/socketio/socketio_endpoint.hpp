@@ -11,7 +11,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "socketio_protocol.hpp"
@@ -51,12 +50,18 @@ class SocketIoEndpoint final : public net::Endpoint {
   void serve_poll(const std::string& method, const std::string& sid, const std::string& body,
                   const http::Respond& respond);
   EngineIoSocket* find(std::string_view sid) noexcept;
-  void add(std::shared_ptr<EngineIoSocket> socket);
+  // A new socket in a free slot (`websocket`: its connection; nullptr: long-polling).
+  EngineIoSocket& open_socket(net::Connection* websocket, std::string ip,
+                              std::string handshake_token);
 
   WorkerGateway& gateway_;
   std::vector<std::unique_ptr<SocketIoFrames>> frames_;  // "/" first, then the configured ones
-  std::vector<std::shared_ptr<EngineIoSocket>> sockets_;
-  std::unordered_map<std::string_view, EngineIoSocket*> by_sid_;  // keys: the sockets' own sids
+  // The root namespace's publications, for the gateway's fast path (set_socketio_root).
+  std::unique_ptr<SocketIoProtocol> root_publications_;
+  // The sockets by slot (EngineIoSocket::slot), null where free. A sid names its slot, so that
+  // finding a socket by sid needs no index beside this one.
+  std::vector<std::unique_ptr<EngineIoSocket>> slots_;
+  std::vector<std::uint32_t> free_slots_;
   // Carried from on_upgrade to on_open, which the transport calls back to back.
   std::string upgrade_token_;
   std::string upgrade_ip_;

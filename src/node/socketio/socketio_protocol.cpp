@@ -34,6 +34,19 @@ std::string_view event_name(const engine::Publication& p) {
   return p.type.empty() ? std::string_view("message") : std::string_view(p.type);
 }
 
+// What decode() results view, valid until the next decode on the same thread (as Protocol
+// allows): one per worker thread rather than per session, so that an idle connection keeps none.
+struct DecodeScratch {
+  std::string name;
+  std::string id_text;
+  std::string payload;
+};
+
+DecodeScratch& decode_scratch() {
+  thread_local DecodeScratch scratch;
+  return scratch;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -86,9 +99,6 @@ const ws::OutboundMessage& SocketIoFrames::frame(const DeliveryPtr& delivery) {
 // ---------------------------------------------------------------------------------------
 // Client messages
 
-SocketIoProtocol::SocketIoProtocol(SocketIoFrames& frames, std::string session_id) noexcept
-    : frames_(frames), session_id_(std::move(session_id)) {}
-
 Decoded SocketIoProtocol::decode(std::string_view text) {
   Decoded out;
   // Binary packets arrive assembled (the Engine.IO connection collects their attachments).
@@ -101,16 +111,17 @@ Decoded SocketIoProtocol::decode(std::string_view text) {
     return out;
   }
   const socketio::SioPacket& packet = parsed.packet;
+  DecodeScratch& scratch = decode_scratch();
   if (packet.id) {
-    id_text_ = std::to_string(*packet.id);
-    out.envelope.id = id_text_;
+    scratch.id_text = std::to_string(*packet.id);
+    out.envelope.id = scratch.id_text;
   }
   switch (packet.type) {
     case SioType::event:
     case SioType::binary_event: {
       std::vector<std::string_view> args;
       std::string_view name;
-      if (!socketio::split_event(packet.data, name_, name, args)) {
+      if (!socketio::split_event(packet.data, scratch.name, name, args)) {
         out.kind = Decoded::Kind::malformed;
         out.error_code = error_code::kBadRequest;
         out.detail = "an event is an array whose first element is its name";
@@ -121,20 +132,22 @@ Decoded SocketIoProtocol::decode(std::string_view text) {
       if (args.size() == 1) {
         out.envelope.payload = args.front();
       } else if (args.size() > 1) {
-        payload_.clear();
-        payload_.push_back('[');
+        std::string& payload = scratch.payload;
+        payload.clear();
+        payload.push_back('[');
         for (std::size_t i = 0; i < args.size(); ++i) {
-          if (i != 0) payload_.push_back(',');
-          payload_.append(args[i]);
+          if (i != 0) payload.push_back(',');
+          payload.append(args[i]);
         }
-        payload_.push_back(']');
-        out.envelope.payload = payload_;
+        payload.push_back(']');
+        out.envelope.payload = payload;
       }
       if (packet.id) {
-        if (std::find(pending_acks_.begin(), pending_acks_.end(), *packet.id) ==
-            pending_acks_.end()) {
-          if (pending_acks_.size() >= kMaxPendingAcks) pending_acks_.erase(pending_acks_.begin());
-          pending_acks_.push_back(*packet.id);
+        if (!pending_acks_) pending_acks_ = std::make_unique<std::vector<std::uint64_t>>();
+        auto& pending = *pending_acks_;
+        if (std::find(pending.begin(), pending.end(), *packet.id) == pending.end()) {
+          if (pending.size() >= kMaxPendingAcks) pending.erase(pending.begin());
+          pending.push_back(*packet.id);
         }
       }
       return out;
@@ -170,10 +183,10 @@ Decoded SocketIoProtocol::decode(std::string_view text) {
 
 bool SocketIoProtocol::take_pending(std::string_view id) {
   const auto number = parse_id(id);
-  if (!number) return false;
-  auto it = std::find(pending_acks_.begin(), pending_acks_.end(), *number);
-  if (it == pending_acks_.end()) return false;
-  pending_acks_.erase(it);
+  if (!number || !pending_acks_) return false;
+  auto it = std::find(pending_acks_->begin(), pending_acks_->end(), *number);
+  if (it == pending_acks_->end()) return false;
+  pending_acks_->erase(it);
   return true;
 }
 
@@ -187,20 +200,12 @@ void SocketIoProtocol::write_event(std::string& out, std::string_view type,
                                          : std::span<const std::string_view>(args));
 }
 
-void SocketIoProtocol::write_connect(std::string& out, std::string_view connected_payload) {
-  connected_ = true;
-  if (!out.empty()) out.push_back(socketio::kEioRecordSeparator);
-  socketio::begin_eio_message(out);
-  socketio::append_connect(out, nsp(), session_id_);
-  write_event(out, "connected", connected_payload);
-}
-
 void SocketIoProtocol::encode(std::string& out, const Outgoing& message) {
   if (!connected_) {
     // Before the namespace is connected a Socket.IO client takes nothing but the CONNECT
     // answer: the native greeting has no equivalent, and the authentication's outcome is
-    // that answer.
-    if (message.type == "auth.success") return write_connect(out, message.payload);
+    // that answer — a refusal here, a success once the session starts (encode_started, which
+    // follows the first auth.success at once).
     if (message.type != "auth.error") return;
     boost::system::error_code ec;
     const boost::json::value v = boost::json::parse(message.payload, ec);
@@ -252,12 +257,17 @@ void SocketIoProtocol::encode_error(std::string& out, std::string_view payload,
 
 void SocketIoProtocol::encode_started(std::string& out, const SessionInfo& info) {
   if (connected_) return;
+  connected_ = true;
+  // The namespace's CONNECT answer, then the `connected` event {user_id, session_id}.
+  if (!out.empty()) out.push_back(socketio::kEioRecordSeparator);
+  socketio::begin_eio_message(out);
+  socketio::append_connect(out, nsp(), info.session_id);
   std::string payload;
   protocol::JsonObject(payload)
       .string("user_id", info.user_id)
       .string("session_id", info.session_id)
       .close();
-  write_connect(out, payload);
+  write_event(out, "connected", payload);
 }
 
 const ws::OutboundMessage& SocketIoProtocol::publication(const DeliveryPtr& delivery) {

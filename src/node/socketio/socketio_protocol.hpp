@@ -7,7 +7,7 @@
 //   any other message of type T                ->  EVENT ["T", payload]
 //   a publication of type T                    ->  EVENT ["T", payload], with an ack id when
 //                                                  it requires one (Delivery::ack_number)
-//   auth.success / auth.error (first)          ->  CONNECT {"sid"} + EVENT connected /
+//   the session started / auth.error (first)   ->  CONNECT {"sid"} + EVENT connected /
 //                                                  CONNECT_ERROR {message, data: {code}}
 // What encode() writes may be several Engine.IO packets joined by the record separator (a
 // polling payload's form; a WebSocket carrier sends each as its own message).
@@ -43,7 +43,7 @@ class SocketIoFrames {
 
 class SocketIoProtocol final : public Protocol {
  public:
-  SocketIoProtocol(SocketIoFrames& frames, std::string session_id) noexcept;
+  explicit SocketIoProtocol(SocketIoFrames& frames) noexcept : frames_(frames) {}
 
   Decoded decode(std::string_view text) override;
   void encode(std::string& out, const Outgoing& message) override;
@@ -62,20 +62,17 @@ class SocketIoProtocol final : public Protocol {
   static constexpr std::size_t kMaxPendingAcks = 64;
 
  private:
-  // The namespace's CONNECT answer and the `connected` event.
-  void write_connect(std::string& out, std::string_view connected_payload);
   // True (and forgotten) when `id` is a client ack id not answered yet.
   bool take_pending(std::string_view id);
   void write_event(std::string& out, std::string_view type, std::string_view payload);
 
+  // Per connection, as little as a native session's protocol keeps (nothing): the session's
+  // id is the SessionInfo's (given to encode_started), and what decode() results view is
+  // thread-local (socketio_protocol.cpp).
   SocketIoFrames& frames_;
-  std::string session_id_;
   bool connected_ = false;
-  std::vector<std::uint64_t> pending_acks_;
-  // What decode() results view (valid until the next decode).
-  std::string name_;
-  std::string id_text_;
-  std::string payload_;
+  // Client ack ids not answered yet, oldest first; made by the first request with one.
+  std::unique_ptr<std::vector<std::uint64_t>> pending_acks_;
 };
 
 }  // namespace switchboard::node

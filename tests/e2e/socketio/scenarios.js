@@ -495,6 +495,39 @@ const scenarios = [
     },
   },
   {
+    name: 'polling: a sid names its own session only: one character changed, or a closed session, is unknown',
+    async run(ctx) {
+      const open = async () => {
+        const handshake = await httpAnswer(pollingUrl(ctx.target, 'EIO=4&transport=polling'));
+        assert.equal(handshake.status, 200, handshake.text);
+        return parseOpenPacket(handshake.text).sid;
+      };
+      const session = (sid) => pollingUrl(ctx.target, `EIO=4&transport=polling&sid=${encodeURIComponent(sid)}`);
+      const post = (sid, body) => httpAnswer(session(sid), { method: 'POST', body, headers: { 'Content-Type': 'text/plain;charset=UTF-8' } });
+      const assertUnknown = (res, label) => {
+        assert.equal(res.status, EXPECTED.unknownSid.status, `${label}: ${res.text}`);
+        assert.deepEqual(res.json, EXPECTED.unknownSid.body, label);
+      };
+      const first = await open();
+      // Switchboard's sid names the session's slot and worker near its end: every character counts.
+      for (const at of [0, first.length - 8, first.length - 3, first.length - 1]) {
+        const other = first.slice(0, at) + (first[at] === 'a' ? 'b' : 'a') + first.slice(at + 1);
+        assertUnknown(await post(other, '6'), `changed at ${at}`);
+      }
+      assert.equal((await post(first, '6')).status, 200);
+      // Closed by the client (its close packet collected): a new session may take its place,
+      // and the old sid is not the new session's.
+      assert.equal((await post(first, '1')).status, 200);
+      await httpAnswer(session(first));
+      const second = await open();
+      assert.notEqual(second, first);
+      assertUnknown(await post(first, '6'), 'the closed session');
+      const alive = await post(second, '6');
+      assert.equal(alive.status, 200, alive.text);
+      ctx.observe('polling.closedSid', { status: alive.status });
+    },
+  },
+  {
     name: 'polling: a malformed packet in a POST ends that session only',
     async run(ctx) {
       const bystander = await SioClient.connect(ctx.target, { token: ctx.target.token(unique('ok')), transports: ['polling'] });

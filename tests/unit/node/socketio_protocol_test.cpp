@@ -31,17 +31,25 @@ DeliveryPtr delivery(std::string type, std::string payload, std::uint64_t ack_nu
 class SocketIoProtocolTest : public ::testing::Test {
  protected:
   SocketIoFrames frames_{"/", false, 0};
-  SocketIoProtocol protocol_{frames_, "s-1"};
+  SocketIoProtocol protocol_{frames_};
 
   std::string encode(const Outgoing& m) {
     std::string out;
     protocol_.encode(out, m);
     return out;
   }
+  // The first authentication succeeds: auth.success, then the session starts (as
+  // Session::accept_identity sends them); the CONNECT answer goes with the start.
   void connect() {
     ASSERT_EQ(encode({.type = "auth.success", .payload = R"({"user_id":"u","session_id":"s-1"})"}),
-              "40{\"sid\":\"s-1\"}\x1e"
-              R"(42["connected",{"user_id":"u","session_id":"s-1"}])");
+              "");
+    SessionInfo info;
+    info.user_id = "u";
+    info.session_id = "s-1";
+    std::string out;
+    protocol_.encode_started(out, info);
+    ASSERT_EQ(out, "40{\"sid\":\"s-1\"}\x1e"
+                   R"(42["connected",{"user_id":"u","session_id":"s-1"}])");
   }
 };
 
@@ -84,6 +92,12 @@ TEST_F(SocketIoProtocolTest, BeforeConnectOnlyTheAuthenticationsOutcomeGoesOut) 
                     .payload = R"({"code":"expired","message":"token expired"})"}),
             R"(44{"message":"token expired","data":{"code":"expired"}})");
   EXPECT_FALSE(protocol_.connected());
+}
+
+TEST_F(SocketIoProtocolTest, OnceConnectedARefreshsSuccessIsAnEvent) {
+  connect();
+  EXPECT_EQ(encode({.type = "auth.success", .payload = R"({"user_id":"u","session_id":"s-1"})"}),
+            R"(42["auth.success",{"user_id":"u","session_id":"s-1"}])");
 }
 
 TEST_F(SocketIoProtocolTest, AnAnonymousStartConnects) {
@@ -133,7 +147,7 @@ TEST_F(SocketIoProtocolTest, APublicationIsEncodedOncePerDeliveryAndCarriesItsAc
   const ws::OutboundMessage& first = protocol_.publication(d);
   EXPECT_EQ(text_of(first), R"(4242["notification-received",{"id":9}])");
   // Another session of the namespace gets the very same frame.
-  SocketIoProtocol other(frames_, "s-2");
+  SocketIoProtocol other(frames_);
   EXPECT_EQ(other.publication(d).plain.data(), first.plain.data());
   EXPECT_EQ(protocol_.ack_key(*d), "42");
   EXPECT_TRUE(protocol_.attachments(d).empty());
@@ -155,7 +169,7 @@ TEST_F(SocketIoProtocolTest, BinaryValuesBecomeAttachments) {
 
 TEST(SocketIoNamespaceTest, PacketsOfANamespaceNameIt) {
   SocketIoFrames frames{"/admin", false, 0};
-  SocketIoProtocol protocol{frames, "s"};
+  SocketIoProtocol protocol{frames};
   std::string out;
   SessionInfo info;
   info.session_id = "s";
