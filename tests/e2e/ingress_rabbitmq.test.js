@@ -52,6 +52,14 @@ async function publishAll(queue, bodies, options = {}) {
   }
 }
 
+async function queueCounts(queue) {  // { ready, unacked }
+  const out = await rabbit.ctl('list_queues', 'name', 'messages_ready', 'messages_unacknowledged');
+  const line = out.split('\n').find((l) => l.split(/\s+/)[0] === queue);
+  if (line === undefined) return undefined;
+  const [, ready, unacked] = line.split(/\s+/);
+  return { ready: Number(ready), unacked: Number(unacked) };
+}
+
 async function queueDepth(queue) {  // ready + unacknowledged
   const out = await rabbit.ctl('list_queues', 'name', 'messages');
   const line = out.split('\n').find((l) => l.split(/\s+/)[0] === queue);
@@ -259,9 +267,29 @@ describe('at least once', () => {
     const got = new Set(a.frames.map((f) => f.text));
     assert.ok(got.size < 1000, 'the kill came before the second batch');
 
+    // The restarted node's client must be connected before that node's first batch goes out.
+    // Rather than trust the 5 s to cover a start under a sanitizer, the test holds what the
+    // killed node left unacknowledged (a consumer of its own that acknowledges nothing) until
+    // that client is there, then gives it back to the queue (closing its connection requeues).
+    const holder = await rabbit.connect();
+    let held = 0;
+    try {
+      const holding = await holder.createChannel();
+      await holding.prefetch(1000);
+      await holding.consume('e2e-alo', () => { held++; }, { noAck: false });
+      await eventually(async () => {
+        const counts = await queueCounts('e2e-alo');
+        assert.ok(held > 0, 'the test holds the rest');
+        assert.deepEqual(counts, { ready: 0, unacked: held });
+      }, { what: 'every message left held by the test', timeoutMs: 15000 });
+    } catch (err) {
+      await holder.close();
+      throw err;
+    }
     const second = await Server.start({ args: ['--config', config, '--amqp-url', rabbit.url], jwtSecret: null });
     try {
       const b = await rawClient(second);
+      await holder.close();
       await eventually(async () => assert.equal(await queueDepth('e2e-alo'), 0), { what: 'e2e-alo drained', timeoutMs: 30000 });
       await eventually(() => {
         const all = new Set([...got, ...b.frames.map((f) => f.text)]);
