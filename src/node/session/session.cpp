@@ -237,7 +237,7 @@ void Session::start_session() {
       open_live(*own);
       if (!closed_ && find_channel(room) != nullptr) take_offline();
     } else if (admission_ && admission_->room_refused) {
-      tell_room_refused(room, admission_->room_refused, {});
+      tell_broker_refused(room, admission_->room_refused, {});
     }
   }
   next_presence_refresh_ = gateway_.worker().now();

@@ -157,8 +157,13 @@ class Session : public hub::Subscriber,
   // Sends the answers of the pending subscribe requests whose channels are all settled.
   void answer_ready_subscribes();
   void answer_subscribe(const PendingSubscribe& request);
+  // `user:<this session's user>`.
+  bool is_own_room(std::string_view channel) const noexcept {
+    return channel.size() == info_.user_id.size() + 5 && channel.starts_with("user:") &&
+           channel.ends_with(info_.user_id);
+  }
   // The broker refused `channel`: the error (answering `ref`) and `unsubscribed`.
-  void tell_room_refused(const std::string& channel, std::error_code ec, const std::string& ref);
+  void tell_broker_refused(const std::string& channel, std::error_code ec, const std::string& ref);
   // `unsubscribed` {channel, conversation_id?, reason} for a subscription the server ended.
   void send_unsubscribed(const std::string& channel, std::string_view reason);
   // The user's room is open: acknowledged messages kept while the user was offline follow.

@@ -280,16 +280,16 @@ void Session::on_broker_answer(const std::string& channel, std::uint32_t id, std
     }
   }
   unsubscribe_one(static_cast<std::size_t>(ch - subscriptions_.data()));
-  if (admission_) {
+  if (admission_ && is_own_room(channel)) {
     // The user's room, before auth.success: the client hears of it right after that.
     admission_->room_refused = ec;
   } else {
-    tell_room_refused(channel, ec, ref);
+    tell_broker_refused(channel, ec, ref);
   }
   answer_ready_subscribes();
 }
 
-void Session::tell_room_refused(const std::string& channel, std::error_code ec,
+void Session::tell_broker_refused(const std::string& channel, std::error_code ec,
                                 const std::string& ref) {
   send_error(error_code::kUnavailable,
              "cannot subscribe to " + channel + ": the broker did not confirm (" + ec.message() +

@@ -118,11 +118,7 @@ std::vector<engine::PublicationPtr> Session::take_unacknowledged() {
   // Only the user's own room: a message on another channel stays in that channel's history,
   // where a reconnecting client recovers it.
   for (auto& p : acks_->pending) {
-    if (p.publication->channel.size() == info_.user_id.size() + 5 &&
-        p.publication->channel.compare(0, 5, "user:") == 0 &&
-        p.publication->channel.compare(5, std::string::npos, info_.user_id) == 0) {
-      kept.push_back(std::move(p.publication));
-    }
+    if (is_own_room(p.publication->channel)) kept.push_back(std::move(p.publication));
   }
   acks_.reset();
   return kept;
