@@ -16,3 +16,5 @@ pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis>=0.14)
 # (cnats), but it names a libnats_static.a the package does not ship, so find_package fails.
 pkg_check_modules(RABBITMQ REQUIRED IMPORTED_TARGET librabbitmq>=0.11)
 pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats>=3.4)
+# PostgreSQL (the outbox source, src/pg): libpq's asynchronous API, no libpqxx (blocking).
+pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq>=15)

@@ -12,6 +12,7 @@ packages=(
   python3 python3-websockets curl gnuplot-nox procps openssl util-linux
   libhiredis-dev redis-server
   librabbitmq-dev libnats-dev rabbitmq-server nats-server
+  libpq-dev postgresql
 )
 # Node.js: the machine may ship its own build (with npm inside); take Debian's only when absent.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
@@ -48,6 +49,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     for p in "${missing[@]}"; do
       case $p in
         redis-server | nats-server) units+=("$p") ;;
+        postgresql) units+=(postgresql) ;;
         rabbitmq-server) units+=(rabbitmq-server epmd.socket epmd.service) ;;
       esac
     done

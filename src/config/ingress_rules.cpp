@@ -6,6 +6,7 @@
 #include "amqp_url.hpp"
 #include "binding_pattern.hpp"
 #include "glob_pattern.hpp"
+#include "pg_dsn.hpp"
 #include "redis_url.hpp"
 #include "template.hpp"
 #include "token_pattern.hpp"
@@ -19,7 +20,8 @@ constexpr std::string_view kFields[] = {
     "name",     "source",       "url",           "channels",       "patterns",
     "subjects", "queue_group",  "queue",         "declare",        "durable",
     "dead_letter_exchange",     "exchange",      "exchange_type",  "bindings",
-    "prefetch", "target",       "channel",       "user",           "user_field",
+    "prefetch", "table",        "topics",        "notify",         "columns",
+    "target",       "channel",       "user",           "user_field",
     "event",    "format",       "requires_ack",  "consumers",      "dedupe_window",
     "batch_interval"};
 
@@ -34,13 +36,16 @@ constexpr SourceField kSourceFields[] = {
     {"queue", IngressSourceKind::rabbitmq},       {"declare", IngressSourceKind::rabbitmq},
     {"durable", IngressSourceKind::rabbitmq},     {"dead_letter_exchange", IngressSourceKind::rabbitmq},
     {"exchange", IngressSourceKind::rabbitmq},    {"exchange_type", IngressSourceKind::rabbitmq},
-    {"bindings", IngressSourceKind::rabbitmq},    {"prefetch", IngressSourceKind::rabbitmq}};
+    {"bindings", IngressSourceKind::rabbitmq},    {"prefetch", IngressSourceKind::rabbitmq},
+    {"table", IngressSourceKind::postgres},       {"topics", IngressSourceKind::postgres},
+    {"notify", IngressSourceKind::postgres},      {"columns", IngressSourceKind::postgres}};
 
 std::string_view source_name(IngressSourceKind kind) {
   switch (kind) {
     case IngressSourceKind::redis: return "redis";
     case IngressSourceKind::nats: return "nats";
     case IngressSourceKind::rabbitmq: return "rabbitmq";
+    case IngressSourceKind::postgres: return "postgres";
   }
   return "?";
 }
@@ -85,6 +90,8 @@ class RuleReader {
     rule_.url = text("url").value_or("");
     if (rule_.source == IngressSourceKind::rabbitmq) {
       read_rabbitmq();
+    } else if (rule_.source == IngressSourceKind::postgres) {
+      read_postgres();
     } else {
       rule_.channels = list("channels");
       rule_.patterns = list("patterns");
@@ -103,6 +110,11 @@ class RuleReader {
     }
     if (auto interval = duration("batch_interval", 3600ULL * 1000, "1h")) {
       rule_.batch_interval = *interval;
+    }
+    if (rule_.source == IngressSourceKind::postgres && rule_.batch_interval.count() > 0) {
+      fail("batch_interval", "does not apply to source = \"postgres\": rows are claimed in "
+                             "batches already (postgres_outbox_batch), and holding them would "
+                             "hold the claim's transaction open");
     }
     if (rule_.source != IngressSourceKind::rabbitmq) check_subscriptions();
     check_delivery();
@@ -169,12 +181,13 @@ class RuleReader {
 
   void read_source() {
     if (!table_.contains("source")) {
-      fail("source", "is required (redis, nats or rabbitmq)");
+      fail("source", "is required (redis, nats, rabbitmq or postgres)");
       return;
     }
     if (auto kind = choice<IngressSourceKind>("source", {{"redis", IngressSourceKind::redis},
                                                          {"nats", IngressSourceKind::nats},
-                                                         {"rabbitmq", IngressSourceKind::rabbitmq}})) {
+                                                         {"rabbitmq", IngressSourceKind::rabbitmq},
+                                                         {"postgres", IngressSourceKind::postgres}})) {
       rule_.source = *kind;
     }
   }
@@ -231,6 +244,65 @@ class RuleReader {
     rule_.dedupe_window = std::chrono::milliseconds(0);
     rule_.consumers = IngressConsumers::one;
     rule_.consumers_set = true;
+  }
+
+  // PostgreSQL: the outbox table, its columns, the topics this rule takes, the NOTIFY channel.
+  void read_postgres() {
+    if (auto table = text("table")) {
+      rule_.table = *table;
+      const auto dot = table->find('.');
+      const std::string name = dot == std::string::npos ? *table : table->substr(dot + 1);
+      const std::string schema = dot == std::string::npos ? "x" : table->substr(0, dot);
+      if (!identifier(name) || !identifier(schema)) {
+        fail("table", "must be [schema.]name, each a non-empty identifier of at most 63 bytes");
+      }
+    }
+    const auto dot = rule_.table.find('.');
+    rule_.notify = text("notify").value_or(
+        dot == std::string::npos ? rule_.table : rule_.table.substr(dot + 1));
+    if (!identifier(rule_.notify)) {
+      fail("notify", "must be a channel name of 1 to 63 bytes");
+    }
+    rule_.topics = table_.contains("topics") ? list("topics") : std::vector<std::string>{"*"};
+    if (const toml::node* node = table_.get("columns")) {
+      const auto* columns = node->as_table();
+      if (columns == nullptr) {
+        fail("columns", "must be a table, e.g. { id = \"event_id\", payload = \"body\" }");
+        return;
+      }
+      OutboxColumns& c = rule_.columns;
+      const std::pair<std::string_view, std::string*> names[] = {
+          {"id", &c.id},           {"topic", &c.topic},         {"event", &c.event},
+          {"payload", &c.payload}, {"failed_at", &c.failed_at}, {"error", &c.error}};
+      for (const auto& [key, value] : *columns) {
+        std::string* target = nullptr;
+        for (const auto& [n, t] : names) {
+          if (n == key.str()) target = t;
+        }
+        const auto* s = value.as_string();
+        if (target == nullptr) {
+          fail("columns", "has no column '" + std::string(key.str()) +
+                              "' (columns: id, topic, event, payload, failed_at, error)");
+        } else if (s == nullptr ||
+                   (!identifier(s->get()) && !(key.str() == "event" && s->get().empty()))) {
+          fail("columns", std::string(key.str()) + " must be a column name of 1 to 63 bytes" +
+                              (key.str() == "event" ? " (\"\": the table has none)" : ""));
+        } else {
+          *target = s->get();
+        }
+      }
+    }
+    // Each row is claimed by one node: "every" would have no other node deliver it.
+    if (text("consumers").value_or("one") == "every") {
+      fail("consumers", "\"every\" does not apply to an outbox: each row is claimed by one "
+                        "node, which publishes it through the engine");
+    }
+    rule_.consumers = IngressConsumers::one;
+    rule_.consumers_set = true;
+  }
+
+  static bool identifier(const std::string& name) {
+    return !name.empty() && name.size() <= 63 && name.find('\0') == std::string::npos;
   }
 
   void read_target() {
@@ -302,6 +374,10 @@ class RuleReader {
 
   // What to subscribe to, and how many captures each pattern gives the templates.
   void check_subscriptions() {
+    if (rule_.source == IngressSourceKind::postgres) {
+      captures_ = fewest_wildcards<ingress::GlobPattern>("topics", rule_.topics);
+      return;
+    }
     if (rule_.source == IngressSourceKind::nats) {
       if (!table_.contains("subjects")) {
         fail("subjects", "is required: the NATS subjects to consume ('*' and '>' wildcards)");
@@ -329,8 +405,11 @@ class RuleReader {
     if (t->max_capture() > captures_) {
       const bool nats = rule_.source == IngressSourceKind::nats;
       const bool rabbit = rule_.source == IngressSourceKind::rabbitmq;
+      const bool outbox = rule_.source == IngressSourceKind::postgres;
       fail(field, "'" + text + "' uses {" + std::to_string(t->max_capture()) + "}, but " +
-                      (rabbit && captures_ > 0
+                      (outbox ? "its topics have only " + std::to_string(captures_) +
+                                    " wildcard(s) ({0} is the row's topic)"
+                       : rabbit && captures_ > 0
                            ? "its bindings have only " + std::to_string(captures_) +
                                  " wildcard(s)"
                        : rabbit         ? std::string("a queue's messages capture nothing")
@@ -339,9 +418,10 @@ class RuleReader {
                        : captures_ == 0 ? std::string("the rule's channels capture nothing")
                                         : "its patterns have only " + std::to_string(captures_) +
                                               " wildcard(s)") +
-                      (rabbit ? " ({0} is the routing key)"
-                       : nats ? " ({0} is the whole subject)"
-                              : " ({0} is the whole Redis channel)"));
+                      (outbox   ? ""
+                       : rabbit ? " ({0} is the routing key)"
+                       : nats   ? " ({0} is the whole subject)"
+                                : " ({0} is the whole Redis channel)"));
     }
     if (t->segments().empty()) fail(field, "must not be empty");
   }
@@ -482,6 +562,33 @@ void check_rabbitmq_rule(const Config& config, IngressRuleConfig& rule, const st
   }
 }
 
+// An outbox rule's server: its own url, else postgres_url. Rules reading one table share its
+// claims, so they must agree on its columns and NOTIFY channel.
+void check_postgres_rule(const Config& config, std::size_t index, const std::string& where,
+                         std::vector<std::string>& errors) {
+  const IngressRuleConfig& rule = config.ingress[index];
+  const std::string& url = rule.url.empty() ? config.postgres_url : rule.url;
+  if (url.empty()) {
+    errors.push_back(where + "source = \"postgres\" needs a PostgreSQL address: url, or "
+                     "postgres_url (DATABASE_URL, POSTGRES_DSN)");
+    return;
+  }
+  if (!rule.url.empty()) {
+    if (auto problem = pg::dsn_problem(rule.url)) errors.push_back(where + "url: " + *problem);
+  }
+  for (std::size_t j = 0; j < index; ++j) {
+    const IngressRuleConfig& other = config.ingress[j];
+    if (other.source != IngressSourceKind::postgres || other.table != rule.table ||
+        (other.url.empty() ? config.postgres_url : other.url) != url) {
+      continue;
+    }
+    if (other.columns != rule.columns || other.notify != rule.notify) {
+      errors.push_back(where + "reads table " + rule.table + " as rule '" + other.name +
+                       "' does, with other columns or notify: rules of one table share them");
+    }
+  }
+}
+
 }  // namespace
 
 void check_ingress_rules(Config& config, std::vector<std::string>& errors) {
@@ -499,6 +606,11 @@ void check_ingress_rules(Config& config, std::vector<std::string>& errors) {
   if (!config.amqp_url.empty()) {
     const auto parsed = engine::rabbitmq::parse_amqp_url(config.amqp_url);
     if (!parsed.ok()) errors.push_back("amqp_url " + parsed.error);
+  }
+  if (!config.postgres_url.empty()) {
+    if (auto problem = pg::dsn_problem(config.postgres_url)) {
+      errors.push_back("postgres_url (DATABASE_URL, POSTGRES_DSN): " + *problem);
+    }
   }
   if (config.ingress.empty() && config.ingress_defaults) {
     if (config.uses_redis() || !config.ingress_redis_url.empty()) config.ingress = default_rules();
@@ -532,6 +644,10 @@ void check_ingress_rules(Config& config, std::vector<std::string>& errors) {
     }
     if (rule.source == IngressSourceKind::rabbitmq) {
       check_rabbitmq_rule(config, rule, where, errors);
+      continue;
+    }
+    if (rule.source == IngressSourceKind::postgres) {
+      check_postgres_rule(config, i, where, errors);
       continue;
     }
     const std::string& url = !rule.url.empty() ? rule.url : config.ingress_redis_url;

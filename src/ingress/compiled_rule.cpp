@@ -101,7 +101,8 @@ std::string_view reason_name(RejectReason reason) noexcept {
 CompiledRule::CompiledRule(config::IngressRuleConfig config, std::size_t max_message_size)
     : config_(std::move(config)), max_message_size_(max_message_size) {
   std::string error;
-  for (const auto& text : config_.patterns) {
+  for (const auto& text : config_.source == config::IngressSourceKind::postgres ? config_.topics
+                                                                              : config_.patterns) {
     auto pattern = GlobPattern::parse(text, error);
     if (!pattern) throw std::invalid_argument("ingress rule " + config_.name + ": " + error);
     patterns_.push_back(std::move(*pattern));
@@ -197,8 +198,11 @@ std::variant<IngressDelivery, RejectReason> CompiledRule::route(
       return RejectReason::not_json;
     }
     std::optional<EnvelopeParts> envelope;
-    if (config_.event.empty()) envelope = as_envelope(message.body);
-    if (envelope) {
+    if (config_.event.empty() && message.event.empty()) envelope = as_envelope(message.body);
+    if (!message.event.empty()) {
+      p.type = std::string(message.event);
+      p.payload = std::string(message.body);
+    } else if (envelope) {
       p.type = std::move(envelope->type);
       p.payload = std::move(envelope->payload);
       p.id = std::move(envelope->id);
@@ -221,7 +225,8 @@ std::variant<IngressDelivery, RejectReason> CompiledRule::route(
     d.name = std::move(std::get<std::string>(name));
   }
   if (config_.consumers == config::IngressConsumers::one && config_.dedupe_window.count() > 0) {
-    if (config_.source != config::IngressSourceKind::rabbitmq) {
+    if (config_.source != config::IngressSourceKind::rabbitmq &&
+        config_.source != config::IngressSourceKind::postgres) {
       d.idempotency_key = idempotency_key(config_.name, message.subject, message.body);
       d.dedupe_window = config_.dedupe_window;
     } else if (!message.message_id.empty()) {

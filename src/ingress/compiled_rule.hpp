@@ -5,7 +5,8 @@
 // Per message (docs/ingress.md, "Routing"):
 // 1. Shape: larger than ingress_max_message_size → too_large; format = raw must be UTF-8 (it
 //    becomes a text frame) → not_utf8; format = envelope must be JSON → not_json.
-// 2. Event: a fixed `event` takes the whole message as payload. Without one, a message that is
+// 2. Event: an outbox row's event column, when set, takes the whole message as payload; so
+//    does a fixed `event` the whole message as payload. Without one, a message that is
 //    an envelope — an object with a non-empty string "type", a "payload", and no keys but
 //    type, payload, id, requires_ack — gives its own; anything else is a "message.new" whose
 //    payload is the whole message. The strict key set keeps seed 002's notification (it has
@@ -13,8 +14,8 @@
 // 3. Target: the templates filled from the subject, the pattern's captures and the message's
 //    fields → missing_field / bad_field; an empty name → bad_target (the node checks the rest).
 // 4. With consumers = one and a dedupe window, an idempotency key: the same bytes on the same
-//    subject under the same rule are one message on every node. RabbitMQ: the same
-//    message_id under the same rule, whatever its bytes and routing key (none without one).
+//    subject under the same rule are one message on every node. RabbitMQ and the outbox: the
+//    same message_id (row id) under the same rule, whatever its bytes (none without one).
 //
 // Thread safety: const after construction; route() on any thread.
 #include <cstdint>
@@ -50,7 +51,9 @@ struct IngressMessage {
   std::string_view pattern;  // the Redis pattern that matched (pmessage) or the rule's NATS
                              // subject it came by; empty for an exact Redis channel
   std::string_view body;
-  std::string_view message_id = {};  // RabbitMQ's message_id property; empty when unset
+  std::string_view message_id = {};  // RabbitMQ's message_id property, an outbox row's id;
+                                     // empty when unset
+  std::string_view event = {};  // an outbox row's event column; empty: NULL or none
 };
 
 class CompiledRule {
@@ -74,7 +77,8 @@ class CompiledRule {
   // not match (a glob's step budget).
   std::optional<std::vector<std::string_view>> captures(const IngressMessage& message) const;
 
-  std::vector<GlobPattern> patterns_;  // redis, in config order, found by their text
+  std::vector<GlobPattern> patterns_;  // redis patterns, outbox topics: in config order,
+                                       // found by their text
   std::vector<TokenPattern> subjects_;  // nats, the same
   std::vector<BindingPattern> bindings_;  // rabbitmq with a topic exchange, in config order
   std::optional<Template> target_;     // channel or user template; none for `all`

@@ -56,17 +56,20 @@ Handoff::Handoff(boost::asio::any_io_executor executor, const std::vector<Compil
   }
 }
 
-void Handoff::take(std::size_t rule, const IngressMessage& message, Settle settle) {
+std::optional<RejectReason> Handoff::take(std::size_t rule, const IngressMessage& message,
+                                          Settle settle) {
   shared_->counters.received(rule);
-  route(rule, message, std::move(settle));
+  return route(rule, message, std::move(settle));
 }
 
-void Handoff::retry(std::size_t rule, const IngressMessage& message, Settle settle) {
+std::optional<RejectReason> Handoff::retry(std::size_t rule, const IngressMessage& message,
+                                           Settle settle) {
   shared_->counters.retried(rule);
-  route(rule, message, std::move(settle));
+  return route(rule, message, std::move(settle));
 }
 
-void Handoff::route(std::size_t rule, const IngressMessage& message, Settle settle) {
+std::optional<RejectReason> Handoff::route(std::size_t rule, const IngressMessage& message,
+                                           Settle settle) {
   IngressCounters& counters = shared_->counters;
   auto routed = rules_[rule].route(message);
   if (auto* reason = std::get_if<RejectReason>(&routed)) {
@@ -78,7 +81,7 @@ void Handoff::route(std::size_t rule, const IngressMessage& message, Settle sett
                    excerpt(message.body));
     }
     if (settle) settle(Outcome::rejected);
-    return;
+    return *reason;
   }
   if (!counters.take_in_flight(max_in_flight_)) {
     if (!settle) counters.dropped(rule, DropReason::overloaded);  // else handed over again
@@ -88,7 +91,7 @@ void Handoff::route(std::size_t rule, const IngressMessage& message, Settle sett
                    shared_->names[rule], max_in_flight_, n);
     }
     if (settle) settle(Outcome::failed);
-    return;
+    return std::nullopt;
   }
   auto& delivery = std::get<IngressDelivery>(routed);
   if (rules_[rule].config().batch_interval.count() > 0) {
@@ -96,6 +99,7 @@ void Handoff::route(std::size_t rule, const IngressMessage& message, Settle sett
   } else {
     hand_over(rule, std::move(delivery), std::move(settle));
   }
+  return std::nullopt;
 }
 
 void Handoff::hand_over(std::size_t rule, IngressDelivery delivery, Settle settle) {

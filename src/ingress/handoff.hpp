@@ -10,6 +10,7 @@
 // there); completions on any thread (they touch only the shared counters and logs, so they
 // may outlive the Handoff).
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -28,11 +29,15 @@ class Handoff {
   Handoff(boost::asio::any_io_executor executor, const std::vector<CompiledRule>& rules,
           IngressSink& sink, std::size_t max_in_flight);
 
-  // `settle` may be empty (Redis Pub/Sub: at most once, nothing to acknowledge).
-  void take(std::size_t rule, const IngressMessage& message, Settle settle = {});
+  // `settle` may be empty (Redis Pub/Sub: at most once, nothing to acknowledge). Returns why
+  // the rule refused the message when it did so at once (settle was called with rejected);
+  // the outbox writes it beside the row.
+  std::optional<RejectReason> take(std::size_t rule, const IngressMessage& message,
+                                   Settle settle = {});
   // The same for a message handed over again after it failed (counted as a retry, not as
   // received twice).
-  void retry(std::size_t rule, const IngressMessage& message, Settle settle);
+  std::optional<RejectReason> retry(std::size_t rule, const IngressMessage& message,
+                                    Settle settle);
   // Hands over every held batch now (before stopping).
   void flush() { batcher_.flush(); }
   const IngressCounters& counters() const noexcept { return shared_->counters; }
@@ -46,7 +51,8 @@ class Handoff {
     std::vector<std::unique_ptr<config::RateLimitedLog>> logs;  // one per rule
     std::vector<std::string> names;
   };
-  void route(std::size_t rule, const IngressMessage& message, Settle settle);
+  std::optional<RejectReason> route(std::size_t rule, const IngressMessage& message,
+                                    Settle settle);
   void hand_over(std::size_t rule, IngressDelivery delivery, Settle settle);
 
   const std::vector<CompiledRule>& rules_;

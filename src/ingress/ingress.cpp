@@ -1,5 +1,5 @@
 // The ingress facade: compiles the rules, groups them by server into sources (one per Redis
-// server, NATS server list and RabbitMQ server), and runs them on the "sb-ingress" thread (each
+// server, NATS server list, RabbitMQ server and PostgreSQL outbox table), and runs them on the "sb-ingress" thread (each
 // RabbitMQ connection has its own sb-amqp-<n> thread beside it).
 #include "switchboard/ingress/ingress.hpp"
 
@@ -18,6 +18,7 @@
 #include "amqp_url.hpp"
 #include "handoff.hpp"
 #include "nats_source.hpp"
+#include "postgres_source.hpp"
 #include "rabbitmq_source.hpp"
 #include "redis_source.hpp"
 #include "redis_server_for.hpp"
@@ -109,6 +110,9 @@ class BrokerIngress final : public Ingress {
                          1000.0 * rule.prefetch / static_cast<double>(rule.batch_interval.count()));
           }
           break;
+        case config::IngressSourceKind::postgres:
+          postgres_source_for(rule, c).add(i, rule.topics);
+          break;
       }
     }
   }
@@ -168,6 +172,9 @@ class BrokerIngress final : public Ingress {
       sink.sample("switchboard_ingress_source_dropped_total", s->dropped(),
                   {{"source", s->name()}});
     }
+    std::vector<const PostgresOutboxSource*> outboxes;
+    for (const auto& [key, source] : postgres_sources_) outboxes.push_back(source);
+    write_outbox_metrics(sink, outboxes);
   }
 
  private:
@@ -219,7 +226,32 @@ class BrokerIngress final : public Ingress {
     return *nats_sources_.back().second;
   }
 
+  // One source (one PostgreSQL session) per server and outbox table.
+  PostgresOutboxSource& postgres_source_for(const config::IngressRuleConfig& rule,
+                                            const config::Config& c) {
+    const std::string url = rule.url.empty() ? c.postgres_url : rule.url;
+    const std::string key = url + '\n' + rule.table;
+    for (auto& [k, source] : postgres_sources_) {
+      if (k == key) return *source;
+    }
+    PostgresSourceOptions options;
+    options.connection.dsn = url;
+    options.connection.statement_timeout = c.postgres_statement_timeout;
+    options.connection.connect_timeout = c.broker_timeout;
+    options.table = rule.table;
+    options.columns = rule.columns;
+    options.notify = rule.notify;
+    options.batch = c.postgres_outbox_batch;
+    options.poll_interval = c.postgres_poll_interval;
+    auto source = std::make_unique<PostgresOutboxSource>(io_.get_executor(), std::move(options),
+                                                         *handoff_);
+    postgres_sources_.emplace_back(key, source.get());
+    sources_.push_back(std::move(source));
+    return *postgres_sources_.back().second;
+  }
+
   std::vector<std::unique_ptr<IngressSource>> sources_;
+  std::vector<std::pair<std::string, PostgresOutboxSource*>> postgres_sources_;
   std::vector<std::pair<RedisEndpoint, RedisIngressSource*>> redis_sources_;
   std::vector<std::pair<std::string, NatsIngressSource*>> nats_sources_;
   std::vector<std::pair<AmqpEndpoint, RabbitMqIngressSource*>> rabbitmq_sources_;

@@ -166,6 +166,11 @@ struct Config {
   std::string ingress_queue;                  // QUEUE_NAME: a RabbitMQ rule's default queue
   std::chrono::milliseconds amqp_heartbeat{10000};  // 0: none
   std::chrono::milliseconds broker_timeout{5000};   // connect, login, each broker RPC
+  // PostgreSQL: the outbox rules' server (DATABASE_URL, POSTGRES_DSN), as libpq reads it
+  std::string postgres_url;
+  std::chrono::milliseconds postgres_statement_timeout{5000};
+  std::size_t postgres_outbox_batch = 256;                // rows per claim
+  std::chrono::milliseconds postgres_poll_interval{1000};  // claims without a NOTIFY
 
   // Logging
   std::string log_level = "info";             // LOGGER_LEVEL

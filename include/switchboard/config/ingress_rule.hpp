@@ -9,7 +9,7 @@
 
 namespace switchboard::config {
 
-enum class IngressSourceKind : std::uint8_t { redis, nats, rabbitmq };
+enum class IngressSourceKind : std::uint8_t { redis, nats, rabbitmq, postgres };
 // RabbitMQ: how the queue (and exchange) is declared — automatic: used as it exists, created
 // when missing; passive: must exist; create: declared with this rule's arguments.
 enum class IngressDeclare : std::uint8_t { automatic, passive, create };
@@ -21,6 +21,17 @@ enum class IngressFormat : std::uint8_t { envelope, raw };
 // engine (the others' copies are collapsed by the idempotency key), or every node delivers
 // to its own clients (the memory engine, where nodes share nothing).
 enum class IngressConsumers : std::uint8_t { one, every };
+
+// postgres: the outbox table's column names (docs/ingress.md, "PostgreSQL outbox").
+struct OutboxColumns {
+  std::string id = "id";            // bigint, the claim order
+  std::string topic = "topic";      // text: what the rule's topics match
+  std::string event = "event";      // text NULL: the event type; NULL: as for a broker message
+  std::string payload = "payload";  // jsonb (or text): the message body
+  std::string failed_at = "failed_at";  // timestamptz NULL: set when a row is moved aside
+  std::string error = "error";          // text NULL: why
+  bool operator==(const OutboxColumns&) const = default;
+};
 
 struct IngressRuleConfig {
   std::string name;                      // metric label and log name; "ingress[<i>]" if unset
@@ -39,6 +50,10 @@ struct IngressRuleConfig {
   std::string exchange_type = "topic";   // topic | direct | fanout
   std::vector<std::string> bindings;     // rabbitmq: routing keys; ["#"] with an exchange
   unsigned prefetch = 256;               // rabbitmq: unacknowledged deliveries at once
+  std::string table = "switchboard_outbox";  // postgres: [schema.]table
+  std::vector<std::string> topics;       // postgres: globs over the topic column, captures {1}..{9}
+  std::string notify;                    // postgres: LISTEN channel; empty: the table's name
+  OutboxColumns columns;                 // postgres
   IngressTargetKind target = IngressTargetKind::channel;
   std::string channel;                   // template, target = channel
   std::string user;                      // template, target = user (user_field = "f" is "{f}")

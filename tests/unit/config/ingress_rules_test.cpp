@@ -92,6 +92,44 @@ TEST_F(LoadTest, IngressDefaultsAreSeed001sRulesWhenRedisIsConfigured) {
   EXPECT_EQ(result.config->ingress.size(), 1u);
 }
 
+TEST_F(LoadTest, OutboxRuleDefaultsAndDsnAliases) {
+  const std::string path = write_file("outbox.toml",
+                                      "[[ingress]]\n"
+                                      "source = \"postgres\"\n"
+                                      "target = \"channel\"\n"
+                                      "channel = \"c:{1}\"\n"
+                                      "[[ingress]]\n"
+                                      "name = \"b\"\n"
+                                      "source = \"postgres\"\n"
+                                      "table = \"app.events\"\n"
+                                      "columns = { id = \"event_id\", event = \"\" }\n"
+                                      "topics = [\"x.*\"]\n"
+                                      "target = \"all\"\n");
+  for (const char* name : {"DATABASE_URL", "POSTGRES_DSN"}) {
+    const auto result = run_load(
+        {"--config", path}, {std::string(name) + "=postgres://u:p@h:5432/db?sslmode=disable"});
+    ASSERT_TRUE(result.config) << result.message;
+    EXPECT_EQ(result.config->postgres_url, "postgres://u:p@h:5432/db?sslmode=disable");
+    const auto& rules = result.config->ingress;
+    ASSERT_EQ(rules.size(), 2u);
+    EXPECT_EQ(rules[0].table, "switchboard_outbox");
+    EXPECT_EQ(rules[0].notify, "switchboard_outbox");
+    EXPECT_EQ(rules[0].topics, std::vector<std::string>{"*"});
+    EXPECT_EQ(rules[0].columns, OutboxColumns{});
+    EXPECT_EQ(rules[0].consumers, IngressConsumers::one);
+    EXPECT_EQ(rules[1].notify, "events");
+    EXPECT_EQ(rules[1].columns.id, "event_id");
+    EXPECT_EQ(rules[1].columns.event, "");
+    EXPECT_EQ(rules[1].columns.payload, "payload");
+  }
+  const auto bad = run_load({}, {"DATABASE_URL=mysql://x"});
+  EXPECT_FALSE(bad.config);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.message.find("postgres_url (DATABASE_URL, POSTGRES_DSN): missing \"=\""),
+            std::string::npos)
+      << bad.message;
+}
+
 struct Refusal {
   const char* rule;       // the [[ingress]] body
   const char* expected;   // a part of the message
@@ -118,7 +156,27 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{"source = \"redis\"\nchannels = [\"a\"]\n", "target is required"},
         Refusal{"channels = [\"a\"]\ntarget = \"all\"\n", "source is required"},
         Refusal{"source = \"kafka\"\nchannels = [\"a\"]\ntarget = \"all\"\n",
-                "source 'kafka' is not one of: redis, nats, rabbitmq"},
+                "source 'kafka' is not one of: redis, nats, rabbitmq, postgres"},
+        Refusal{"source = \"postgres\"\ntarget = \"all\"\n",
+                "source = \"postgres\" needs a PostgreSQL address: url, or postgres_url"},
+        Refusal{"source = \"postgres\"\nurl = \"postgres://h/db?nosuch=1\"\ntarget = \"all\"\n",
+                "url: invalid URI query parameter: \"nosuch\""},
+        Refusal{"source = \"postgres\"\nurl = \"postgres://h/db\"\ntable = \"a.\"\ntarget = \"all\"\n",
+                "table must be [schema.]name"},
+        Refusal{"source = \"postgres\"\nurl = \"postgres://h/db\"\ncolumns = { idx = \"a\" }\n"
+                "target = \"all\"\n",
+                "columns has no column 'idx'"},
+        Refusal{"source = \"postgres\"\nurl = \"postgres://h/db\"\nconsumers = \"every\"\n"
+                "target = \"all\"\n",
+                "consumers \"every\" does not apply to an outbox"},
+        Refusal{"source = \"postgres\"\nurl = \"postgres://h/db\"\nbatch_interval = \"5s\"\n"
+                "target = \"all\"\n",
+                "batch_interval does not apply to source = \"postgres\""},
+        Refusal{"source = \"postgres\"\nurl = \"postgres://h/db\"\ntopics = [\"ws:*\"]\n"
+                "target = \"channel\"\nchannel = \"c:{2}\"\n",
+                "its topics have only 1 wildcard(s) ({0} is the row's topic)"},
+        Refusal{"source = \"postgres\"\nurl = \"postgres://h/db\"\nqueue = \"q\"\ntarget = \"all\"\n",
+                "queue is a field of source = \"rabbitmq\""},
         Refusal{"source = \"nats\"\ntarget = \"all\"\n", "subjects is required"},
         Refusal{"source = \"nats\"\nsubjects = [\"a.>.b\"]\ntarget = \"all\"\n",
                 "'>' must be the last token"},

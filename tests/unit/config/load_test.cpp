@@ -440,6 +440,10 @@ TEST(OptionTable, OptionsAreTheConfigFields) {
       "ingress_queue",
       "amqp_heartbeat",
       "broker_timeout",
+      "postgres_url",
+      "postgres_statement_timeout",
+      "postgres_outbox_batch",
+      "postgres_poll_interval",
       "log_level",
       "log_format",
       "config"};
