@@ -21,6 +21,7 @@ constexpr std::string_view kFields[] = {
     "subjects", "queue_group",  "queue",         "declare",        "durable",
     "dead_letter_exchange",     "exchange",      "exchange_type",  "bindings",
     "prefetch", "table",        "topics",        "notify",         "columns",
+    "enrich",
     "target",       "channel",       "user",           "user_field",
     "event",    "format",       "requires_ack",  "consumers",      "dedupe_window",
     "batch_interval"};
@@ -116,6 +117,7 @@ class RuleReader {
                              "batches already (postgres_outbox_batch), and holding them would "
                              "hold the claim's transaction open");
     }
+    read_enrich();
     if (rule_.source != IngressSourceKind::rabbitmq) check_subscriptions();
     check_delivery();
     if (failed_) return std::nullopt;
@@ -299,6 +301,54 @@ class RuleReader {
     }
     rule_.consumers = IngressConsumers::one;
     rule_.consumers_set = true;
+  }
+
+  // enrich = { query, key, into, missing, max_attempts, url }: any source.
+  void read_enrich() {
+    const toml::node* node = table_.get("enrich");
+    if (node == nullptr) return;
+    const auto* t = node->as_table();
+    if (t == nullptr) {
+      fail("enrich", "must be a table, e.g. { query = \"SELECT …\", key = \"id\" }");
+      return;
+    }
+    EnrichConfig& e = rule_.enrich;
+    for (const auto& [key, value] : *t) {
+      const std::string k(key.str());
+      const auto* s = value.as_string();
+      if (k == "max_attempts") {
+        const auto* i = value.as_integer();
+        if (i == nullptr || i->get() < 1 || i->get() > 1000) {
+          fail("enrich", "max_attempts must be an integer from 1 to 1000");
+        } else {
+          e.max_attempts = static_cast<unsigned>(i->get());
+        }
+      } else if (k != "query" && k != "key" && k != "into" && k != "missing" && k != "url") {
+        fail("enrich", "has no field '" + k + "' (fields: query, key, into, missing, max_attempts, url)");
+      } else if (s == nullptr) {
+        fail("enrich", k + " must be a string");
+      } else if (k == "query") {
+        e.query = s->get();
+      } else if (k == "key") {
+        e.key = s->get();
+      } else if (k == "into") {
+        e.into = s->get();
+      } else if (k == "url") {
+        e.url = s->get();
+      } else if (s->get() == "skip" || s->get() == "deliver") {
+        e.deliver_missing = s->get() == "deliver";
+      } else {
+        fail("enrich", "missing '" + s->get() + "' is not one of: skip, deliver");
+      }
+    }
+    if (e.query.find("$1") == std::string::npos) {
+      fail("enrich", "query is required and takes the batch's keys as $1 (e.g. WHERE id = ANY($1::bigint[]))");
+      e.query.clear();
+    }
+    if (e.key.empty()) fail("enrich", "key is required: the field of each message its row is found by");
+    if (!e.url.empty()) {
+      if (auto problem = pg::dsn_problem(e.url)) fail("enrich", "url: " + *problem);
+    }
   }
 
   static bool identifier(const std::string& name) {
@@ -631,6 +681,10 @@ void check_ingress_rules(Config& config, std::vector<std::string>& errors) {
     }
     if (!rule.consumers_set) {
       rule.consumers = config.uses_redis() ? IngressConsumers::one : IngressConsumers::every;
+    }
+    if (rule.enrich.enabled() && rule.enrich.url.empty() && config.postgres_url.empty()) {
+      errors.push_back(where + "enrich needs a PostgreSQL address: enrich.url, or postgres_url "
+                       "(DATABASE_URL, POSTGRES_DSN)");
     }
     if (rule.source == IngressSourceKind::nats) {
       const std::string& url = !rule.url.empty() ? rule.url : config.nats_url;

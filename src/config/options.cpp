@@ -140,6 +140,7 @@ std::vector<OptionSpec> build_table() {
   t.push_back(option("postgres_url", T::string, &Config::postgres_url, "PostgreSQL server the [[ingress]] rules with source = \"postgres\" read their outbox table from: a libpq URI (postgres://user:password@host:5432/db?sslmode=disable) or key=value pairs; one libpq cannot parse stops the server (exit 2).").env("DATABASE_URL").env("POSTGRES_DSN"));
   t.push_back(option("postgres_statement_timeout", T::duration, &Config::postgres_statement_timeout, "Longest a PostgreSQL statement of the outbox may run (the session's statement_timeout); a server that does not answer for this long plus 2 s is reconnected.").range(100, 10 * kMinute));
   t.push_back(option("postgres_outbox_batch", T::uint, &Config::postgres_outbox_batch, "Outbox rows claimed (and committed) per transaction.").range(1, 10000));
+  t.push_back(option("postgres_pool_size", T::uint, &Config::postgres_pool_size, "PostgreSQL sessions per server for the rules' enrich queries (a query goes to the least busy one that is connected).").range(1, 64));
   t.push_back(option("postgres_poll_interval", T::duration, &Config::postgres_poll_interval, "How often the outbox is claimed from without a NOTIFY (the fallback when a notification is lost, or the table has no trigger).").range(10, 10 * kMinute));
   // Logging
   t.push_back(choice("log_level", &Config::log_level, {"trace", "debug", "info", "warn", "error", "critical", "off"}, "Least severe level logged.").env("LOGGER_LEVEL"));

@@ -94,6 +94,7 @@ std::string_view reason_name(RejectReason reason) noexcept {
     case RejectReason::missing_field: return "missing_field";
     case RejectReason::bad_field: return "bad_field";
     case RejectReason::bad_target: return "bad_target";
+    case RejectReason::enrich_failed: return "enrich_failed";
   }
   return "unknown";
 }

@@ -41,8 +41,9 @@ enum class RejectReason : std::uint8_t {
   missing_field,
   bad_field,
   bad_target,
+  enrich_failed,  // its enrich query failed enrich.max_attempts times
 };
-inline constexpr std::size_t kRejectReasons = 6;
+inline constexpr std::size_t kRejectReasons = 7;
 std::string_view reason_name(RejectReason reason) noexcept;
 
 // One message as a source received it. Views valid during route() only.
@@ -54,6 +55,7 @@ struct IngressMessage {
   std::string_view message_id = {};  // RabbitMQ's message_id property, an outbox row's id;
                                      // empty when unset
   std::string_view event = {};  // an outbox row's event column; empty: NULL or none
+  unsigned attempt = 0;  // hand-overs of this message that failed before (RabbitMQ's retries)
 };
 
 class CompiledRule {

@@ -39,7 +39,7 @@ std::vector<std::chrono::milliseconds> intervals_of(const std::vector<CompiledRu
 }  // namespace
 
 Handoff::Handoff(boost::asio::any_io_executor executor, const std::vector<CompiledRule>& rules,
-                 IngressSink& sink, std::size_t max_in_flight)
+                 IngressSink& sink, std::size_t max_in_flight, EnrichOptions enrich)
     : rules_(rules),
       sink_(sink),
       max_in_flight_(max_in_flight),
@@ -54,6 +54,31 @@ Handoff::Handoff(boost::asio::any_io_executor executor, const std::vector<Compil
   for (std::size_t i = 0; i < rules.size(); ++i) {
     shared_->logs.push_back(std::make_unique<config::RateLimitedLog>());
   }
+  bool enriching = false;
+  for (const auto& r : rules) enriching = enriching || r.config().enrich.enabled();
+  if (enriching) {
+    enricher_ = std::make_unique<Enricher>(
+        executor, rules, std::move(enrich), shared_->counters,
+        [this](std::size_t rule, HeldMessage& m, Enricher::Done done, std::string_view body,
+               std::optional<RejectReason> reason) {
+          finish_enrichment(rule, m, done, body, reason);
+        });
+  }
+}
+
+Handoff::~Handoff() = default;
+
+void Handoff::start() {
+  if (enricher_) enricher_->start();
+}
+
+void Handoff::flush() {
+  batcher_.flush();
+  if (enricher_) enricher_->stop();
+}
+
+std::vector<engine::BackendHealth> Handoff::enrich_health() const {
+  return enricher_ ? enricher_->health() : std::vector<engine::BackendHealth>{};
 }
 
 std::optional<RejectReason> Handoff::take(std::size_t rule, const IngressMessage& message,
@@ -68,38 +93,83 @@ std::optional<RejectReason> Handoff::retry(std::size_t rule, const IngressMessag
   return route(rule, message, std::move(settle));
 }
 
+void Handoff::refused(std::size_t rule, RejectReason reason, const IngressMessage& message) {
+  shared_->counters.rejected(rule, reason);
+  if (const auto n = shared_->logs[rule]->occurred()) {
+    spdlog::warn("ingress rule '{}': a message on '{}' was refused ({}; {} refused or dropped "
+                 "since the last report): {}",
+                 shared_->names[rule], message.subject, reason_name(reason), n,
+                 excerpt(message.body));
+  }
+}
+
+void Handoff::overloaded(std::size_t rule, const Settle& settle) {
+  if (!settle) shared_->counters.dropped(rule, DropReason::overloaded);  // else handed over again
+  if (const auto n = shared_->logs[rule]->occurred()) {
+    spdlog::warn("ingress rule '{}': {} messages in flight to the engine, not taking more ({} "
+                 "refused or dropped since the last report)",
+                 shared_->names[rule], max_in_flight_, n);
+  }
+  if (settle) settle(Outcome::failed);
+}
+
 std::optional<RejectReason> Handoff::route(std::size_t rule, const IngressMessage& message,
-                                           Settle settle) {
+                                           Settle settle, bool enriched) {
   IngressCounters& counters = shared_->counters;
+  if (!enriched && enricher_ && enricher_->enriches(rule)) {
+    // Held, with its in-flight slot, until its batch's query answers (finish_enrichment).
+    if (!counters.take_in_flight(max_in_flight_)) {
+      overloaded(rule, settle);
+      return std::nullopt;
+    }
+    enricher_->hold(rule, HeldMessage::of(message, std::move(settle)));
+    return std::nullopt;
+  }
   auto routed = rules_[rule].route(message);
   if (auto* reason = std::get_if<RejectReason>(&routed)) {
-    counters.rejected(rule, *reason);
-    if (const auto n = shared_->logs[rule]->occurred()) {
-      spdlog::warn("ingress rule '{}': a message on '{}' was refused ({}; {} refused or dropped "
-                   "since the last report): {}",
-                   shared_->names[rule], message.subject, reason_name(*reason), n,
-                   excerpt(message.body));
-    }
+    if (enriched) counters.release_in_flight();
+    refused(rule, *reason, message);
     if (settle) settle(Outcome::rejected);
     return *reason;
   }
-  if (!counters.take_in_flight(max_in_flight_)) {
-    if (!settle) counters.dropped(rule, DropReason::overloaded);  // else handed over again
-    if (const auto n = shared_->logs[rule]->occurred()) {
-      spdlog::warn("ingress rule '{}': {} messages in flight to the engine, not taking more ({} "
-                   "refused or dropped since the last report)",
-                   shared_->names[rule], max_in_flight_, n);
-    }
-    if (settle) settle(Outcome::failed);
+  if (!enriched && !counters.take_in_flight(max_in_flight_)) {
+    overloaded(rule, settle);
     return std::nullopt;
   }
   auto& delivery = std::get<IngressDelivery>(routed);
-  if (rules_[rule].config().batch_interval.count() > 0) {
+  if (rules_[rule].config().batch_interval.count() > 0 && !enriched) {
     batcher_.hold(rule, Batcher::Held{std::move(delivery), std::move(settle)});
   } else {
     hand_over(rule, std::move(delivery), std::move(settle));
   }
   return std::nullopt;
+}
+
+void Handoff::finish_enrichment(std::size_t rule, HeldMessage& message, Enricher::Done done,
+                                std::string_view body, std::optional<RejectReason> reason) {
+  IngressCounters& counters = shared_->counters;
+  switch (done) {
+    case Enricher::Done::enriched:
+      route(rule, message.view(body), std::move(message.settle), /*enriched=*/true);
+      return;
+    case Enricher::Done::skipped:  // no row, missing = "skip": consumed
+      counters.release_in_flight();
+      if (message.settle) message.settle(Outcome::delivered);
+      return;
+    case Enricher::Done::rejected:
+      counters.release_in_flight();
+      refused(rule, reason.value_or(RejectReason::enrich_failed), message.view(message.body));
+      if (message.settle) message.settle(Outcome::rejected);
+      return;
+    case Enricher::Done::failed:
+      counters.release_in_flight();
+      if (message.settle) {
+        message.settle(Outcome::failed);  // RabbitMQ: kept, handed over again
+      } else {
+        counters.dropped(rule, DropReason::enrich_failed);
+      }
+      return;
+  }
 }
 
 void Handoff::hand_over(std::size_t rule, IngressDelivery delivery, Settle settle) {

@@ -17,6 +17,7 @@
 
 #include "batcher.hpp"
 #include "compiled_rule.hpp"
+#include "enricher.hpp"
 #include "ingress_source.hpp"
 #include "ingress_counters.hpp"
 #include "switchboard/config/rate_limited_log.hpp"
@@ -26,8 +27,13 @@ namespace switchboard::ingress {
 
 class Handoff {
  public:
+  // `enrich`: where the rules with `enrich` query (none: no PostgreSQL session is made).
   Handoff(boost::asio::any_io_executor executor, const std::vector<CompiledRule>& rules,
-          IngressSink& sink, std::size_t max_in_flight);
+          IngressSink& sink, std::size_t max_in_flight, EnrichOptions enrich = {});
+  ~Handoff();
+
+  // Connects the enrich sessions (the sources connect themselves).
+  void start();
 
   // `settle` may be empty (Redis Pub/Sub: at most once, nothing to acknowledge). Returns why
   // the rule refused the message when it did so at once (settle was called with rejected);
@@ -38,8 +44,11 @@ class Handoff {
   // received twice).
   std::optional<RejectReason> retry(std::size_t rule, const IngressMessage& message,
                                     Settle settle);
-  // Hands over every held batch now (before stopping).
-  void flush() { batcher_.flush(); }
+  // Hands over every held batch now (before stopping); messages waiting for an enrich query
+  // fail (RabbitMQ requeues them).
+  void flush();
+  // The enrich sessions' health, one per PostgreSQL server.
+  std::vector<engine::BackendHealth> enrich_health() const;
   const IngressCounters& counters() const noexcept { return shared_->counters; }
 
  private:
@@ -51,8 +60,13 @@ class Handoff {
     std::vector<std::unique_ptr<config::RateLimitedLog>> logs;  // one per rule
     std::vector<std::string> names;
   };
+  // `enriched`: from the Enricher, which batched it and holds its in-flight slot already.
   std::optional<RejectReason> route(std::size_t rule, const IngressMessage& message,
-                                    Settle settle);
+                                    Settle settle, bool enriched = false);
+  void refused(std::size_t rule, RejectReason reason, const IngressMessage& message);
+  void overloaded(std::size_t rule, const Settle& settle);
+  void finish_enrichment(std::size_t rule, HeldMessage& message, Enricher::Done done,
+                         std::string_view body, std::optional<RejectReason> reason);
   void hand_over(std::size_t rule, IngressDelivery delivery, Settle settle);
 
   const std::vector<CompiledRule>& rules_;
@@ -60,6 +74,7 @@ class Handoff {
   std::size_t max_in_flight_;
   std::shared_ptr<Shared> shared_;
   Batcher batcher_;
+  std::unique_ptr<Enricher> enricher_;  // when a rule enriches
 };
 
 }  // namespace switchboard::ingress

@@ -79,7 +79,13 @@ class BrokerIngress final : public Ingress {
  public:
   BrokerIngress(const config::Config& c, IngressSink& sink) {
     for (const auto& rule : c.ingress) rules_.emplace_back(rule, c.ingress_max_message_size);
-    handoff_ = std::make_unique<Handoff>(io_.get_executor(), rules_, sink, c.ingress_max_in_flight);
+    EnrichOptions enrich;
+    enrich.postgres_url = c.postgres_url;
+    enrich.pool_size = c.postgres_pool_size;
+    enrich.statement_timeout = c.postgres_statement_timeout;
+    enrich.connect_timeout = c.broker_timeout;
+    handoff_ = std::make_unique<Handoff>(io_.get_executor(), rules_, sink, c.ingress_max_in_flight,
+                                         std::move(enrich));
     for (std::size_t i = 0; i < rules_.size(); ++i) {
       const auto& rule = rules_[i].config();
       switch (rule.source) {
@@ -125,6 +131,7 @@ class BrokerIngress final : public Ingress {
       io_.run();
     });
     asio::post(io_, [this] {
+      handoff_->start();
       for (auto& s : sources_) s->start();
     });
   }
@@ -149,6 +156,7 @@ class BrokerIngress final : public Ingress {
   std::vector<engine::BackendHealth> health() const override {
     std::vector<engine::BackendHealth> out;
     for (const auto& s : sources_) out.push_back(s->health());
+    for (auto& h : handoff_->enrich_health()) out.push_back(std::move(h));
     return out;
   }
 

@@ -8,6 +8,7 @@ std::string_view reason_name(DropReason reason) noexcept {
   switch (reason) {
     case DropReason::publish_failed: return "publish_failed";
     case DropReason::overloaded: return "overloaded";
+    case DropReason::enrich_failed: return "enrich_failed";
   }
   return "unknown";
 }
@@ -35,6 +36,10 @@ IngressCounters::RuleSnapshot IngressCounters::rule(std::size_t index) const noe
   s.deduplicated = r.deduplicated.load(std::memory_order_relaxed);
   s.batches = r.batches.load(std::memory_order_relaxed);
   s.retries = r.retries.load(std::memory_order_relaxed);
+  s.queries_ok = r.queries_ok.load(std::memory_order_relaxed);
+  s.queries_failed = r.queries_failed.load(std::memory_order_relaxed);
+  s.rows_found = r.rows_found.load(std::memory_order_relaxed);
+  s.rows_missing = r.rows_missing.load(std::memory_order_relaxed);
   for (std::size_t i = 0; i < kRejectReasons; ++i) {
     s.rejected[i] = r.rejected[i].load(std::memory_order_relaxed);
   }
@@ -69,16 +74,34 @@ void IngressCounters::write_metrics(engine::MetricsSink& sink) const {
            "Messages of a rule handed to the engine again after it failed to take them "
            "(RabbitMQ: kept unacknowledged, retried with backoff).",
            [](const RuleSnapshot& s) { return s.retries; });
-  // A family with a rule and a reason label: `count(snapshot, r)` for each of `reasons`.
-  auto per_reason = [&](std::string_view family, std::string_view help, std::size_t reasons,
-                        auto count, auto name) {
+  // A family with a rule and a `label`: `count(snapshot, r)` for each of `values`.
+  auto per_label = [&](std::string_view family, std::string_view help, std::string_view label,
+                       std::size_t values, auto count, auto name) {
     sink.family(family, Type::counter, help);
     for (std::size_t i = 0; i < rules_.size(); ++i) {
-      for (std::size_t r = 0; r < reasons; ++r) {
-        sink.sample(family, count(snaps[i], r), {{"rule", rules_[i]->name}, {"reason", name(r)}});
+      for (std::size_t r = 0; r < values; ++r) {
+        sink.sample(family, count(snaps[i], r), {{"rule", rules_[i]->name}, {label, name(r)}});
       }
     }
   };
+  auto per_reason = [&](std::string_view family, std::string_view help, std::size_t reasons,
+                        auto count, auto name) {
+    per_label(family, help, "reason", reasons, count, name);
+  };
+  per_label(
+      "switchboard_ingress_enrich_queries_total",
+      "Enrich queries of a rule (one per batch): answered (ok) or failed (PostgreSQL down, a "
+      "timeout, an error).",
+      "result", 2,
+      [](const RuleSnapshot& s, std::size_t r) { return r == 0 ? s.queries_ok : s.queries_failed; },
+      [](std::size_t r) { return r == 0 ? "ok" : "failed"; });
+  per_label(
+      "switchboard_ingress_enrich_rows_total",
+      "Messages of a rule's enrich queries: found in the answer, or missing from it (skipped, "
+      "or delivered as they came with missing = \"deliver\").",
+      "result", 2,
+      [](const RuleSnapshot& s, std::size_t r) { return r == 0 ? s.rows_found : s.rows_missing; },
+      [](std::size_t r) { return r == 0 ? "found" : "missing"; });
   per_reason(
       "switchboard_ingress_rejected_total", "Broker messages refused by a rule, by reason.",
       kRejectReasons, [](const RuleSnapshot& s, std::size_t r) { return s.rejected[r]; },

@@ -20,8 +20,9 @@ namespace switchboard::ingress {
 enum class DropReason : std::uint8_t {
   publish_failed,  // the engine refused it (down, timeout, too many in flight)
   overloaded,      // ingress_max_in_flight handed over and not completed
+  enrich_failed,   // its enrich query failed (PostgreSQL down, a timeout, an error)
 };
-inline constexpr std::size_t kDropReasons = 2;
+inline constexpr std::size_t kDropReasons = 3;
 
 class IngressCounters {
  public:
@@ -32,6 +33,13 @@ class IngressCounters {
   void deduplicated(std::size_t rule) noexcept { add(rules_[rule]->deduplicated); }
   void batch(std::size_t rule) noexcept { add(rules_[rule]->batches); }
   void retried(std::size_t rule) noexcept { add(rules_[rule]->retries); }
+  // An enrich query of the rule answered (ok) or failed; a message found in its answer or not.
+  void enrich_query(std::size_t rule, bool ok) noexcept {
+    add(ok ? rules_[rule]->queries_ok : rules_[rule]->queries_failed);
+  }
+  void enrich_row(std::size_t rule, bool found) noexcept {
+    add(found ? rules_[rule]->rows_found : rules_[rule]->rows_missing);
+  }
   void rejected(std::size_t rule, RejectReason r) noexcept {
     add(rules_[rule]->rejected[static_cast<std::size_t>(r)]);
   }
@@ -45,6 +53,7 @@ class IngressCounters {
 
   struct RuleSnapshot {
     std::uint64_t received = 0, delivered = 0, deduplicated = 0, batches = 0, retries = 0;
+    std::uint64_t queries_ok = 0, queries_failed = 0, rows_found = 0, rows_missing = 0;
     std::array<std::uint64_t, kRejectReasons> rejected{};
     std::array<std::uint64_t, kDropReasons> dropped{};
   };
@@ -60,6 +69,7 @@ class IngressCounters {
   struct Rule {
     std::string name;
     Counter received{0}, delivered{0}, deduplicated{0}, batches{0}, retries{0};
+    Counter queries_ok{0}, queries_failed{0}, rows_found{0}, rows_missing{0};
     std::array<Counter, kRejectReasons> rejected{};
     std::array<Counter, kDropReasons> dropped{};
   };

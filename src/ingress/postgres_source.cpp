@@ -304,7 +304,7 @@ void PostgresOutboxSource::settled(const std::shared_ptr<Claim>& claim, std::siz
     case Outcome::delivered: r.state = Claim::State::delivered; break;
     case Outcome::rejected:
       r.state = Claim::State::aside;
-      if (r.error.empty()) r.error = "refused by the node: " + std::string(reason_name(RejectReason::bad_target));
+      if (r.error.empty()) r.error = "refused by its ingress rule or the node (see the log)";
       break;
     case Outcome::failed: r.state = Claim::State::failed; break;
   }

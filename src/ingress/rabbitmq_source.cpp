@@ -74,7 +74,8 @@ void RabbitMqIngressSource::stop() {
 
 void RabbitMqIngressSource::take(std::shared_ptr<Held> held) {
   const auto& d = held->delivery;
-  const IngressMessage message{d.routing_key, {}, d.body, d.message_id};
+  IngressMessage message{d.routing_key, {}, d.body, d.message_id};
+  message.attempt = held->attempts;
   const std::size_t rule = held->rule;
   if (held->attempts == 0) {
     handoff_.take(rule, message, settle_for(std::move(held)));

@@ -13,6 +13,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { Server, Client, eventually, metric } = require('./support');
 const { RabbitMqServer } = require('./rabbitmq_support');
+const { rawClient } = require('./ingress_support');
 
 const SEEDS = path.join(__dirname, '..', '..', 'examples', 'seeds');
 
@@ -31,40 +32,9 @@ async function ingressUp(server) {
   }, { what: 'the RabbitMQ ingress source up', timeoutMs: 20000 });
 }
 
-// An anonymous client at `/` recording each text frame as it came, with its arrival time.
-async function rawClient(server) {
-  const c = await Client.connect(server, { path: '/', waitConnected: false });
-  c.frames = [];
-  c.ws.on('message', (data) => c.frames.push({ text: data.toString(), at: Date.now() }));
-  return c;
-}
-
-async function publishAll(queue, bodies, options = {}) {
-  const connection = await rabbit.connect();
-  try {
-    const channel = await connection.createConfirmChannel();
-    for (const body of bodies) {
-      channel.sendToQueue(queue, Buffer.isBuffer(body) ? body : Buffer.from(body), { persistent: true, ...options });
-    }
-    await channel.waitForConfirms();
-  } finally {
-    await connection.close();
-  }
-}
-
-async function queueCounts(queue) {  // { ready, unacked }
-  const out = await rabbit.ctl('list_queues', 'name', 'messages_ready', 'messages_unacknowledged');
-  const line = out.split('\n').find((l) => l.split(/\s+/)[0] === queue);
-  if (line === undefined) return undefined;
-  const [, ready, unacked] = line.split(/\s+/);
-  return { ready: Number(ready), unacked: Number(unacked) };
-}
-
-async function queueDepth(queue) {  // ready + unacknowledged
-  const out = await rabbit.ctl('list_queues', 'name', 'messages');
-  const line = out.split('\n').find((l) => l.split(/\s+/)[0] === queue);
-  return line === undefined ? undefined : Number(line.split(/\s+/)[1]);
-}
+const publishAll = (queue, bodies, options) => rabbit.sendAll(queue, bodies, options);
+const queueCounts = (queue) => rabbit.queueCounts(queue);
+const queueDepth = (queue) => rabbit.queueDepth(queue);
 
 function writeConfig(name, text) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-ingress-rabbit-'));

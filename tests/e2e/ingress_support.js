@@ -7,11 +7,14 @@
 //   startSeedOnRedis(seed, prefix) -> Promise<{ redis, server }>   a private Redis and a node
 //                                  on examples/seeds/<seed>.toml using it (its redis_url
 //                                  overridden, keys under `prefix`)
+//   rawClient(server) -> Promise<Client>   an anonymous client at `/` (no `connected` frame
+//                                  awaited) recording each text frame in client.frames as
+//                                  { text, at } (its arrival time, Date.now())
 'use strict';
 
 const assert = require('node:assert/strict');
 const path = require('node:path');
-const { Server, eventually, metric } = require('./support');
+const { Server, Client, eventually, metric } = require('./support');
 const { RedisServer } = require('./redis_support');
 
 const SEEDS = path.join(__dirname, '..', '..', 'examples', 'seeds');
@@ -43,4 +46,11 @@ async function startSeedOnRedis(seed, prefix) {
   return { redis, server };
 }
 
-module.exports = { sourceUp, sourceDown, startSeedOnRedis };
+async function rawClient(server) {
+  const c = await Client.connect(server, { path: '/', waitConnected: false });
+  c.frames = [];
+  c.ws.on('message', (data) => c.frames.push({ text: data.toString(), at: Date.now() }));
+  return c;
+}
+
+module.exports = { sourceUp, sourceDown, startSeedOnRedis, rawClient };

@@ -14,6 +14,11 @@
 //   rabbit.publish(routingKey, body, { exchange = '', ...publishOptions }) -> Promise
 //     one message (string or Buffer) on a confirm channel of its own: resolved once the broker
 //     confirmed it (it is queued, or dropped as unroutable)
+//   rabbit.sendAll(queue, bodies, options = {}) -> Promise   bodies (strings or Buffers) to
+//     `queue` on the default exchange, persistent, on one confirm channel: resolved once every
+//     one is confirmed
+//   rabbit.queueCounts(queue) -> Promise<{ ready, unacked } | undefined>   (rabbitmqctl)
+//   rabbit.queueDepth(queue) -> Promise<number | undefined>   ready + unacknowledged
 //   rabbit.ctl(...args) -> Promise<string>   rabbitmqctl -n <node> ... against it (~1.5 s each)
 //   rabbit.kill()   SIGKILL the VM (a crash)      rabbit.pause() -> Promise / rabbit.resume()
 //   rabbit.shutdown() -> Promise   SIGTERM (an orderly shutdown: listeners closed, queues,
@@ -159,6 +164,32 @@ class RabbitMqServer {
     } finally {
       await connection.close();
     }
+  }
+
+  async sendAll(queue, bodies, options = {}) {
+    const connection = await this.connect();
+    try {
+      const channel = await connection.createConfirmChannel();
+      for (const body of bodies) {
+        channel.sendToQueue(queue, Buffer.isBuffer(body) ? body : Buffer.from(body), { persistent: true, ...options });
+      }
+      await channel.waitForConfirms();
+    } finally {
+      await connection.close();
+    }
+  }
+
+  async queueCounts(queue) {
+    const out = await this.ctl('list_queues', 'name', 'messages_ready', 'messages_unacknowledged');
+    const line = out.split('\n').find((l) => l.split(/\s+/)[0] === queue);
+    if (line === undefined) return undefined;
+    const [, ready, unacked] = line.split(/\s+/);
+    return { ready: Number(ready), unacked: Number(unacked) };
+  }
+
+  async queueDepth(queue) {
+    const counts = await this.queueCounts(queue);
+    return counts === undefined ? undefined : counts.ready + counts.unacked;
   }
 
   ctl(...args) {

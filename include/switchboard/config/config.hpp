@@ -171,6 +171,7 @@ struct Config {
   std::chrono::milliseconds postgres_statement_timeout{5000};
   std::size_t postgres_outbox_batch = 256;                // rows per claim
   std::chrono::milliseconds postgres_poll_interval{1000};  // claims without a NOTIFY
+  std::size_t postgres_pool_size = 2;                      // enrichment sessions per server
 
   // Logging
   std::string log_level = "info";             // LOGGER_LEVEL

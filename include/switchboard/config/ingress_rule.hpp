@@ -33,6 +33,18 @@ struct OutboxColumns {
   bool operator==(const OutboxColumns&) const = default;
 };
 
+// A rule's enrichment (docs/ingress.md, "Enrichment from PostgreSQL"): before routing, the
+// messages of a batch are completed by one query, `$1` the array of their `key` fields.
+struct EnrichConfig {
+  std::string url;    // PostgreSQL; empty: postgres_url
+  std::string query;  // returns rows (key text, value json); empty: no enrichment
+  std::string key;    // field path of the message: its element of $1
+  std::string into;   // field path the value is set at; empty: the value is the whole message
+  bool deliver_missing = false;  // no row for the key: deliver the message as it is (else skip)
+  unsigned max_attempts = 10;    // failed queries before a message is rejected (dead-lettered)
+  bool enabled() const noexcept { return !query.empty(); }
+};
+
 struct IngressRuleConfig {
   std::string name;                      // metric label and log name; "ingress[<i>]" if unset
   std::string location;                  // "file:line" of the table, for messages
@@ -54,6 +66,7 @@ struct IngressRuleConfig {
   std::vector<std::string> topics;       // postgres: globs over the topic column, captures {1}..{9}
   std::string notify;                    // postgres: LISTEN channel; empty: the table's name
   OutboxColumns columns;                 // postgres
+  EnrichConfig enrich;                   // any source
   IngressTargetKind target = IngressTargetKind::channel;
   std::string channel;                   // template, target = channel
   std::string user;                      // template, target = user (user_field = "f" is "{f}")

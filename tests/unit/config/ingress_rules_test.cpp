@@ -122,6 +122,15 @@ TEST_F(LoadTest, OutboxRuleDefaultsAndDsnAliases) {
     EXPECT_EQ(rules[1].columns.event, "");
     EXPECT_EQ(rules[1].columns.payload, "payload");
   }
+  const std::string seed = std::string(SWITCHBOARD_SOURCE_DIR) + "/examples/seeds/003-enrich.toml";
+  const auto enrich = run_load({"--config", seed, "--ingress-queue", "posts"});
+  ASSERT_TRUE(enrich.config) << enrich.message;
+  const auto& e = enrich.config->ingress.at(0).enrich;
+  EXPECT_EQ(e.key, "payload.id");
+  EXPECT_EQ(e.into, "payload");
+  EXPECT_FALSE(e.deliver_missing);
+  EXPECT_EQ(e.max_attempts, 10u);
+  EXPECT_NE(e.query.find("WHERE p.id = ANY($1::bigint[])"), std::string::npos);
   const auto bad = run_load({}, {"DATABASE_URL=mysql://x"});
   EXPECT_FALSE(bad.config);
   EXPECT_EQ(bad.exit_code, 2);
@@ -177,6 +186,24 @@ INSTANTIATE_TEST_SUITE_P(
                 "its topics have only 1 wildcard(s) ({0} is the row's topic)"},
         Refusal{"source = \"postgres\"\nurl = \"postgres://h/db\"\nqueue = \"q\"\ntarget = \"all\"\n",
                 "queue is a field of source = \"rabbitmq\""},
+        Refusal{"source = \"redis\"\nchannels = [\"a\"]\ntarget = \"all\"\n"
+                "enrich = { query = \"SELECT 1\", key = \"id\", url = \"postgres://h/db\" }\n",
+                "enrich query is required and takes the batch's keys as $1"},
+        Refusal{"source = \"redis\"\nchannels = [\"a\"]\ntarget = \"all\"\n"
+                "enrich = { query = \"SELECT $1\", url = \"postgres://h/db\" }\n",
+                "enrich key is required"},
+        Refusal{"source = \"redis\"\nchannels = [\"a\"]\ntarget = \"all\"\n"
+                "enrich = { query = \"SELECT $1\", key = \"id\", missing = \"drop\", url = \"postgres://h/db\" }\n",
+                "enrich missing 'drop' is not one of: skip, deliver"},
+        Refusal{"source = \"redis\"\nchannels = [\"a\"]\ntarget = \"all\"\n"
+                "enrich = { query = \"SELECT $1\", key = \"id\", as = \"payload\", url = \"postgres://h/db\" }\n",
+                "enrich has no field 'as'"},
+        Refusal{"source = \"redis\"\nchannels = [\"a\"]\ntarget = \"all\"\n"
+                "enrich = { query = \"SELECT $1\", key = \"id\", max_attempts = 0, url = \"postgres://h/db\" }\n",
+                "enrich max_attempts must be an integer from 1 to 1000"},
+        Refusal{"source = \"redis\"\nchannels = [\"a\"]\ntarget = \"all\"\n"
+                "enrich = { query = \"SELECT $1\", key = \"id\" }\n",
+                "enrich needs a PostgreSQL address: enrich.url, or postgres_url"},
         Refusal{"source = \"nats\"\ntarget = \"all\"\n", "subjects is required"},
         Refusal{"source = \"nats\"\nsubjects = [\"a.>.b\"]\ntarget = \"all\"\n",
                 "'>' must be the last token"},

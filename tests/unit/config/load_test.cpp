@@ -443,6 +443,7 @@ TEST(OptionTable, OptionsAreTheConfigFields) {
       "postgres_url",
       "postgres_statement_timeout",
       "postgres_outbox_batch",
+      "postgres_pool_size",
       "postgres_poll_interval",
       "log_level",
       "log_format",
