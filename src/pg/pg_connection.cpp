@@ -270,7 +270,7 @@ void PgConnection::wait(asio::posix::stream_descriptor::wait_type which, bool Pg
 }
 
 void PgConnection::readable() {
-  if (PQconsumeInput(conn_) == 0) {
+  if (PQconsumeInput(conn_) == 0 || PQstatus(conn_) == CONNECTION_BAD) {
     lost(one_line(PQerrorMessage(conn_)));
     return;
   }

@@ -382,6 +382,26 @@ describe('faults', () => {
 });
 
 describe('configuration', () => {
+  test('a table that does not exist: the source is down naming it, the node serves', async () => {
+    const db = await freshDatabase();
+    const config = writeConfig(['public_channels = ["conv:*"]', '[[ingress]]', 'source = "postgres"',
+      'table = "app.nope"', 'target = "all"', ''].join('\n'));
+    const server = await Server.start({ args: ['--config', config], env: { POSTGRES_DSN: pg.url(db) } });
+    try {
+      await eventually(async () => {
+        const health = (await server.get('/health')).json;
+        assert.equal(health.status, 'degraded');
+        const dep = health.dependencies.find((d) => d.name === sourceName(db, 'app.nope'));
+        assert.equal(dep.status, 'down');
+        assert.equal(dep.required, false);
+        assert.match(dep.error, /relation "app\.nope" does not exist/);
+      }, { what: 'the missing table in /health' });
+      assert.equal((await server.get('/ready')).status, 200);
+    } finally {
+      await server.stop();
+    }
+  });
+
   test('a DSN libpq cannot parse stops the server with exit 2, whichever name it came by', async () => {
     for (const env of [{ DATABASE_URL: 'postgres://host/db?nosuchoption=1' }, { POSTGRES_DSN: 'mysql://x' }]) {
       await assert.rejects(Server.start({ env }), (err) => {
