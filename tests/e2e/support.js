@@ -8,12 +8,12 @@
 //   const { Server, Client, jwt, withTimeout, freePort, delay, eventually } = require('./support');
 //
 //   Server.start({ args = [], env = {}, apiKey = 'k', jwtSecret = 'secret', portVia = 'flag',
-//                  workers = 2 }) -> Promise<Server>
+//                  workers = 2, port }) -> Promise<Server>
 //     Starts SWITCHBOARD_BIN on a free loopback port with `--bind-address 127.0.0.1
 //     --log-level warn --drain-period 0 --workers <workers>` plus `args`, and waits for
 //     GET /health = 200 (10 s bound). apiKey (null: none) goes in as --api-key, jwtSecret
 //     (null: none) as env JWT_SECRET. portVia 'env' passes the port as WSGATEWAY_PORT instead
-//     of --port. `env` is added to the child's environment (SWITCHBOARD_*, JWT_SECRET,
+//     of --port; `port` (a restart on the same port) instead of a free one. `env` is added to the child's environment (SWITCHBOARD_*, JWT_SECRET,
 //     WSGATEWAY_PORT, LOGGER_* inherited from the test's environment are removed first).
 //     The server is SIGKILLed if the test process dies (setpriv --pdeathsig) or exits.
 //   server.port, server.apiKey, server.jwtSecret
@@ -164,11 +164,12 @@ class Server {
   static async start(opts = {}) {
     const {
       args = [], env = {}, apiKey = 'k', jwtSecret = 'secret', portVia = 'flag', workers = 2,
+      port: fixedPort,
     } = opts;
     const binary = process.env.SWITCHBOARD_BIN;
     assert.ok(binary, 'SWITCHBOARD_BIN must name the server binary');
     for (let attempt = 0; attempt < 3; attempt++) {
-      const port = await freePort();
+      const port = fixedPort || await freePort();
       const childEnv = cleanEnv(env);
       if (jwtSecret !== null && jwtSecret !== undefined) childEnv.JWT_SECRET = jwtSecret;
       const argv = ['--bind-address', '127.0.0.1', '--log-level', 'warn', '--drain-period', '0',
