@@ -8,6 +8,7 @@
 #include <set>
 
 #include "field_path.hpp"
+#include "pg_array.hpp"
 #include "pg_dsn.hpp"
 #include "switchboard/config/rate_limited_log.hpp"
 #include "switchboard/protocol/json_check.hpp"
@@ -18,24 +19,6 @@ namespace asio = boost::asio;
 namespace json = boost::json;
 
 namespace {
-
-// The batch's keys as a PostgreSQL array literal of text ({"1","a\"b"}): the query casts it
-// ($1::bigint[], $1::uuid[]) as its key column needs.
-std::string array_literal(const std::set<std::string>& keys) {
-  std::string out = "{";
-  bool first = true;
-  for (const auto& key : keys) {
-    if (!first) out += ',';
-    first = false;
-    out += '"';
-    for (char c : key) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
 
 // `body` (a JSON object) with `value` (JSON text) at the dotted `path`, objects made on the way;
 // nullopt when a step is not an object.
@@ -213,7 +196,7 @@ void Enricher::query(std::size_t rule) {
   }
   if (asked.empty()) return;
   r.querying = true;
-  r.pool.query(r.config.query, {array_literal(keys)},
+  r.pool.query(r.config.query, {pg::text_array({keys.begin(), keys.end()})},
                [this, rule, alive = alive_, asked = std::move(asked)](pg::PgResult result) mutable {
                  if (!*alive) return;
                  rules_[rule]->querying = false;

@@ -6,6 +6,7 @@
 #include <map>
 #include <stdexcept>
 
+#include "pg_array.hpp"
 #include "pg_dsn.hpp"
 
 namespace switchboard::ingress {
@@ -28,22 +29,6 @@ std::string quoted_table(const std::string& table) {
   const auto dot = table.find('.');
   if (dot == std::string::npos) return quoted(table);
   return quoted(table.substr(0, dot)) + "." + quoted(table.substr(dot + 1));
-}
-
-// A PostgreSQL array literal of text elements ({"1","2"}), whatever the id column's type: the
-// server casts it to that type's array (`id = ANY($1)` infers it).
-std::string array_literal(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += ',';
-    out += '"';
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
 }
 
 }  // namespace
@@ -325,8 +310,8 @@ void PostgresOutboxSource::finish(std::shared_ptr<Claim> claim) {
     if (row.state == Claim::State::aside) aside[row.error].push_back(row.id);
   }
   std::vector<Write> writes;
-  if (!delivered.empty()) writes.push_back(Write{array_literal(delivered), std::nullopt});
-  for (const auto& [error, ids] : aside) writes.push_back(Write{array_literal(ids), error});
+  if (!delivered.empty()) writes.push_back(Write{pg::text_array(delivered), std::nullopt});
+  for (const auto& [error, ids] : aside) writes.push_back(Write{pg::text_array(ids), error});
   commit(std::move(claim), std::move(writes));
 }
 
