@@ -13,6 +13,7 @@ packages=(
   libhiredis-dev redis-server
   librabbitmq-dev libnats-dev rabbitmq-server nats-server
   libpq-dev postgresql
+  chromium
 )
 # Node.js: the machine may ship its own build (with npm inside); take Debian's only when absent.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

@@ -123,6 +123,27 @@ void check_socketio(const Config& config, std::vector<std::string>& errors) {
   }
 }
 
+// demo signs its own tokens (POST /demo/token) with jwt_secret, and its rooms are the "demo"
+// namespace, public and open to clients' publishes unless the file configures it.
+void settle_demo(Config& config, std::vector<std::string>& errors) {
+  if (!config.demo) return;
+  if (!config.auth_service_url.empty()) {
+    errors.push_back("demo signs its users' tokens itself: it cannot run with auth_service_url");
+  }
+  if (config.jwt_algorithm.rfind("HS", 0) != 0) {
+    errors.push_back("demo signs its users' tokens with jwt_secret: it needs an HS* "
+                     "jwt_algorithm, not " + config.jwt_algorithm);
+  }
+  for (const auto& ns : config.namespaces) {
+    if (ns.name == "demo") return;
+  }
+  NamespaceConfig rooms;
+  rooms.name = "demo";
+  rooms.is_public = true;
+  rooms.client_publish = true;
+  config.namespaces.push_back(std::move(rooms));
+}
+
 }  // namespace
 
 void check_combinations(Config& config, std::vector<std::string>& errors) {
@@ -148,6 +169,7 @@ void check_combinations(Config& config, std::vector<std::string>& errors) {
   check_ingress_rules(config, errors);
   check_upstream(config, errors);
   check_socketio(config, errors);
+  settle_demo(config, errors);
   if (config.ingress_max_message_size + 1024 > config.outbound_queue_limit) {
     errors.push_back("ingress_max_message_size must stay at least 1KiB below "
                      "outbound_queue_limit: a message that fills a connection's queue alone "

@@ -95,15 +95,19 @@ void add_ops_routes(Server& server, OpsHooks hooks) {
                                  boost::json::serialize(body)));
   });
   router.add("GET", "/metrics", [&server](const http::Request&, http::Respond respond) {
-    http::PrometheusWriter out;
-    server.write_metrics(out);
-    out.family("process_resident_memory_bytes", "gauge", "Resident set size in bytes.");
-    out.sample("process_resident_memory_bytes", resident_bytes());
     http::Response response;
     response.content_type = std::string(http::PrometheusWriter::kContentType);
-    response.body = out.text();
+    response.body = metrics_text(server);
     respond(std::move(response));
   });
+}
+
+std::string metrics_text(const Server& server) {
+  http::PrometheusWriter out;
+  server.write_metrics(out);
+  out.family("process_resident_memory_bytes", "gauge", "Resident set size in bytes.");
+  out.sample("process_resident_memory_bytes", resident_bytes());
+  return out.text();
 }
 
 }  // namespace switchboard::net

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "api_routes.hpp"
+#include "demo_tokens.hpp"
 #include "auth_service_authenticator.hpp"
 #include "worker_gateway.hpp"
 #include "gateway_metrics.hpp"
@@ -25,7 +26,7 @@
 #include "switchboard/net/worker.hpp"
 #include "socketio_endpoint.hpp"
 #include "upstream.hpp"
-#include "worker_gateway.hpp"
+#include "web_routes.hpp"
 
 namespace switchboard {
 namespace {
@@ -115,7 +116,7 @@ engine::Engine configured_engine(const config::Config& c) {
 Gateway::Gateway(config::Config config) : Gateway(config, configured_engine(config)) {}
 
 Gateway::Gateway(config::Config config, engine::Engine engine)
-    : server_(std::make_unique<net::Server>(std::move(config))) {
+    : server_(std::make_unique<net::Server>(node::with_demo_keys(std::move(config)))) {
   node_ = std::make_unique<node::Node>(*server_, std::move(engine));
   node_->set_authenticator(configured_authenticator(*node_));
   if (node_->authenticator() == nullptr && !server_->config().allow_anonymous) {
@@ -137,6 +138,7 @@ Gateway::Gateway(config::Config config, engine::Engine engine)
   };
   net::add_ops_routes(*server_, std::move(ops));
   node::add_api_routes(*node_);
+  node::add_web_routes(*node_);
   worker_gateways_ = std::make_unique<node::WorkerGateways>(*node_, *server_);
   node::add_gateway_metrics(*node_, *worker_gateways_, *ingress_);
   // Each protocol's endpoint puts the sessions it opens in its worker's gateway.

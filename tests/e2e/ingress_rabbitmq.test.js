@@ -261,10 +261,25 @@ describe('at least once', () => {
       const b = await rawClient(second);
       await holder.close();
       await eventually(async () => assert.equal(await queueDepth('e2e-alo'), 0), { what: 'e2e-alo drained', timeoutMs: 30000 });
-      await eventually(() => {
-        const all = new Set([...got, ...b.frames.map((f) => f.text)]);
-        assert.deepEqual(ids.filter((id) => !all.has(id)), []);
-      }, { what: 'every id at some client', timeoutMs: 10000 });
+      try {
+        await eventually(() => {
+          const all = new Set([...got, ...b.frames.map((f) => f.text)]);
+          assert.deepEqual(ids.filter((id) => !all.has(id)), []);
+        }, { what: 'every id at some client', timeoutMs: 10000 });
+      } catch (err) {
+        // What the restarted node says it did with them (it failed once under ASan in CI with
+        // the queue drained and nothing at the client).
+        const counters = {};
+        for (const name of ['received', 'delivered', 'rejected', 'dropped', 'retries', 'batches']) {
+          counters[name] = (await second.get('/metrics')).text.split('\n')
+            .filter((l) => l.startsWith(`switchboard_ingress_${name}_total`)).join('; ');
+        }
+        const missing = ids.filter((id) => !got.has(id) && !b.frames.some((f) => f.text === id));
+        err.message += `\nmissing ${missing.length} (${missing[0]} … ${missing[missing.length - 1]}); ` +
+          `first node's client ${got.size}, second's ${b.frames.length} frames, closed ${JSON.stringify(b.closeInfo)}\n` +
+          `${JSON.stringify(counters)}\nsecond node's output:\n${second.output()}`;
+        throw err;
+      }
     } finally {
       await second.stop();
     }

@@ -65,6 +65,11 @@ struct Config {
   bool echo = false;       // /echo echoes every message
   bool broadcast = false;  // /broadcast sends every received message to every /broadcast peer
 
+  // Web pages (docs/web.md)
+  std::string static_dir;                     // served at / (GET, HEAD) where no route is
+  std::chrono::milliseconds static_max_age{std::chrono::hours(1)};  // Cache-Control, not HTML
+  bool demo = false;  // /demo/, /dashboard/ and POST /demo/token: for trying it out only
+
   // Gateway: authentication
   std::string jwt_secret;                     // JWT_SECRET: HMAC key
   std::string jwt_algorithm = "HS256";        // pinned algorithm for jwt_secret / jwt_public_key

@@ -31,4 +31,8 @@ struct OpsHooks {
 
 void add_ops_routes(Server& server, OpsHooks hooks = {});
 
+// The Prometheus text GET /metrics answers: the server's metrics and the process's (any
+// thread).
+std::string metrics_text(const Server& server);
+
 }  // namespace switchboard::net

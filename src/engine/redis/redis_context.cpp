@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/asio/steady_timer.hpp>
 #include <cstring>
 #include <random>
 
@@ -77,18 +78,36 @@ void RedisContext::stop() {
     std::lock_guard lock(accepting_mutex_);
     if (!accepting_) return;
     accepting_ = false;
-    // Work posted before runs first (its commands fail with shut_down below, posted).
+    // Work posted before runs first. The hooks may send last commands (the node lease's
+    // release, so that a node stopped in an orderly way can take its id again at once): the
+    // connections stay until those are answered, for at most kStopFlush; whatever is pending
+    // then fails with shut_down (posted).
     boost::asio::post(io_, [this] {
       auto hooks = std::move(stop_hooks_);
       for (auto& hook : hooks) hook();
-      for (auto& shard : shards_) {
-        shard->ready = false;
-        shard->connection.reset();
-      }
-      work_.reset();
+      close_when_flushed(std::chrono::steady_clock::now() + kStopFlush);
     });
   }
   if (thread_.joinable()) thread_.join();
+}
+
+void RedisContext::close_when_flushed(std::chrono::steady_clock::time_point deadline) {
+  bool pending = false;
+  for (const auto& shard : shards_) {
+    pending = pending || (shard->ready && shard->connection->stats().in_flight > 0);
+  }
+  if (pending && std::chrono::steady_clock::now() < deadline) {
+    auto timer = std::make_shared<boost::asio::steady_timer>(io_, std::chrono::milliseconds(2));
+    timer->async_wait([this, timer, deadline](boost::system::error_code) {
+      close_when_flushed(deadline);
+    });
+    return;
+  }
+  for (auto& shard : shards_) {
+    shard->ready = false;
+    shard->connection.reset();
+  }
+  work_.reset();
 }
 
 std::size_t RedisContext::shard_for(std::string_view name) const noexcept {

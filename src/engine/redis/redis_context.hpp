@@ -21,8 +21,9 @@
 // moves it in tests, and nodes on different hosts agree within their clock skew. Redis's own
 // key TTLs are only garbage collection: logical expiry + gc_slack.
 //
-// Stop: stop() (or the destructor) refuses new work, runs the on_stop() hooks, closes the
-// connections (their pending commands complete with shut_down, i.e. `unavailable`) and joins
+// Stop: stop() (or the destructor) refuses new work, runs the on_stop() hooks, waits up to
+// kStopFlush for the commands then pending (the hooks' last ones) to be answered, closes the
+// connections (what is still pending completes with shut_down, i.e. `unavailable`) and joins
 // the thread. A post() after stop returns false: the caller completes its call itself.
 // Connections other than the shards' command connections (the broker's subscribers) live on
 // the same executor and must be closed by an on_stop() hook: the thread only ends once nothing
@@ -158,6 +159,11 @@ class RedisContext {
   std::vector<BackendHealth> health() const;
 
  private:
+  // How long stop() lets the commands pending at stop (the hooks' last ones) be answered.
+  static constexpr std::chrono::milliseconds kStopFlush{500};
+  // On the I/O thread: closes the connections once nothing is pending, or at `deadline`.
+  void close_when_flushed(std::chrono::steady_clock::time_point deadline);
+
   struct Shard {
     std::unique_ptr<RedisConnection> connection;
     std::string run_id;              // I/O thread

@@ -40,6 +40,36 @@ TEST_F(LoadTest, NamespacesOverrideChannelOptions) {
   EXPECT_FALSE(c.client_publish_for("news"));
 }
 
+TEST_F(LoadTest, DemoOpensTheDemoNamespaceUnlessTheFileConfiguresIt) {
+  const auto plain = run_load({"--demo"});
+  ASSERT_TRUE(plain.config) << plain.message;
+  const NamespaceConfig* rooms = plain.config->namespace_of("demo:general");
+  ASSERT_NE(rooms, nullptr);
+  EXPECT_TRUE(rooms->is_public);
+  EXPECT_TRUE(plain.config->client_publish_for("demo:general"));
+  EXPECT_FALSE(plain.config->client_publish_for("conv:1"));
+  EXPECT_EQ(run_load({}).config->namespace_of("demo:general"), nullptr);
+
+  const std::string path = write_file("demo.toml", "[namespaces.demo]\nclient_publish = false\n");
+  const auto own = run_load({"--demo", "--config", path});
+  ASSERT_TRUE(own.config) << own.message;
+  ASSERT_EQ(own.config->namespaces.size(), 1u);
+  EXPECT_FALSE(own.config->client_publish_for("demo:general"));
+  EXPECT_FALSE(own.config->namespace_of("demo:general")->is_public);
+}
+
+TEST_F(LoadTest, DemoNeedsTheTokensItSignsToBeTheOnesItChecks) {
+  const auto service = run_load({"--demo", "--auth-service-url", "http://127.0.0.1:9/auth"});
+  EXPECT_FALSE(service.config);
+  EXPECT_EQ(service.exit_code, 2);
+  EXPECT_NE(service.message.find("cannot run with auth_service_url"), std::string::npos)
+      << service.message;
+  const auto rsa = run_load({"--demo", "--jwt-algorithm", "RS256"});
+  EXPECT_FALSE(rsa.config);
+  EXPECT_NE(rsa.message.find("needs an HS* jwt_algorithm, not RS256"), std::string::npos)
+      << rsa.message;
+}
+
 TEST_F(LoadTest, NamespaceErrorsAreReportedWithExitCode2) {
   const std::string path = write_file("bad.toml",
                                       "[namespaces.conv]\n"

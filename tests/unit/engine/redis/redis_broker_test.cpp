@@ -299,6 +299,23 @@ TEST(RedisBroker, ATakenNodeIdThrowsAndIsFreeAgainAfterAnOrderlyStop) {
   EXPECT_FALSE(send_to_node(third, "n1"));
 }
 
+TEST(RedisBroker, AStoppedEngineHasReleasedItsNodeIdWhenStopReturns) {
+  // A server's orderly stop stops the context right away: the release must have gone out and
+  // been answered before the connections close, or a restart with the same id is refused.
+  auto server = RedisServerProcess::start();
+  Recorder first_recorder, second_recorder;
+  auto first_context = started_context(server.port(), system_now());
+  RedisBroker first(first_context);
+  first.start("n1", first_recorder);
+  auto probe = started_context(server.port(), system_now());
+  ASSERT_EQ(run_command(*probe, 0, {"EXISTS", "t:nd:n1"}).second.integer, 1);
+  first_context->stop();
+  EXPECT_EQ(run_command(*probe, 0, {"EXISTS", "t:nd:n1"}).second.integer, 0);
+  auto second_context = started_context(server.port(), system_now());
+  RedisBroker second(second_context);
+  EXPECT_NO_THROW(second.start("n1", second_recorder));
+}
+
 TEST_F(RedisBrokerTest, MessagesThatDoNotDecodeAreDroppedAndCounted) {
   ASSERT_FALSE(subscribe(broker_, "ch"));
   ASSERT_EQ(run_command(*context_, 0, {"PUBLISH", "t:c:ch", "not ours"}).second.integer, 1);
