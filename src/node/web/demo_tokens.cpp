@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <stdexcept>
 
+#include "error_codes.hpp"
 #include "switchboard/auth/jwt_verifier.hpp"
 
 namespace switchboard::node {
@@ -36,7 +37,7 @@ std::string random_hex(std::size_t bytes) {
 }
 
 http::Response bad_request(std::string_view message) {
-  return http::Response::error(400, "bad_request", message);
+  return http::Response::error(400, api_error_code::kBadRequest, message);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "close_codes.hpp"
+#include "error_codes.hpp"
 #include "switchboard/http/metrics_json.hpp"
 #include "switchboard/net/connection.hpp"
 #include "switchboard/net/ops_routes.hpp"
@@ -23,7 +24,8 @@ class MetricsStreamEndpoint final : public net::Endpoint {
 
   std::optional<http::Response> on_upgrade(const http::Request&, net::Connection&) override {
     if (server_.config().api_key.empty()) {
-      return http::Response::error(403, "api_disabled", "the metrics stream needs api_key set");
+      return http::Response::error(403, api_error_code::kApiDisabled,
+                                   "the metrics stream needs api_key set");
     }
     return std::nullopt;
   }
