@@ -1,4 +1,6 @@
-# Every third-party dependency is found here, once, and exposed as an imported target.
+# Every third-party dependency is found here, once, and exposed as an imported target. The
+# installed CMake package includes this same file (as switchboardDependencies.cmake), so that a
+# project linking switchboard::gateway finds exactly what the library was built against.
 find_package(Boost 1.81.0 EXACT CONFIG REQUIRED COMPONENTS json url)
 find_package(Threads REQUIRED)
 find_package(OpenSSL REQUIRED)
@@ -6,6 +8,7 @@ find_package(ZLIB REQUIRED)
 find_package(PkgConfig REQUIRED)
 find_package(spdlog CONFIG REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
+find_package(simdjson CONFIG REQUIRED)
 pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 # The Redis engine's client: Debian 12 ships hiredis 0.14.1 (no timers, no TLS, no RESP3; see

@@ -14,6 +14,7 @@ packages=(
   librabbitmq-dev libnats-dev rabbitmq-server nats-server
   libpq-dev postgresql
   chromium
+  dpkg-dev file systemd  # the package tests: cpack's dpkg-shlibdeps, systemd-analyze verify
 )
 # Node.js: the machine may ship its own build (with npm inside); take Debian's only when absent.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
