@@ -123,6 +123,19 @@ void check_socketio(const Config& config, std::vector<std::string>& errors) {
   }
 }
 
+// stats_path is a route of its own: not one of the operational routes, the WebSocket paths or
+// the server API's (/metrics is the one it may share: it then makes JSON /metrics' default).
+void check_stats_path(const Config& config, std::vector<std::string>& errors) {
+  const std::string& path = config.stats_path;
+  const bool taken = path == "/" || path == "/health" || path == "/ready" || path == config.ws_path ||
+                     (config.socketio && path == config.socketio_path) || path.rfind("/api/", 0) == 0 ||
+                     path == "/api" || path == "/demo/token";
+  if (taken) {
+    errors.push_back("stats_path '" + path + "' is a route of the gateway's own: choose another "
+                     "path (or /metrics, to make JSON its default)");
+  }
+}
+
 // demo signs its own tokens (POST /demo/token) with jwt_secret, and its rooms are the "demo"
 // namespace, public and open to clients' publishes unless the file configures it.
 void settle_demo(Config& config, std::vector<std::string>& errors) {
@@ -169,6 +182,7 @@ void check_combinations(Config& config, std::vector<std::string>& errors) {
   check_ingress_rules(config, errors);
   check_upstream(config, errors);
   check_socketio(config, errors);
+  check_stats_path(config, errors);
   settle_demo(config, errors);
   if (config.ingress_max_message_size + 1024 > config.outbound_queue_limit) {
     errors.push_back("ingress_max_message_size must stay at least 1KiB below "

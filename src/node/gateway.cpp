@@ -25,6 +25,7 @@
 #include "switchboard/net/server.hpp"
 #include "switchboard/net/worker.hpp"
 #include "socketio_endpoint.hpp"
+#include "stats_route.hpp"
 #include "upstream.hpp"
 #include "web_routes.hpp"
 
@@ -136,6 +137,7 @@ Gateway::Gateway(config::Config config, engine::Engine engine)
     for (auto& h : in->health()) deps.push_back({h.name, h.up, h.detail, false});
     return deps;
   };
+  ops.stats = node::make_stats_handler(*node_);
   net::add_ops_routes(*server_, std::move(ops));
   node::add_api_routes(*node_);
   node::add_web_routes(*node_);

@@ -314,3 +314,31 @@ describe("seed 002's CORS_ORIGIN as allowed_origins", () => {
     }
   });
 });
+
+describe("seed 002's monitoring: GET /metrics as JSON", () => {
+  test('its dashboard reads the README\'s shape from /metrics; a Prometheus scrape still gets text', async () => {
+    const devices = [];
+    try {
+      for (const user of ['10', '1', '5', '5']) devices.push(await SeedDevice.start(server, user, ['websocket']));
+      // As a dashboard fetches it: no Accept preference (the node's API key, which this test's
+      // node has and the seed's own did not).
+      await eventually(async () => {
+        const res = await fetch(server.url('/metrics'), { headers: { Authorization: 'apikey k' } });
+        assert.equal(res.status, 200);
+        const body = await res.json();
+        for (const key of ['totalConnections', 'totalUsers', 'usersList', 'uptime', 'memory', 'timestamp']) {
+          assert.ok(key in body, `${key} in ${JSON.stringify(body)}`);
+        }
+        assert.deepEqual([body.totalConnections, body.totalUsers, body.usersList], [4, 3, [1, 5, 10]]);
+        assert.equal(typeof body.uptime, 'number');
+        assert.equal(typeof body.memory.rss, 'number');
+        assert.ok(!Number.isNaN(Date.parse(body.timestamp)));
+      }, { what: 'the four devices counted (earlier plans\' sockets gone)' });
+      const scrape = await fetch(server.url('/metrics'), { headers: { Accept: 'text/plain;version=0.0.4' } });
+      assert.match(scrape.headers.get('content-type'), /^text\/plain/);
+      assert.match(await scrape.text(), /^switchboard_connections 4$/m);
+    } finally {
+      for (const d of devices) d.close();
+    }
+  });
+});

@@ -619,9 +619,10 @@ async function jsonService(onRequest) {
 
 // The value of one sample of /metrics: `name{labels}` with the labels in the order given
 // (the order the server writes them), or the unlabelled `name` when `labels` is empty; fails
-// when the sample is missing.
+// when the sample is missing. Asks for text as Prometheus does (stats_path = /metrics makes
+// JSON the default, docs/protocol.md "Operations").
 async function metric(server, name, labels = {}) {
-  const text = (await server.get('/metrics')).text;
+  const text = (await server.api('GET', '/metrics', undefined, { key: null, headers: { Accept: 'text/plain' } })).text;
   const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).join(',');
   const sample = want ? `${name}{${want}}` : name;
   const line = text.split('\n').find((l) => l.startsWith(`${sample} `));

@@ -70,6 +70,10 @@ struct Config {
   std::chrono::milliseconds static_max_age{std::chrono::hours(1)};  // Cache-Control, not HTML
   bool demo = false;  // /demo/, /dashboard/ and POST /demo/token: for trying it out only
 
+  // Operations: the JSON statistics (docs/protocol.md "Operations")
+  std::string stats_path = "/stats";
+  std::size_t stats_users_limit = 100;
+
   // Gateway: authentication
   std::string jwt_secret;                     // JWT_SECRET: HMAC key
   std::string jwt_algorithm = "HS256";        // pinned algorithm for jwt_secret / jwt_public_key

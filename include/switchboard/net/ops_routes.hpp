@@ -1,10 +1,13 @@
 #pragma once
 // The operational HTTP routes: GET / (service info), /health, /ready (503 while draining or
-// while a server the node depends on is down) and /metrics (Prometheus text).
+// while a server the node depends on is down), /metrics (Prometheus text, or the JSON
+// statistics to a client that prefers JSON) and the JSON statistics at stats_path.
 #include <cstddef>
 #include <functional>
 #include <string>
 #include <vector>
+
+#include "switchboard/http/router.hpp"
 
 namespace switchboard::net {
 
@@ -27,6 +30,9 @@ struct OpsHooks {
   std::function<std::size_t()> users;
   // The node's dependencies, any thread (none when not given).
   std::function<std::vector<Dependency>()> dependencies;
+  // The JSON statistics (the gateway's: node/api/stats_route.hpp), answered at stats_path and
+  // by GET /metrics to a client that prefers application/json; neither route when not given.
+  http::Handler stats;
 };
 
 void add_ops_routes(Server& server, OpsHooks hooks = {});
@@ -34,5 +40,8 @@ void add_ops_routes(Server& server, OpsHooks hooks = {});
 // The Prometheus text GET /metrics answers: the server's metrics and the process's (any
 // thread).
 std::string metrics_text(const Server& server);
+
+// The current time as /health and the statistics write it: "2024-01-15T10:30:00.000Z".
+std::string iso8601_now();
 
 }  // namespace switchboard::net

@@ -22,28 +22,6 @@ using http::Respond;
 using http::Response;
 using protocol::JsonFields;
 
-// Wraps a handler with the API key check: 401 without a valid key; 403 when the server has
-// no api_key configured (the API is then disabled).
-http::Handler with_key(const Node& node, http::Handler handler) {
-  return [&node, handler = std::move(handler)](const Request& request, Respond respond) {
-    const std::string& key = node.config().api_key;
-    if (key.empty()) {
-      return respond(
-          Response::error(403, api_error_code::kApiDisabled, "the server API needs api_key set"));
-    }
-    constexpr std::string_view kScheme = "apikey ";
-    const std::string_view header = request.header("Authorization");
-    if (header.size() <= kScheme.size() || header.substr(0, kScheme.size()) != kScheme ||
-        header.substr(kScheme.size()) != key) {
-      Response response =
-          Response::error(401, api_error_code::kUnauthorized, "missing or wrong API key");
-      response.headers.emplace_back("WWW-Authenticate", "apikey");
-      return respond(std::move(response));
-    }
-    handler(request, std::move(respond));
-  };
-}
-
 // The engine could not answer: nothing was done, the caller may retry.
 Response unavailable(std::error_code ec) {
   return Response::error(503, api_error_code::kUnavailable,
@@ -102,10 +80,30 @@ std::string position_json(const engine::Publication& p) {
 
 }  // namespace
 
+http::Handler with_api_key(const Node& node, http::Handler handler) {
+  return [&node, handler = std::move(handler)](const Request& request, Respond respond) {
+    const std::string& key = node.config().api_key;
+    if (key.empty()) {
+      return respond(
+          Response::error(403, api_error_code::kApiDisabled, "the server API needs api_key set"));
+    }
+    constexpr std::string_view kScheme = "apikey ";
+    const std::string_view header = request.header("Authorization");
+    if (header.size() <= kScheme.size() || header.substr(0, kScheme.size()) != kScheme ||
+        header.substr(kScheme.size()) != key) {
+      Response response =
+          Response::error(401, api_error_code::kUnauthorized, "missing or wrong API key");
+      response.headers.emplace_back("WWW-Authenticate", "apikey");
+      return respond(std::move(response));
+    }
+    handler(request, std::move(respond));
+  };
+}
+
 void add_api_routes(Node& node) {
   http::Router& router = node.server().router();
 
-  router.add("POST", "/api/publish", with_key(node, [&node](const Request& request, Respond respond) {
+  router.add("POST", "/api/publish", with_api_key(node, [&node](const Request& request, Respond respond) {
     auto f = body_fields(request, respond);
     if (!f) return;
     auto channel = f->string("channel");
@@ -121,7 +119,7 @@ void add_api_routes(Node& node) {
                  });
   }));
 
-  router.add("POST", "/api/broadcast", with_key(node, [&node](const Request& request, Respond respond) {
+  router.add("POST", "/api/broadcast", with_api_key(node, [&node](const Request& request, Respond respond) {
     auto f = body_fields(request, respond);
     if (!f) return;
     Message message;
@@ -133,7 +131,7 @@ void add_api_routes(Node& node) {
     });
   }));
 
-  router.add("POST", "/api/send", with_key(node, [&node](const Request& request, Respond respond) {
+  router.add("POST", "/api/send", with_api_key(node, [&node](const Request& request, Respond respond) {
     auto f = body_fields(request, respond);
     if (!f) return;
     auto user = f->string("user_id");
@@ -146,7 +144,7 @@ void add_api_routes(Node& node) {
     });
   }));
 
-  router.add("GET", "/api/presence", with_key(node, [&node](const Request& request, Respond respond) {
+  router.add("GET", "/api/presence", with_api_key(node, [&node](const Request& request, Respond respond) {
     auto channel = request.query_param("channel");
     if (!channel || !valid_channel_name(*channel)) {
       return respond(bad_request("query parameter channel is required"));
@@ -171,7 +169,7 @@ void add_api_routes(Node& node) {
         });
   }));
 
-  router.add("GET", "/api/channels", with_key(node, [&node](const Request&, Respond respond) {
+  router.add("GET", "/api/channels", with_api_key(node, [&node](const Request&, Respond respond) {
     std::string list = "[";
     for (const auto& name : node.active_channels()) {
       if (list.size() > 1) list.push_back(',');
@@ -183,7 +181,7 @@ void add_api_routes(Node& node) {
     respond(Response::json(200, std::move(body)));
   }));
 
-  router.add("GET", "/api/users/*", with_key(node, [&node](const Request& request, Respond respond) {
+  router.add("GET", "/api/users/*", with_api_key(node, [&node](const Request& request, Respond respond) {
     const std::string_view path = request.path();
     const std::string user = http::percent_decode(path.substr(std::string_view("/api/users/").size()));
     if (user.empty()) return respond(bad_request("user id missing from the path"));
@@ -205,7 +203,7 @@ void add_api_routes(Node& node) {
         });
   }));
 
-  router.add("POST", "/api/disconnect", with_key(node, [&node](const Request& request, Respond respond) {
+  router.add("POST", "/api/disconnect", with_api_key(node, [&node](const Request& request, Respond respond) {
     auto f = body_fields(request, respond);
     if (!f) return;
     auto user = f->string("user_id");
@@ -226,7 +224,7 @@ void add_api_routes(Node& node) {
     respond(Response::json(202, R"({"status":"accepted"})"));
   }));
 
-  router.add("POST", "/api/snapshot", with_key(node, [&node](const Request& request, Respond respond) {
+  router.add("POST", "/api/snapshot", with_api_key(node, [&node](const Request& request, Respond respond) {
     auto f = body_fields(request, respond);
     if (!f) return;
     auto channel = f->string("channel");

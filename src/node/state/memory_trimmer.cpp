@@ -2,9 +2,8 @@
 #include "memory_trimmer.hpp"
 
 #include <malloc.h>
-#include <unistd.h>
 
-#include <cstdio>
+#include "switchboard/net/process_stats.hpp"
 
 namespace switchboard::node {
 
@@ -23,26 +22,11 @@ bool MemoryTrimmer::due(std::uint64_t accepted_total, std::uint64_t open, Clock:
   return true;
 }
 
-namespace {
-
-std::uint64_t resident_bytes() {
-  std::FILE* f = std::fopen("/proc/self/statm", "r");
-  if (f == nullptr) return 0;
-  unsigned long size = 0, resident = 0;
-  const int read = std::fscanf(f, "%lu %lu", &size, &resident);
-  std::fclose(f);
-  return read == 2 ? static_cast<std::uint64_t>(resident) *
-                         static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE))
-                   : 0;
-}
-
-}  // namespace
-
 TrimResult trim_memory() {
   TrimResult r;
-  r.rss_before = resident_bytes();
+  r.rss_before = net::resident_memory_bytes();
   ::malloc_trim(0);
-  r.rss_after = resident_bytes();
+  r.rss_after = net::resident_memory_bytes();
   return r;
 }
 

@@ -715,6 +715,29 @@ std::size_t Node::user_count() const {
                     [](const auto& user) { return !user.second.admitted.empty(); }));
 }
 
+Node::UserSample Node::user_sample(std::size_t limit) const {
+  UserSample sample;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [user_id, connections] : user_connections_) {
+      if (connections.admitted.empty()) continue;
+      ++sample.total;
+      if (sample.ids.size() < limit) sample.ids.push_back(user_id);
+    }
+  }
+  // Numeric ids first, in numeric order (seed 002's were numbers), then the others.
+  const auto numeric = [](const std::string& id) {
+    return !id.empty() && id.find_first_not_of("0123456789") == std::string::npos;
+  };
+  std::sort(sample.ids.begin(), sample.ids.end(), [&](const std::string& a, const std::string& b) {
+    const bool na = numeric(a), nb = numeric(b);
+    if (na != nb) return na;
+    if (na && a.size() != b.size()) return a.size() < b.size();
+    return a < b;
+  });
+  return sample;
+}
+
 std::vector<std::string> Node::active_channels() const {
   std::lock_guard lock(mutex_);
   std::vector<std::string> names;

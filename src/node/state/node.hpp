@@ -88,6 +88,7 @@ class Node final : public engine::BrokerHandler {
 
   const config::Config& config() const noexcept { return server_.config(); }
   net::Server& server() noexcept { return server_; }
+  const net::Server& server() const noexcept { return server_; }
   engine::Engine& engine() noexcept { return engine_; }
   const std::string& id() const noexcept { return id_; }
 
@@ -195,6 +196,14 @@ class Node final : public engine::BrokerHandler {
   bool ip_connected(const std::string& ip);
   void ip_disconnected(const std::string& ip);
   std::size_t user_count() const;  // users with admitted connections on this node
+  // Up to `limit` of those users' ids (decimal ones first, in numeric order, then the others)
+  // and how many there are: the JSON statistics' usersList, bounded so that a node with 100k
+  // users does not build a megabyte per scrape.
+  struct UserSample {
+    std::size_t total = 0;
+    std::vector<std::string> ids;
+  };
+  UserSample user_sample(std::size_t limit) const;
   std::vector<std::string> active_channels() const;  // channels with subscribers on this node
   std::size_t user_connection_count(const std::string& user_id) const;  // on this node
   // Presence: a session's entry in `channel` is added to (removed from) the presence store,

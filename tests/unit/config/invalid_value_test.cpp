@@ -124,5 +124,27 @@ TEST_F(LoadTest, EveryProblemIsReportedAtOnce) {
   }
 }
 
+TEST(StatsPath, ARouteOfTheGatewaysOwnIsRefused) {
+  for (const char* path : {"/", "/health", "/ready", "/ws", "/api/publish", "/api", "/demo/token"}) {
+    const auto result = run_load({"--stats-path", path});
+    EXPECT_EQ(result.exit_code, 2) << path;
+    EXPECT_NE(result.message.find("stats_path '" + std::string(path) + "' is a route of the "
+                                  "gateway's own"),
+              std::string::npos)
+        << result.message;
+  }
+  const auto socketio = run_load({"--socketio", "--stats-path", "/socket.io/"});
+  EXPECT_EQ(socketio.exit_code, 2) << socketio.message;
+}
+
+TEST(StatsPath, MetricsAndAnyOtherPathAreTaken) {
+  for (const char* path : {"/metrics", "/stats", "/internal/stats", "/socket.io/"}) {
+    const auto result = run_load({"--stats-path", path});
+    ASSERT_TRUE(result.config) << path << ": " << result.message;
+    EXPECT_EQ(result.config->stats_path, path);
+  }
+  EXPECT_EQ(run_load({}).config->stats_path, "/stats");
+}
+
 }  // namespace
 }  // namespace switchboard::config::test

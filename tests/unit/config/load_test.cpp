@@ -365,6 +365,8 @@ TEST(OptionTable, OptionsAreTheConfigFields) {
       "static_dir",
       "static_max_age",
       "demo",
+      "stats_path",
+      "stats_users_limit",
       "jwt_secret",
       "jwt_algorithm",
       "jwt_public_key_file",
