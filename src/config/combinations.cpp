@@ -127,10 +127,14 @@ void check_socketio(const Config& config, std::vector<std::string>& errors) {
 // the server API's (/metrics is the one it may share: it then makes JSON /metrics' default).
 void check_stats_path(const Config& config, std::vector<std::string>& errors) {
   const std::string& path = config.stats_path;
+  const auto under = [&path](std::string_view prefix) { return path.rfind(prefix, 0) == 0; };
   const bool taken = path == "/" || path == "/health" || path == "/ready" || path == config.ws_path ||
-                     (config.socketio && path == config.socketio_path) || path.rfind("/api/", 0) == 0 ||
-                     path == "/api" || path == "/demo/token";
-  if (taken) {
+                     (config.socketio && path == config.socketio_path) || path == "/api" ||
+                     under("/api/") || path == "/demo/token" ||
+                     (config.demo && (under("/demo/") || under("/dashboard/")));
+  if (path.find('*') != std::string::npos) {
+    errors.push_back("stats_path '" + path + "' holds a '*': it is one path, not a pattern");
+  } else if (taken) {
     errors.push_back("stats_path '" + path + "' is a route of the gateway's own: choose another "
                      "path (or /metrics, to make JSON its default)");
   }

@@ -57,7 +57,7 @@ std::vector<OptionSpec> build_table() {
   t.push_back(option("demo", T::boolean, &Config::demo, "Serve the demo chat at /demo/ and the operators' dashboard at /dashboard/ (the built-in pages, or static_dir's), and POST /demo/token, which signs a token for any user name: for trying the gateway out, never in production."));
   // Operations (docs/protocol.md "Operations")
   t.push_back(option("stats_path", T::string, &Config::stats_path, "Path of the JSON statistics (seed 002's /metrics shape: totalConnections, totalUsers, usersList, uptime, memory, timestamp), behind the API key when one is set. GET /metrics answers the same JSON to a client that prefers application/json; set this to /metrics to make JSON its default (Prometheus still gets text by asking for it).").prefix("/"));
-  t.push_back(option("stats_users_limit", T::uint, &Config::stats_users_limit, "User ids listed in the JSON statistics' usersList at most; usersListOmitted counts the rest.").range(0, 100000));
+  t.push_back(option("stats_users_limit", T::uint, &Config::stats_users_limit, "User ids listed in the JSON statistics' usersList at most (the first in order: decimal ids by value, then the others); usersListOmitted counts the rest. 0 lists none: the list names users to whoever may read the statistics.").range(0, 100000));
   // Gateway: authentication
   t.push_back(option("jwt_secret", T::string, &Config::jwt_secret, "HMAC secret for HS256/384/512 tokens.").env("JWT_SECRET"));
   t.push_back(choice("jwt_algorithm", &Config::jwt_algorithm, {"HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "ES256", "ES384"}, "The one algorithm accepted for the configured key (pinned: tokens naming another are refused)."));

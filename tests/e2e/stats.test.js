@@ -28,21 +28,22 @@ function get(server, path, { accept, key } = {}) {
 }
 
 test('/stats counts this node\'s connections and users and lists them, numbers as numbers', async () => {
-  const server = await start({});
+  const server = await start({ args: ['--stats-users-limit', '100'] });
   const started = Date.now();
   await Client.authed(server, '10');
   await Client.authed(server, '5');
   await Client.authed(server, '5');  // a second device: one user, two connections
   await Client.authed(server, 'alice');
+  await Client.authed(server, '007');  // not a canonical integer: a string, after the numbers
   const res = await get(server, '/stats', { key: 'k' });
   assert.equal(res.status, 200, res.text);
   assert.match(res.headers.get('content-type'), /^application\/json/);
   const s = res.json;
   assert.deepEqual(Object.keys(s).sort(), ['memory', 'timestamp', 'totalConnections', 'totalUsers',
     'uptime', 'usersList', 'usersListOmitted']);
-  assert.equal(s.totalConnections, 4);
-  assert.equal(s.totalUsers, 3);
-  assert.deepEqual(s.usersList, [5, 10, 'alice']);
+  assert.equal(s.totalConnections, 5);
+  assert.equal(s.totalUsers, 4);
+  assert.deepEqual(s.usersList, [5, 10, '007', 'alice']);
   assert.equal(s.usersListOmitted, 0);
   assert.ok(Number.isInteger(s.uptime) && s.uptime >= 0 && s.uptime < 60, `uptime ${s.uptime}`);
   assert.ok(s.memory.rss > 1024 * 1024, `rss ${s.memory.rss}`);
@@ -58,14 +59,24 @@ test('/stats counts this node\'s connections and users and lists them, numbers a
   }, { what: 'the statistics empty after every client left' });
 });
 
-test('usersList is bounded by stats_users_limit; usersListOmitted counts the rest', async () => {
+test('usersList is bounded by stats_users_limit: the first ids in order, the same at every scrape', async () => {
   const server = await start({ args: ['--stats-users-limit', '2'] });
-  for (const user of ['3', '1', 'bob', '2', 'al']) await Client.authed(server, user);
-  const s = (await get(server, '/stats', { key: 'k' })).json;
-  assert.equal(s.totalUsers, 5);
-  assert.equal(s.usersList.length, 2);
-  assert.equal(s.usersListOmitted, 3);
-  for (const id of s.usersList) assert.ok(['3', '1', 'bob', '2', 'al'].includes(String(id)), String(id));
+  const users = ['30', 'bob', '4', '100', 'al', '2', '9007199254740993', '11'];
+  for (const user of users) await Client.authed(server, user);
+  for (let scrape = 0; scrape < 3; scrape++) {
+    const s = (await get(server, '/stats', { key: 'k' })).json;
+    assert.equal(s.totalUsers, users.length);
+    assert.deepEqual(s.usersList, [2, 4]);
+    assert.equal(s.usersListOmitted, users.length - 2);
+  }
+});
+
+test('by default the statistics count users and name none (stats_users_limit = 0)', async () => {
+  const server = await start({ apiKey: null });
+  await Client.authed(server, '1');
+  await Client.authed(server, 'bob');
+  const s = (await get(server, '/stats')).json;
+  assert.deepEqual([s.totalUsers, s.usersList, s.usersListOmitted], [2, [], 2]);
 });
 
 test('behind the API key when one is set: 401 without it, for /stats and /metrics as JSON alike', async () => {
@@ -84,7 +95,7 @@ test('behind the API key when one is set: 401 without it, for /stats and /metric
 });
 
 test('without an API key the statistics are open, like /metrics', async () => {
-  const server = await start({ apiKey: null });
+  const server = await start({ apiKey: null, args: ['--stats-users-limit', '10'] });
   await Client.authed(server, '7');
   const s = await get(server, '/stats');
   assert.equal(s.status, 200, s.text);
@@ -94,7 +105,8 @@ test('without an API key the statistics are open, like /metrics', async () => {
 test('GET /metrics: each client gets the format its Accept header prefers, and Vary says so', async () => {
   const server = await start({});
   const cases = [
-    [undefined, 'text'], ['*/*', 'text'], [PROMETHEUS_ACCEPT, 'text'], ['text/plain', 'text'],
+    // fetch() always sends an Accept (*/*): no header at all is the unit tests' case.
+    ['*/*', 'text'], [PROMETHEUS_ACCEPT, 'text'], ['text/plain', 'text'],
     [AXIOS_ACCEPT, 'json'], ['application/json', 'json'], ['text/plain;q=0.1, application/json', 'json'],
   ];
   for (const [accept, format] of cases) {
@@ -112,7 +124,7 @@ test('GET /metrics: each client gets the format its Accept header prefers, and V
 });
 
 test('stats_path = /metrics: JSON is /metrics\' default, Prometheus still gets text by asking', async () => {
-  const server = await start({ apiKey: null, args: ['--stats-path', '/metrics'] });
+  const server = await start({ apiKey: null, args: ['--stats-path', '/metrics', '--stats-users-limit', '5'] });
   await Client.authed(server, '42');
   const plain = await get(server, '/metrics');  // fetch()'s */*, as a dashboard reads it
   assert.equal(plain.status, 200);

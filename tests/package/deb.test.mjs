@@ -1,5 +1,6 @@
 // The server's Debian package as an operator gets it: `cpack -G DEB` from this build, its
-// control data (dependencies from dpkg-shlibdeps, the configuration a conffile), the systemd
+// control data (dependencies from dpkg-shlibdeps, the configuration a conffile, maintainer
+// scripts that reload systemd and restart or stop the service), the systemd
 // unit, and the package unpacked into a scratch root (`dpkg -x`) with the server started from
 // there on its packaged configuration: healthy, serving its built-in pages from the unpacked
 // share/, taking a client, draining on SIGTERM. SB_BUILD_DIR names the build.
@@ -43,6 +44,15 @@ test('control: named switchboard, its libraries as dependencies, the configurati
   run('dpkg-deb', ['-e', deb, control]);
   assert.deepEqual(fs.readFileSync(path.join(control, 'conffiles'), 'utf8').trim().split('\n'),
                    ['/etc/switchboard/switchboard.toml']);
+  // The maintainer scripts: executable, valid sh, and each one's systemd step.
+  const steps = { postinst: /systemctl try-restart switchboard\.service/, prerm: /systemctl stop switchboard\.service/,
+                  postrm: /systemctl daemon-reload/ };
+  for (const [script, step] of Object.entries(steps)) {
+    const file = path.join(control, script);
+    assert.ok(fs.statSync(file).mode & 0o111, `${script} is executable`);
+    run('sh', ['-n', file]);
+    assert.match(fs.readFileSync(file, 'utf8'), step, script);
+  }
 });
 
 test('contents: binary (stripped), pages, docs, the default configuration and the systemd unit', () => {
@@ -81,7 +91,7 @@ test('the unpacked server starts on its packaged configuration, serves its pages
       args: ['--config', path.join(unpacked, 'etc/switchboard/switchboard.toml'), '--demo'],
     });
   } finally {
-    process.env.SWITCHBOARD_BIN = saved;
+    if (saved === undefined) delete process.env.SWITCHBOARD_BIN; else process.env.SWITCHBOARD_BIN = saved;
   }
   try {
     const page = await server.get('/demo/');

@@ -72,7 +72,7 @@ struct Config {
 
   // Operations: the JSON statistics (docs/protocol.md "Operations")
   std::string stats_path = "/stats";
-  std::size_t stats_users_limit = 100;
+  std::size_t stats_users_limit = 0;  // no ids unless asked: the list names users
 
   // Gateway: authentication
   std::string jwt_secret;                     // JWT_SECRET: HMAC key

@@ -2,27 +2,18 @@
 
 #include <boost/json.hpp>
 #include <chrono>
-#include <cstdint>
 
 #include "api_routes.hpp"
 #include "node.hpp"
 #include "switchboard/net/ops_routes.hpp"
 #include "switchboard/net/process_stats.hpp"
-#include "switchboard/net/server.hpp"
+#include "user_id_order.hpp"
 
 namespace switchboard::node {
 namespace {
 
-// Seed 002's user ids were numbers: an id that is a canonical decimal integer a JavaScript
-// number holds exactly (no sign, no leading zero, at most 2^53 - 1) is written as one.
 boost::json::value user_id_value(const std::string& id) {
-  constexpr std::uint64_t kMaxSafeInteger = (std::uint64_t{1} << 53) - 1;
-  const bool digits = !id.empty() && id.size() <= 16 && (id == "0" || id[0] != '0') &&
-                      id.find_first_not_of("0123456789") == std::string::npos;
-  if (digits) {
-    const std::uint64_t n = std::stoull(id);
-    if (n <= kMaxSafeInteger) return n;
-  }
+  if (const auto n = numeric_user_id(id)) return *n;
   return boost::json::string(id);
 }
 
@@ -39,7 +30,7 @@ http::Handler make_stats_handler(const Node& node) {
     const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
         std::chrono::steady_clock::now() - started);
     boost::json::object body{
-        {"totalConnections", node.server().ws_connections()},
+        {"totalConnections", users.connections},
         {"totalUsers", users.total},
         {"usersList", std::move(list)},
         {"usersListOmitted", users.total - users.ids.size()},

@@ -15,6 +15,7 @@
 #include "switchboard/protocol/json_writer.hpp"
 #include "switchboard/ws/deflate.hpp"
 #include "upstream.hpp"
+#include "user_id_order.hpp"
 
 namespace switchboard::node {
 
@@ -717,24 +718,31 @@ std::size_t Node::user_count() const {
 
 Node::UserSample Node::user_sample(std::size_t limit) const {
   UserSample sample;
+  // The `limit` first ids in user_id_less order, kept in a max-heap of that size: the same
+  // users at every scrape, whatever the map's order, in O(users × log limit) under the lock.
+  const auto less = [](const std::string* a, const std::string* b) { return user_id_less(*a, *b); };
+  std::vector<const std::string*> heap;
+  heap.reserve(limit);
   {
     std::lock_guard lock(mutex_);
     for (const auto& [user_id, connections] : user_connections_) {
       if (connections.admitted.empty()) continue;
       ++sample.total;
-      if (sample.ids.size() < limit) sample.ids.push_back(user_id);
+      sample.connections += connections.admitted.size();
+      if (limit == 0) continue;
+      if (heap.size() < limit) {
+        heap.push_back(&user_id);
+        std::push_heap(heap.begin(), heap.end(), less);
+      } else if (less(&user_id, heap.front())) {
+        std::pop_heap(heap.begin(), heap.end(), less);
+        heap.back() = &user_id;
+        std::push_heap(heap.begin(), heap.end(), less);
+      }
     }
+    std::sort_heap(heap.begin(), heap.end(), less);
+    sample.ids.reserve(heap.size());
+    for (const std::string* id : heap) sample.ids.push_back(*id);
   }
-  // Numeric ids first, in numeric order (seed 002's were numbers), then the others.
-  const auto numeric = [](const std::string& id) {
-    return !id.empty() && id.find_first_not_of("0123456789") == std::string::npos;
-  };
-  std::sort(sample.ids.begin(), sample.ids.end(), [&](const std::string& a, const std::string& b) {
-    const bool na = numeric(a), nb = numeric(b);
-    if (na != nb) return na;
-    if (na && a.size() != b.size()) return a.size() < b.size();
-    return a < b;
-  });
   return sample;
 }
 

@@ -196,11 +196,13 @@ class Node final : public engine::BrokerHandler {
   bool ip_connected(const std::string& ip);
   void ip_disconnected(const std::string& ip);
   std::size_t user_count() const;  // users with admitted connections on this node
-  // Up to `limit` of those users' ids (decimal ones first, in numeric order, then the others)
-  // and how many there are: the JSON statistics' usersList, bounded so that a node with 100k
-  // users does not build a megabyte per scrape.
+  // How many users have admitted connections on this node, how many connections those are
+  // (native and Socket.IO, any transport), and the first `limit` of their ids in
+  // user_id_order.hpp's order: the JSON statistics, bounded so that a node with 100k users
+  // does not build a megabyte per scrape.
   struct UserSample {
     std::size_t total = 0;
+    std::size_t connections = 0;
     std::vector<std::string> ids;
   };
   UserSample user_sample(std::size_t limit) const;

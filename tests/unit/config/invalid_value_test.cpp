@@ -135,6 +135,22 @@ TEST(StatsPath, ARouteOfTheGatewaysOwnIsRefused) {
   }
   const auto socketio = run_load({"--socketio", "--stats-path", "/socket.io/"});
   EXPECT_EQ(socketio.exit_code, 2) << socketio.message;
+  // With demo on, its pages are routes too.
+  for (const char* path : {"/demo/", "/dashboard/x"}) {
+    const auto demo = run_load({"--demo", "--stats-path", path});
+    EXPECT_EQ(demo.exit_code, 2) << path << ": " << demo.message;
+    EXPECT_TRUE(run_load({"--stats-path", path}).config) << path << " is free without demo";
+  }
+}
+
+TEST(StatsPath, APatternIsRefused) {
+  // The router takes a trailing '*' as a prefix route: '/*' would take every GET below the
+  // gateway's own routes.
+  for (const char* path : {"/*", "/stats*", "/a*b"}) {
+    const auto result = run_load({"--stats-path", path});
+    EXPECT_EQ(result.exit_code, 2) << path;
+    EXPECT_NE(result.message.find("holds a '*'"), std::string::npos) << result.message;
+  }
 }
 
 TEST(StatsPath, MetricsAndAnyOtherPathAreTaken) {
