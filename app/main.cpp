@@ -51,6 +51,13 @@ int main(int argc, char** argv) {
     return loaded.exit_code;
   }
   config::setup_logging(*loaded.config);
+  if (!loaded.config->listen) {
+    // Only a host application hands connections over (Gateway::adopt): this binary has none.
+    std::fputs("listen = false is for the library inside a host application's HTTP server "
+               "(Gateway::adopt): the switchboard server would serve nobody\n",
+               stderr);
+    return 2;
+  }
 
   std::signal(SIGPIPE, SIG_IGN);
   sigset_t signals;

@@ -13,10 +13,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "switchboard/auth/identity.hpp"
 #include "switchboard/config/config.hpp"
 
 namespace switchboard {
@@ -83,6 +85,21 @@ struct UpstreamEvent {
 };
 using UpstreamSink = std::function<void(std::vector<UpstreamEvent> batch)>;
 
+// A WebSocket upgrade the host application's own HTTP server accepted (seed 004's
+// RegisterConn): the socket, the request it read (not answered yet) and, usually, who its
+// authentication middleware found the client to be.
+struct AdoptedConnection {
+  int fd = -1;  // a connected plain-TCP socket; the gateway owns it from the call on
+  std::string method = "GET";
+  std::string target;  // as received ("/ws?x=1"); the path is not looked at
+  std::vector<std::pair<std::string, std::string>> headers;  // as received, Upgrade etc. included
+  std::string leftover;  // bytes the host read past the request (the client's first frames)
+  // The authenticated client: the session opens as this user (channels, expiry and info as
+  // for a token) without a token of its own. nullopt: the gateway authenticates the client
+  // itself, from the request's token or an auth message, as for its own connections.
+  std::optional<auth::Identity> identity;
+};
+
 namespace node {
 class Node;
 class NodeIngressSink;
@@ -121,6 +138,14 @@ class Gateway {
   void send_to_user(std::string user_id, Message message);
   void broadcast(Message message);
   void disconnect_user(std::string user_id, std::uint16_t code, std::string reason);
+
+  // Takes a connection from the host's HTTP server: the upgrade goes to the least loaded worker,
+  // which answers it (101, or 400/403/503 as for its own: bad upgrade headers, an origin not
+  // allowed, a draining gateway) and runs the native protocol on it with the same limits as
+  // on the connections it accepts. After start() (std::logic_error before); any thread. With
+  // listen = false the gateway opens no port of its own. The socket is the gateway's even when
+  // this throws.
+  void adopt(AdoptedConnection connection);
 
   net::Server& server() noexcept;
   node::Node& node() noexcept;

@@ -23,6 +23,7 @@ std::vector<OptionSpec> build_table() {
   // Listening
   t.push_back(option("bind_address", T::string, &Config::bind_address, "Address to listen on (IPv4 or IPv6)."));
   t.push_back(option("port", T::uint, &Config::port, "TCP port to listen on.").range(1, 65535).env("WSGATEWAY_PORT"));
+  t.push_back(option("listen", T::boolean, &Config::listen, "Open the port: off, the gateway has no port of its own and serves only the connections a host application's HTTP server hands it (Gateway::adopt; the library only, README)."));
   t.push_back(option("tls_cert_file", T::string, &Config::tls_cert_file, "PEM certificate chain: with tls_key_file, the port speaks TLS only (wss://, https://)."));
   t.push_back(option("tls_key_file", T::string, &Config::tls_key_file, "PEM private key of tls_cert_file."));
   t.push_back(option("workers", T::uint, &Config::workers, "Worker threads, each with its own event loop and listening socket; 0 means one per CPU core.").range(0, 256));

@@ -3,7 +3,18 @@
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <boost/asio/ip/address.hpp>
+#include <cerrno>
+#include <climits>
+#include <cstdint>
+#include <stdexcept>
+#include <system_error>
 #include <thread>
 
 #include "switchboard/http/prometheus.hpp"
@@ -32,9 +43,12 @@ void Server::add_endpoint(std::string path, EndpointFactory factory) {
 }
 
 void Server::start() {
-  const boost::asio::ip::tcp::endpoint where(
-      boost::asio::ip::make_address(config_.bind_address), config_.port);
-  for (auto& w : workers_) w->listen(where);
+  if (config_.listen) {
+    const boost::asio::ip::tcp::endpoint where(
+        boost::asio::ip::make_address(config_.bind_address), config_.port);
+    for (auto& w : workers_) w->listen(where);
+  }
+  started_.store(true, std::memory_order_release);
   for (auto& w : workers_) {
     threads_.emplace_back([worker = w.get()] {
       // Named, so that top -H, perf and chrt can tell the threads apart.
@@ -43,8 +57,68 @@ void Server::start() {
       worker->run();
     });
   }
-  spdlog::info("switchboard listening on {}:{} ({}) with {} worker(s)", config_.bind_address,
-               config_.port, tls_ ? "TLS" : "plain TCP", workers_.size());
+  if (config_.listen) {
+    spdlog::info("switchboard listening on {}:{} ({}) with {} worker(s)", config_.bind_address,
+                 config_.port, tls_ ? "TLS" : "plain TCP", workers_.size());
+  } else {
+    spdlog::info("switchboard running with {} worker(s) on connections its host hands over "
+                 "(listen = false: no port of its own)",
+                 workers_.size());
+  }
+}
+
+namespace {
+
+// A handed-over socket on its way to its worker: closed if the worker never takes it (the
+// server stopped first).
+struct PendingAdoption {
+  Handover handover;
+  explicit PendingAdoption(Handover h) : handover(std::move(h)) {}
+  PendingAdoption(const PendingAdoption&) = delete;
+  PendingAdoption& operator=(const PendingAdoption&) = delete;
+  ~PendingAdoption() {
+    if (handover.fd >= 0) ::close(handover.fd);
+  }
+};
+
+}  // namespace
+
+void Server::adopt(Handover handover) {
+  if (handover.fd < 0) throw std::invalid_argument("adopt: no socket");
+  if (!started_.load(std::memory_order_acquire)) {
+    ::close(handover.fd);
+    throw std::logic_error("adopt: the server has not been started");
+  }
+  // The worker's connections are non-blocking, Nagle off, like the ones it accepts.
+  const int flags = ::fcntl(handover.fd, F_GETFL);
+  if (flags < 0 || ::fcntl(handover.fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+    const int error = errno;
+    ::close(handover.fd);
+    throw std::system_error(error, std::generic_category(), "adopt: fcntl");
+  }
+  ::fcntl(handover.fd, F_SETFD, FD_CLOEXEC);
+  const int one = 1;
+  ::setsockopt(handover.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  // The least loaded worker, by its open connections (relaxed reads: a hint is enough).
+  unsigned target = 0;
+  std::uint64_t least = UINT64_MAX;
+  for (unsigned i = 0; i < workers_.size(); ++i) {
+    const auto& c = workers_[i]->counters();
+    const std::uint64_t load = c.ws_connections.value() + c.http_connections.value();
+    if (load < least) {
+      least = load;
+      target = i;
+    }
+  }
+  handover.worker = target;
+  Worker& owner = *workers_[target];
+  auto pending = std::make_shared<PendingAdoption>(std::move(handover));
+  owner.post([&owner, pending] {
+    owner.counters().adopted_total.add();
+    Handover taken = std::move(pending->handover);
+    pending->handover.fd = -1;  // the worker's now (moving left the number in place)
+    owner.adopt(std::move(taken));
+  });
 }
 
 void Server::drain() {
@@ -96,6 +170,9 @@ void Server::write_metrics(http::PrometheusWriter& out) const {
       {"switchboard_http_connections", "gauge", "TCP connections not upgraded (yet).",
        &C::http_connections},
       {"switchboard_accepted_total", "counter", "TCP connections accepted.", &C::accepted_total},
+      {"switchboard_adopted_total", "counter",
+       "Connections handed over by the host application's own HTTP server (Gateway::adopt).",
+       &C::adopted_total},
       {"switchboard_http_requests_total", "counter", "Plain HTTP requests served.",
        &C::http_requests_total},
       {"switchboard_http_discarded_bytes_total", "counter",

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <system_error>
+#include <utility>
 #include <boost/asio/socket_base.hpp>
 
 #include "switchboard/config/logging.hpp"
@@ -140,7 +141,7 @@ void Worker::listen(const boost::asio::ip::tcp::endpoint& where) {
 
 void Worker::run() {
   config::set_log_worker(index_);
-  accept();
+  if (acceptor_.is_open()) accept();
   wait_events();
   arm_sweep();
   io_.run();
@@ -183,9 +184,13 @@ void Worker::accept_ready() {
 }
 
 void Worker::adopt(Handover handover) {
-  auto* connection = new Connection(*this, handover.fd, (next_id_++ << 8) | index_);
+  auto* connection = new Connection(*this, std::exchange(handover.fd, -1),
+                                    (next_id_++ << 8) | index_);
   link(*connection);
+  const std::any context = std::move(handover.context);
+  upgrade_context_ = context.has_value() ? &context : nullptr;
   connection->resume(std::move(handover));
+  upgrade_context_ = nullptr;
 }
 
 void Worker::link(Connection& c) {

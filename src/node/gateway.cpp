@@ -22,6 +22,7 @@
 #include "switchboard/engine/relay/relay_engine.hpp"
 #include "switchboard/ingress/ingress.hpp"
 #include "switchboard/net/ops_routes.hpp"
+#include "switchboard/net/handover.hpp"
 #include "switchboard/net/server.hpp"
 #include "switchboard/net/worker.hpp"
 #include "socketio_endpoint.hpp"
@@ -191,6 +192,24 @@ void Gateway::broadcast(Message message) { node_->broadcast(std::move(message));
 
 void Gateway::disconnect_user(std::string user_id, std::uint16_t code, std::string reason) {
   node_->disconnect_user(user_id, code, reason);
+}
+
+void Gateway::adopt(AdoptedConnection connection) {
+  net::Handover handover;
+  handover.fd = connection.fd;
+  http::Request& request = handover.request;
+  request.method = std::move(connection.method);
+  request.headers = std::move(connection.headers);
+  request.version = 11;
+  request.keep_alive = true;
+  // The host mounted the gateway where it likes: the upgrade goes to the native endpoint,
+  // the query (a token, when the host lets the gateway authenticate) kept.
+  const std::size_t query = connection.target.find('?');
+  request.target = server_->config().ws_path +
+                   (query == std::string::npos ? std::string() : connection.target.substr(query));
+  handover.leftover = std::move(connection.leftover);
+  if (connection.identity) handover.context = std::move(*connection.identity);
+  server_->adopt(std::move(handover));
 }
 
 net::Server& Gateway::server() noexcept { return *server_; }

@@ -32,6 +32,7 @@ struct Config {
   // Listening
   std::string bind_address = "0.0.0.0";
   std::uint16_t port = 8081;                  // --port, SWITCHBOARD_PORT, WSGATEWAY_PORT
+  bool listen = true;                         // false: connections only from Gateway::adopt
   std::string tls_cert_file;                  // PEM certificate chain; with tls_key_file: TLS
   std::string tls_key_file;                   // PEM private key
   unsigned workers = 0;                       // 0: number of cores

@@ -65,6 +65,7 @@ struct WorkerCounters {
   Counter ws_connections;         // gauge: open WebSocket connections
   Counter http_connections;       // gauge: TCP connections not (yet) upgraded
   Counter accepted_total;         // TCP connections accepted
+  Counter adopted_total;          // connections the host application handed over (Server::adopt)
   std::array<Counter, static_cast<std::size_t>(HandshakeResult::count_)> handshakes;
   Counter http_requests_total;    // plain HTTP requests served
   Counter http_discarded_bytes_total;  // read after a response that closes the connection

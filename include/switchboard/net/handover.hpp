@@ -1,7 +1,8 @@
 #pragma once
-// A connection moving from the worker that accepted it to the one that must own it
-// (Endpoint::upgrade_worker), its upgrade request not answered yet: the socket, its TLS state
-// and what was read of it.
+// A connection moving to the worker that must own it, its upgrade request not answered yet:
+// from the worker that accepted it (Endpoint::upgrade_worker), or from a host application's own
+// HTTP server (Server::adopt). The socket, its TLS state and what was read of it.
+#include <any>
 #include <string>
 
 #include "switchboard/http/request.hpp"
@@ -16,6 +17,10 @@ struct Handover {
   SSL* ssl = nullptr;  // TLS: the session, handshake done, moved with the socket
   http::Request request;
   std::string leftover;  // bytes that followed the request
+  // What the host that accepted the connection established about it (the gateway puts the
+  // identity its middleware authenticated here); the endpoint reads it during the upgrade
+  // through Worker::upgrade_context. Empty for the server's own connections.
+  std::any context;
 };
 
 }  // namespace switchboard::net

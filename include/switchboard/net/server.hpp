@@ -12,6 +12,7 @@
 #include "switchboard/net/tls.hpp"
 #include "switchboard/http/router.hpp"
 #include "switchboard/net/endpoint.hpp"
+#include "switchboard/net/handover.hpp"
 
 namespace switchboard::http {
 class PrometheusWriter;
@@ -41,6 +42,14 @@ class Server {
   // Binds every worker's listening socket (throws std::system_error, e.g. port in use) and
   // starts the worker threads.
   void start();
+  // A connection the host application's own HTTP server accepted, its upgrade request parsed
+  // but not answered (Gateway::adopt): it goes to the least loaded worker, which evaluates the
+  // upgrade as if it had read it itself (same checks, limits and endpoint as its own, the
+  // endpoint by the request's path). The socket must be plain TCP (no TLS state is carried);
+  // its ownership passes here, also when this throws: std::logic_error before start(),
+  // std::invalid_argument without a socket. Once the server has stopped, a socket handed over is
+  // closed unanswered. Any thread.
+  void adopt(Handover handover);
   // Begins the graceful drain: new upgrades get 503, /ready answers 503, open connections are
   // closed with 1012 spread over config().drain_period, then the workers stop. Idempotent.
   void drain();
@@ -66,6 +75,7 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   std::atomic<bool> draining_{false};
+  std::atomic<bool> started_{false};
   std::vector<std::function<void(http::PrometheusWriter&)>> metrics_sources_;
 };
 

@@ -83,8 +83,12 @@ class Worker {
   // A finished connection is destroyed once no operation refers to it any more.
   void retire(Connection& connection);
   void schedule_reclaim();
-  // Takes a connection another worker accepted and handed over.
+  // Takes a connection another worker (or the host application, Server::adopt) accepted and
+  // handed over.
   void adopt(Handover handover);
+  // The handover's context while the connection it came with is upgraded (Endpoint::on_upgrade
+  // and on_open run inside adopt); nullptr for every other connection.
+  const std::any* upgrade_context() const noexcept { return upgrade_context_; }
   // The upgrade moving to another worker, between its evaluation and its handover (one at a
   // time: both happen in one call of the connection's parse loop).
   Handover& moving() noexcept { return moving_; }
@@ -124,6 +128,7 @@ class Worker {
   ws::HandshakePolicy policy_;
   std::unique_ptr<ws::Deflater> deflater_;
   Handover moving_;
+  const std::any* upgrade_context_ = nullptr;
   std::vector<std::uint8_t> read_buffer_;
   std::vector<std::uint8_t> tls_write_buffer_;
   std::map<std::string, std::unique_ptr<Endpoint>, std::less<>> endpoints_;

@@ -5,6 +5,7 @@
 #include "session_opening.hpp"
 #include "switchboard/http/request.hpp"
 #include "switchboard/net/connection.hpp"
+#include "switchboard/net/worker.hpp"
 #include "websocket_transport.hpp"
 #include "worker_gateway.hpp"
 
@@ -34,6 +35,13 @@ std::optional<http::Response> NativeEndpoint::on_upgrade(const http::Request& re
   upgrade_ip_ = connection.remote_address();
   if (auto refusal = gateway_.admit_address(upgrade_ip_)) return refusal;
   upgrade_token_ = upgrade_token(request);
+  // A connection the host authenticated needs no token: its identity came with it.
+  upgrade_identity_.reset();
+  if (const std::any* context = connection.worker().upgrade_context()) {
+    if (const auto* identity = std::any_cast<auth::Identity>(context)) {
+      upgrade_identity_ = *identity;
+    }
+  }
   return std::nullopt;
 }
 
@@ -42,7 +50,7 @@ void NativeEndpoint::on_open(net::Connection& connection) {
       gateway_, connection, new_session_id(), std::move(upgrade_ip_));
   connection.endpoint_data = session.get();
   gateway_.add_session(session);
-  session->open(std::exchange(upgrade_token_, {}));
+  session->open(std::exchange(upgrade_token_, {}), std::exchange(upgrade_identity_, {}));
 }
 
 void NativeEndpoint::on_message(net::Connection& connection, ws::Opcode op,

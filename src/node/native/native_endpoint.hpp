@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "switchboard/auth/identity.hpp"
 #include "switchboard/net/endpoint.hpp"
 
 namespace switchboard::node {
@@ -28,6 +29,7 @@ class NativeEndpoint final : public net::Endpoint {
   // Carried from on_upgrade to on_open, which the transport calls back to back.
   std::string upgrade_token_;
   std::string upgrade_ip_;
+  std::optional<auth::Identity> upgrade_identity_;  // established by the host (Gateway::adopt)
 };
 
 }  // namespace switchboard::node

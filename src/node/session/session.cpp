@@ -47,7 +47,7 @@ Session::Session(WorkerGateway& gateway, SessionTransport& transport, Protocol& 
 
 Session::~Session() = default;
 
-void Session::open(std::string upgrade_token) {
+void Session::open(std::string upgrade_token, std::optional<auth::Identity> established) {
   const auto& cfg = gateway_.node().config();
   if (cfg.send_connected) {
     std::string payload;
@@ -56,6 +56,11 @@ void Session::open(std::string upgrade_token) {
         .string("node", gateway_.node().id())
         .close();
     send({.type = "connected", .payload = payload});
+  }
+  if (established) {
+    auth_state_ = AuthState::authenticating;
+    auth_in_flight_ = true;
+    return on_authenticated(auth::AuthResult::ok(std::move(*established)), {});
   }
   if (!upgrade_token.empty()) return authenticate(std::move(upgrade_token), {});
   if (protocol_.authenticates_at_open() && !cfg.allow_anonymous) {

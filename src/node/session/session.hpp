@@ -46,7 +46,9 @@ class Session : public hub::Subscriber,
   ~Session() override;
 
   // --- Driven by its endpoint -------------------------------------------------------------
-  void open(std::string upgrade_token);
+  // `established`: the identity the host application authenticated (Gateway::adopt), taken as
+  // an authenticator's answer; otherwise the upgrade's token, an auth message or anonymity.
+  void open(std::string upgrade_token, std::optional<auth::Identity> established = std::nullopt);
   void on_text(std::string_view text);
   void on_binary(std::string_view data);
   void on_closed(std::uint16_t code);  // the connection is closing: leave everything

@@ -172,7 +172,8 @@ void Node::tick() {
 void Node::trim_memory_after_bursts() {
   std::uint64_t accepted = 0;
   for (std::size_t i = 0; i < server_.worker_count(); ++i) {
-    accepted += server_.worker(i).counters().accepted_total.value();
+    accepted += server_.worker(i).counters().accepted_total.value() +
+                server_.worker(i).counters().adopted_total.value();
   }
   if (!memory_trimmer_.due(accepted, server_.ws_connections(), MemoryTrimmer::Clock::now())) {
     return;

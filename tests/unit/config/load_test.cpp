@@ -338,6 +338,7 @@ TEST(OptionTable, OptionsAreTheConfigFields) {
   const std::vector<std::string> expected{
       "bind_address",
       "port",
+      "listen",
       "tls_cert_file",
       "tls_key_file",
       "workers",

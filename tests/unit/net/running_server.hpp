@@ -14,6 +14,13 @@
 
 namespace switchboard::net::testing {
 
+// The configuration most transport tests run: two workers, so that work crosses threads.
+inline config::Config two_workers() {
+  config::Config c;
+  c.workers = 2;
+  return c;
+}
+
 class RunningServer {
  public:
   // `configure` adds to the server (routes) before it starts.

@@ -21,13 +21,8 @@ namespace {
 using testing::Frame;
 using testing::RunningServer;
 using testing::TestClient;
+using testing::two_workers;
 using testing::wait_until;
-
-config::Config two_workers() {
-  config::Config c;
-  c.workers = 2;
-  return c;
-}
 
 TEST(Server, EchoesTextAndBinary) {
   RunningServer server(two_workers());

@@ -71,6 +71,11 @@ class TestClient {
                           "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                           "Sec-WebSocket-Version: 13\r\n\r\n";
     send_raw(request);
+    return read_upgrade_response(head);
+  }
+  // The answer to an upgrade request sent otherwise (or handed to the server by a host): its
+  // status code, and its head in `head` when given; 0 if the connection ended first.
+  int read_upgrade_response(std::string* head = nullptr) {
     std::string received;
     const int status = read_head(received) ? std::atoi(received.c_str() + 9) : 0;
     if (head != nullptr) *head = std::move(received);
