@@ -21,3 +21,6 @@ pkg_check_modules(RABBITMQ REQUIRED IMPORTED_TARGET librabbitmq>=0.11)
 pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats>=3.4)
 # PostgreSQL (the outbox source, src/pg): libpq's asynchronous API, no libpqxx (blocking).
 pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq>=15)
+# The auth call-out over gRPC (src/node/callout/grpc_auth_authenticator): Debian's gRPC 1.51
+# CMake package (it finds protobuf itself).
+find_package(gRPC CONFIG REQUIRED)

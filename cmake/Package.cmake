@@ -89,7 +89,7 @@ install(FILES cmake/Dependencies.cmake RENAME switchboardDependencies.cmake
 # The pkg-config file: the same third-party libraries, by their own pkg-config names where they
 # have one (Boost has none).
 set(SWITCHBOARD_PC_REQUIRES
-    "openssl zlib libzstd hiredis librabbitmq libnats libpq tomlplusplus spdlog simdjson")
+    "openssl zlib libzstd hiredis librabbitmq libnats libpq tomlplusplus spdlog simdjson grpc++ protobuf")
 set(SWITCHBOARD_PC_LIBS "-lboost_json -lboost_url -pthread")
 list(TRANSFORM sb_definitions PREPEND "-D" OUTPUT_VARIABLE sb_pc_defines)
 list(JOIN sb_pc_defines " " SWITCHBOARD_PC_CFLAGS)

@@ -13,6 +13,7 @@ packages=(
   libhiredis-dev redis-server
   librabbitmq-dev libnats-dev rabbitmq-server nats-server
   libpq-dev postgresql
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc  # the gRPC auth call-out
   chromium
   dpkg-dev file systemd  # the package tests: cpack's dpkg-shlibdeps, systemd-analyze verify
 )

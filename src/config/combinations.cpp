@@ -140,6 +140,38 @@ void check_stats_path(const Config& config, std::vector<std::string>& errors) {
   }
 }
 
+// The auth service's scheme picks the call-out: HTTP (POST, plain http only) or gRPC, on
+// host:port without a path (the service and method are the .proto's).
+void check_auth_service(const Config& config, std::vector<std::string>& errors) {
+  const std::string& url = config.auth_service_url;
+  if (url.empty()) return;
+  for (std::string_view scheme : {"grpc://", "grpcs://"}) {
+    if (url.rfind(scheme, 0) != 0) continue;
+    std::string_view rest = std::string_view(url).substr(scheme.size());
+    if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
+    const std::size_t colon = rest.rfind(':');
+    const bool digits = colon != std::string_view::npos && colon + 1 < rest.size() &&
+                        rest.substr(colon + 1).find_first_not_of("0123456789") ==
+                            std::string_view::npos;
+    if (colon == 0 || !digits || rest.find('/') != std::string_view::npos) {
+      errors.push_back("auth_service_url '" + url + "': a gRPC auth service is " +
+                       std::string(scheme) + "host:port, without a path");
+    }
+    if (scheme == "grpc://" && !config.auth_service_ca_file.empty()) {
+      errors.push_back("auth_service_ca_file is for a grpcs:// auth service (TLS), not grpc://");
+    }
+    return;
+  }
+  if (url.rfind("http://", 0) != 0) {
+    errors.push_back("auth_service_url '" + url + "' is neither http://host:port/path (https "
+                     "is not supported: terminate TLS in front of the service) nor "
+                     "grpc://host:port or grpcs://host:port");
+  }
+  if (!config.auth_service_ca_file.empty()) {
+    errors.push_back("auth_service_ca_file is for a grpcs:// auth service");
+  }
+}
+
 // demo signs its own tokens (POST /demo/token) with jwt_secret, and its rooms are the "demo"
 // namespace, public and open to clients' publishes unless the file configures it.
 void settle_demo(Config& config, std::vector<std::string>& errors) {
@@ -187,6 +219,7 @@ void check_combinations(Config& config, std::vector<std::string>& errors) {
   check_upstream(config, errors);
   check_socketio(config, errors);
   check_stats_path(config, errors);
+  check_auth_service(config, errors);
   settle_demo(config, errors);
   if (config.ingress_max_message_size + 1024 > config.outbound_queue_limit) {
     errors.push_back("ingress_max_message_size must stay at least 1KiB below "

@@ -66,8 +66,11 @@ std::vector<OptionSpec> build_table() {
   t.push_back(option("jwt_issuer", T::string, &Config::jwt_issuer, "Required `iss` claim; empty accepts any."));
   t.push_back(option("jwt_audience", T::string, &Config::jwt_audience, "Required `aud` claim; empty accepts any."));
   t.push_back(option("jwt_leeway", T::duration, &Config::jwt_leeway, "Clock skew tolerated for `exp` and `nbf`.").range(0, kHour));
-  t.push_back(option("auth_service_url", T::string, &Config::auth_service_url, "HTTP endpoint that validates tokens (POST {\"token\":...}); used instead of JWT keys when set."));
-  t.push_back(option("auth_service_timeout", T::duration, &Config::auth_service_timeout, "Time allowed for the auth service to answer.").range(1, kMinute));
+  t.push_back(option("auth_service_url", T::string, &Config::auth_service_url, "The auth service that validates tokens, used instead of JWT keys when set: http://host:port/path (POST {\"token\":...}), or grpc://host:port / grpcs://host:port (AuthService.Authenticate of proto/switchboard/auth/v1/auth.proto, over TLS with grpcs)."));
+  t.push_back(option("auth_service_timeout", T::duration, &Config::auth_service_timeout, "Time allowed for the auth service to answer (the gRPC call's deadline).").range(1, kMinute));
+  t.push_back(option("auth_service_headers", T::string_list, &Config::auth_service_headers, "Headers of the upgrade request passed to the gRPC auth service with the token (AuthenticateRequest.headers), by name."));
+  t.push_back(option("auth_service_ca_file", T::string, &Config::auth_service_ca_file, "PEM certificates that a grpcs:// auth service's certificate must chain to; empty: the system's."));
+  t.push_back(option("auth_service_max_in_flight", T::uint, &Config::auth_service_max_in_flight, "gRPC auth calls waiting for an answer at once, per node; one more fails at once with service_unavailable (counted).").range(1, 1000000));
   t.push_back(option("auth_timeout", T::duration, &Config::auth_timeout, "Time a connection without a token at upgrade has to send an `auth` message.").range(1, 10 * kMinute));
   t.push_back(option("allow_anonymous", T::boolean, &Config::allow_anonymous, "Accept connections without a token (they get no user room)."));
   t.push_back(option("api_key", T::string, &Config::api_key, "Key for the server API (`Authorization: apikey <key>`); empty disables the API."));

@@ -11,6 +11,7 @@
 #include "auth_service_authenticator.hpp"
 #include "worker_gateway.hpp"
 #include "gateway_metrics.hpp"
+#include "grpc_auth_authenticator.hpp"
 #include "native_endpoint.hpp"
 #include "node.hpp"
 #include "node_ingress_sink.hpp"
@@ -46,6 +47,14 @@ std::string read_file(const std::string& path) {
 std::unique_ptr<auth::Authenticator> configured_authenticator(const node::Node& n) {
   const config::Config& c = n.config();
   if (!c.auth_service_url.empty()) {
+    node::GrpcAuthCallout grpc;
+    if (node::parse_grpc_url(c.auth_service_url, grpc)) {
+      grpc.ca_file = c.auth_service_ca_file;
+      grpc.timeout = c.auth_service_timeout;
+      grpc.max_in_flight = c.auth_service_max_in_flight;
+      grpc.stats = n.auth_callout_stats();
+      return node::make_grpc_auth_authenticator(std::move(grpc));
+    }
     return node::make_auth_service_authenticator(node::Callout{
         c.auth_service_url, c.auth_service_timeout, n.callout_limits(), n.auth_callout_stats()});
   }

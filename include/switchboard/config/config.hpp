@@ -82,8 +82,11 @@ struct Config {
   std::string jwt_issuer;
   std::string jwt_audience;
   std::chrono::milliseconds jwt_leeway{30000};
-  std::string auth_service_url;               // http://host:port/path: token call-out
+  std::string auth_service_url;               // http://host:port/path, grpc(s)://host:port
   std::chrono::milliseconds auth_service_timeout{3000};
+  std::vector<std::string> auth_service_headers;  // upgrade headers passed on (gRPC)
+  std::string auth_service_ca_file;           // grpcs:// roots; empty: the system's
+  std::size_t auth_service_max_in_flight = 1024;  // gRPC calls at once, per node
   std::chrono::milliseconds auth_timeout{10000};  // first `auth` message deadline
   bool allow_anonymous = false;
   std::string api_key;                        // server API: Authorization: apikey <key>

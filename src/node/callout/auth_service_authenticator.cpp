@@ -5,10 +5,11 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
-#include <cstdint>
 #include <optional>
 #include <string_view>
 #include <utility>
+
+#include "auth_answer.hpp"
 
 namespace switchboard::node {
 namespace {
@@ -17,40 +18,23 @@ namespace json = boost::json;
 using auth::AuthError;
 using auth::AuthResult;
 
-// The service's own words reach the client in auth.error; keep them short.
-constexpr std::size_t kMaxServiceMessage = 200;
-// 9999-12-31T23:59:59Z: beyond it an expiry is nonsense, and the conversion would overflow.
-constexpr double kMaxExpiresAt = 253402300799.0;
-
-// Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence (JSON parsing already
-// guaranteed `s` is valid UTF-8; the client's text frame must stay so).
-std::string truncate_utf8(std::string_view s, std::size_t max) {
-  if (s.size() <= max) return std::string(s);
-  std::size_t cut = max;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  return std::string(s.substr(0, cut));
-}
-
-AuthResult unavailable(std::string_view why) {
-  return AuthResult::fail(AuthError::service_unavailable,
-                          "auth service unavailable: " + std::string(why));
-}
+AuthResult unavailable(std::string_view why) { return auth_answer::unavailable(why); }
 
 // 401/403: the service's "error" or "message" string if it gave one, else the status.
 AuthResult rejected(unsigned status, std::string_view body) {
+  const std::string fallback =
+      "auth service rejected the token (HTTP " + std::to_string(status) + ")";
   json::error_code ec;
   const json::value v = json::parse(body, ec);
   if (!ec && v.is_object()) {
     for (const char* key : {"error", "message"}) {
       const json::value* field = v.as_object().if_contains(key);
       if (field != nullptr && field->is_string() && !field->get_string().empty()) {
-        return AuthResult::fail(AuthError::service_rejected,
-                                truncate_utf8(field->get_string(), kMaxServiceMessage));
+        return auth_answer::rejected(field->get_string(), fallback);
       }
     }
   }
-  return AuthResult::fail(AuthError::service_rejected,
-                          "auth service rejected the token (HTTP " + std::to_string(status) + ")");
+  return auth_answer::rejected({}, fallback);
 }
 
 // "user_id" may be a non-empty string or an integer (seed 002's services answer numbers).
@@ -82,10 +66,9 @@ bool read_expires_at(const json::object& o, auth::Identity& id) {
   if (!v->is_number()) return false;
   json::error_code ec;
   const double seconds = v->to_number<double>(ec);
-  if (ec || seconds < 0 || seconds > kMaxExpiresAt) return false;
-  id.expires_at = std::chrono::system_clock::time_point(
-      std::chrono::seconds(static_cast<std::int64_t>(seconds)));
-  return true;
+  if (ec) return false;
+  id.expires_at = auth_answer::expiry(seconds);
+  return id.expires_at.has_value();
 }
 
 bool read_info(const json::object& o, auth::Identity& id) {

@@ -35,6 +35,7 @@ std::optional<http::Response> NativeEndpoint::on_upgrade(const http::Request& re
   upgrade_ip_ = connection.remote_address();
   if (auto refusal = gateway_.admit_address(upgrade_ip_)) return refusal;
   upgrade_token_ = upgrade_token(request);
+  upgrade_headers_ = forwarded_headers(request, gateway_.node().config().auth_service_headers);
   // A connection the host authenticated needs no token: its identity came with it.
   upgrade_identity_.reset();
   if (const std::any* context = connection.worker().upgrade_context()) {
@@ -50,7 +51,9 @@ void NativeEndpoint::on_open(net::Connection& connection) {
       gateway_, connection, new_session_id(), std::move(upgrade_ip_));
   connection.endpoint_data = session.get();
   gateway_.add_session(session);
-  session->open(std::exchange(upgrade_token_, {}), std::exchange(upgrade_identity_, {}));
+  session->open({.token = std::exchange(upgrade_token_, {}),
+                 .identity = std::exchange(upgrade_identity_, {}),
+                 .headers = std::exchange(upgrade_headers_, {})});
 }
 
 void NativeEndpoint::on_message(net::Connection& connection, ws::Opcode op,

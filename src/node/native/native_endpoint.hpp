@@ -3,9 +3,11 @@
 // NativeProtocol session on its own connection, in the worker's gateway. It is also what drives
 // the worker gateway's sweep: the gateway's endpoint is always there (Socket.IO's only when
 // enabled), and its sweep reaches every session of the worker, whatever it speaks.
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "session_opening.hpp"
 #include "switchboard/auth/identity.hpp"
 #include "switchboard/net/endpoint.hpp"
 
@@ -30,6 +32,7 @@ class NativeEndpoint final : public net::Endpoint {
   std::string upgrade_token_;
   std::string upgrade_ip_;
   std::optional<auth::Identity> upgrade_identity_;  // established by the host (Gateway::adopt)
+  std::shared_ptr<const ForwardedHeaders> upgrade_headers_;
 };
 
 }  // namespace switchboard::node

@@ -18,6 +18,7 @@ class NativeProtocol final : public Protocol {
   void encode_started(std::string& out, const SessionInfo& info) override;
   const ws::OutboundMessage& publication(const DeliveryPtr& delivery) override;
   std::string ack_key(const Delivery& delivery) const override;
+  std::string_view transport() const noexcept override { return "websocket"; }
 };
 
 }  // namespace switchboard::node

@@ -80,6 +80,8 @@ class Protocol {
   // True when the session must authenticate as it opens, with the token it was opened with
   // (Socket.IO's CONNECT carries it; there is no later `auth` to wait for).
   virtual bool authenticates_at_open() const noexcept { return false; }
+  // How the client is connected, as authenticators are told (auth::AuthRequest::transport).
+  virtual std::string_view transport() const noexcept = 0;
 };
 
 }  // namespace switchboard::node

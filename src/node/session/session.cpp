@@ -47,7 +47,8 @@ Session::Session(WorkerGateway& gateway, SessionTransport& transport, Protocol& 
 
 Session::~Session() = default;
 
-void Session::open(std::string upgrade_token, std::optional<auth::Identity> established) {
+void Session::open(SessionOpening opening) {
+  auth_headers_ = std::move(opening.headers);
   const auto& cfg = gateway_.node().config();
   if (cfg.send_connected) {
     std::string payload;
@@ -57,12 +58,12 @@ void Session::open(std::string upgrade_token, std::optional<auth::Identity> esta
         .close();
     send({.type = "connected", .payload = payload});
   }
-  if (established) {
+  if (opening.identity) {
     auth_state_ = AuthState::authenticating;
     auth_in_flight_ = true;
-    return on_authenticated(auth::AuthResult::ok(std::move(*established)), {});
+    return on_authenticated(auth::AuthResult::ok(std::move(*opening.identity)), {});
   }
-  if (!upgrade_token.empty()) return authenticate(std::move(upgrade_token), {});
+  if (!opening.token.empty()) return authenticate(std::move(opening.token), {});
   if (protocol_.authenticates_at_open() && !cfg.allow_anonymous) {
     return on_authenticated(
         auth::AuthResult::fail(auth::AuthError::missing_token, "no token in the connect request"),
@@ -93,8 +94,13 @@ void Session::authenticate(std::string token, std::string ref) {
   auth_in_flight_ = true;  // one at a time: each may be an outbound request
   // The authenticator may answer later (auth service): hold the session weakly.
   std::weak_ptr<Session> weak = weak_from_this();
-  authenticator->authenticate(
-      token, gateway_.worker().io(),
+  auth::AuthRequest request{.token = token,
+                            .remote_address = info_.remote_address,
+                            .transport = protocol_.transport(),
+                            .headers = {}};
+  if (auth_headers_) request.headers = *auth_headers_;
+  authenticator->authenticate_request(
+      request, gateway_.worker().io(),
       [weak, ref = std::move(ref)](auth::AuthResult result) {
         if (auto self = weak.lock(); self && !self->closed_) {
           self->on_authenticated(std::move(result), ref);

@@ -15,6 +15,7 @@
 
 #include "client_protocol.hpp"
 #include "node.hpp"
+#include "session_opening.hpp"
 #include "session_transport.hpp"
 #include "switchboard/auth/identity.hpp"
 #include "switchboard/engine/rate_limiter.hpp"
@@ -46,9 +47,9 @@ class Session : public hub::Subscriber,
   ~Session() override;
 
   // --- Driven by its endpoint -------------------------------------------------------------
-  // `established`: the identity the host application authenticated (Gateway::adopt), taken as
-  // an authenticator's answer; otherwise the upgrade's token, an auth message or anonymity.
-  void open(std::string upgrade_token, std::optional<auth::Identity> established = std::nullopt);
+  // An identity in `opening` (the host application's, Gateway::adopt) is taken as an
+  // authenticator's answer; otherwise the upgrade's token, an auth message or anonymity.
+  void open(SessionOpening opening);
   void on_text(std::string_view text);
   void on_binary(std::string_view data);
   void on_closed(std::uint16_t code);  // the connection is closing: leave everything
@@ -236,6 +237,7 @@ class Session : public hub::Subscriber,
   std::uint16_t guarded_channels_ = 0;  // channels with `guarded` set
   SessionInfo info_;
   std::vector<std::string> channel_patterns_;  // from the token
+  std::shared_ptr<const ForwardedHeaders> auth_headers_;  // for the auth call-out; often null
   std::vector<ChannelState> subscriptions_;
   std::vector<DeliveryPtr> buffered_;          // live deliveries during recovery
   std::vector<PendingSubscribe> pending_subscribes_;  // waiting for the broker, in order

@@ -1,5 +1,6 @@
 #include "session_opening.hpp"
 
+#include <cctype>
 #include <cstdint>
 #include <cstdio>
 #include <random>
@@ -30,6 +31,20 @@ std::string upgrade_token(const http::Request& request) {
   if (auto token = request.query_param("token")) return *token;
   if (auto token = request.cookie("token")) return *token;
   return {};
+}
+
+std::shared_ptr<const ForwardedHeaders> forwarded_headers(const http::Request& request,
+                                                          const std::vector<std::string>& names) {
+  if (names.empty()) return nullptr;
+  auto headers = std::make_shared<ForwardedHeaders>();
+  for (const std::string& name : names) {
+    if (!request.has_header(name)) continue;
+    std::string lower = name;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    headers->emplace_back(std::move(lower), std::string(request.header(name)));
+  }
+  if (headers->empty()) return nullptr;
+  return headers;
 }
 
 }  // namespace switchboard::node

@@ -86,7 +86,8 @@ NamespaceSession::NamespaceSession(WorkerGateway& gateway, EngineIoSocket& socke
 
 EngineIoSocket::EngineIoSocket(SocketIoEndpoint& endpoint, net::Connection* websocket,
                                std::uint32_t slot, std::string_view sid,
-                               std::string remote_address, std::string handshake_token)
+                               std::string remote_address, std::string handshake_token,
+                               std::shared_ptr<const ForwardedHeaders> handshake_headers)
     : endpoint_(endpoint),
       websocket_(websocket),
       polling_(websocket == nullptr ? std::make_unique<Polling>() : nullptr),
@@ -94,6 +95,7 @@ EngineIoSocket::EngineIoSocket(SocketIoEndpoint& endpoint, net::Connection* webs
       handshake_token_(handshake_token.empty()
                            ? nullptr
                            : std::make_unique<const std::string>(std::move(handshake_token))),
+      handshake_headers_(std::move(handshake_headers)),
       slot_(slot) {
   // Every sid is the endpoint's UUID text (kSidSize); a shorter one would be padded with NULs.
   sid.copy(sid_.data(), kSidSize);
@@ -234,7 +236,7 @@ void EngineIoSocket::connect_namespace(std::string_view nsp, std::string_view au
   namespaces_.push_back(session);
   alone_deadline_ = 0;
   gateway.add_session(session);
-  session->open(std::move(token));
+  session->open({.token = std::move(token), .identity = std::nullopt, .headers = handshake_headers_});
 }
 
 // ---------------------------------------------------------------------------------------

@@ -77,7 +77,8 @@ class EngineIoSocket {
   // `websocket`: the connection it lives on; nullptr: long-polling. `slot`: where the endpoint
   // holds it (which `sid` names).
   EngineIoSocket(SocketIoEndpoint& endpoint, net::Connection* websocket, std::uint32_t slot,
-                 std::string_view sid, std::string remote_address, std::string handshake_token);
+                 std::string_view sid, std::string remote_address, std::string handshake_token,
+                 std::shared_ptr<const ForwardedHeaders> handshake_headers);
   ~EngineIoSocket();
 
   std::string_view sid() const noexcept { return {sid_.data(), sid_.size()}; }
@@ -157,6 +158,7 @@ class EngineIoSocket {
   std::string remote_address_;
   // The upgrade request's token, for a CONNECT without one; null when it had none.
   std::unique_ptr<const std::string> handshake_token_;
+  std::shared_ptr<const ForwardedHeaders> handshake_headers_;  // for the auth call-out
   // Connected namespaces: nearly always one, held inline.
   using Namespaces = boost::container::small_vector<std::shared_ptr<NamespaceSession>, 1>;
   Namespaces namespaces_;

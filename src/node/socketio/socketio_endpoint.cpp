@@ -94,7 +94,7 @@ EngineIoSocket* SocketIoEndpoint::find(std::string_view sid) noexcept {
 }
 
 EngineIoSocket& SocketIoEndpoint::open_socket(net::Connection* websocket, std::string ip,
-                                              std::string handshake_token) {
+                                              const http::Request& handshake) {
   std::uint32_t slot = 0;
   if (free_slots_.empty()) {
     slot = static_cast<std::uint32_t>(slots_.size());
@@ -105,7 +105,10 @@ EngineIoSocket& SocketIoEndpoint::open_socket(net::Connection* websocket, std::s
   }
   slots_[slot] = std::make_unique<EngineIoSocket>(*this, websocket, slot,
                                                   sid_for(gateway_.worker().index(), slot),
-                                                  std::move(ip), std::move(handshake_token));
+                                                  std::move(ip), upgrade_token(handshake),
+                                                  forwarded_headers(
+                                                      handshake,
+                                                      gateway_.node().config().auth_service_headers));
   return *slots_[slot];
 }
 
@@ -169,7 +172,7 @@ bool SocketIoEndpoint::on_request(const http::Request& request, net::Connection&
       answer(std::move(*refusal));
       return true;
     }
-    EngineIoSocket& opened = open_socket(nullptr, std::move(ip), upgrade_token(request));
+    EngineIoSocket& opened = open_socket(nullptr, std::move(ip), request);
     answer(poll_answer(opened.open()));
     return true;
   }
@@ -235,7 +238,7 @@ std::optional<http::Response> SocketIoEndpoint::on_upgrade(const http::Request& 
   }
   upgrade_ip_ = connection.remote_address();
   if (auto refusal = gateway_.admit_address(upgrade_ip_)) return refusal;
-  upgrade_token_ = upgrade_token(request);
+  upgrade_request_ = &request;
   return std::nullopt;
 }
 
@@ -245,8 +248,9 @@ void SocketIoEndpoint::on_open(net::Connection& connection) {
     socket->begin_upgrade(connection);
     return;
   }
+  // on_upgrade's request: the transport calls on_open right after it, the request still alive.
   EngineIoSocket& opened =
-      open_socket(&connection, std::move(upgrade_ip_), std::exchange(upgrade_token_, {}));
+      open_socket(&connection, std::move(upgrade_ip_), *std::exchange(upgrade_request_, nullptr));
   connection.endpoint_data = &opened;
   connection.send_text(opened.open());
 }

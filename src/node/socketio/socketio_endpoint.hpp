@@ -50,9 +50,10 @@ class SocketIoEndpoint final : public net::Endpoint {
   void serve_poll(const std::string& method, const std::string& sid, const std::string& body,
                   const http::Respond& respond);
   EngineIoSocket* find(std::string_view sid) noexcept;
-  // A new socket in a free slot (`websocket`: its connection; nullptr: long-polling).
+  // A new socket in a free slot (`websocket`: its connection; nullptr: long-polling), with
+  // the token and forwarded headers of its handshake request.
   EngineIoSocket& open_socket(net::Connection* websocket, std::string ip,
-                              std::string handshake_token);
+                              const http::Request& handshake);
 
   WorkerGateway& gateway_;
   std::vector<std::unique_ptr<SocketIoFrames>> frames_;  // "/" first, then the configured ones
@@ -63,7 +64,7 @@ class SocketIoEndpoint final : public net::Endpoint {
   std::vector<std::unique_ptr<EngineIoSocket>> slots_;
   std::vector<std::uint32_t> free_slots_;
   // Carried from on_upgrade to on_open, which the transport calls back to back.
-  std::string upgrade_token_;
+  const http::Request* upgrade_request_ = nullptr;
   std::string upgrade_ip_;
   EngineIoSocket* upgrading_ = nullptr;  // the polling session the upgrade is for
 };

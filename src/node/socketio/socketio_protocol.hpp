@@ -53,6 +53,7 @@ class SocketIoProtocol final : public Protocol {
   std::span<const ws::SharedFrame> attachments(const DeliveryPtr& delivery) override;
   std::string ack_key(const Delivery& delivery) const override;
   bool authenticates_at_open() const noexcept override { return true; }
+  std::string_view transport() const noexcept override { return "socketio"; }
 
   bool connected() const noexcept { return connected_; }
   const std::string& nsp() const noexcept { return frames_.nsp(); }

@@ -162,5 +162,41 @@ TEST(StatsPath, MetricsAndAnyOtherPathAreTaken) {
   EXPECT_EQ(run_load({}).config->stats_path, "/stats");
 }
 
+TEST(AuthServiceUrl, HttpAndGrpcAddressesAreTaken) {
+  for (const char* url : {"http://auth:8080/check", "grpc://auth:50051", "grpcs://auth.internal:443",
+                          "grpc://127.0.0.1:9/", "grpc://[::1]:50051"}) {
+    const auto result = run_load({"--auth-service-url", url});
+    ASSERT_TRUE(result.config) << url << ": " << result.message;
+    EXPECT_EQ(result.config->auth_service_url, url);
+  }
+  const auto tls = run_load({"--auth-service-url", "grpcs://auth:443", "--auth-service-ca-file",
+                             "/etc/ca.pem", "--auth-service-headers", "User-Agent,X-Device"});
+  ASSERT_TRUE(tls.config) << tls.message;
+  EXPECT_EQ(tls.config->auth_service_headers,
+            (std::vector<std::string>{"User-Agent", "X-Device"}));
+}
+
+TEST(AuthServiceUrl, AnotherSchemeAGrpcPathOrNoPortIsRefused) {
+  for (const char* url : {"https://auth/check", "auth:50051", "grpc://auth", "grpc://auth:",
+                          "grpc://auth:50051/switchboard.auth.v1.AuthService", "grpc://:50051",
+                          "grpcs://auth:https"}) {
+    const auto result = run_load({"--auth-service-url", url});
+    EXPECT_EQ(result.exit_code, 2) << url;
+    EXPECT_NE(result.message.find("auth_service_url '" + std::string(url) + "'"),
+              std::string::npos)
+        << result.message;
+  }
+}
+
+TEST(AuthServiceUrl, ACaFileNeedsGrpcs) {
+  for (const char* url : {"http://auth/check", "grpc://auth:50051"}) {
+    const auto result =
+        run_load({"--auth-service-url", url, "--auth-service-ca-file", "/etc/ca.pem"});
+    EXPECT_EQ(result.exit_code, 2) << url;
+    EXPECT_NE(result.message.find("auth_service_ca_file is for a grpcs://"), std::string::npos)
+        << result.message;
+  }
+}
+
 }  // namespace
 }  // namespace switchboard::config::test
