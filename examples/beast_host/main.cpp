@@ -29,6 +29,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/url/parse.hpp>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -84,14 +85,14 @@ class JwtMiddleware {
         }()) {}
 
   std::optional<switchboard::auth::Identity> authenticate(const Request& request) const {
-    std::string_view token;
+    std::string token;
     const std::string_view authorization = request[http::field::authorization];
     if (authorization.starts_with("Bearer ")) {
       token = authorization.substr(7);
-    } else if (const std::string_view target = request.target();
-               target.find("?token=") != std::string_view::npos) {
-      token = target.substr(target.find("?token=") + 7);
-      token = token.substr(0, token.find('&'));
+    } else if (auto target = boost::urls::parse_origin_form(request.target())) {
+      if (auto param = target->params().find("token"); param != target->params().end()) {
+        token = (*param).value;  // percent-decoded
+      }
     }
     if (token.empty()) return std::nullopt;
     auto result = verifier_.verify(token, std::chrono::system_clock::now());
@@ -116,12 +117,19 @@ class Host {
       if (read_error) co_return;
       Request request = parser.release();
       std::optional<switchboard::auth::Identity> identity = auth_.authenticate(request);
-      if (request.target() == "/ws" || request.target().starts_with("/ws?")) {
-        if (identity) co_return hand_over(socket, request, buffer, std::move(*identity));
-        co_await write(socket, error(request, http::status::unauthorized, "unauthorized"));
+      const std::string_view path = request.target().substr(0, request.target().find('?'));
+      if (path == "/ws") {
+        if (!identity) {
+          co_await write(socket, error(request, http::status::unauthorized, "unauthorized"));
+        } else if (!boost::beast::websocket::is_upgrade(request)) {
+          co_await write(socket, error(request, http::status::upgrade_required, "websocket_only"));
+        } else {
+          // The gateway checks the rest of the upgrade (key, version, origin) and answers it.
+          hand_over(socket, request, buffer, std::move(*identity));
+        }
         co_return;
       }
-      Response response = route(request, identity);
+      Response response = route(request, path, identity);
       const bool keep_alive = response.keep_alive();
       if (!co_await write(socket, std::move(response)) || !keep_alive) co_return;
     }
@@ -153,8 +161,8 @@ class Host {
     gateway_.adopt(std::move(adopted));
   }
 
-  Response route(const Request& request, const std::optional<switchboard::auth::Identity>& who) {
-    const std::string_view target = request.target();
+  Response route(const Request& request, std::string_view target,
+                 const std::optional<switchboard::auth::Identity>& who) {
     if (target == "/health") return answer(request, http::status::ok, "ok", "text/plain");
     if (!who) return error(request, http::status::unauthorized, "unauthorized");
     if (target == "/api/me" && request.method() == http::verb::get) {

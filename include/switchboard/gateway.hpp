@@ -95,8 +95,9 @@ struct AdoptedConnection {
   std::vector<std::pair<std::string, std::string>> headers;  // as received, Upgrade etc. included
   std::string leftover;  // bytes the host read past the request (the client's first frames)
   // The authenticated client: the session opens as this user (channels, expiry and info as
-  // for a token) without a token of its own. nullopt: the gateway authenticates the client
-  // itself, from the request's token or an auth message, as for its own connections.
+  // for a token; user_id required, an expiry already past is auth.error expired) without a
+  // token of its own. nullopt: the gateway authenticates the client itself, from the
+  // request's token or an auth message, as for its own connections.
   std::optional<auth::Identity> identity;
 };
 
@@ -140,9 +141,12 @@ class Gateway {
   void disconnect_user(std::string user_id, std::uint16_t code, std::string reason);
 
   // Takes a connection from the host's HTTP server: the upgrade goes to the least loaded worker,
-  // which answers it (101, or 400/403/503 as for its own: bad upgrade headers, an origin not
-  // allowed, a draining gateway) and runs the native protocol on it with the same limits as
-  // on the connections it accepts. After start() (std::logic_error before); any thread. With
+  // which answers it (101, or as for its own: 400/426 bad upgrade headers, 403 an origin not
+  // allowed, 429 too many connections from the address, 503 draining; a request that is no
+  // upgrade gets the gateway's answer at ws_path; every refusal closes the connection) and
+  // runs the native protocol on it with the same limits as on the connections it accepts.
+  // After start() (std::logic_error before); std::invalid_argument for an identity without a
+  // user_id; any thread. Once the gateway has stopped, the socket is closed unanswered. With
   // listen = false the gateway opens no port of its own. The socket is the gateway's even when
   // this throws.
   void adopt(AdoptedConnection connection);

@@ -170,6 +170,10 @@ void check_auth_service(const Config& config, std::vector<std::string>& errors) 
   if (!config.auth_service_ca_file.empty()) {
     errors.push_back("auth_service_ca_file is for a grpcs:// auth service");
   }
+  if (!config.auth_service_headers.empty()) {
+    errors.push_back("auth_service_headers are passed to a gRPC auth service only (the HTTP "
+                     "call-out posts the token alone)");
+  }
 }
 
 // demo signs its own tokens (POST /demo/token) with jwt_secret, and its rooms are the "demo"

@@ -376,8 +376,21 @@ void Connection::resume(Handover handover) {
   deadline_ = request_deadline();
   worker_.counters().http_connections.add();
   if (!worker_.watch(fd_, *this)) return finish(ws::close_code::kAbnormal);
+  // What the host established about the connection is the endpoint's during this request only.
+  struct ContextScope {
+    Worker& worker;
+    ~ContextScope() { worker.set_upgrade_context(nullptr); }
+  } scope{worker_};
+  worker_.set_upgrade_context(handover.context.has_value() ? &handover.context : nullptr);
   handle_request(handover.request);
+  worker_.set_upgrade_context(nullptr);
   if (phase_ == Phase::finished) return;
+  if (phase_ == Phase::moving) {
+    // Adopted by a worker whose endpoint names another owner: on it goes, with what followed.
+    worker_.moving().context = std::move(handover.context);
+    http_buffer_ = std::move(handover.leftover);
+    return complete_handover(0);
+  }
   if (!handover.leftover.empty()) {
     if (phase_ == Phase::open) {
       handle_ws_bytes(reinterpret_cast<std::uint8_t*>(handover.leftover.data()),

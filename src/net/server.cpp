@@ -49,12 +49,14 @@ void Server::start() {
     for (auto& w : workers_) w->listen(where);
   }
   started_.store(true, std::memory_order_release);
+  running_workers_.store(static_cast<unsigned>(workers_.size()), std::memory_order_release);
   for (auto& w : workers_) {
-    threads_.emplace_back([worker = w.get()] {
+    threads_.emplace_back([this, worker = w.get()] {
       // Named, so that top -H, perf and chrt can tell the threads apart.
       const std::string name = "sb-worker-" + std::to_string(worker->index());
       pthread_setname_np(pthread_self(), name.c_str());
       worker->run();
+      running_workers_.fetch_sub(1, std::memory_order_acq_rel);
     });
   }
   if (config_.listen) {
@@ -99,10 +101,19 @@ void Server::adopt(Handover handover) {
   ::fcntl(handover.fd, F_SETFD, FD_CLOEXEC);
   const int one = 1;
   ::setsockopt(handover.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  // The least loaded worker, by its open connections (relaxed reads: a hint is enough).
-  unsigned target = 0;
+  if (running_workers_.load(std::memory_order_acquire) == 0) {
+    ::close(handover.fd);  // nobody would answer it: the client sees the connection end now
+    return;
+  }
+  // The least loaded worker, by its open connections (relaxed reads: a hint is enough). The
+  // search starts at the next worker each time, so that a burst the counters have not seen
+  // yet is spread rather than all given to the first.
+  const auto n = static_cast<unsigned>(workers_.size());
+  const unsigned start = next_adoption_.fetch_add(1, std::memory_order_relaxed) % n;
+  unsigned target = start;
   std::uint64_t least = UINT64_MAX;
-  for (unsigned i = 0; i < workers_.size(); ++i) {
+  for (unsigned k = 0; k < n; ++k) {
+    const unsigned i = (start + k) % n;
     const auto& c = workers_[i]->counters();
     const std::uint64_t load = c.ws_connections.value() + c.http_connections.value();
     if (load < least) {

@@ -187,10 +187,7 @@ void Worker::adopt(Handover handover) {
   auto* connection = new Connection(*this, std::exchange(handover.fd, -1),
                                     (next_id_++ << 8) | index_);
   link(*connection);
-  const std::any context = std::move(handover.context);
-  upgrade_context_ = context.has_value() ? &context : nullptr;
   connection->resume(std::move(handover));
-  upgrade_context_ = nullptr;
 }
 
 void Worker::link(Connection& c) {

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -204,13 +206,20 @@ void Gateway::disconnect_user(std::string user_id, std::uint16_t code, std::stri
 }
 
 void Gateway::adopt(AdoptedConnection connection) {
+  if (connection.identity && connection.identity->user_id.empty()) {
+    if (connection.fd >= 0) ::close(connection.fd);
+    throw std::invalid_argument("adopt: an identity names a user (anonymous clients come "
+                                "without one, with allow_anonymous)");
+  }
   net::Handover handover;
   handover.fd = connection.fd;
   http::Request& request = handover.request;
   request.method = std::move(connection.method);
   request.headers = std::move(connection.headers);
   request.version = 11;
-  request.keep_alive = true;
+  // Whatever the gateway answers ends the connection unless it upgrades: a request the host
+  // handed over is never followed by more requests to the gateway's own routes.
+  request.keep_alive = false;
   // The host mounted the gateway where it likes: the upgrade goes to the native endpoint,
   // the query (a token, when the host lets the gateway authenticate) kept.
   const std::size_t query = connection.target.find('?');

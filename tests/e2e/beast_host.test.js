@@ -9,7 +9,7 @@ const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const net = require('node:net');
 const { spawn } = require('node:child_process');
-const { Client, jwt, freePort, delay, withTimeout } = require('./support');
+const { Client, jwt, freePort, delay, withTimeout, cleanEnv } = require('./support');
 const { rawRequest, upgradeRequest } = require('./raw_http');
 
 const HOST_SECRET = 'the-host-application-key';
@@ -21,7 +21,7 @@ class Host {
     assert.ok(binary, 'EXAMPLE_BEAST_HOST_BIN must name the example_beast_host binary');
     const port = await freePort();
     // No JWT_SECRET and no auth service: the gateway cannot authenticate anyone by itself.
-    const env = { PATH: process.env.PATH, HOST_JWT_SECRET: HOST_SECRET };
+    const env = cleanEnv({ HOST_JWT_SECRET: HOST_SECRET });
     const child = spawn('/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', binary,
       '--bind-address', '127.0.0.1', '--port', String(port), '--workers', '2',
       '--drain-period', '0', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'], env });
@@ -106,6 +106,8 @@ test("the host's identity opens the session: no second authentication, its grant
   // The host's own routes answer beside the gateway on the same port.
   const me = await fetch(host.url('/api/me'), { headers: { Authorization: `Bearer ${host.token('alice')}` } });
   assert.deepEqual(await me.json(), { user_id: 'alice' });
+  const meViaQuery = await fetch(host.url(`/api/me?token=${encodeURIComponent(host.token('bob'))}`));
+  assert.deepEqual(await meViaQuery.json(), { user_id: 'bob' });
 });
 
 test("the host's middleware refuses an upgrade without a valid token: the gateway never sees it", async () => {
@@ -124,6 +126,10 @@ test('a bad upgrade the host hands over gets the gateway\'s own refusal', async 
   const badVersion = await rawRequest(host.port, upgradeRequest({ version: '8', headers: { Authorization } }));
   assert.equal(badVersion.status, 426, JSON.stringify(badVersion));
   assert.equal(badVersion.headers['sec-websocket-version'], '13');
+  // Not an upgrade at all: the host's own answer (the gateway never sees it).
+  const plain = await fetch(host.url('/ws'), { headers: { Authorization } });
+  assert.equal(plain.status, 426);
+  assert.deepEqual(await plain.json(), { error: 'websocket_only' });
   // The gateway is still serving.
   await connect(host, 'alice');
 });

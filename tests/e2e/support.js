@@ -630,4 +630,6 @@ async function metric(server, name, labels = {}) {
   return Number(line.split(' ').pop());
 }
 
-module.exports = { Server, Client, jwt, withTimeout, freePort, delay, eventually, jsonService, metric };
+module.exports = {
+  Server, Client, jwt, withTimeout, freePort, delay, eventually, jsonService, metric, cleanEnv,
+};

@@ -51,6 +51,32 @@ test('find_package(switchboard): examples/chat builds out of tree and passes its
   exampleTestPasses(path.join(out, 'example_chat'));
 });
 
+// A consumer that can do without the library (QUIET, no REQUIRED) learns it is missing and goes
+// on; one that REQUIRES it stops with the dependency named. The missing dependency is gRPC,
+// switched off for the consumer's find_package only.
+test('a missing dependency fails find_package(switchboard) the way the consumer asked', () => {
+  const project = path.join(work, 'optional-consumer');
+  fs.mkdirSync(project, { recursive: true });
+  fs.writeFileSync(path.join(project, 'CMakeLists.txt'), [
+    'cmake_minimum_required(VERSION 3.25)',
+    'project(optional_consumer LANGUAGES CXX)',
+    'find_package(switchboard ${HOW})',
+    'message(STATUS "switchboard_FOUND=${switchboard_FOUND}")',
+    'if(switchboard_FOUND)',
+    '  get_target_property(deps switchboard::gateway INTERFACE_LINK_LIBRARIES)',
+    '  message(STATUS "deps=${deps}")',
+    'endif()',
+  ].join('\n'));
+  const configure = (how, extra = []) => run('cmake', ['-S', project, '-B', path.join(work, `optional-${how}`),
+    `-DCMAKE_PREFIX_PATH=${prefix}`, `-DHOW=${how}`, ...extra]);
+  const found = configure('QUIET');
+  assert.match(found, /switchboard_FOUND=1/);
+  assert.doesNotMatch(found, /CLI11/, 'the header-only command line parser is no dependency of users');
+  const quiet = configure('QUIET', ['-DCMAKE_DISABLE_FIND_PACKAGE_gRPC=TRUE']);
+  assert.match(quiet, /switchboard_FOUND=(0|FALSE)/, quiet);
+  assert.throws(() => configure('REQUIRED', ['-DCMAKE_DISABLE_FIND_PACKAGE_gRPC=TRUE']), /gRPC/);
+});
+
 test('pkg-config: examples/chat builds with one c++ command and passes its e2e test', () => {
   const env = { ...process.env, PKG_CONFIG_PATH: path.join(prefix, 'lib', 'pkgconfig') };
   const flags = run('pkg-config', ['--cflags', '--libs', 'switchboard'], { env }).trim().split(/\s+/);

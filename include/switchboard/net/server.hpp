@@ -47,8 +47,8 @@ class Server {
   // upgrade as if it had read it itself (same checks, limits and endpoint as its own, the
   // endpoint by the request's path). The socket must be plain TCP (no TLS state is carried);
   // its ownership passes here, also when this throws: std::logic_error before start(),
-  // std::invalid_argument without a socket. Once the server has stopped, a socket handed over is
-  // closed unanswered. Any thread.
+  // std::invalid_argument without a socket. Once the workers have stopped (stop(), or a drain
+  // that ended), a socket handed over is closed unanswered. Any thread.
   void adopt(Handover handover);
   // Begins the graceful drain: new upgrades get 503, /ready answers 503, open connections are
   // closed with 1012 spread over config().drain_period, then the workers stop. Idempotent.
@@ -76,6 +76,8 @@ class Server {
   std::vector<std::thread> threads_;
   std::atomic<bool> draining_{false};
   std::atomic<bool> started_{false};
+  std::atomic<unsigned> running_workers_{0};  // worker threads not returned yet (adopt)
+  std::atomic<unsigned> next_adoption_{0};    // where adopt's search for the least loaded starts
   std::vector<std::function<void(http::PrometheusWriter&)>> metrics_sources_;
 };
 

@@ -86,9 +86,10 @@ class Worker {
   // Takes a connection another worker (or the host application, Server::adopt) accepted and
   // handed over.
   void adopt(Handover handover);
-  // The handover's context while the connection it came with is upgraded (Endpoint::on_upgrade
-  // and on_open run inside adopt); nullptr for every other connection.
+  // The handover's context while the request it came with is handled (Endpoint::on_upgrade and
+  // on_open run inside; Connection::resume sets it around that request only); nullptr otherwise.
   const std::any* upgrade_context() const noexcept { return upgrade_context_; }
+  void set_upgrade_context(const std::any* context) noexcept { upgrade_context_ = context; }
   // The upgrade moving to another worker, between its evaluation and its handover (one at a
   // time: both happen in one call of the connection's parse loop).
   Handover& moving() noexcept { return moving_; }

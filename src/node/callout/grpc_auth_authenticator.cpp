@@ -15,6 +15,7 @@
 
 #include "auth_answer.hpp"
 #include "switchboard/auth/v1/auth.grpc.pb.h"
+#include "switchboard/ws/utf8.hpp"
 
 namespace switchboard::node {
 namespace {
@@ -24,6 +25,7 @@ using auth::AuthResult;
 
 // An answer's size bound, as for the HTTP call-out's bodies.
 constexpr int kMaxAnswerBytes = 1024 * 1024;
+constexpr int kMaxReconnectBackoffMs = 5000;
 
 const char* code_name(grpc::StatusCode code) noexcept {
   switch (code) {
@@ -102,6 +104,8 @@ class GrpcAuthenticator final : public auth::Authenticator {
     }
     grpc::ChannelArguments arguments;
     arguments.SetMaxReceiveMessageSize(kMaxAnswerBytes);
+    // Back within seconds of the service's return (gRPC's default backoff grows to 2 min).
+    arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kMaxReconnectBackoffMs);
     channel_ = grpc::CreateCustomChannel(callout_.target, credentials, arguments);
     stub_ = v1::AuthService::NewStub(channel_);
   }
@@ -119,6 +123,14 @@ class GrpcAuthenticator final : public auth::Authenticator {
 
   void authenticate_request(const auth::AuthRequest& request, boost::asio::io_context& io,
                             std::function<void(AuthResult)> done) override {
+    // proto3 strings are UTF-8: a token that is not cannot be sent (any client could make the
+    // call fail on serialisation), and is no token anyway.
+    if (!ws::is_valid_utf8(request.token)) {
+      boost::asio::post(io, [done = std::move(done)] {
+        done(AuthResult::fail(auth::AuthError::malformed_token, "the token is not UTF-8 text"));
+      });
+      return;
+    }
     if (in_flight_.fetch_add(1, std::memory_order_relaxed) >= callout_.max_in_flight) {
       in_flight_.fetch_sub(1, std::memory_order_relaxed);
       if (callout_.stats) callout_.stats->rejected_total.fetch_add(1, std::memory_order_relaxed);
@@ -132,7 +144,9 @@ class GrpcAuthenticator final : public auth::Authenticator {
     call->request.set_remote_address(std::string(request.remote_address));
     call->request.set_transport(std::string(request.transport));
     auto& headers = *call->request.mutable_headers();
-    for (const auto& [name, value] : request.headers) headers[name] = value;
+    for (const auto& [name, value] : request.headers) {
+      if (ws::is_valid_utf8(value)) headers[name] = value;  // header bytes may be anything
+    }
     call->context.set_deadline(std::chrono::system_clock::now() + callout_.timeout);
     {
       std::lock_guard lock(mutex_);
@@ -155,6 +169,8 @@ class GrpcAuthenticator final : public auth::Authenticator {
 
   // On a gRPC thread: the answer goes to the caller's loop, then the call is forgotten.
   void finish(Call* call, const grpc::Status& status) {
+    // The slot is free before the client hears the answer (it may log in again at once).
+    in_flight_.fetch_sub(1, std::memory_order_relaxed);
     AuthResult result = interpret(status, call->answer);
     // Rejections are the client's business; an unavailable service is the operator's.
     if (result.error == auth::AuthError::service_unavailable) {
@@ -165,7 +181,6 @@ class GrpcAuthenticator final : public auth::Authenticator {
       done(std::move(result));
     });
     std::unique_ptr<Call> owned(call);
-    in_flight_.fetch_sub(1, std::memory_order_relaxed);
     std::lock_guard lock(mutex_);
     calls_.erase(call);
     if (calls_.empty()) all_answered_.notify_all();

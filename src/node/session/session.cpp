@@ -120,6 +120,12 @@ void Session::send_auth_error(std::string_view code, std::string_view message,
 
 void Session::on_authenticated(auth::AuthResult result, const std::string& ref) {
   auto& counters = gateway_.counters();
+  // An identity that has already expired (an auth service's or a host's expires_at in the
+  // past) is refused as an expired JWT is, not admitted until the next sweep.
+  if (result.identity && result.identity->expires_at &&
+      *result.identity->expires_at <= std::chrono::system_clock::now()) {
+    result = auth::AuthResult::fail(auth::AuthError::expired, "the identity's expiry has passed");
+  }
   if (!result.identity) {
     auth_in_flight_ = false;
     counters.auth_failure_total[static_cast<std::size_t>(result.error) % 16].add();

@@ -237,7 +237,6 @@ class Session : public hub::Subscriber,
   std::uint16_t guarded_channels_ = 0;  // channels with `guarded` set
   SessionInfo info_;
   std::vector<std::string> channel_patterns_;  // from the token
-  std::shared_ptr<const ForwardedHeaders> auth_headers_;  // for the auth call-out; often null
   std::vector<ChannelState> subscriptions_;
   std::vector<DeliveryPtr> buffered_;          // live deliveries during recovery
   std::vector<PendingSubscribe> pending_subscribes_;  // waiting for the broker, in order
@@ -266,6 +265,8 @@ class Session : public hub::Subscriber,
     std::error_code room_refused;  // the broker refused the user's room: told after auth.success
   };
   std::unique_ptr<Admission> admission_;
+  // The upgrade's headers for the auth call-out (auth_service_headers); null unless configured.
+  std::shared_ptr<const ForwardedHeaders> auth_headers_;
 };
 
 }  // namespace switchboard::node

@@ -92,7 +92,9 @@ class Snapshots {
  private:
   struct Waiting {
     std::shared_ptr<const std::string> json;
-    engine::TimePoint expires{};  // live while now < expires
+    // Live while now < expires. No default member initializer (a time_point starts at the
+    // epoch anyway): Clang 14 cannot construct the optional<Waiting> below with one.
+    engine::TimePoint expires;
     std::vector<engine::Completion> waiters;
   };
   struct Entry {

@@ -188,6 +188,15 @@ TEST(AuthServiceUrl, AnotherSchemeAGrpcPathOrNoPortIsRefused) {
   }
 }
 
+TEST(AuthServiceUrl, ForwardedHeadersNeedGrpc) {
+  const auto result = run_load({"--auth-service-url", "http://auth/check",
+                                "--auth-service-headers", "User-Agent"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.message.find("auth_service_headers are passed to a gRPC auth service only"),
+            std::string::npos)
+      << result.message;
+}
+
 TEST(AuthServiceUrl, ACaFileNeedsGrpcs) {
   for (const char* url : {"http://auth/check", "grpc://auth:50051"}) {
     const auto result =

@@ -6,6 +6,8 @@
 // failing stores as they are (answering on the caller's thread), and behind the deferred
 // engine (answering later, on the engine's thread, as a network backend does).
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <future>
@@ -146,6 +148,32 @@ class RegistryDownFor : public engine::NodeRegistry {
  private:
   std::unique_ptr<engine::NodeRegistry> inner_;
 };
+
+// Gateway::adopt refuses what it cannot serve, and the socket it was given is closed then too.
+TEST(LibraryGateway, AdoptBeforeStartOrWithAnIdentityNamingNobodyThrowsAndClosesTheSocket) {
+  auto peer_sees_end = [](int fd) {
+    char byte = 0;
+    return ::recv(fd, &byte, 1, 0) == 0;
+  };
+  config::Config config = local_config();
+  config.listen = false;
+  Gateway gateway(config);
+  int pair[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+  EXPECT_THROW(gateway.adopt({.fd = pair[0], .target = "/ws"}), std::logic_error);
+  EXPECT_TRUE(peer_sees_end(pair[1]));
+  ::close(pair[1]);
+
+  gateway.start();
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, pair), 0);
+  AdoptedConnection nobody{.fd = pair[0], .target = "/ws"};
+  nobody.identity = auth::Identity{};
+  EXPECT_THROW(gateway.adopt(std::move(nobody)), std::invalid_argument);
+  EXPECT_TRUE(peer_sees_end(pair[1]));
+  ::close(pair[1]);
+  gateway.stop();
+  gateway.wait();
+}
 
 TEST(LibraryGateway, PublishTheBrokerRefusesIsAnsweredWithPublishFailed) {
   config::Config c = local_config();

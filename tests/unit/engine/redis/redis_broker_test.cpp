@@ -127,8 +127,10 @@ TEST_F(RedisBrokerTest, ARedisRestartResubscribesReportsEachChannelAndStartsNewE
   ASSERT_TRUE(eventually([&] { return recorder_.publications().size() == 2; }));
   EXPECT_EQ(recorder_.publications()[1]->epoch, after->epoch);
   RedisHistory history(context_);
+  // A copy: Clang 14 cannot capture a structured binding in a lambda.
+  const auto before_epoch = before->epoch;
   const auto [read_ec, result] = await_result<HistoryResult>([&](auto done) {
-    history.read("x", StreamPosition{1, before->epoch}, 100, std::move(done));
+    history.read("x", StreamPosition{1, before_epoch}, 100, std::move(done));
   });
   ASSERT_FALSE(read_ec);
   EXPECT_FALSE(result.recovered);
