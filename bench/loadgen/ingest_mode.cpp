@@ -324,27 +324,30 @@ class IngestRun final : public HttpClientHandler {
     };
     JsonObject cpu;
     JsonObject per_pid;
-    std::optional<double> total = 0.0;
+    // A plain double and a flag, not an optional: GCC 12 at -Os takes the optional's value for
+    // uninitialized (-Wmaybe-uninitialized) once the lambdas are inlined.
+    double total = 0.0;
+    bool every_pid_read = true;
     for (std::size_t i = 0; i < options_.server_pids.size(); ++i) {
       const std::string pid = std::to_string(options_.server_pids[i]);
       const std::optional<double> seconds =
           i < cpu_seconds_.size() ? cpu_seconds_[i] : std::nullopt;
       if (!seconds) {
         per_pid.add_null(pid);
-        total.reset();
+        every_pid_read = false;
         continue;
       }
-      if (total) *total += *seconds;
+      total += *seconds;
       JsonObject one;
       one.add("seconds", *seconds)
           .add("cores", cores(*seconds))
           .add("ns_per_accepted", per_accepted(*seconds));
       per_pid.add(pid, one);
     }
-    if (total) {
-      cpu.add("seconds", *total)
-          .add("cores", cores(*total))
-          .add("ns_per_accepted", per_accepted(*total));
+    if (every_pid_read) {
+      cpu.add("seconds", total)
+          .add("cores", cores(total))
+          .add("ns_per_accepted", per_accepted(total));
     } else {
       cpu.add_null("seconds");  // a process could not be read (it exited?)
     }
