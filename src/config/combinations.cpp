@@ -225,6 +225,12 @@ void check_combinations(Config& config, std::vector<std::string>& errors) {
   check_stats_path(config, errors);
   check_auth_service(config, errors);
   settle_demo(config, errors);
+  if (config.outbound_queue_hard_limit != 0 &&
+      config.outbound_queue_hard_limit < config.outbound_queue_limit) {
+    errors.push_back("outbound_queue_hard_limit (" + std::to_string(config.outbound_queue_hard_limit) +
+                     ") is below outbound_queue_limit (" + std::to_string(config.outbound_queue_limit) +
+                     "): the soft limit would never be reached");
+  }
   if (config.ingress_max_message_size + 1024 > config.outbound_queue_limit) {
     errors.push_back("ingress_max_message_size must stay at least 1KiB below "
                      "outbound_queue_limit: a message that fills a connection's queue alone "

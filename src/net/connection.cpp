@@ -511,6 +511,10 @@ void Connection::on_sweep(std::uint32_t now) {
     std::vector<ws::SharedFrame>().swap(queue_);
   }
   const auto& cfg = worker_.config();
+  if (over_limit_since_ != 0 && phase_ == Phase::open &&
+      now - over_limit_since_ >= static_cast<std::uint32_t>(cfg.outbound_queue_grace.count())) {
+    return cut_off_slow_consumer();
+  }
   const LivenessConfig liveness{static_cast<std::uint32_t>(cfg.ping_interval.count()),
                                 static_cast<std::uint32_t>(cfg.idle_timeout.count())};
   const LivenessTimes times{now, last_read_, last_ping_, deadline_};
@@ -583,7 +587,10 @@ bool Connection::enqueue(ws::SharedFrame frame, bool control) {
   if (phase_ == Phase::finished || !frame) return false;
   if (!control && phase_ != Phase::open) return false;
   const std::size_t size = frame.size();
-  if (!control && queued_bytes_ + size > worker_.config().outbound_queue_limit) {
+  // A runaway queue is cut at once; a message alone always goes (one publication larger than
+  // the limit to a connection with nothing queued is no sign of a slow reader).
+  if (!control && queued_bytes_ > 0 &&
+      queued_bytes_ + size > worker_.config().outbound_queue_hard_limit) {
     cut_off_slow_consumer();
     return false;
   }
@@ -591,7 +598,20 @@ bool Connection::enqueue(ws::SharedFrame frame, bool control) {
   queued_bytes_ += size;
   if (!control) worker_.counters().messages_out_total.add();
   if (!flush_scheduled_ && !writing_) worker_.schedule_flush(*this);
+  // Waiting for writability: no write comes this turn, what is queued stays.
+  if (writing_) note_backlog();
   return true;
+}
+
+// The soft limit counts what a write left queued, not what one loop turn queued: a burst to a
+// reader that keeps up drains at the next write. Over it, the clock runs; the sweep cuts a
+// connection that stays over it for outbound_queue_grace.
+void Connection::note_backlog() {
+  if (queued_bytes_ <= worker_.config().outbound_queue_limit) {
+    over_limit_since_ = 0;
+  } else if (over_limit_since_ == 0) {
+    over_limit_since_ = nonzero(worker_.now());
+  }
 }
 
 void Connection::cut_off_slow_consumer() {
@@ -615,6 +635,7 @@ void Connection::flush() {
     if (n == 0) {
       // The send buffer is full: the next EPOLLOUT edge resumes (on_events).
       writing_ = true;
+      note_backlog();
       return;
     }
     worker_.counters().bytes_out_total.add(static_cast<std::size_t>(n));
@@ -635,6 +656,7 @@ void Connection::flush() {
   queue_.clear();  // the capacity stays for the next turn; the sweep frees it once idle
   queue_head_ = 0;
   head_offset_ = 0;
+  over_limit_since_ = 0;
   after_write_drained();
 }
 

@@ -26,6 +26,10 @@ Server::Server(config::Config config) : config_(std::move(config)) {
   unsigned n = config_.workers;
   if (n == 0) n = std::max(1u, std::thread::hardware_concurrency());
   config_.workers = n;
+  // A configuration built in code rather than loaded may leave the hard limit at "derived".
+  if (config_.outbound_queue_hard_limit == 0) {
+    config_.outbound_queue_hard_limit = 16 * config_.outbound_queue_limit;
+  }
   if (!config_.tls_cert_file.empty()) {
     tls_ = std::make_unique<TlsContext>(config_.tls_cert_file, config_.tls_key_file);
   }

@@ -61,7 +61,7 @@ std::chrono::milliseconds sweep_period(const config::Config& c) {
   auto shortest = std::min({positive(c.handshake_timeout), positive(c.ping_interval),
                             positive(c.idle_timeout), positive(c.auth_timeout),
                             positive(c.typing_ttl), positive(c.ack_retry_initial),
-                            positive(c.presence_ttl),
+                            positive(c.presence_ttl), positive(c.outbound_queue_grace),
                             positive(c.socketio ? c.socketio_ping_timeout : off),
                             positive(c.socketio ? c.socketio_ping_interval : off)});
   return std::clamp(shortest / 4, std::chrono::milliseconds(50), std::chrono::milliseconds(1000));

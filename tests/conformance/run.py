@@ -43,7 +43,8 @@ MODULES = [cases_1_framing, cases_2_pingpong, cases_3_reserved_bits, cases_4_opc
            cases_5_fragmentation, cases_6_utf8, cases_7_close, cases_9_limits, cases_12_deflate]
 
 BASE_FLAGS = ["--bind-address", HOST, "--log-level", "warn", "--drain-period", "0"]
-# The outbound queue limit is raised with the message size: a 16 MiB echo is queued whole.
+# The outbound queue limit is raised with the message size: a 16 MiB echo is queued whole (a
+# message alone would go anyway; a few of them back to back must not cut the client).
 CONFIGS = {
     "echo": ["--echo", "--max-message-size", "16777216", "--outbound-queue-limit", "67108864"],
     "limits": ["--echo"],

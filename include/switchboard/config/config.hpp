@@ -50,7 +50,9 @@ struct Config {
   std::size_t max_message_size = 8 * 1024;    // inbound payload bytes (seed 001: 8 KB)
   std::size_t max_request_size = 8 * 1024;    // HTTP request line + headers
   std::size_t max_body_size = 1024 * 1024;    // HTTP request body (server API)
-  std::size_t outbound_queue_limit = 1024 * 1024;  // bytes queued per connection
+  std::size_t outbound_queue_limit = 1024 * 1024;  // soft: queued past a write for the grace
+  std::chrono::milliseconds outbound_queue_grace{5000};  // over the soft limit this long: 4008
+  std::size_t outbound_queue_hard_limit = 0;  // queued at all: 4008 at once; 0: 16 × the soft
   std::chrono::milliseconds handshake_timeout{5000};
   std::chrono::milliseconds ping_interval{30000};
   std::chrono::milliseconds idle_timeout{60000};

@@ -140,6 +140,7 @@ class Connection final : private ws::MessageHandler {
   void send_raw(std::string_view bytes);  // HTTP bytes (handshake responses)
   bool enqueue(ws::SharedFrame frame, bool control);
   void cut_off_slow_consumer();
+  void note_backlog();  // after a write that left bytes queued: the soft limit's clock
   void fail(std::uint16_t code, std::string_view reason);
   void after_write_drained();
   void send_close_notify();
@@ -158,6 +159,7 @@ class Connection final : private ws::MessageHandler {
   std::uint32_t last_read_ = 0;     // worker ticks (ms) of the last byte received
   std::uint32_t last_ping_ = 0;     // when the last ping was sent
   std::uint32_t deadline_ = 0;      // request, handshake or closing deadline, 0: none
+  std::uint32_t over_limit_since_ = 0;  // queued past a write over outbound_queue_limit, 0: not
   std::uint8_t pending_ops_ = 0;    // posted tasks that refer to this (the object outlives them)
   bool close_sent_ = false;
   bool close_received_ = false;

@@ -162,6 +162,18 @@ TEST(StatsPath, MetricsAndAnyOtherPathAreTaken) {
   EXPECT_EQ(run_load({}).config->stats_path, "/stats");
 }
 
+TEST(OutboundQueue, AHardLimitBelowTheSoftOneIsRefused) {
+  const auto result = run_load({"--outbound-queue-limit", "2MiB", "--outbound-queue-hard-limit", "1MiB"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_NE(result.message.find("outbound_queue_hard_limit (1048576) is below outbound_queue_limit"),
+            std::string::npos)
+      << result.message;
+  const auto fine = run_load({"--outbound-queue-limit", "2MiB", "--outbound-queue-hard-limit", "2MiB",
+                              "--outbound-queue-grace", "0"});
+  ASSERT_TRUE(fine.config) << fine.message;
+  EXPECT_EQ(fine.config->outbound_queue_grace.count(), 0);
+}
+
 TEST(AuthServiceUrl, HttpAndGrpcAddressesAreTaken) {
   for (const char* url : {"http://auth:8080/check", "grpc://auth:50051", "grpcs://auth.internal:443",
                           "grpc://127.0.0.1:9/", "grpc://[::1]:50051"}) {

@@ -353,6 +353,8 @@ TEST(OptionTable, OptionsAreTheConfigFields) {
       "max_request_size",
       "max_body_size",
       "outbound_queue_limit",
+      "outbound_queue_grace",
+      "outbound_queue_hard_limit",
       "handshake_timeout",
       "ping_interval",
       "idle_timeout",

@@ -88,6 +88,7 @@ TEST(Tls, ReaderThatPausesGetsEverythingInOrderOnceItReadsAgain) {
   // bytes.
   config::Config c = tls_config();
   c.outbound_queue_limit = 32 * 1024 * 1024;
+  c.outbound_queue_hard_limit = 32 * 1024 * 1024;
   RunningServer server(c);
   testing::expect_paused_reader_gets_everything(server, true);
 }
