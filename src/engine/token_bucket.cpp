@@ -27,10 +27,9 @@ std::chrono::milliseconds wait_for(double missing, double rate_per_second) {
 
 RateDecision TokenBucket::take(const RateLimit& limit, std::chrono::steady_clock::time_point now,
                                double cost) noexcept {
-  if (fresh_) {
+  if (fresh()) {
     tokens_ = limit.burst;
     last_ = now;
-    fresh_ = false;
   }
   const double refill = seconds_between(last_, now) * std::max(limit.rate_per_second, 0.0);
   tokens_ = std::min(limit.burst, tokens_ + refill);
@@ -51,7 +50,7 @@ void TokenBucket::charge(const RateLimit& limit, std::chrono::steady_clock::time
 
 bool TokenBucket::full(const RateLimit& limit,
                        std::chrono::steady_clock::time_point now) const noexcept {
-  if (fresh_) return true;
+  if (fresh()) return true;
   const double refill = seconds_between(last_, now) * std::max(limit.rate_per_second, 0.0);
   return tokens_ + refill + kSlack >= limit.burst;
 }

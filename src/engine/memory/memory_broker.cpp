@@ -23,10 +23,42 @@ using memory_detail::StringMap;
 
 namespace {
 
-// The nodes subscribed to one channel. Copy-on-write: publish() takes a reference under the
-// shard lock and delivers after releasing it, so a subscribe during a delivery never
-// invalidates the list being walked, and publish allocates nothing.
-using NodeList = std::shared_ptr<const std::vector<MemoryBroker*>>;
+// The nodes subscribed to one channel. Copy-on-write: publish() takes a copy under the shard
+// lock and delivers after releasing it, so a subscribe during a delivery never invalidates the
+// list being walked, and publish allocates nothing. One node — a single-node deployment, and
+// a user's room almost always — is held inline: a channel then costs its map entry and no
+// allocation of its own (there is one such channel per connected user).
+class NodeList {
+ public:
+  NodeList() = default;
+  explicit NodeList(std::vector<MemoryBroker*> nodes) {
+    if (nodes.size() == 1) {
+      one_ = nodes.front();
+    } else if (!nodes.empty()) {
+      many_ = std::make_shared<const std::vector<MemoryBroker*>>(std::move(nodes));
+    }
+  }
+  bool empty() const noexcept { return one_ == nullptr && !many_; }
+  std::vector<MemoryBroker*> to_vector() const {
+    if (one_ != nullptr) return {one_};
+    return many_ ? *many_ : std::vector<MemoryBroker*>{};
+  }
+  bool contains(const MemoryBroker* node) const noexcept {
+    if (one_ != nullptr) return one_ == node;
+    return many_ && std::find(many_->begin(), many_->end(), node) != many_->end();
+  }
+  template <class F>
+  void for_each(F&& f) const {
+    if (one_ != nullptr) return f(one_);
+    if (many_) {
+      for (MemoryBroker* node : *many_) f(node);
+    }
+  }
+
+ private:
+  MemoryBroker* one_ = nullptr;
+  std::shared_ptr<const std::vector<MemoryBroker*>> many_;
+};
 
 void complete(const Completion& done, std::error_code ec = {}) {
   if (done) done(ec);
@@ -62,7 +94,7 @@ struct MemoryBrokerHub::Impl {
     Shard& shard = channels.for_key(channel);
     std::lock_guard lock(shard.mu);
     const auto it = shard.subscribers.find(channel);
-    return it == shard.subscribers.end() ? nullptr : it->second;
+    return it == shard.subscribers.end() ? NodeList{} : it->second;
   }
 
   // Replaces the channel's node list by `edit(copy of it)`; an empty result removes the channel.
@@ -72,13 +104,13 @@ struct MemoryBrokerHub::Impl {
     std::lock_guard lock(shard.mu);
     auto it = shard.subscribers.find(channel);
     std::vector<MemoryBroker*> nodes_now;
-    if (it != shard.subscribers.end()) nodes_now = *it->second;
+    if (it != shard.subscribers.end()) nodes_now = it->second.to_vector();
     if (!edit(nodes_now)) return;  // unchanged: keep the shared list
     if (nodes_now.empty()) {
       if (it != shard.subscribers.end()) shard.subscribers.erase(it);
       return;
     }
-    auto list = std::make_shared<const std::vector<MemoryBroker*>>(std::move(nodes_now));
+    NodeList list(std::move(nodes_now));
     if (it == shard.subscribers.end()) {
       shard.subscribers.emplace(std::string(channel), std::move(list));
     } else {
@@ -90,18 +122,16 @@ struct MemoryBrokerHub::Impl {
     for (Shard& shard : channels.all()) {
       std::lock_guard lock(shard.mu);
       for (auto it = shard.subscribers.begin(); it != shard.subscribers.end();) {
-        const auto& list = *it->second;
-        if (std::find(list.begin(), list.end(), node) == list.end()) {
+        if (!it->second.contains(node)) {
           ++it;
           continue;
         }
-        std::vector<MemoryBroker*> rest;
-        std::copy_if(list.begin(), list.end(), std::back_inserter(rest),
-                     [&](MemoryBroker* n) { return n != node; });
+        std::vector<MemoryBroker*> rest = it->second.to_vector();
+        std::erase(rest, node);
         if (rest.empty()) {
           it = shard.subscribers.erase(it);
         } else {
-          it->second = std::make_shared<const std::vector<MemoryBroker*>>(std::move(rest));
+          it->second = NodeList(std::move(rest));
           ++it;
         }
       }
@@ -167,10 +197,8 @@ void MemoryBroker::publish(Publication publication, const HistoryOptions& histor
   if (handler_ == nullptr) return finish(EngineErrc::not_started, nullptr);
   auto& impl = *hub_->impl_;
   auto deliver = [&impl](const PublicationPtr& p) {
-    const NodeList nodes = impl.subscribers_of(p->channel);
-    if (nodes) {
-      for (MemoryBroker* node : *nodes) node->handler_->on_publication(p);
-    }
+    impl.subscribers_of(p->channel).for_each(
+        [&p](MemoryBroker* node) { node->handler_->on_publication(p); });
   };
   // A keyed publish's key is checked and written under the channel's stripe; a duplicate
   // completes (outside the lock) with the first's position.

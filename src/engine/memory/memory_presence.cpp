@@ -1,10 +1,13 @@
-// MemoryPresence: channel → members, plus a per-user index for user_online() and, in each
-// channel, a per-user index for the counts add() and remove() answer.
+// MemoryPresence: channel → members, plus a per-user index for user_online() and for the
+// counts add() and remove() answer (a user's live entries in one channel).
 //
 // Memory is per connection here (every subscribed connection is a member), so each member is
-// one set node holding its own fields, and the user indexes hold pointers to the members (set
+// one set node holding its own fields, and the user index holds pointers to the members (set
 // nodes never move) instead of copies of their keys: a member costs one node, one pointer in
-// each of its user's lists, and its client id.
+// its user's list, and its client id. Node ids are interned (a cluster has a handful), so a
+// member points at its node's instead of holding a copy. A user's members in one channel are
+// found by walking the user's list — a user has a few connections in a few channels — rather
+// than through a per-channel index of users, which cost a map entry and a list per member.
 #include "switchboard/engine/memory/memory_presence.hpp"
 
 #include <algorithm>
@@ -26,11 +29,14 @@ using memory_detail::StringMap;
 
 // One client in one channel. client_id is the set's key and never changes; the rest is
 // updated in place when the client refreshes its entry.
+struct Channel;
+
 struct Member {
   std::string client_id;
   mutable std::string user_id;
-  mutable std::string node_id;
-  mutable TimePoint expires;  // live while now < expires
+  mutable const std::string* node_id;  // interned (Impl::node_ids)
+  const Channel* channel;              // the channel whose set holds it
+  mutable TimePoint expires;           // live while now < expires
 };
 
 struct MemberHash {
@@ -62,18 +68,10 @@ void unlist(MemberList& list, const Member& m) {
   list.pop_back();
 }
 
-// One channel: its members, and each user's members in it (a user has a few connections, so
-// counting a user's live entries walks a handful of pointers, not the channel).
+// One channel: its members. (Channel values live in map nodes, which never move: members
+// point at theirs.)
 struct Channel {
   Members members;
-  StringMap<MemberList> by_user;
-
-  std::size_t live_entries_of(std::string_view user_id, TimePoint at) const {
-    const auto it = by_user.find(user_id);
-    if (it == by_user.end()) return 0;
-    return static_cast<std::size_t>(std::count_if(
-        it->second.begin(), it->second.end(), [at](const Member* m) { return at < m->expires; }));
-  }
 };
 
 // A user's reasons to be online: its members in every channel, and a touch.
@@ -93,33 +91,40 @@ struct MemoryPresence::Impl {
   mutable std::mutex mu;
   StringMap<Channel> channels;
   StringMap<User> users;
+  std::unordered_set<std::string, memory_detail::StringHash, std::equal_to<>> node_ids;
   memory_detail::Sweeper channel_sweeper;
   memory_detail::Sweeper user_sweeper;
 
   // The functions below are called under mu. Every member in a channel set is listed in its
-  // user's memberships and in its channel's by_user, and only there: each insert or erase of
-  // a member goes through them.
-  void attach(Channel& ch, const Member& m) {
-    find_or_add(users, m.user_id)->second.memberships.push_back(&m);
-    find_or_add(ch.by_user, m.user_id)->second.push_back(&m);
-  }
+  // user's memberships, and only there: each insert or erase of a member goes through them.
+  void attach(const Member& m) { find_or_add(users, m.user_id)->second.memberships.push_back(&m); }
 
-  void detach(Channel& ch, const Member& m, TimePoint at) {
-    if (const auto it = ch.by_user.find(m.user_id); it != ch.by_user.end()) {
-      unlist(it->second, m);
-      if (it->second.empty()) ch.by_user.erase(it);
-    }
+  void detach(const Member& m, TimePoint at) {
     const auto it = users.find(m.user_id);
     if (it == users.end()) return;
     unlist(it->second.memberships, m);
     if (user_dead(it->second, at)) users.erase(it);
   }
 
+  // The user's live entries in `ch`.
+  std::size_t live_entries_of(const Channel& ch, std::string_view user_id, TimePoint at) const {
+    const auto it = users.find(user_id);
+    if (it == users.end()) return 0;
+    const MemberList& list = it->second.memberships;
+    return static_cast<std::size_t>(std::count_if(list.begin(), list.end(), [&](const Member* m) {
+      return m->channel == &ch && at < m->expires;
+    }));
+  }
+
+  const std::string* intern_node(std::string node_id) {
+    return &*node_ids.insert(std::move(node_id)).first;
+  }
+
   // Drops the channel's expired members; true when none is left.
   bool prune_members(Channel& ch, TimePoint at) {
     for (auto it = ch.members.begin(); it != ch.members.end();) {
       if (at >= it->expires) {
-        detach(ch, *it, at);
+        detach(*it, at);
         it = ch.members.erase(it);
       } else {
         ++it;
@@ -157,22 +162,22 @@ void MemoryPresence::add(std::string_view channel, PresenceEntry entry,
   if (it == ch.members.end()) {
     added = &*ch.members
                   .insert(Member{std::move(entry.client_id), std::move(entry.user_id),
-                                 std::move(entry.node_id), expires})
+                                 impl_->intern_node(std::move(entry.node_id)), &ch, expires})
                   .first;
-    impl_->attach(ch, *added);
+    impl_->attach(*added);
   } else {
     if (it->user_id != entry.user_id) {
       // The client now speaks for another user: move the membership between users.
-      impl_->detach(ch, *it, at);
+      impl_->detach(*it, at);
       it->user_id = std::move(entry.user_id);
-      impl_->attach(ch, *it);
+      impl_->attach(*it);
     }
-    it->node_id = std::move(entry.node_id);
+    it->node_id = impl_->intern_node(std::move(entry.node_id));
     it->expires = expires;
     added = &*it;
   }
   // Live now, whatever it was before: the others are the rest.
-  answer.value = ch.live_entries_of(added->user_id, at) - 1;
+  answer.value = impl_->live_entries_of(ch, added->user_id, at) - 1;
   impl_->maybe_sweep(at);
 }
 
@@ -187,10 +192,10 @@ void MemoryPresence::remove(std::string_view channel, std::string_view client_id
   if (it == ch->second.members.end()) return;
   const bool was_live = at < it->expires;
   const std::string user_id = it->user_id;
-  impl_->detach(ch->second, *it, at);
+  impl_->detach(*it, at);
   ch->second.members.erase(it);
   // A client whose entry had expired already left: it answers 0 like an unknown one.
-  if (was_live) answer.value = ch->second.live_entries_of(user_id, at);
+  if (was_live) answer.value = impl_->live_entries_of(ch->second, user_id, at);
   if (ch->second.members.empty()) impl_->channels.erase(ch);
 }
 
@@ -207,7 +212,7 @@ void MemoryPresence::members(std::string_view channel,
       } else {
         live.reserve(ch->second.members.size());
         for (const Member& m : ch->second.members) {
-          live.push_back({m.client_id, m.user_id, m.node_id});
+          live.push_back({m.client_id, m.user_id, *m.node_id});
         }
       }
     }

@@ -168,7 +168,7 @@ void Session::join_own_room(auth::Identity identity, const std::string& ref) {
   PendingSubscribe joined;
   joined.own_room = true;
   joined.entries.push_back({room, room, subscribe_one(room), false, std::nullopt});
-  pending_subscribes_.push_back(std::move(joined));
+  in_flight().pending_subscribes.push_back(std::move(joined));
   answer_ready_subscribes();
 }
 
@@ -230,7 +230,7 @@ void Session::accept_identity(auth::Identity identity, bool first, std::string_v
     start_session();
     // What the client sent while the authentication was in flight, in order.
     std::vector<std::string> held;
-    held.swap(held_before_auth_);
+    held.swap(in_flight().held_before_auth);
     for (const auto& text : held) {
       if (closed_) return;
       handle_text(text, false);
@@ -306,12 +306,12 @@ void Session::handle_text(std::string_view text, bool may_hold) {
   const std::string_view type = parsed.envelope.type;
   if (may_hold && auth_in_flight_ && auth_state_ != AuthState::authenticated && type != "ping" &&
       type != "auth") {
-    if (held_before_auth_.size() >= kMaxHeldBeforeAuth) {
+    if (in_flight().held_before_auth.size() >= kMaxHeldBeforeAuth) {
       send_error(error_code::kAuthInProgress, "too many messages before authentication completed",
                  {});
       return violation(close_code::kPolicyViolation);
     }
-    held_before_auth_.emplace_back(text);
+    in_flight().held_before_auth.emplace_back(text);
     return;
   }
   dispatch(parsed.envelope);
@@ -473,8 +473,7 @@ void Session::on_closed(std::uint16_t code) {
     node.keep_offline(info_.user_id, std::move(unacknowledged));
   }
   while (!subscriptions_.empty()) unsubscribe_one(subscriptions_.size() - 1);
-  buffered_.clear();
-  pending_subscribes_.clear();
+  in_flight_.reset();
   if (auth_state_ == AuthState::authenticated) {
     gateway_.counters().sessions.sub();
     if (counted_user_) node.connection_closed(info_.user_id, info_.session_id);
@@ -497,6 +496,7 @@ void Session::on_sweep(std::uint32_t now) {
     return close(close_code::kTokenExpired, "token expired");
   }
   if (acks_) retry_acks(now);
+  if (in_flight_ && in_flight_->empty()) in_flight_.reset();
   if (auth_state_ == AuthState::authenticated &&
       static_cast<std::int32_t>(now - next_presence_refresh_) >= 0) {
     // Refresh this connection's presence well within its TTL.

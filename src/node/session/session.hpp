@@ -65,7 +65,6 @@ class Session : public hub::Subscriber,
   bool closed() const noexcept { return closed_; }
   const std::string& user_id() const noexcept { return info_.user_id; }
   std::size_t subscription_count() const noexcept { return subscriptions_.size(); }
-  std::size_t gateway_index = 0;  // position in the worker gateway's session list
 
   // hub::Subscriber
   hub::Subscription* find_subscription(const hub::Channel& channel) noexcept override;
@@ -238,25 +237,44 @@ class Session : public hub::Subscriber,
   SessionInfo info_;
   std::vector<std::string> channel_patterns_;  // from the token
   std::vector<ChannelState> subscriptions_;
-  std::vector<DeliveryPtr> buffered_;          // live deliveries during recovery
-  std::vector<PendingSubscribe> pending_subscribes_;  // waiting for the broker, in order
-  std::uint32_t last_subscription_id_ = 0;
+  // What a session holds only while something is under way; an idle connection pays a null
+  // pointer for it. Made on first use (in_flight()), released by the sweep once empty.
+  struct InFlight {
+    std::vector<PendingSubscribe> pending_subscribes;  // waiting for the broker, in order
+    std::vector<DeliveryPtr> buffered;                 // live deliveries during recovery
+    // Messages received while the first authentication was in flight (see on_text).
+    std::vector<std::string> held_before_auth;
+    bool empty() const noexcept {
+      return pending_subscribes.empty() && buffered.empty() && held_before_auth.empty();
+    }
+  };
+  std::unique_ptr<InFlight> in_flight_;
+  InFlight& in_flight() {
+    if (!in_flight_) in_flight_ = std::make_unique<InFlight>();
+    return *in_flight_;
+  }
   std::unique_ptr<AckTracker> acks_;           // null until an acknowledged message is sent
   engine::TokenBucket bucket_;
   engine::TokenBucket ping_bucket_;
-  std::uint32_t auth_deadline_ = 0;            // worker ms; 0: none
   std::int64_t expires_at_s_ = 0;              // token expiry (unix seconds); 0: none
+  // The small fields together (no padding between them).
+  std::uint32_t last_subscription_id_ = 0;
+  std::uint32_t auth_deadline_ = 0;            // worker ms; 0: none
   std::uint32_t next_presence_refresh_ = 0;
   std::uint16_t violations_ = 0;
   AuthState auth_state_ = AuthState::pending;
   bool counted_user_ = false;  // admitted: the node holds the connection in its user count
   bool auth_in_flight_ = false;  // an authenticate() call has not answered yet
+
+ public:
+  // Position in the worker gateway's session list (declared here: it packs with the above).
+  std::uint32_t gateway_index = 0;
+
+ private:
   // Parses and dispatches one client message; `may_hold`: held while the first
   // authentication is in flight (see handle_text).
   void handle_text(std::string_view text, bool may_hold);
-  // Messages received while the first authentication was in flight (see on_text).
   static constexpr std::size_t kMaxHeldBeforeAuth = 32;
-  std::vector<std::string> held_before_auth_;
   // The first authentication between its identity and its admission (join_own_room): heap
   // memory only for that moment.
   struct Admission {

@@ -228,7 +228,7 @@ void Session::handle_subscribe(const protocol::Envelope& e) {
     request.entries.push_back({w->channel, w->as_given, added, replay,
                                w->has_since ? std::optional(w->since) : std::nullopt});
   }
-  pending_subscribes_.push_back(std::move(request));
+  in_flight().pending_subscribes.push_back(std::move(request));
   answer_ready_subscribes();
 }
 
@@ -274,7 +274,7 @@ void Session::on_broker_answer(const std::string& channel, std::uint32_t id, std
   // The broker will not deliver the channel here: the client is told, the subscription ends
   // (the node asks the broker again when the client subscribes again).
   std::string ref;
-  for (const auto& request : pending_subscribes_) {
+  for (const auto& request : in_flight().pending_subscribes) {
     for (const auto& entry : request.entries) {
       if (entry.added == id) ref = request.ref;
     }
@@ -300,15 +300,15 @@ void Session::tell_broker_refused(const std::string& channel, std::error_code ec
 
 void Session::answer_ready_subscribes() {
   // In request order: a later request waits for the answer of an earlier one.
-  while (!pending_subscribes_.empty() && !closed_) {
-    for (const auto& entry : pending_subscribes_.front().entries) {
+  // (Looked up each turn: an answer may close the session, which releases in_flight_.)
+  while (!closed_ && in_flight_ && !in_flight_->pending_subscribes.empty()) {
+    auto& pending = in_flight_->pending_subscribes;
+    for (const auto& entry : pending.front().entries) {
       const ChannelState* ch = find_channel(entry.channel);
       if (ch != nullptr && !ch->confirmed) return;  // the broker has not answered yet
     }
-    const PendingSubscribe request = std::move(pending_subscribes_.front());
-    pending_subscribes_.erase(pending_subscribes_.begin());
-    // Most sessions subscribe once or twice, then idle: they keep no room for requests.
-    if (pending_subscribes_.empty()) pending_subscribes_.shrink_to_fit();
+    const PendingSubscribe request = std::move(pending.front());
+    pending.erase(pending.begin());
     answer_subscribe(request);
   }
 }
@@ -393,9 +393,9 @@ void Session::unsubscribe_one(std::size_t index) {
   subscriptions_.pop_back();
   if (state.guarded) --guarded_channels_;
   const std::string channel = state.subscription.channel->name;
-  if (state.recovering) {
+  if (state.recovering && in_flight_) {
     // What was held back for it will not be sent.
-    std::erase_if(buffered_,
+    std::erase_if(in_flight_->buffered,
                   [&](const DeliveryPtr& d) { return d->publication->channel == channel; });
   }
   Node& node = gateway_.node();

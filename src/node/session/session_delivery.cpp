@@ -35,7 +35,7 @@ void Session::deliver(const DeliveryPtr& delivery, const hub::Channel* channel) 
         channel != nullptr ? find_channel(channel) : find_channel(publication.channel);
     if (ch != nullptr && ch->guarded) {
       if (ch->recovering) {
-        buffered_.push_back(delivery);  // sent after the history that precedes it
+        in_flight().buffered.push_back(delivery);  // sent after the history that precedes it
         return;
       }
       if (publication.offset != 0) {

@@ -110,13 +110,14 @@ void Session::resume_live(const std::string& channel) {
 
 void Session::flush_buffered(const std::string& channel) {
   // Live deliveries that arrived meanwhile, minus those the history already covered.
+  if (!in_flight_) return;
   std::vector<DeliveryPtr> pending;
-  pending.swap(buffered_);
+  pending.swap(in_flight_->buffered);
   for (auto& d : pending) {
     if (d->publication->channel == channel) {
       deliver(d);
     } else {
-      buffered_.push_back(std::move(d));
+      in_flight().buffered.push_back(std::move(d));
     }
   }
 }

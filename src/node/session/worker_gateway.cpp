@@ -25,12 +25,12 @@ std::optional<http::Response> WorkerGateway::admit_address(const std::string& ip
 }
 
 void WorkerGateway::add_session(std::shared_ptr<Session> session) {
-  session->gateway_index = sessions_.size();
+  session->gateway_index = static_cast<std::uint32_t>(sessions_.size());
   sessions_.push_back(std::move(session));
 }
 
 void WorkerGateway::remove_session(Session& session) {
-  const std::size_t index = session.gateway_index;
+  const std::uint32_t index = session.gateway_index;
   std::shared_ptr<Session> removed = std::move(sessions_[index]);
   if (index != sessions_.size() - 1) {
     sessions_[index] = std::move(sessions_.back());
