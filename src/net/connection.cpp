@@ -367,11 +367,13 @@ void Connection::complete_handover(std::size_t used) {
   parser_.reset();
   worker_.retire(*this);
   Worker& owner = worker_.server().worker(handover->worker);
+  // Never run (the owner stopped first), the handover closes the socket and frees the TLS
+  // session as it is destroyed.
   owner.post([&owner, handover]() mutable { owner.adopt(std::move(*handover)); });
 }
 
 void Connection::resume(Handover handover) {
-  ssl_ = handover.ssl;
+  ssl_ = std::exchange(handover.ssl, nullptr);
   last_read_ = worker_.now();
   deadline_ = request_deadline();
   worker_.counters().http_connections.add();

@@ -73,41 +73,22 @@ void Server::start() {
   }
 }
 
-namespace {
-
-// A handed-over socket on its way to its worker: closed if the worker never takes it (the
-// server stopped first).
-struct PendingAdoption {
-  Handover handover;
-  explicit PendingAdoption(Handover h) : handover(std::move(h)) {}
-  PendingAdoption(const PendingAdoption&) = delete;
-  PendingAdoption& operator=(const PendingAdoption&) = delete;
-  ~PendingAdoption() {
-    if (handover.fd >= 0) ::close(handover.fd);
-  }
-};
-
-}  // namespace
-
 void Server::adopt(Handover handover) {
   if (handover.fd < 0) throw std::invalid_argument("adopt: no socket");
+  // On every way out but the worker's, the handover closes the socket.
   if (!started_.load(std::memory_order_acquire)) {
-    ::close(handover.fd);
     throw std::logic_error("adopt: the server has not been started");
   }
   // The worker's connections are non-blocking, Nagle off, like the ones it accepts.
   const int flags = ::fcntl(handover.fd, F_GETFL);
   if (flags < 0 || ::fcntl(handover.fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-    const int error = errno;
-    ::close(handover.fd);
-    throw std::system_error(error, std::generic_category(), "adopt: fcntl");
+    throw std::system_error(errno, std::generic_category(), "adopt: fcntl");
   }
   ::fcntl(handover.fd, F_SETFD, FD_CLOEXEC);
   const int one = 1;
   ::setsockopt(handover.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   if (running_workers_.load(std::memory_order_acquire) == 0) {
-    ::close(handover.fd);  // nobody would answer it: the client sees the connection end now
-    return;
+    return;  // nobody would answer it: the client sees the connection end now
   }
   // The least loaded worker, by its open connections (relaxed reads: a hint is enough). The
   // search starts at the next worker each time, so that a burst the counters have not seen
@@ -127,12 +108,12 @@ void Server::adopt(Handover handover) {
   }
   handover.worker = target;
   Worker& owner = *workers_[target];
-  auto pending = std::make_shared<PendingAdoption>(std::move(handover));
+  // Shared: a posted task must be copyable. Never run (the worker stopped first), it closes
+  // the socket as it is destroyed.
+  auto pending = std::make_shared<Handover>(std::move(handover));
   owner.post([&owner, pending] {
     owner.counters().adopted_total.add();
-    Handover taken = std::move(pending->handover);
-    pending->handover.fd = -1;  // the worker's now (moving left the number in place)
-    owner.adopt(std::move(taken));
+    owner.adopt(std::move(*pending));
   });
 }
 

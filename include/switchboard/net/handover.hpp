@@ -11,7 +11,17 @@ typedef struct ssl_st SSL;
 
 namespace switchboard::net {
 
+// Owns the socket and the TLS session until a worker takes them (Worker::adopt, which leaves
+// fd -1 and ssl null): a handover that is never taken — its worker stopped before the posted
+// task ran — closes the socket and frees the session when it is destroyed. Move-only.
 struct Handover {
+  Handover() = default;
+  Handover(Handover&& other) noexcept;
+  Handover& operator=(Handover&& other) noexcept;
+  Handover(const Handover&) = delete;
+  Handover& operator=(const Handover&) = delete;
+  ~Handover();
+
   unsigned worker = 0;  // where it goes
   int fd = -1;
   SSL* ssl = nullptr;  // TLS: the session, handshake done, moved with the socket
