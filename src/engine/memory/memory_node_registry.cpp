@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <mutex>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -14,9 +15,15 @@
 namespace switchboard::engine {
 namespace {
 
+// The node id is interned (Impl::node_ids: a cluster has a handful), so a lease holds a
+// pointer to its node's rather than a copy.
 struct Lease {
-  ConnectionLease key;
+  const std::string* node_id;
+  std::string connection_id;
   TimePoint expires;  // live while now < expires
+  bool is(const ConnectionLease& lease) const noexcept {
+    return *node_id == lease.node_id && connection_id == lease.connection_id;
+  }
 };
 
 // A user holds a handful of connections (max_connections_per_user): a vector beats a map, and
@@ -34,7 +41,12 @@ struct MemoryNodeRegistry::Impl {
   NowFn now;
   mutable std::mutex mu;
   memory_detail::StringMap<Leases> users;
+  std::unordered_set<std::string, memory_detail::StringHash, std::equal_to<>> node_ids;
   memory_detail::Sweeper sweeper;
+
+  const std::string* intern_node(const std::string& node_id) {
+    return &*node_ids.insert(node_id).first;
+  }
 
   // Under mu: the user's live leases, expired ones dropped (and the user when none is left).
   const Leases* live(std::string_view user_id, TimePoint at) {
@@ -64,12 +76,12 @@ void MemoryNodeRegistry::add_connection(std::string_view user_id, const Connecti
   Leases& leases = user->second;
   prune(leases, at);
   const auto it =
-      std::find_if(leases.begin(), leases.end(), [&](const Lease& l) { return l.key == lease; });
+      std::find_if(leases.begin(), leases.end(), [&](const Lease& l) { return l.is(lease); });
   if (it != leases.end()) {
     it->expires = at + ttl;
     answer.value = {true, leases.size()};
   } else if (leases.size() < limit) {
-    leases.push_back({lease, at + ttl});
+    leases.push_back({impl_->intern_node(lease.node_id), lease.connection_id, at + ttl});
     answer.value = {true, leases.size()};
   } else {
     answer.value = {false, leases.size()};
@@ -86,7 +98,7 @@ void MemoryNodeRegistry::remove_connection(std::string_view user_id, const Conne
   std::lock_guard lock(impl_->mu);
   const auto it = impl_->users.find(user_id);
   if (it == impl_->users.end()) return;
-  std::erase_if(it->second, [&](const Lease& l) { return l.key == lease; });
+  std::erase_if(it->second, [&](const Lease& l) { return l.is(lease); });
   if (it->second.empty()) impl_->users.erase(it);
 }
 
@@ -97,8 +109,8 @@ void MemoryNodeRegistry::nodes_of(std::string_view user_id,
     std::lock_guard lock(impl_->mu);
     if (const Leases* leases = impl_->live(user_id, impl_->now())) {
       for (const Lease& l : *leases) {
-        if (std::find(nodes.begin(), nodes.end(), l.key.node_id) == nodes.end()) {
-          nodes.push_back(l.key.node_id);
+        if (std::find(nodes.begin(), nodes.end(), *l.node_id) == nodes.end()) {
+          nodes.push_back(*l.node_id);
         }
       }
     }
