@@ -278,6 +278,13 @@ void EngineIoSocket::end_namespaces(std::uint16_t code) {
   }
 }
 
+void EngineIoSocket::cut_off_slow_poller() {
+  // Counted with the WebSocket ones (switchboard_slow_consumer_closes_total); what it had
+  // not collected is dropped, and its next GET gets the close packet.
+  endpoint_.gateway().worker().counters().slow_consumer_total.add();
+  close_carrier(ws::close_code::kSlowConsumer, "slow consumer");
+}
+
 void EngineIoSocket::close_carrier(std::uint16_t code, std::string_view reason) {
   if (closed_) return;
   if (websocket_ != nullptr) {
@@ -315,6 +322,11 @@ void EngineIoSocket::on_sweep(std::uint32_t now) {
     if (polling() && reached(now, polling_->forget_at)) endpoint_.forget(*this);
     return;
   }
+  if (polling() && polling_->over_limit_since != 0 &&
+      now - polling_->over_limit_since >=
+          static_cast<std::uint32_t>(cfg.outbound_queue_grace.count())) {
+    return cut_off_slow_poller();
+  }
   if (alone_deadline_ != 0 && reached(now, alone_deadline_)) {
     alone_deadline_ = 0;
     return close_carrier(close_code::kAuthFailed, "no namespace connected");
@@ -336,6 +348,7 @@ void EngineIoSocket::poll(http::Respond respond) {
   if (closed_) {
     // Ended: this GET collects the close packet, then the session is forgotten.
     std::string& outbox = polling_->outbox;
+    polling_->over_limit_since = 0;  // a GET took it all
     respond(poll_answer(outbox.empty() ? std::string("1") : std::exchange(outbox, {})));
     return endpoint_.forget(*this);
   }
@@ -417,6 +430,7 @@ void EngineIoSocket::queue_packet_text(std::string_view packet) {
 void EngineIoSocket::flush_poll() {
   if (!polling_->waiting_get || polling_->outbox.empty()) return;
   auto respond = std::exchange(polling_->waiting_get, nullptr);
+  polling_->over_limit_since = 0;  // a GET took it all
   respond(poll_answer(std::exchange(polling_->outbox, {})));
   if (closed_) endpoint_.forget(*this);  // the close packet is collected
 }
@@ -427,13 +441,23 @@ void EngineIoSocket::flush_poll() {
 void EngineIoSocket::send_packets(std::string_view packets) {
   if (websocket_ == nullptr) {
     if (closed_) return;
-    queue_packet_text(packets);
+    // A client that stopped polling is a slow consumer like any other, by the WebSocket's
+    // rules: a runaway outbox is cut at once, a packet alone always waits for the next GET,
+    // and what no GET took stays over the soft limit for at most outbound_queue_grace.
     const auto& cfg = endpoint_.gateway().node().config();
-    // A client that stopped polling is a slow consumer like any other.
-    if (polling_->outbox.size() > cfg.outbound_queue_limit) {
-      return close_carrier(ws::close_code::kSlowConsumer, "slow consumer");
+    std::string& outbox = polling_->outbox;
+    if (!outbox.empty() && outbox.size() + packets.size() > cfg.outbound_queue_hard_limit) {
+      return cut_off_slow_poller();
     }
-    return flush_poll();
+    queue_packet_text(packets);
+    flush_poll();
+    if (polling_->outbox.size() <= cfg.outbound_queue_limit) {
+      polling_->over_limit_since = 0;
+    } else if (polling_->over_limit_since == 0) {
+      const std::uint32_t now = endpoint_.gateway().worker().now();
+      polling_->over_limit_since = now == 0 ? 1 : now;
+    }
+    return;
   }
   while (!packets.empty()) {
     const std::size_t end = packets.find(socketio::kEioRecordSeparator);

@@ -138,6 +138,8 @@ class EngineIoSocket {
   void dispatch(const socketio::SioPacket& packet, std::string_view text);
   void connect_namespace(std::string_view nsp, std::string_view auth_json);
   // A protocol error: the connection closes (as the reference server does on a parse error).
+  // A long-polling client that stopped collecting what it is sent (see send_packets).
+  void cut_off_slow_poller();
   void fail(std::string_view reason);
   NamespaceSession* find(std::string_view nsp) noexcept;
   net::Connection* probe() const noexcept { return polling_ ? polling_->probe : nullptr; }
@@ -151,6 +153,10 @@ class EngineIoSocket {
     http::Respond waiting_get;
     net::Connection* probe = nullptr;  // an upgrade's WebSocket, until the client's upgrade packet
     std::uint32_t forget_at = 0;       // an ended session waits for its last GET until then
+    // Since when the outbox, with no GET to take it, has been over outbound_queue_limit (worker
+    // ms, never 0 while running; 0: it is not): past outbound_queue_grace the sweep cuts the
+    // client, as a WebSocket reader that stopped draining is cut.
+    std::uint32_t over_limit_since = 0;
   };
   SocketIoEndpoint& endpoint_;
   net::Connection* websocket_;  // null while long-polling
