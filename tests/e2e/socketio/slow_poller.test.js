@@ -48,7 +48,7 @@ function broadcast(server, type, size) {
 
 test('a polling client that keeps up gets a burst over the limit; one that stopped is cut after the grace', async () => {
   const server = await Server.start({
-    // (ingress_max_message_size must stay below the limit: it is 1 MiB by default.)
+    // (ingress_max_message_size, 256 KiB by default, must stay 1 KiB below the limit.)
     args: ['--socketio', '--outbound-queue-limit', '4KiB', '--outbound-queue-grace', '1s',
       '--ingress-max-message-size', '2KiB'],
   });
