@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
+#include "api_key.hpp"
 #include "channel_name.hpp"
 #include "close_codes.hpp"
 #include "error_codes.hpp"
@@ -90,7 +91,7 @@ http::Handler with_api_key(const Node& node, http::Handler handler) {
     constexpr std::string_view kScheme = "apikey ";
     const std::string_view header = request.header("Authorization");
     if (header.size() <= kScheme.size() || header.substr(0, kScheme.size()) != kScheme ||
-        header.substr(kScheme.size()) != key) {
+        !api_key_matches(header.substr(kScheme.size()), key)) {
       Response response =
           Response::error(401, api_error_code::kUnauthorized, "missing or wrong API key");
       response.headers.emplace_back("WWW-Authenticate", "apikey");

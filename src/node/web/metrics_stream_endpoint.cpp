@@ -5,6 +5,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "api_key.hpp"
 #include "close_codes.hpp"
 #include "error_codes.hpp"
 #include "switchboard/http/metrics_json.hpp"
@@ -39,7 +40,8 @@ class MetricsStreamEndpoint final : public net::Endpoint {
     const boost::json::value doc = boost::json::parse(payload, ec);
     const auto* object = ec ? nullptr : doc.if_object();
     const auto* key = object ? object->if_contains("api_key") : nullptr;
-    if (key == nullptr || !key->is_string() || key->as_string() != server_.config().api_key) {
+    if (key == nullptr || !key->is_string() ||
+        !api_key_matches(key->as_string(), server_.config().api_key)) {
       viewers_.erase(it);
       c.close(close_code::kAuthFailed, "missing or wrong API key");
       return;
