@@ -133,7 +133,9 @@ class Gateway {
   void start();  // binds the port (throws std::system_error) and starts the workers
   void drain();  // graceful: 1012 to every connection, paced over drain_period
   void stop();
-  void wait();   // until every worker has stopped
+  // Until every worker has stopped; then the ingress and the node's background work stop too
+  // (with several gateways on one memory hub, wait for each before destroying any).
+  void wait();
 
   void publish(std::string channel, Message message);
   void send_to_user(std::string user_id, Message message);

@@ -170,8 +170,6 @@ Gateway::Gateway(config::Config config, engine::Engine engine)
 Gateway::~Gateway() {
   stop();
   wait();
-  ingress_->stop();
-  node_->stop();
 }
 
 void Gateway::on(std::string type, EventHandler handler) { node_->on(std::move(type), std::move(handler)); }
@@ -189,7 +187,15 @@ void Gateway::start() {
 }
 void Gateway::drain() { server_->drain(); }
 void Gateway::stop() { server_->stop(); }
-void Gateway::wait() { server_->wait(); }
+void Gateway::wait() {
+  server_->wait();
+  // Then what publishes besides the workers: the ingress (its held batches go to the node
+  // first), then the node's housekeeping (presence leaves, snapshots, the upstream). Nodes that
+  // share a memory hub must all be past wait() before any is destroyed: until then one may
+  // publish into another's handler.
+  ingress_->stop();
+  node_->stop();
+}
 
 void Gateway::publish(std::string channel, Message message) {
   node_->publish(node::make_publication(std::move(channel), std::move(message)));

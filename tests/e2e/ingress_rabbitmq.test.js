@@ -232,6 +232,13 @@ describe('at least once', () => {
     const first = await Server.start({ args: ['--config', config, '--amqp-url', rabbit.url], jwtSecret: null });
     const a = await rawClient(first);
     await eventually(() => assert.ok(a.frames.length >= 1), { what: 'the first batch', timeoutMs: 15000 });
+    // The kill must fall between the batches, not while the first is still being written to
+    // the client: what a node acknowledged and had not written yet dies with it (docs/ingress.md;
+    // 21 of a 32-message first batch once, under ASan).
+    await eventually(async () => {
+      const delivered = await metric(first, 'switchboard_ingress_delivered_total', { rule: 'alo' });
+      assert.ok(delivered > 0 && a.frames.length === delivered, `${a.frames.length} of ${delivered} at the client`);
+    }, { what: 'the first batch written to the client', timeoutMs: 15000 });
     first.child.kill('SIGKILL');
     await new Promise((resolve) => first.child.once('close', resolve));
     // What the killed node wrote may still be in the client's socket: every frame before the

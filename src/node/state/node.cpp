@@ -226,6 +226,7 @@ void Node::refresh_registry() {
 }
 
 void Node::stop() {
+  if (stopped_.exchange(true)) return;  // Gateway::wait, then the destructor
   if (housekeeping_thread_.joinable()) {
     boost::asio::post(housekeeping_, [this] {
       tick_timer_.cancel();

@@ -112,7 +112,7 @@ class Node final : public engine::BrokerHandler {
   }
   Snapshots& snapshots() noexcept { return snapshots_; }
   void start();  // broker, housekeeping thread
-  void stop();
+  void stop();  // once; later calls return at once
 
   // --- Ingress (any thread) -------------------------------------------------------------
   // Stores in history (unless ephemeral or history is off), then publishes through the broker.
@@ -311,6 +311,7 @@ class Node final : public engine::BrokerHandler {
     std::size_t admitting = 0;
   };
   std::unordered_map<std::string, UserConnections> user_connections_;
+  std::atomic<bool> stopped_{false};
   std::unordered_map<std::string, std::size_t> ip_connections_;
 
   boost::asio::io_context housekeeping_{1};
