@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <mutex>
 #include <string>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -41,12 +40,8 @@ struct MemoryNodeRegistry::Impl {
   NowFn now;
   mutable std::mutex mu;
   memory_detail::StringMap<Leases> users;
-  std::unordered_set<std::string, memory_detail::StringHash, std::equal_to<>> node_ids;
+  memory_detail::InternedStrings node_ids;
   memory_detail::Sweeper sweeper;
-
-  const std::string* intern_node(const std::string& node_id) {
-    return &*node_ids.insert(node_id).first;
-  }
 
   // Under mu: the user's live leases, expired ones dropped (and the user when none is left).
   const Leases* live(std::string_view user_id, TimePoint at) {
@@ -81,7 +76,7 @@ void MemoryNodeRegistry::add_connection(std::string_view user_id, const Connecti
     it->expires = at + ttl;
     answer.value = {true, leases.size()};
   } else if (leases.size() < limit) {
-    leases.push_back({impl_->intern_node(lease.node_id), lease.connection_id, at + ttl});
+    leases.push_back({impl_->node_ids.intern(lease.node_id), lease.connection_id, at + ttl});
     answer.value = {true, leases.size()};
   } else {
     answer.value = {false, leases.size()};

@@ -91,7 +91,7 @@ struct MemoryPresence::Impl {
   mutable std::mutex mu;
   StringMap<Channel> channels;
   StringMap<User> users;
-  std::unordered_set<std::string, memory_detail::StringHash, std::equal_to<>> node_ids;
+  memory_detail::InternedStrings node_ids;
   memory_detail::Sweeper channel_sweeper;
   memory_detail::Sweeper user_sweeper;
 
@@ -114,10 +114,6 @@ struct MemoryPresence::Impl {
     return static_cast<std::size_t>(std::count_if(list.begin(), list.end(), [&](const Member* m) {
       return m->channel == &ch && at < m->expires;
     }));
-  }
-
-  const std::string* intern_node(std::string node_id) {
-    return &*node_ids.insert(std::move(node_id)).first;
   }
 
   // Drops the channel's expired members; true when none is left.
@@ -162,7 +158,7 @@ void MemoryPresence::add(std::string_view channel, PresenceEntry entry,
   if (it == ch.members.end()) {
     added = &*ch.members
                   .insert(Member{std::move(entry.client_id), std::move(entry.user_id),
-                                 impl_->intern_node(std::move(entry.node_id)), &ch, expires})
+                                 impl_->node_ids.intern(std::move(entry.node_id)), &ch, expires})
                   .first;
     impl_->attach(*added);
   } else {
@@ -172,7 +168,7 @@ void MemoryPresence::add(std::string_view channel, PresenceEntry entry,
       it->user_id = std::move(entry.user_id);
       impl_->attach(*it);
     }
-    it->node_id = impl_->intern_node(std::move(entry.node_id));
+    it->node_id = impl_->node_ids.intern(std::move(entry.node_id));
     it->expires = expires;
     added = &*it;
   }

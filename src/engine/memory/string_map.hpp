@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
+#include <utility>
 
 namespace switchboard::engine::memory_detail {
 
@@ -29,6 +31,17 @@ typename Map::iterator find_or_add(Map& map, std::string_view key) {
   if (it == map.end()) it = map.emplace(std::string(key), typename Map::mapped_type{}).first;
   return it;
 }
+
+// Strings stored once and shared by pointer (the node ids that every presence entry and
+// registry lease names: a cluster has a handful). Pointers stay valid for the set's life;
+// nothing is ever removed.
+class InternedStrings {
+ public:
+  const std::string* intern(std::string s) { return &*strings_.insert(std::move(s)).first; }
+
+ private:
+  std::unordered_set<std::string, StringHash, std::equal_to<>> strings_;
+};
 
 // A map split into kShardCount shards, each behind its own mutex, so that operations on
 // different channels (or keys) rarely contend. `Shard` holds a `std::mutex mu` and the data.

@@ -230,7 +230,7 @@ void Session::accept_identity(auth::Identity identity, bool first, std::string_v
     start_session();
     // What the client sent while the authentication was in flight, in order.
     std::vector<std::string> held;
-    held.swap(in_flight().held_before_auth);
+    if (in_flight_) held.swap(in_flight_->held_before_auth);
     for (const auto& text : held) {
       if (closed_) return;
       handle_text(text, false);
